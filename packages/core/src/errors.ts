@@ -1,0 +1,130 @@
+/**
+ * Every error imbot throws is an `ImbotError` with a stable string `code`, so callers can branch on
+ * `err.code` without parsing messages. Messages say what to do and never carry a secret: anything
+ * that wraps a lower-level error goes through `redactedCause` first.
+ */
+export class ImbotError extends Error {
+  /** Stable, machine-readable identifier of the failure kind. */
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** An input was rejected before anything was sent. `field` names it, `limit` says what was allowed. */
+export class ValidationError extends ImbotError {
+  readonly field: string;
+  readonly limit: string | undefined;
+
+  constructor(field: string, message: string, limit?: string) {
+    super('VALIDATION', message);
+    this.field = field;
+    this.limit = limit;
+  }
+}
+
+/** The request did not complete within `timeoutMs`; it may or may not have reached the cloud. */
+export class TimeoutError extends ImbotError {
+  readonly endpoint: string;
+  readonly timeoutMs: number;
+
+  constructor(endpoint: string, timeoutMs: number, options?: { cause?: unknown }) {
+    super('TIMEOUT', `${endpoint} did not answer within ${timeoutMs} ms`, options);
+    this.endpoint = endpoint;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * The connection failed. `sent` tells whether the request may have reached the cloud: `false` only
+ * when the failure happened while connecting, so nothing was written.
+ */
+export class NetworkError extends ImbotError {
+  readonly endpoint: string;
+  readonly sent: boolean;
+
+  constructor(endpoint: string, sent: boolean, detail: string, options?: { cause?: unknown }) {
+    super('NETWORK', `${endpoint}: network failure (${detail})`, options);
+    this.endpoint = endpoint;
+    this.sent = sent;
+  }
+}
+
+export interface ApiErrorDetails {
+  endpoint: string;
+  retryable: boolean;
+  status?: number | undefined;
+  requestId?: string | undefined;
+}
+
+/**
+ * The cloud (or something in front of it) answered, but not with success: an HTTP status it should
+ * not send (`code: 'HTTP_STATUS'`), a body that is not the documented envelope
+ * (`code: 'MALFORMED_RESPONSE'`), or, in a subclass, a cloud error code.
+ */
+export class ApiError extends ImbotError {
+  readonly endpoint: string;
+  readonly retryable: boolean;
+  readonly status: number | undefined;
+  readonly requestId: string | undefined;
+
+  constructor(code: string, message: string, details: ApiErrorDetails, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.endpoint = details.endpoint;
+    this.retryable = details.retryable;
+    this.status = details.status;
+    this.requestId = details.requestId;
+  }
+}
+
+/** Tencent Cloud Chat answered `ActionStatus: "FAIL"`; `errorCode` is its `ErrorCode`. */
+export class TencentApiError extends ApiError {
+  readonly errorCode: number;
+  readonly errorInfo: string;
+
+  constructor(
+    errorCode: number,
+    errorInfo: string,
+    details: ApiErrorDetails & { hint?: string | undefined },
+  ) {
+    const hint = details.hint ? ` (${details.hint})` : '';
+    super(
+      'TENCENT_API',
+      `${details.endpoint} failed with ErrorCode ${errorCode}: ${errorInfo}${hint}`,
+      details,
+    );
+    this.errorCode = errorCode;
+    this.errorInfo = errorInfo;
+  }
+}
+
+/** Why a UserSig was refused; each maps to the cloud's own error code. */
+export type UserSigProblem = 'malformed' | 'sdkappid-mismatch' | 'bad-signature' | 'expired';
+
+/** A UserSig could not be decoded, was signed with another key or app, or has expired. */
+export class UserSigError extends ImbotError {
+  readonly problem: UserSigProblem;
+
+  constructor(problem: UserSigProblem, message: string) {
+    super('USERSIG', message);
+    this.problem = problem;
+  }
+}
+
+/**
+ * Rebuilds a lower-level error as a plain `Error` carrying only its name, code and a redacted
+ * message, so that nothing a library attached to it (sockets, URLs, request options) can leak a
+ * secret through `cause`.
+ */
+export function redactedCause(error: unknown, redact: (text: string) => string): Error {
+  if (!(error instanceof Error)) return new Error(redact(String(error)));
+  const copy = new Error(redact(error.message));
+  copy.name = error.name;
+  copy.stack = `${copy.name}: ${copy.message}`;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') Object.assign(copy, { code });
+  return copy;
+}

@@ -1,0 +1,63 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** How often and how patiently a failed call is sent again. */
+export interface RetryPolicy {
+  /** Further attempts after the first; 0 disables retries. */
+  retries: number;
+  /** The cap of the first backoff; each later attempt doubles it. */
+  minDelayMs: number;
+  /** No backoff is longer than this. */
+  maxDelayMs: number;
+}
+
+export const defaultRetryPolicy: RetryPolicy = { retries: 3, minDelayMs: 100, maxDelayMs: 5_000 };
+
+/**
+ * Delay before retry number `attempt` (0-based): "full jitter", a uniform draw between zero and the
+ * exponential cap, which spreads clients that failed together instead of syncing them up again.
+ */
+export function backoffDelay(
+  attempt: number,
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+): number {
+  const cap = Math.min(policy.maxDelayMs, policy.minDelayMs * 2 ** attempt);
+  return Math.floor(random() * cap);
+}
+
+/**
+ * What to do after a failure: `retry` to go again after the policy's backoff, `again` to go again
+ * at once without spending a retry (the failure was repaired, e.g. a renewed credential; granted once
+ * per call, a second `again` throws), or `stop` to throw it.
+ */
+export type RetryDecision = 'retry' | 'again' | 'stop';
+
+/**
+ * Runs `attempt` until it succeeds, `decide` says stop, or the policy's retries are spent; then the
+ * last error is thrown. Retrying lives here, as one layer around a call, not in `try` blocks scattered
+ * through the clients.
+ */
+export async function withRetry<T>(
+  attempt: (n: number) => Promise<T>,
+  decide: (error: unknown, n: number) => RetryDecision,
+  policy: RetryPolicy,
+  options: { signal?: AbortSignal | undefined; random?: () => number } = {},
+): Promise<T> {
+  let retries = 0;
+  let repaired = false;
+  for (let n = 0; ; n++) {
+    try {
+      return await attempt(n);
+    } catch (error) {
+      const decision = decide(error, n);
+      if (decision === 'stop' || (decision === 'again' && repaired)) throw error;
+      if (decision === 'again') repaired = true;
+      else {
+        if (retries >= policy.retries) throw error;
+        const delay = backoffDelay(retries, policy, options.random);
+        retries++;
+        if (delay > 0) await sleep(delay, undefined, { signal: options.signal });
+      }
+    }
+  }
+}

@@ -1,0 +1,101 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { Agent, errors as undiciErrors } from 'undici';
+import { ImbotError, NetworkError, redactedCause, TimeoutError } from '../errors.js';
+
+export interface HttpTransportOptions {
+  /** Most sockets kept open to one origin. */
+  connections?: number | undefined;
+  /** How long an idle socket stays open for reuse. */
+  keepAliveTimeoutMs?: number | undefined;
+  /** Answers larger than this are refused rather than buffered. */
+  maxResponseBytes?: number | undefined;
+}
+
+export interface HttpPost {
+  /** `https://host:port`, no path. */
+  origin: string;
+  /** Path and query string; may hold credentials, so it never appears in an error. */
+  path: string;
+  /** What errors call the request: the path without its query. */
+  endpoint: string;
+  headers: Record<string, string>;
+  body: string;
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+  /** Removes secrets from any text that ends up in an error. */
+  redact: (text: string) => string;
+}
+
+export interface HttpAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** Failures raised while connecting: the request was certainly not written. */
+const CONNECT_PHASE_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+function errorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * One JSON-or-form-over-HTTP POST on undici, with a keep-alive pool per origin and a deadline per
+ * request. It turns every failure into an `ImbotError` (`TimeoutError`, `NetworkError`) whose cause
+ * has been rebuilt without anything that could carry a secret.
+ */
+export class HttpTransport {
+  readonly #agent: Agent;
+
+  constructor(options: HttpTransportOptions = {}) {
+    this.#agent = new Agent({
+      connections: options.connections ?? 128,
+      keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
+      maxResponseSize: options.maxResponseBytes ?? 8 * 1024 * 1024,
+    });
+  }
+
+  /** Sends one POST and reads the whole answer, whatever its status. */
+  async post(request: HttpPost): Promise<HttpAnswer> {
+    const deadline = AbortSignal.timeout(request.timeoutMs);
+    const signal = request.signal ? AbortSignal.any([request.signal, deadline]) : deadline;
+    try {
+      const response = await this.#agent.request({
+        origin: request.origin,
+        path: request.path,
+        method: 'POST',
+        headers: request.headers,
+        body: request.body,
+        signal,
+      });
+      const body = await response.body.text();
+      return { status: response.statusCode, headers: response.headers, body };
+    } catch (error) {
+      const cause = redactedCause(error, request.redact);
+      if (request.signal?.aborted) {
+        throw new ImbotError('ABORTED', `${request.endpoint}: the call was aborted`, { cause });
+      }
+      if (deadline.aborted) throw new TimeoutError(request.endpoint, request.timeoutMs, { cause });
+      const code = errorCode(error);
+      const sent = !(code && CONNECT_PHASE_CODES.has(code));
+      if (error instanceof undiciErrors.ResponseExceededMaxSizeError) {
+        throw new NetworkError(request.endpoint, true, 'the answer was larger than allowed', { cause });
+      }
+      throw new NetworkError(request.endpoint, sent, code ?? cause.message, { cause });
+    }
+  }
+
+  /** Closes every pooled socket; pending requests finish first. */
+  async close(): Promise<void> {
+    await this.#agent.close();
+  }
+}

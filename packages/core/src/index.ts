@@ -1,0 +1,48 @@
+export {
+  ApiError,
+  type ApiErrorDetails,
+  ImbotError,
+  NetworkError,
+  TencentApiError,
+  TimeoutError,
+  UserSigError,
+  type UserSigProblem,
+  ValidationError,
+} from './errors.js';
+export { backoffDelay, defaultRetryPolicy, type RetryPolicy } from './http/retry.js';
+export {
+  InMemoryRateLimiter,
+  type InMemoryRateLimiterOptions,
+  type RateLimiter,
+  type RateLimitPermit,
+} from './limits/rate-limiter.js';
+export { type RetryMode, TencentIm, type TencentImOptions, type TencentProfile } from './tencent/client.js';
+export {
+  TENCENT_FREQUENCY_LIMIT,
+  type TencentRetry,
+  tencentHints,
+  tencentRetryCodes,
+} from './tencent/codes.js';
+export { type TencentRegion, tencentRegions } from './tencent/regions.js';
+export {
+  type CreateRobotInput,
+  MESSAGE_MAX_BYTES,
+  type MsgBodyElement,
+  PROFILE_FIELD_MAX_BYTES,
+  ROBOT_ID_MAX_BYTES,
+  ROBOT_PREFIX,
+  ROBOTS_PER_APP,
+  type SendMsgInput,
+  type SendStreamMsgInput,
+  type TencentProfileInput,
+  USER_ID_MAX_BYTES,
+} from './tencent/schemas.js';
+export {
+  decodeUserSig,
+  type GenUserSigOptions,
+  genUserSig,
+  type UserSigClaims,
+  type VerifyUserSigOptions,
+  verifyUserSig,
+} from './tencent/usersig.js';
+export { utf8Bytes } from './validation.js';

@@ -1,0 +1,339 @@
+import type { z } from 'zod';
+import { ApiError, NetworkError, TencentApiError, TimeoutError, ValidationError } from '../errors.js';
+import { defaultRetryPolicy, type RetryDecision, type RetryPolicy, withRetry } from '../http/retry.js';
+import { HttpTransport } from '../http/transport.js';
+import { InMemoryRateLimiter, type RateLimiter } from '../limits/rate-limiter.js';
+import { parseInput } from '../validation.js';
+import { tencentRetryCodes } from './codes.js';
+import { AdminUserSig } from './credentials.js';
+import { regionBaseUrl, type TencentRegion } from './regions.js';
+import { randomUint32, readTencentAnswer, tencentRequestPath } from './request.js';
+import {
+  type CreateRobotInput,
+  clientOptions,
+  createRobotInput,
+  envelope,
+  getAllRobotsAnswer,
+  getProfilesInput,
+  type MsgBodyElement,
+  portraitGetAnswer,
+  profileInput,
+  robotId,
+  type SendMsgInput,
+  type SendStreamMsgInput,
+  sendMsgAnswer,
+  sendMsgInput,
+  sendStreamMsgAnswer,
+  sendStreamMsgInput,
+  type TencentProfileInput,
+  userId as userIdSchema,
+} from './schemas.js';
+
+export interface TencentImOptions {
+  /** The app's SDKAppID, from the Chat console. */
+  sdkAppId: number;
+  /** An App admin identifier: every REST call is made as this account. */
+  admin: string;
+  /** The app's secret key: the client makes and renews the admin UserSig itself. */
+  secretKey?: string;
+  /** Or: a function that returns an admin UserSig, for apps that keep the key elsewhere. */
+  userSig?: () => string | Promise<string>;
+  /** The data centre of the SDKAppID. */
+  region?: TencentRegion;
+  /** Or: any origin that speaks the REST API, such as the emulator's `url`. */
+  baseUrl?: string;
+  /** Deadline of one HTTP request. Default 10 000 ms. */
+  timeoutMs?: number;
+  /** Life of the UserSigs made from `secretKey`. Default one day; renewed at 80 %. */
+  userSigTtlSeconds?: number;
+  /** Retries of transient failures. Default 3 retries, 100 ms to 5 s full-jitter backoff. */
+  retry?: Partial<RetryPolicy>;
+  /**
+   * The call budget: a `RateLimiter` (share one between clients of the same app), or `false` to
+   * switch limiting off. Default: 200 calls of each API in any second, as the cloud allows.
+   */
+  rateLimit?: RateLimiter | false;
+  /** Most sockets kept open to the cloud. Default 128. */
+  connections?: number;
+}
+
+/** A user's profile as the library names it; fields the user never set are absent. */
+export interface TencentProfile {
+  userId: string;
+  nick?: string;
+  faceUrl?: string;
+  selfSignature?: string;
+}
+
+/**
+ * How a call may be retried. `idempotent`: sending it twice does no harm, so any transient failure
+ * is retried. `unapplied`: sending it twice could duplicate something, so it is retried only when the
+ * cloud certainly did not carry it out: it answered with a retryable error code, answered HTTP
+ * 429/503, or the connection failed before the request was written. A timeout, a reset connection,
+ * a 502/504 or a garbled answer leave the outcome unknown, and surface as errors instead.
+ */
+export type RetryMode = 'idempotent' | 'unapplied';
+
+const noLimit: RateLimiter = { acquire: () => Promise.resolve({ release() {} }) };
+
+const PROFILE_TAGS = {
+  nick: 'Tag_Profile_IM_Nick',
+  faceUrl: 'Tag_Profile_IM_Image',
+  selfSignature: 'Tag_Profile_IM_SelfSignature',
+} as const;
+
+/** portrait_get takes at most this many accounts per call. */
+const PROFILES_PER_CALL = 100;
+
+/**
+ * A client for the Tencent Cloud Chat (IM) REST API, made for robot accounts (`@RBT#…`): create,
+ * list and delete robots, stream text as a robot, send messages, read and write profiles. Inputs are
+ * checked before anything is sent; calls are rate-limited as the cloud counts them, retried when that
+ * is safe, and every failure is a typed `ImbotError` with no secret in it.
+ *
+ * @example
+ * const im = new TencentIm({ sdkAppId: 1400000000, admin: 'administrator', secretKey, region: 'singapore' });
+ * await im.createRobot({ userId: '@RBT#helper', nick: 'Helper' });
+ * const { msgKey } = await im.sendStreamMsg({ from: '@RBT#helper', to: 'user01', chunk: 'Hello, ' });
+ * await im.sendStreamMsg({ from: '@RBT#helper', to: 'user01', chunk: 'world', msgKey, finish: true });
+ */
+export class TencentIm {
+  readonly sdkAppId: number;
+  readonly admin: string;
+  readonly #origin: string;
+  readonly #prefix: string;
+  readonly #timeoutMs: number;
+  readonly #retry: RetryPolicy;
+  readonly #limiter: RateLimiter;
+  readonly #userSig: AdminUserSig;
+  readonly #transport: HttpTransport;
+
+  constructor(options: TencentImOptions) {
+    const o = parseInput(clientOptions, options, 'options');
+    this.sdkAppId = o.sdkAppId;
+    this.admin = o.admin;
+    const base = new URL(o.baseUrl ?? regionBaseUrl(o.region as TencentRegion));
+    this.#origin = base.origin;
+    this.#prefix = base.pathname.replace(/\/+$/, '');
+    this.#timeoutMs = o.timeoutMs ?? 10_000;
+    this.#retry = { ...defaultRetryPolicy, ...o.retry };
+    this.#limiter = options.rateLimit === false ? noLimit : (options.rateLimit ?? new InMemoryRateLimiter());
+    this.#userSig = new AdminUserSig(
+      o.secretKey !== undefined
+        ? {
+            secretKey: o.secretKey,
+            sdkAppId: o.sdkAppId,
+            admin: o.admin,
+            ttlSeconds: o.userSigTtlSeconds ?? 86_400,
+          }
+        : { userSig: o.userSig as () => string | Promise<string> },
+    );
+    this.#transport = new HttpTransport({ connections: o.connections });
+  }
+
+  /** Creates a robot account; creating one that exists changes nothing (`create_robot`). */
+  async createRobot(input: CreateRobotInput): Promise<void> {
+    const robot = parseInput(createRobotInput, input, 'createRobot');
+    await this.call(
+      'openim_robot_http_svc/create_robot',
+      { UserID: robot.userId, Nick: robot.nick, FaceUrl: robot.faceUrl, SelfSignature: robot.selfSignature },
+      { retry: 'idempotent' },
+    );
+  }
+
+  /** The user ids of every robot of the app (`get_all_robots`). */
+  async getAllRobots(): Promise<string[]> {
+    const answer = await this.#request(
+      'openim_robot_http_svc/get_all_robots',
+      {},
+      getAllRobotsAnswer,
+      'idempotent',
+    );
+    return answer.Robot_Account;
+  }
+
+  /** Marks a robot invalid (`delete_robot`); the cloud keeps the user id itself. */
+  async deleteRobot(userId: string): Promise<void> {
+    const id = parseInput(robotId, userId, 'deleteRobot.userId');
+    await this.call('openim_robot_http_svc/delete_robot', { Robot_Account: id }, { retry: 'idempotent' });
+  }
+
+  /**
+   * Sends one chunk of a streamed message from a robot to a user (`send_stream_msg`). Leave out
+   * `msgKey` on the first call and pass the returned one on every later call; set `finish` on the
+   * last. Retried only when the chunk certainly was not appended (see `RetryMode`), so a chunk is
+   * never shown twice; a failure with an unknown outcome is thrown for the caller to settle.
+   */
+  async sendStreamMsg(input: SendStreamMsgInput): Promise<{ msgKey: string }> {
+    const chunk = parseInput(sendStreamMsgInput, input, 'sendStreamMsg');
+    const body = {
+      From_Account: chunk.from,
+      To_Account: chunk.to,
+      Chunk: chunk.chunk,
+      MsgKey: chunk.msgKey,
+      Finish: chunk.finish ? 1 : undefined,
+    };
+    const answer = await this.#request(
+      'openim_robot_http_svc/send_stream_msg',
+      body,
+      sendStreamMsgAnswer,
+      'unapplied',
+    );
+    return { msgKey: answer.MsgKey };
+  }
+
+  /**
+   * Sends a one-to-one message (`openim/sendmsg`): `text`, or `msgBody` elements for other kinds.
+   * Without `from` the admin sends it. `MsgSeq` and `MsgRandom` are drawn once and reused by every
+   * retry, so the cloud's 120-second de-duplication makes retries safe.
+   */
+  async sendMsg(input: SendMsgInput): Promise<{ msgKey: string; msgTime: number }> {
+    const message = parseInput(sendMsgInput, input, 'sendMsg');
+    const msgBody: MsgBodyElement[] =
+      'text' in message ? [{ MsgType: 'TIMTextElem', MsgContent: { Text: message.text } }] : message.msgBody;
+    const body = {
+      SyncOtherMachine: message.syncOtherMachine ?? 1,
+      From_Account: message.from,
+      To_Account: message.to,
+      MsgSeq: randomUint32(),
+      MsgRandom: randomUint32(),
+      MsgBody: msgBody,
+      CloudCustomData: message.cloudCustomData,
+    };
+    const answer = await this.#request('openim/sendmsg', body, sendMsgAnswer, 'idempotent');
+    return { msgKey: answer.MsgKey, msgTime: answer.MsgTime };
+  }
+
+  /** Sets a user's or robot's nick, avatar URL and status (`profile/portrait_set`). */
+  async setProfile(userId: string, profile: TencentProfileInput): Promise<void> {
+    const id = parseInput(userIdSchema, userId, 'setProfile.userId');
+    const fields = parseInput(profileInput, profile, 'setProfile');
+    const items = (Object.keys(PROFILE_TAGS) as (keyof typeof PROFILE_TAGS)[])
+      .filter((key) => fields[key] !== undefined)
+      .map((key) => ({ Tag: PROFILE_TAGS[key], Value: fields[key] }));
+    if (items.length === 0) {
+      throw new ValidationError(
+        'setProfile',
+        'setProfile: give at least one of nick, faceUrl, selfSignature',
+      );
+    }
+    await this.call(
+      'profile/portrait_set',
+      { From_Account: id, ProfileItem: items },
+      { retry: 'idempotent' },
+    );
+  }
+
+  /**
+   * Reads nick, avatar URL and status of users or robots (`profile/portrait_get`), 100 per call.
+   * Accounts the cloud does not know are left out of the result.
+   */
+  async getProfiles(userIds: string[]): Promise<TencentProfile[]> {
+    const ids = parseInput(getProfilesInput, userIds, 'getProfiles.userIds');
+    const batches: string[][] = [];
+    for (let i = 0; i < ids.length; i += PROFILES_PER_CALL) batches.push(ids.slice(i, i + PROFILES_PER_CALL));
+    const answers = await Promise.all(
+      batches.map((batch) =>
+        this.#request(
+          'profile/portrait_get',
+          { To_Account: batch, TagList: Object.values(PROFILE_TAGS) },
+          portraitGetAnswer,
+          'idempotent',
+        ),
+      ),
+    );
+    return answers.flatMap((answer) =>
+      answer.UserProfileItem.filter((item) => item.ResultCode === 0).map((item) => {
+        const profile: TencentProfile = { userId: item.To_Account };
+        for (const [key, tag] of Object.entries(PROFILE_TAGS) as [keyof typeof PROFILE_TAGS, string][]) {
+          const value = item.ProfileItem.find((p) => p.Tag === tag)?.Value;
+          if (typeof value === 'string' && value !== '') profile[key] = value;
+        }
+        return profile;
+      }),
+    );
+  }
+
+  /**
+   * Calls any REST API by its `service/command` path (`'group_open_http_svc/get_group_info'`) and
+   * returns the whole answer. Retried as `unapplied` unless `retry: 'idempotent'` is given.
+   */
+  async call(
+    api: string,
+    body: Record<string, unknown> = {},
+    options: { retry?: RetryMode; signal?: AbortSignal } = {},
+  ): Promise<z.output<typeof envelope>> {
+    const path = api.replace(/^\/?v4\//, '');
+    if (!/^[A-Za-z0-9_]+\/[A-Za-z0-9_]+$/.test(path)) {
+      throw new ValidationError('api', `api: "${api}" is not a "service/command" path`);
+    }
+    return this.#request(path, body, envelope, options.retry ?? 'unapplied', options.signal);
+  }
+
+  /** Closes the connection pool. Calls in flight finish first. */
+  async close(): Promise<void> {
+    await this.#transport.close();
+  }
+
+  async #request<S extends z.ZodType>(
+    api: string,
+    body: Record<string, unknown>,
+    schema: S,
+    mode: RetryMode,
+    signal?: AbortSignal,
+  ): Promise<z.output<S>> {
+    const endpoint = `v4/${api}`;
+    const payload = JSON.stringify(body);
+    return withRetry(
+      async () => {
+        const permit = await this.#limiter.acquire(api, signal);
+        try {
+          const userSig = await this.#userSig.get();
+          const path = tencentRequestPath(this.#prefix, api, {
+            sdkAppId: this.sdkAppId,
+            identifier: this.admin,
+            userSig,
+            random: randomUint32(),
+          });
+          const answer = await this.#transport.post({
+            origin: this.#origin,
+            path,
+            endpoint,
+            headers: { 'content-type': 'application/json' },
+            body: payload,
+            timeoutMs: this.#timeoutMs,
+            signal,
+            redact: this.#userSig.redact,
+          });
+          return readTencentAnswer(answer, endpoint, schema);
+        } finally {
+          permit.release();
+        }
+      },
+      (error) => this.#decide(error, mode),
+      this.#retry,
+      { signal },
+    );
+  }
+
+  #decide(error: unknown, mode: RetryMode): RetryDecision {
+    if (error instanceof TencentApiError) {
+      const rule = tencentRetryCodes.get(error.errorCode);
+      if (rule?.kind === 'renew-usersig') {
+        this.#userSig.invalidate();
+        return 'again';
+      }
+      return rule?.kind === 'backoff' ? 'retry' : 'stop';
+    }
+    if (error instanceof NetworkError) return !error.sent || mode === 'idempotent' ? 'retry' : 'stop';
+    if (error instanceof TimeoutError) return mode === 'idempotent' ? 'retry' : 'stop';
+    if (error instanceof ApiError && error.code === 'HTTP_STATUS') {
+      if (error.status === 429 || error.status === 503) return 'retry';
+      return mode === 'idempotent' && error.retryable ? 'retry' : 'stop';
+    }
+    if (error instanceof ApiError && error.code === 'MALFORMED_RESPONSE') {
+      return mode === 'idempotent' ? 'retry' : 'stop';
+    }
+    return 'stop';
+  }
+}

@@ -1,0 +1,132 @@
+import { z } from 'zod';
+import { boundedId, maxBytes } from '../validation.js';
+import { tencentRegions } from './regions.js';
+
+/**
+ * Every payload the Tencent client sends or reads, as zod schemas: the single source of their shape.
+ * Inputs use the library's camelCase names; the cloud's PascalCase names appear only in the bodies
+ * built from them and in the response schemas.
+ */
+
+/** A robot's user id: `@RBT#` then up to 27 more bytes (32 UTF-8 bytes in all). */
+export const ROBOT_PREFIX = '@RBT#';
+export const ROBOT_ID_MAX_BYTES = 32;
+/** Ordinary user ids share the 32-byte limit. */
+export const USER_ID_MAX_BYTES = 32;
+/** Nick, FaceUrl and SelfSignature: 500 bytes each. */
+export const PROFILE_FIELD_MAX_BYTES = 500;
+/** One message (sendmsg, and the accumulated robot stream): 12 KB. */
+export const MESSAGE_MAX_BYTES = 12 * 1024;
+/** Robots per app. */
+export const ROBOTS_PER_APP = 20;
+
+export const robotId = boundedId(ROBOT_ID_MAX_BYTES).refine((id) => id.startsWith(ROBOT_PREFIX), {
+  message: `must start with ${ROBOT_PREFIX}`,
+});
+export const userId = boundedId(USER_ID_MAX_BYTES);
+const profileField = maxBytes(PROFILE_FIELD_MAX_BYTES);
+
+export const profileInput = z.object({
+  nick: profileField.optional(),
+  faceUrl: profileField.optional(),
+  selfSignature: profileField.optional(),
+});
+export type TencentProfileInput = z.infer<typeof profileInput>;
+
+export const createRobotInput = profileInput.extend({ userId: robotId });
+export type CreateRobotInput = z.infer<typeof createRobotInput>;
+
+export const sendStreamMsgInput = z.object({
+  from: robotId,
+  to: userId,
+  chunk: maxBytes(MESSAGE_MAX_BYTES).refine((chunk) => chunk.length > 0, {
+    message: 'must not be empty: every call carries a chunk, the final one included',
+  }),
+  msgKey: z.string().min(1).optional(),
+  finish: z.boolean().optional(),
+});
+export type SendStreamMsgInput = z.infer<typeof sendStreamMsgInput>;
+
+/** One element of a message body (`TIMTextElem`, `TIMCustomElem`, …), passed through as given. */
+export const msgBodyElement = z.looseObject({
+  MsgType: z.string().min(1),
+  MsgContent: z.record(z.string(), z.unknown()),
+});
+export type MsgBodyElement = z.infer<typeof msgBodyElement>;
+
+const sendMsgCommon = {
+  from: userId.optional(),
+  to: userId,
+  /** 1: also show on the sender's other devices (default); 2: do not. */
+  syncOtherMachine: z.union([z.literal(1), z.literal(2)]).optional(),
+  cloudCustomData: z.string().optional(),
+};
+
+export const sendMsgInput = z.union([
+  z.object({ ...sendMsgCommon, text: maxBytes(MESSAGE_MAX_BYTES).min(1, 'must not be empty') }),
+  z.object({ ...sendMsgCommon, msgBody: z.array(msgBodyElement).min(1) }),
+]);
+export type SendMsgInput = z.infer<typeof sendMsgInput>;
+
+export const getProfilesInput = z.array(userId).min(1);
+
+export const clientOptions = z
+  .object({
+    sdkAppId: z.number().int().positive(),
+    admin: userId,
+    secretKey: z.string().min(1).optional(),
+    userSig: z
+      .custom<() => string | Promise<string>>((v) => typeof v === 'function', 'must be a function')
+      .optional(),
+    region: z.enum(Object.keys(tencentRegions) as [keyof typeof tencentRegions]).optional(),
+    baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+    timeoutMs: z.number().int().positive().optional(),
+    userSigTtlSeconds: z.number().int().min(60).optional(),
+    retry: z
+      .object({
+        retries: z.number().int().min(0),
+        minDelayMs: z.number().min(0),
+        maxDelayMs: z.number().min(0),
+      })
+      .partial()
+      .optional(),
+    rateLimit: z.unknown().optional(),
+    connections: z.number().int().positive().optional(),
+  })
+  .refine((o) => (o.secretKey === undefined) !== (o.userSig === undefined), {
+    message: 'give either secretKey or userSig, not both and not neither',
+    path: ['secretKey'],
+  })
+  .refine((o) => (o.region === undefined) !== (o.baseUrl === undefined), {
+    message: 'give either region or baseUrl, not both and not neither',
+    path: ['region'],
+  });
+
+/** The envelope of every answer. New fields may appear at any time, so unknown ones are kept. */
+export const envelope = z.looseObject({
+  ActionStatus: z.string(),
+  ErrorCode: z.number().int(),
+  ErrorInfo: z.string().optional().default(''),
+  RequestId: z.string().optional(),
+});
+
+export const getAllRobotsAnswer = envelope.extend({
+  Robot_Account: z.array(z.string()).optional().default([]),
+});
+export const sendStreamMsgAnswer = envelope.extend({ MsgKey: z.string().min(1) });
+export const sendMsgAnswer = envelope.extend({ MsgTime: z.number().int(), MsgKey: z.string().min(1) });
+
+const profileItem = z.looseObject({ Tag: z.string(), Value: z.unknown() });
+export const portraitGetAnswer = envelope.extend({
+  UserProfileItem: z
+    .array(
+      z.looseObject({
+        To_Account: z.string(),
+        ProfileItem: z.array(profileItem).optional().default([]),
+        ResultCode: z.number().int().optional().default(0),
+        ResultInfo: z.string().optional().default(''),
+      }),
+    )
+    .optional()
+    .default([]),
+});
