@@ -305,7 +305,7 @@ export class TencentIm {
             signal,
             redact: this.#userSig.redact,
           });
-          return readTencentAnswer(answer, endpoint, schema);
+          return readTencentAnswer(answer, endpoint, schema, this.#userSig.redact);
         } finally {
           permit.release();
         }

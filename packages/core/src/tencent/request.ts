@@ -35,12 +35,14 @@ export function tencentRequestPath(prefix: string, api: string, query: TencentQu
 /**
  * Reads an answer: HTTP 200, a JSON body matching the envelope and then `schema`, and
  * `ErrorCode` 0. Anything else becomes an `ApiError` (`HTTP_STATUS`, `MALFORMED_RESPONSE`) or a
- * `TencentApiError` carrying the cloud's code and `RequestId`.
+ * `TencentApiError` carrying the cloud's code and `RequestId`. `ErrorInfo` goes through `redact`,
+ * since the cloud may quote the request back.
  */
 export function readTencentAnswer<S extends z.ZodType>(
   answer: HttpAnswer,
   endpoint: string,
   schema: S,
+  redact: (text: string) => string,
 ): z.output<S> {
   if (answer.status !== 200) {
     const retryable = answer.status >= 500 || answer.status === 429;
@@ -60,7 +62,7 @@ export function readTencentAnswer<S extends z.ZodType>(
   if (!head.success) throw malformed(endpoint, 'no ActionStatus/ErrorCode envelope');
   const { ErrorCode, ErrorInfo, ActionStatus, RequestId } = head.data;
   if (ErrorCode !== 0 || ActionStatus !== 'OK') {
-    throw new TencentApiError(ErrorCode, ErrorInfo, {
+    throw new TencentApiError(ErrorCode, redact(ErrorInfo), {
       endpoint,
       retryable: tencentRetryCodes.has(ErrorCode),
       status: 200,

@@ -1,0 +1,25 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
+
+describe('the built package', () => {
+  it('is importable by name from a plain ESM script, with its public names', () => {
+    expect(
+      existsSync(new URL('../dist/index.js', import.meta.url)),
+      'dist/ is missing: run `pnpm build` first',
+    ).toBe(true);
+    const script = `
+      import { TencentIm, genUserSig, verifyUserSig, TencentApiError, ValidationError } from '@imbot/core';
+      const userSig = genUserSig({ sdkAppId: 1400000000, secretKey: 'k', userId: 'admin', expireSeconds: 60 });
+      const { userId } = verifyUserSig({ sdkAppId: 1400000000, secretKey: 'k', userSig });
+      console.log(JSON.stringify([typeof TencentIm, userId, new TencentApiError(1, 'x', { endpoint: 'e', retryable: false }).code, ValidationError.name]));
+    `;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: packageDir,
+    }).toString();
+    expect(JSON.parse(out)).toEqual(['function', 'admin', 'TENCENT_API', 'ValidationError']);
+  });
+});
