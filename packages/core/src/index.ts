@@ -24,6 +24,7 @@ export {
   tencentRetryCodes,
 } from './tencent/codes.js';
 export { type TencentRegion, tencentRegions } from './tencent/regions.js';
+export { randomUint32 } from './tencent/request.js';
 export {
   type CreateRobotInput,
   MESSAGE_MAX_BYTES,
@@ -45,4 +46,5 @@ export {
   type VerifyUserSigOptions,
   verifyUserSig,
 } from './tencent/usersig.js';
+export { tencentCallbackSign } from './tencent/webhook.js';
 export { utf8Bytes } from './validation.js';

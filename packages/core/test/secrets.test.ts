@@ -1,7 +1,11 @@
 import { inspect } from 'node:util';
+import { type Emulator, startEmulator } from '@imbot/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TencentIm, type TencentImOptions } from '../src/index.js';
-import { ADMIN, type FakeTencent, SDK_APP_ID, SECRET_KEY, startFakeTencent } from './tencent-server.js';
+import { genUserSig, TencentIm, type TencentImOptions } from '../src/index.js';
+
+const SDK_APP_ID = 1400000000;
+const SECRET_KEY = 'c2VjcmV0LWtleS1uZXZlci10by1iZS1zZWVu-5bd2850fff3ecb11d7c8';
+const ADMIN = 'administrator';
 
 /** Every string reachable from an error: message, stack, own properties (hidden ones too), causes. */
 function everythingIn(error: unknown): string {
@@ -25,41 +29,43 @@ function everythingIn(error: unknown): string {
   return parts.join('\n');
 }
 
-let server: FakeTencent;
+let emulator: Emulator;
 
 beforeAll(async () => {
-  server = await startFakeTencent();
-  server.on('openim_robot_http_svc/create_robot', (_, n) => ({
-    ActionStatus: 'FAIL',
-    ErrorCode: 10004,
-    // A cloud that quotes the request back, credentials included.
-    ErrorInfo: `bad request ${server.calls[n]?.query.toString()} key=${SECRET_KEY}`,
-  }));
-  server.on('openim_robot_http_svc/get_all_robots', () => ({ status: 502, raw: 'bad gateway' }));
-  server.on('openim_robot_http_svc/send_stream_msg', () => ({ reset: true }));
-  server.on('openim_robot_http_svc/delete_robot', () => ({ hang: true }));
-  server.on('openim/sendmsg', () => ({ status: 200, raw: 'not json' }));
-  server.on('profile/portrait_set', () => ({ ActionStatus: 'FAIL', ErrorCode: 70001, ErrorInfo: 'expired' }));
+  emulator = await startEmulator({ tencent: { sdkAppId: SDK_APP_ID, secretKey: SECRET_KEY, admin: ADMIN } });
 });
 afterAll(async () => {
-  await server.close();
+  await emulator.close();
 });
 
 describe('secrets', () => {
   it('appear in no thrown error, on any path', async () => {
+    const startedAt = Date.now();
     const options: TencentImOptions = {
       sdkAppId: SDK_APP_ID,
       admin: ADMIN,
       secretKey: SECRET_KEY,
-      baseUrl: server.url,
+      baseUrl: emulator.url,
       timeoutMs: 50,
       retry: { retries: 1, minDelayMs: 0, maxDelayMs: 0 },
     };
     const im = new TencentIm(options);
     const refused = new TencentIm({ ...options, baseUrl: 'http://127.0.0.1:9' });
     const wrongKey = new TencentIm({ ...options, secretKey: `${SECRET_KEY}-wrong` });
+    await im.createRobot({ userId: '@RBT#1' });
+    const api = (name: string) => `openim_robot_http_svc/${name}`;
+    // A cloud that quotes the request back, credentials included.
+    emulator.faults.failNext(api('create_robot'), 1, {
+      errorCode: 10004,
+      errorInfo: `bad request {query} key=${SECRET_KEY}`,
+    });
+    emulator.faults.failNext(api('get_all_robots'), 5, 'http-502');
+    emulator.faults.failNext(api('send_stream_msg'), 1, 'reset-after');
+    emulator.faults.failNext(api('delete_robot'), 5, 'hang');
+    emulator.faults.failNext('openim/sendmsg', 5, 'malformed');
+    emulator.faults.failNext('profile/portrait_set', 5, { errorCode: 70001 });
     const paths: Promise<unknown>[] = [
-      im.createRobot({ userId: '@RBT#1' }), // cloud error quoting the URL
+      im.createRobot({ userId: '@RBT#2' }), // cloud error quoting the URL and the key
       im.getAllRobots(), // HTTP 502
       im.sendStreamMsg({ from: '@RBT#1', to: 'u', chunk: 'x' }), // reset connection
       im.deleteRobot('@RBT#1'), // timeout
@@ -78,9 +84,15 @@ describe('secrets', () => {
       ),
     );
     expect(errors.every((e) => e instanceof Error)).toBe(true);
-    expect(() => new TencentIm({ ...options, sdkAppId: 0 })).toThrow();
-    const usersigs = new Set(server.calls.map((call) => call.query.get('usersig') ?? ''));
-    expect(usersigs.size).toBeGreaterThan(0);
+    // Every UserSig the clients can have made during the test, second by second.
+    const usersigs: string[] = [];
+    for (let t = startedAt - 1000; t <= Date.now() + 1000; t += 1000) {
+      for (const key of [SECRET_KEY, `${SECRET_KEY}-wrong`]) {
+        usersigs.push(
+          genUserSig({ sdkAppId: SDK_APP_ID, secretKey: key, userId: ADMIN, expireSeconds: 86_400, now: t }),
+        );
+      }
+    }
     for (const error of errors) {
       const text = everythingIn(error);
       expect(text).not.toContain(SECRET_KEY);
@@ -90,7 +102,9 @@ describe('secrets', () => {
       }
     }
     // The cloud's words still reach the error, with the credentials cut out.
-    expect((errors[0] as Error).message).toContain('[redacted]');
+    expect((errors[0] as Error).message).toMatch(
+      /bad request sdkappid=1400000000&identifier=administrator&usersig=\[redacted\]&random=\d+&contenttype=json key=\[redacted\]/,
+    );
     await Promise.all([im.close(), refused.close(), wrongKey.close()]);
   });
 });

@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { genUserSig } from '@imbot/core';
+import { startEmulator } from './emulator.js';
+
+const usage = `imbot-emulator: a local Tencent Cloud Chat for development and tests
+
+Options (each also read from the environment variable in brackets):
+  --port <n>            port to listen on, 0 for any free one     [IMBOT_EMULATOR_PORT]   default 5710
+  --host <addr>         address to listen on                      [IMBOT_EMULATOR_HOST]   default 127.0.0.1
+  --sdk-app-id <n>      the emulated app's SDKAppID               [TENCENT_SDK_APP_ID]    default 1400000000
+  --secret-key <key>    its secret key                            [TENCENT_SECRET_KEY]    default imbot-emulator-key
+  --admin <id>          its App admin                             [TENCENT_ADMIN]         default administrator
+  --callback-url <url>  where robot callbacks are posted          [TENCENT_CALLBACK_URL]
+  --callback-token <t>  token that signs callbacks                [TENCENT_CALLBACK_TOKEN]
+  --robots <ids>        robots that exist from the start, comma-separated                 e.g. @RBT#001,@RBT#002
+  --seed <n>            seed of the fault generator               [IMBOT_EMULATOR_SEED]
+  --help                this text
+`;
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'sdk-app-id': { type: 'string' },
+    'secret-key': { type: 'string' },
+    admin: { type: 'string' },
+    'callback-url': { type: 'string' },
+    'callback-token': { type: 'string' },
+    robots: { type: 'string' },
+    seed: { type: 'string' },
+    help: { type: 'boolean' },
+  },
+});
+if (values.help) {
+  process.stdout.write(usage);
+  process.exit(0);
+}
+
+const env = process.env;
+const sdkAppId = Number(values['sdk-app-id'] ?? env.TENCENT_SDK_APP_ID ?? 1400000000);
+const secretKey = values['secret-key'] ?? env.TENCENT_SECRET_KEY ?? 'imbot-emulator-key';
+const admin = values.admin ?? env.TENCENT_ADMIN ?? 'administrator';
+const seed = values.seed ?? env.IMBOT_EMULATOR_SEED;
+
+const emulator = await startEmulator({
+  port: Number(values.port ?? env.IMBOT_EMULATOR_PORT ?? 5710),
+  host: values.host ?? env.IMBOT_EMULATOR_HOST ?? '127.0.0.1',
+  seed: seed === undefined ? undefined : Number(seed),
+  tencent: {
+    sdkAppId,
+    secretKey,
+    admin,
+    callbackUrl: values['callback-url'] ?? env.TENCENT_CALLBACK_URL,
+    callbackToken: values['callback-token'] ?? env.TENCENT_CALLBACK_TOKEN,
+    robots: values.robots?.split(',').filter(Boolean),
+  },
+});
+
+const userSig = genUserSig({ sdkAppId, secretKey, userId: admin, expireSeconds: 86_400 });
+process.stdout.write(`imbot emulator listening on ${emulator.url}
+
+Tencent Cloud Chat: sdkAppId ${sdkAppId}, admin ${admin}, secretKey ${secretKey}
+Try it:
+  curl -s -X POST '${emulator.url}/v4/openim_robot_http_svc/get_all_robots?sdkappid=${sdkAppId}&identifier=${admin}&usersig=${userSig}&random=99999999&contenttype=json' -d '{}'
+Control API: ${emulator.url}/_emulator/health
+`);
+
+const stop = () => {
+  void emulator.close().then(() => process.exit(0));
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);

@@ -1,0 +1,114 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { type Faults, faultConfig, faultKind } from './faults.js';
+import { readBody, sendJson } from './http.js';
+import type { TencentEmulator } from './tencent/emulator.js';
+
+export interface ControlTargets {
+  tencent: TencentEmulator;
+  faults: Faults;
+  reset(): void;
+}
+
+type Route = (input: { url: URL; body: unknown }, targets: ControlTargets) => unknown | Promise<unknown>;
+
+const required = (url: URL, name: string): string => {
+  const value = url.searchParams.get(name);
+  if (!value)
+    throw new z.ZodError([
+      { code: 'custom', path: [name], message: 'query parameter is required', input: undefined },
+    ]);
+  return value;
+};
+
+/**
+ * The control API under `/_emulator/`: what the JS API offers, as JSON over HTTP, for people with
+ * curl and for the web console. Every route answers JSON; bad input gets 400 with the reason.
+ */
+const routes: Record<string, Route> = {
+  'GET /_emulator/health': () => ({ ok: true }),
+  'POST /_emulator/reset': (_, t) => {
+    t.reset();
+    return { ok: true };
+  },
+  'GET /_emulator/tencent/robots': (_, t) => t.tencent.robots(),
+  'GET /_emulator/tencent/conversations': (_, t) =>
+    t.tencent.state.conversations().map((c) => ({
+      ...(c.participants ? { participants: c.participants } : { groupId: c.groupId }),
+      messages: c.messages.length,
+      last: c.messages.at(-1)?.text ?? '',
+    })),
+  'GET /_emulator/tencent/conversation': ({ url }, t) =>
+    t.tencent.conversation(required(url, 'user'), required(url, 'with')),
+  'GET /_emulator/tencent/group': ({ url }, t) => t.tencent.groupConversation(required(url, 'id')),
+  'POST /_emulator/tencent/messages': ({ body }, t) =>
+    t.tencent.userSends(z.object({ from: z.string(), to: z.string(), text: z.string() }).parse(body)),
+  'POST /_emulator/tencent/group-messages': ({ body }, t) =>
+    t.tencent.userSendsToGroup(
+      z
+        .object({
+          from: z.string(),
+          groupId: z.string(),
+          text: z.string(),
+          mentions: z.array(z.string()).default([]),
+        })
+        .parse(body),
+    ),
+  'GET /_emulator/tencent/calls': ({ url }, t) => {
+    const api = url.searchParams.get('api');
+    const limit = Number(url.searchParams.get('limit') ?? 200);
+    return t.tencent
+      .calls()
+      .filter((call) => !api || call.api === api)
+      .slice(-limit);
+  },
+  'GET /_emulator/tencent/callbacks': (_, t) => t.tencent.callbacks(),
+  'GET /_emulator/tencent/rate': (_, t) => t.tencent.rate(),
+  'PUT /_emulator/tencent/callback': ({ body }, t) => {
+    const { url, token } = z.object({ url: z.url().nullable(), token: z.string().optional() }).parse(body);
+    t.tencent.setCallback(url ?? undefined, token);
+    return { ok: true };
+  },
+  'GET /_emulator/faults': (_, t) => t.faults.config,
+  'PUT /_emulator/faults': ({ body }, t) => {
+    t.faults.configure(faultConfig.parse(body));
+    return t.faults.config;
+  },
+  'POST /_emulator/faults/next': ({ body }, t) => {
+    const { api, count, fault } = z
+      .object({
+        api: z.string().min(1),
+        count: z.number().int().positive().default(1),
+        fault: faultKind.optional(),
+      })
+      .parse(body);
+    t.faults.failNext(api, count, fault);
+    return { ok: true };
+  },
+};
+
+export async function handleControl(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  targets: ControlTargets,
+): Promise<void> {
+  const route = routes[`${req.method} ${url.pathname}`];
+  if (!route) return sendJson(res, 404, { error: `no control route ${req.method} ${url.pathname}` });
+  let body: unknown;
+  const text = await readBody(req, 64 * 1024);
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    return sendJson(res, 400, { error: 'the body is not JSON' });
+  }
+  try {
+    sendJson(res, 200, await route({ url, body }, targets));
+  } catch (error) {
+    if (error instanceof z.ZodError) {
+      const issue = error.issues[0];
+      return sendJson(res, 400, { error: `${issue?.path.join('.') || 'body'}: ${issue?.message}` });
+    }
+    throw error;
+  }
+}

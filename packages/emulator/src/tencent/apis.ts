@@ -1,0 +1,426 @@
+import { crc32 } from 'node:zlib';
+import {
+  MESSAGE_MAX_BYTES,
+  PROFILE_FIELD_MAX_BYTES,
+  ROBOT_ID_MAX_BYTES,
+  ROBOT_PREFIX,
+  ROBOTS_PER_APP,
+  TENCENT_FREQUENCY_LIMIT,
+  utf8Bytes,
+} from '@imbot/core';
+import { z } from 'zod';
+import { SlidingWindow } from '../window.js';
+import type { Message, Profile, TencentState } from './state.js';
+
+/** An answer's fields; the envelope (`ActionStatus`, `ErrorInfo`) is added when it is sent. */
+export type Answer = { ErrorCode: number; ErrorInfo?: string } & Record<string, unknown>;
+
+const ok = (fields: Record<string, unknown> = {}): Answer => ({ ErrorCode: 0, ...fields });
+const fail = (code: number, info: string): Answer => ({ ErrorCode: code, ErrorInfo: info });
+
+/** Code the emulator answers for a message over its size limit (the cloud's "msg too long"). */
+export const MSG_TOO_LONG = 93000;
+/** `stream_msg` messages must stay under 128 KB. */
+export const STREAM_MSG_MAX_BYTES = 128 * 1024;
+/** `stream_msg` streams accept 5 calls per second each. */
+const STREAM_MSG_CALLS_PER_SECOND = 5;
+/** `sendmsg` de-duplicates identical sends for 120 s. */
+const DEDUP_MS = 120_000;
+
+/** A `stream_msg` stream: its message, the next chunk index it expects, and its pace. */
+export interface StreamMsg {
+  message: Message;
+  nextIndex: number;
+  pace: SlidingWindow;
+}
+
+/** What an API handler may read and change. */
+export interface ApiContext {
+  state: TencentState;
+  admin: string;
+  /** A stream with no call for this long is ended by the cloud. */
+  streamIdleMs: number;
+  /** Milliseconds since the epoch. */
+  now(): number;
+  /** Monotonic milliseconds, for rates. */
+  monotonic(): number;
+  dedup: Map<string, { msgKey: string; msgTime: number; at: number }>;
+  streams: Map<string, StreamMsg>;
+  /** A message reached a robot: the robot callback fires. */
+  deliveredToRobot(message: Message, msgBody: unknown[], seqAndRandom: { seq: number; random: number }): void;
+}
+
+export type Handler = (body: Record<string, unknown>, ctx: ApiContext) => Answer;
+
+const uint32 = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 32 - 1);
+const element = z.looseObject({ MsgType: z.string(), MsgContent: z.looseObject({}) });
+
+function isRobotId(id: string): boolean {
+  return id.startsWith(ROBOT_PREFIX) && utf8Bytes(id) <= ROBOT_ID_MAX_BYTES;
+}
+
+/** Parses a body with `schema`, or answers 10004 naming the first bad field. */
+function parse<S extends z.ZodType>(schema: S, body: unknown): { data: z.output<S> } | { answer: Answer } {
+  const result = schema.safeParse(body);
+  if (result.success) return { data: result.data };
+  const issue = result.error.issues[0];
+  return { answer: fail(10004, `invalid parameter ${issue?.path.join('.') || 'body'}: ${issue?.message}`) };
+}
+
+/** The text a client shows for a message body, and how many bytes of content it carries. */
+function render(msgBody: z.infer<typeof element>[]): {
+  text: string;
+  kind: 'text' | 'custom';
+  bytes: number;
+} {
+  let text = '';
+  let bytes = 0;
+  let kind: 'text' | 'custom' = 'text';
+  for (const el of msgBody) {
+    const content = el.MsgContent as Record<string, unknown>;
+    if (el.MsgType === 'TIMTextElem' && typeof content.Text === 'string') {
+      text += content.Text;
+      bytes += utf8Bytes(content.Text);
+    } else {
+      kind = 'custom';
+      const shown = typeof content.Desc === 'string' && content.Desc ? content.Desc : `[${el.MsgType}]`;
+      text += shown;
+      bytes += utf8Bytes(JSON.stringify(content));
+    }
+  }
+  return { text, kind, bytes };
+}
+
+/** Ends a stream that has had no call for `streamIdleMs`: the user sees it stop, unfinished. */
+export function settleIdle(message: Message, ctx: Pick<ApiContext, 'now' | 'streamIdleMs' | 'state'>): void {
+  if (message.state === 'streaming' && ctx.now() - message.updatedAt >= ctx.streamIdleMs) {
+    message.state = 'abandoned';
+    ctx.state.touch(message);
+  }
+}
+
+const PROFILE_TAGS: Record<string, keyof Profile> = {
+  Tag_Profile_IM_Nick: 'nick',
+  Tag_Profile_IM_Image: 'faceUrl',
+  Tag_Profile_IM_SelfSignature: 'selfSignature',
+};
+
+const createRobot: Handler = (body, ctx) => {
+  const parsed = parse(
+    z.looseObject({
+      UserID: z.string(),
+      Nick: z.string().optional(),
+      FaceUrl: z.string().optional(),
+      SelfSignature: z.string().optional(),
+    }),
+    body,
+  );
+  if ('answer' in parsed) return parsed.answer;
+  const { UserID, Nick, FaceUrl, SelfSignature } = parsed.data;
+  if (!isRobotId(UserID)) {
+    return fail(10004, `UserID must start with ${ROBOT_PREFIX} and be at most ${ROBOT_ID_MAX_BYTES} bytes`);
+  }
+  for (const value of [Nick, FaceUrl, SelfSignature]) {
+    if (value !== undefined && utf8Bytes(value) > PROFILE_FIELD_MAX_BYTES) {
+      return fail(40601, `profile field longer than ${PROFILE_FIELD_MAX_BYTES} bytes`);
+    }
+  }
+  if (!ctx.state.validRobot(UserID) && ctx.state.validRobotCount() >= ROBOTS_PER_APP) {
+    return fail(10008, `the app already has ${ROBOTS_PER_APP} robots`);
+  }
+  ctx.state.putRobot(UserID);
+  const profile: Profile = {};
+  if (Nick !== undefined) profile.nick = Nick;
+  if (FaceUrl !== undefined) profile.faceUrl = FaceUrl;
+  if (SelfSignature !== undefined) profile.selfSignature = SelfSignature;
+  if (Object.keys(profile).length > 0) ctx.state.setProfile(UserID, profile);
+  return ok();
+};
+
+const getAllRobots: Handler = (_, ctx) =>
+  ok({ Robot_Account: [...ctx.state.robots.values()].filter((r) => r.valid).map((r) => r.userId) });
+
+const deleteRobot: Handler = (body, ctx) => {
+  const parsed = parse(z.looseObject({ Robot_Account: z.string() }), body);
+  if ('answer' in parsed) return parsed.answer;
+  const id = parsed.data.Robot_Account;
+  if (!ctx.state.robots.has(id)) return fail(10004, `${id} is not a robot of this app`);
+  ctx.state.invalidateRobot(id);
+  return ok();
+};
+
+const sendStreamMsg: Handler = (body, ctx) => {
+  const parsed = parse(
+    z.looseObject({
+      From_Account: z.string(),
+      To_Account: z.string().min(1),
+      Chunk: z.string().min(1),
+      MsgKey: z.string().optional(),
+      Finish: z.number().int().optional(),
+    }),
+    body,
+  );
+  if ('answer' in parsed) return parsed.answer;
+  const { From_Account: from, To_Account: to, Chunk: chunk, MsgKey: msgKey, Finish } = parsed.data;
+  if (!ctx.state.validRobot(from)) return fail(10004, `From_Account ${from} is not a valid robot`);
+  const now = ctx.now();
+  if (msgKey === undefined || msgKey === '') {
+    if (utf8Bytes(chunk) > MESSAGE_MAX_BYTES) return fail(MSG_TOO_LONG, 'msg too long');
+    const message = ctx.state.add({
+      msgKey: ctx.state.newMsgKey(),
+      from,
+      to,
+      kind: 'stream',
+      text: chunk,
+      state: Finish ? 'finished' : 'streaming',
+      time: now,
+      updatedAt: now,
+      calls: 1,
+    });
+    return ok({ MsgKey: message.msgKey });
+  }
+  const message = ctx.state.byKey(msgKey);
+  if (message?.kind !== 'stream' || message.streamMsgId !== undefined) {
+    return fail(10004, `MsgKey ${msgKey} is unknown`);
+  }
+  if (message.from !== from || message.to !== to)
+    return fail(10004, `MsgKey ${msgKey} belongs to another chat`);
+  settleIdle(message, ctx);
+  if (message.state !== 'streaming') return fail(10004, `the stream of MsgKey ${msgKey} has ended`);
+  if (utf8Bytes(message.text) + utf8Bytes(chunk) > MESSAGE_MAX_BYTES)
+    return fail(MSG_TOO_LONG, 'msg too long');
+  message.text += chunk;
+  message.calls++;
+  message.updatedAt = now;
+  if (Finish) message.state = 'finished';
+  ctx.state.touch(message);
+  return ok({ MsgKey: msgKey });
+};
+
+const sendMsg: Handler = (body, ctx) => {
+  const parsed = parse(
+    z.looseObject({
+      From_Account: z.string().min(1).optional(),
+      To_Account: z.string().min(1),
+      MsgSeq: uint32.optional(),
+      MsgRandom: uint32,
+      MsgBody: z.array(element).min(1),
+    }),
+    body,
+  );
+  if ('answer' in parsed) return parsed.answer;
+  const data = parsed.data;
+  const from = data.From_Account ?? ctx.admin;
+  const seq = data.MsgSeq ?? 0;
+  const rendered = render(data.MsgBody);
+  if (rendered.bytes > MESSAGE_MAX_BYTES) return fail(MSG_TOO_LONG, 'msg too long');
+  const now = ctx.now();
+  for (const [key, seen] of ctx.dedup) if (now - seen.at >= DEDUP_MS) ctx.dedup.delete(key);
+  const dedupKey = `${from}\u0000${data.To_Account}\u0000${seq}\u0000${data.MsgRandom}\u0000${crc32(JSON.stringify(data.MsgBody))}`;
+  const seen = ctx.dedup.get(dedupKey);
+  if (seen) return ok({ MsgTime: seen.msgTime, MsgKey: seen.msgKey });
+  const message = ctx.state.add({
+    msgKey: ctx.state.newMsgKey(),
+    from,
+    to: data.To_Account,
+    kind: rendered.kind,
+    text: rendered.text,
+    state: 'finished',
+    time: now,
+    updatedAt: now,
+    calls: 1,
+  });
+  const msgTime = Math.floor(now / 1000);
+  ctx.dedup.set(dedupKey, { msgKey: message.msgKey, msgTime, at: now });
+  if (ctx.state.validRobot(data.To_Account)) {
+    ctx.deliveredToRobot(message, data.MsgBody, { seq, random: data.MsgRandom });
+  }
+  return ok({ MsgTime: msgTime, MsgKey: message.msgKey, MsgId: message.msgKey });
+};
+
+const portraitSet: Handler = (body, ctx) => {
+  const parsed = parse(
+    z.looseObject({
+      From_Account: z.string().min(1),
+      ProfileItem: z.array(z.looseObject({ Tag: z.string(), Value: z.unknown() })).min(1),
+    }),
+    body,
+  );
+  if ('answer' in parsed) return parsed.answer;
+  const profile: Profile = {};
+  for (const item of parsed.data.ProfileItem) {
+    if (typeof item.Value === 'string' && utf8Bytes(item.Value) > PROFILE_FIELD_MAX_BYTES) {
+      return fail(40601, `${item.Tag} is longer than ${PROFILE_FIELD_MAX_BYTES} bytes`);
+    }
+    const field = PROFILE_TAGS[item.Tag];
+    if (field && typeof item.Value === 'string') profile[field] = item.Value;
+  }
+  ctx.state.setProfile(parsed.data.From_Account, profile);
+  return ok({ ErrorDisplay: '' });
+};
+
+const portraitGet: Handler = (body, ctx) => {
+  const parsed = parse(
+    z.looseObject({ To_Account: z.array(z.string()).min(1).max(100), TagList: z.array(z.string()).min(1) }),
+    body,
+  );
+  if ('answer' in parsed) return parsed.answer;
+  const { To_Account, TagList } = parsed.data;
+  return ok({
+    UserProfileItem: To_Account.map((id) => {
+      if (!ctx.state.hasAccount(id))
+        return { To_Account: id, ResultCode: 40003, ResultInfo: 'account not found' };
+      const profile = ctx.state.profiles.get(id) ?? {};
+      return {
+        To_Account: id,
+        ProfileItem: TagList.map((tag) => {
+          const field = PROFILE_TAGS[tag];
+          return { Tag: tag, Value: (field && profile[field]) ?? '' };
+        }),
+        ResultCode: 0,
+        ResultInfo: '',
+      };
+    }),
+  });
+};
+
+const sendGroupMsg: Handler = (body, ctx) => {
+  const parsed = parse(
+    z.looseObject({
+      GroupId: z.string().min(1),
+      Random: uint32,
+      From_Account: z.string().min(1).optional(),
+      MsgBody: z.array(element).min(1),
+    }),
+    body,
+  );
+  if ('answer' in parsed) return parsed.answer;
+  const data = parsed.data;
+  const rendered = render(data.MsgBody);
+  if (rendered.bytes > MESSAGE_MAX_BYTES) return fail(MSG_TOO_LONG, 'msg too long');
+  const now = ctx.now();
+  ctx.state.add({
+    msgKey: ctx.state.newMsgKey(),
+    from: data.From_Account ?? ctx.admin,
+    to: data.GroupId,
+    groupId: data.GroupId,
+    kind: rendered.kind,
+    text: rendered.text,
+    state: 'finished',
+    time: now,
+    updatedAt: now,
+    calls: 1,
+  });
+  return ok({ MsgSeq: ctx.state.nextGroupSeq(data.GroupId), MsgTime: Math.floor(now / 1000) });
+};
+
+const streamChunk = z.looseObject({
+  EventType: z.string().optional(),
+  Index: z.number().int().min(1),
+  Markdown: z.string(),
+  IsLast: z.boolean().optional(),
+});
+const streamElement = z.looseObject({
+  MsgType: z.literal('TIMStreamElem'),
+  MsgContent: z.looseObject({
+    StreamMsgID: z.string().optional(),
+    CompatibleText: z.string().optional(),
+    Chunks: z.array(streamChunk).min(1),
+  }),
+});
+
+/** `stream_msg/send_c2c_stream_msg` and `send_group_stream_msg`: one protocol, two destinations. */
+function streamMsg(group: boolean): Handler {
+  return (body, ctx) => {
+    const parsed = parse(
+      z.looseObject({
+        From_Account: z.string().min(1).optional(),
+        To_Account: group ? z.string().optional() : z.string().min(1),
+        GroupId: group ? z.string().min(1) : z.string().optional(),
+        MsgRandom: uint32.optional(),
+        Random: uint32.optional(),
+        MsgBody: z.tuple([streamElement]),
+      }),
+      body,
+    );
+    if ('answer' in parsed) return parsed.answer;
+    const data = parsed.data;
+    if (data.MsgRandom === undefined && data.Random === undefined) {
+      return fail(10004, 'invalid parameter: MsgRandom (or Random) is required');
+    }
+    const content = data.MsgBody[0].MsgContent;
+    const now = ctx.now();
+    const from = data.From_Account ?? ctx.admin;
+    const to = (group ? data.GroupId : data.To_Account) as string;
+    let stream: StreamMsg | undefined;
+    if (content.StreamMsgID) {
+      stream = ctx.streams.get(content.StreamMsgID);
+      if (!stream) return fail(10004, `StreamMsgID ${content.StreamMsgID} is unknown`);
+      settleIdle(stream.message, ctx);
+      if (stream.message.state !== 'streaming') return fail(10004, `stream ${content.StreamMsgID} has ended`);
+      if (!stream.pace.admit(ctx.monotonic())) {
+        return fail(
+          TENCENT_FREQUENCY_LIMIT,
+          `more than ${STREAM_MSG_CALLS_PER_SECOND} calls per second on one stream`,
+        );
+      }
+    }
+    const expected = stream?.nextIndex ?? 1;
+    let added = '';
+    let last = false;
+    for (const [i, chunk] of content.Chunks.entries()) {
+      if (chunk.Index !== expected + i) {
+        return fail(10004, `chunk Index ${chunk.Index} out of order; expected ${expected + i}`);
+      }
+      added += chunk.Markdown;
+      last ||= chunk.IsLast === true;
+    }
+    const before = stream ? utf8Bytes(stream.message.text) : 0;
+    if (before + utf8Bytes(added) >= STREAM_MSG_MAX_BYTES) return fail(MSG_TOO_LONG, 'msg too long');
+    if (!stream) {
+      const message = ctx.state.add({
+        msgKey: ctx.state.newMsgKey(),
+        from,
+        to,
+        ...(group ? { groupId: to } : {}),
+        kind: 'stream',
+        text: added,
+        state: last ? 'finished' : 'streaming',
+        time: now,
+        updatedAt: now,
+        calls: 1,
+        streamMsgId: `stream_${ctx.state.newMsgKey()}`,
+      });
+      stream = { message, nextIndex: expected, pace: new SlidingWindow(STREAM_MSG_CALLS_PER_SECOND, 1000) };
+      stream.pace.admit(ctx.monotonic());
+      ctx.streams.set(message.streamMsgId as string, stream);
+    } else {
+      stream.message.text += added;
+      stream.message.calls++;
+      stream.message.updatedAt = now;
+      if (last) stream.message.state = 'finished';
+      ctx.state.touch(stream.message);
+    }
+    stream.nextIndex = expected + content.Chunks.length;
+    const m = stream.message;
+    return ok({ StreamMsgID: m.streamMsgId, MsgKey: m.msgKey, MsgTime: Math.floor(m.time / 1000) });
+  };
+}
+
+/** Every REST API the emulator answers, by `service/command`. */
+export const tencentApis: Readonly<Record<string, Handler>> = {
+  'openim_robot_http_svc/create_robot': createRobot,
+  'openim_robot_http_svc/get_all_robots': getAllRobots,
+  'openim_robot_http_svc/delete_robot': deleteRobot,
+  'openim_robot_http_svc/send_stream_msg': sendStreamMsg,
+  'openim/sendmsg': sendMsg,
+  'profile/portrait_set': portraitSet,
+  'profile/portrait_get': portraitGet,
+  'group_open_http_svc/send_group_msg': sendGroupMsg,
+  'stream_msg/send_c2c_stream_msg': streamMsg(false),
+  'stream_msg/send_group_stream_msg': streamMsg(true),
+};
