@@ -128,3 +128,26 @@ export function redactedCause(error: unknown, redact: (text: string) => string):
   if (typeof code === 'string') Object.assign(copy, { code });
   return copy;
 }
+
+/** Text was written to a stream session that has ended, is ending, or failed. */
+export class StreamClosedError extends ImbotError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('STREAM_CLOSED', message, options);
+  }
+}
+
+/** Whether sending the same call again may succeed: a passing fault, not a mistake in the call. */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof ApiError) return error.retryable || error.code === 'MALFORMED_RESPONSE';
+  return error instanceof NetworkError || error instanceof TimeoutError;
+}
+
+/** Whether a failed call may have been carried out anyway: the cloud may or may not have applied it. */
+export function outcomeUnknown(error: unknown): boolean {
+  if (error instanceof TimeoutError) return true;
+  if (error instanceof NetworkError) return error.sent;
+  if (error instanceof ApiError && !(error instanceof TencentApiError)) {
+    return error.code === 'MALFORMED_RESPONSE' || (error.status !== 429 && error.status !== 503);
+  }
+  return false;
+}

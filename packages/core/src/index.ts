@@ -3,6 +3,8 @@ export {
   type ApiErrorDetails,
   ImbotError,
   NetworkError,
+  outcomeUnknown,
+  StreamClosedError,
   TencentApiError,
   TimeoutError,
   UserSigError,
@@ -16,7 +18,21 @@ export {
   type RateLimiter,
   type RateLimitPermit,
 } from './limits/rate-limiter.js';
-export { type RetryMode, TencentIm, type TencentImOptions, type TencentProfile } from './tencent/client.js';
+export {
+  type FinishReason,
+  type StreamFinish,
+  StreamSession,
+  type StreamSessionEvents,
+  type StreamSessionOptions,
+} from './stream/session.js';
+export type { StreamTransport } from './stream/transport.js';
+export {
+  type RetryMode,
+  type StreamTarget,
+  TencentIm,
+  type TencentImOptions,
+  type TencentProfile,
+} from './tencent/client.js';
 export {
   TENCENT_FREQUENCY_LIMIT,
   type TencentRetry,
@@ -33,6 +49,7 @@ export {
   ROBOT_ID_MAX_BYTES,
   ROBOT_PREFIX,
   ROBOTS_PER_APP,
+  type SendGroupMsgInput,
   type SendMsgInput,
   type SendStreamMsgInput,
   type TencentProfileInput,

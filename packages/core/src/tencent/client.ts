@@ -1,8 +1,10 @@
 import type { z } from 'zod';
-import { ApiError, NetworkError, TencentApiError, TimeoutError, ValidationError } from '../errors.js';
+import { isTransient, outcomeUnknown, TencentApiError, ValidationError } from '../errors.js';
 import { defaultRetryPolicy, type RetryDecision, type RetryPolicy, withRetry } from '../http/retry.js';
 import { HttpTransport } from '../http/transport.js';
-import { InMemoryRateLimiter, type RateLimiter } from '../limits/rate-limiter.js';
+import { InMemoryRateLimiter, type RateLimiter, type RateLimitPermit } from '../limits/rate-limiter.js';
+import { StreamScheduler } from '../stream/scheduler.js';
+import { StreamSession, type StreamSessionOptions } from '../stream/session.js';
 import { parseInput } from '../validation.js';
 import { tencentRetryCodes } from './codes.js';
 import { AdminUserSig } from './credentials.js';
@@ -16,11 +18,15 @@ import {
   getAllRobotsAnswer,
   getProfilesInput,
   type MsgBodyElement,
+  openStreamInput,
   portraitGetAnswer,
   profileInput,
   robotId,
+  type SendGroupMsgInput,
   type SendMsgInput,
   type SendStreamMsgInput,
+  sendGroupMsgAnswer,
+  sendGroupMsgInput,
   sendMsgAnswer,
   sendMsgInput,
   sendStreamMsgAnswer,
@@ -28,6 +34,7 @@ import {
   type TencentProfileInput,
   userId as userIdSchema,
 } from './schemas.js';
+import { RobotStreamTransport, type StreamCall, StreamMsgTransport } from './streams.js';
 
 export interface TencentImOptions {
   /** The app's SDKAppID, from the Chat console. */
@@ -64,6 +71,15 @@ export interface TencentProfile {
   faceUrl?: string;
   selfSignature?: string;
 }
+
+/**
+ * Where a stream goes. `{ from, to }`: a robot streams to a user with `send_stream_msg` (or, with
+ * `api: 'stream_msg'`, any account with `stream_msg/send_c2c_stream_msg`). `{ groupId }`: a stream
+ * into a group with `stream_msg/send_group_stream_msg`, sent as `from` (default: the admin).
+ */
+export type StreamTarget =
+  | { from: string; to: string; api?: 'robot' | 'stream_msg' }
+  | { from?: string; groupId: string };
 
 /**
  * How a call may be retried. `idempotent`: sending it twice does no harm, so any transient failure
@@ -107,6 +123,7 @@ export class TencentIm {
   readonly #limiter: RateLimiter;
   readonly #userSig: AdminUserSig;
   readonly #transport: HttpTransport;
+  readonly #scheduler: StreamScheduler;
 
   constructor(options: TencentImOptions) {
     const o = parseInput(clientOptions, options, 'options');
@@ -129,6 +146,7 @@ export class TencentIm {
         : { userSig: o.userSig as () => string | Promise<string> },
     );
     this.#transport = new HttpTransport({ connections: o.connections });
+    this.#scheduler = new StreamScheduler(this.#limiter);
   }
 
   /** Creates a robot account; creating one that exists changes nothing (`create_robot`). */
@@ -204,6 +222,64 @@ export class TencentIm {
     return { msgKey: answer.MsgKey, msgTime: answer.MsgTime };
   }
 
+  /**
+   * Sends a message to a group (`group_open_http_svc/send_group_msg`): `text`, or `msgBody`
+   * elements. Without `from` the admin sends it. Retried only when it certainly was not sent, since
+   * the cloud does not de-duplicate group messages.
+   */
+  async sendGroupMsg(input: SendGroupMsgInput): Promise<{ msgSeq: number; msgTime: number }> {
+    const message = parseInput(sendGroupMsgInput, input, 'sendGroupMsg');
+    const msgBody: MsgBodyElement[] =
+      'text' in message ? [{ MsgType: 'TIMTextElem', MsgContent: { Text: message.text } }] : message.msgBody;
+    const body = {
+      GroupId: message.groupId,
+      Random: randomUint32(),
+      From_Account: message.from,
+      MsgBody: msgBody,
+    };
+    const answer = await this.#request(
+      'group_open_http_svc/send_group_msg',
+      body,
+      sendGroupMsgAnswer,
+      'unapplied',
+    );
+    return { msgSeq: answer.MsgSeq, msgTime: answer.MsgTime };
+  }
+
+  /**
+   * Opens a stream session: text written to it reaches the user as one message that grows. All
+   * sessions of this client share its rate budget fairly; see `StreamSession`.
+   *
+   * @example
+   * const session = im.openStream({ from: '@RBT#helper', to: 'user01' });
+   * for await (const token of llm) session.write(token);
+   * await session.end();
+   */
+  openStream(target: StreamTarget, options: StreamSessionOptions = {}): StreamSession {
+    const t = parseInput(openStreamInput, target, 'openStream');
+    const call: StreamCall = (api, body, schema, permit) =>
+      this.#request(api, body, schema, 'unapplied', { permit });
+    let transport: RobotStreamTransport | StreamMsgTransport;
+    if ('groupId' in t) {
+      transport = new StreamMsgTransport(
+        call,
+        (text) => this.sendGroupMsg({ from: t.from, groupId: t.groupId, text }),
+        t,
+      );
+    } else if (t.api === 'stream_msg') {
+      transport = new StreamMsgTransport(call, (text) => this.sendMsg({ from: t.from, to: t.to, text }), t);
+    } else {
+      const from = parseInput(robotId, t.from, 'openStream.from');
+      transport = new RobotStreamTransport(
+        call,
+        (text) => this.sendMsg({ from, to: t.to, text }),
+        from,
+        t.to,
+      );
+    }
+    return new StreamSession(transport, this.#scheduler, options);
+  }
+
   /** Sets a user's or robot's nick, avatar URL and status (`profile/portrait_set`). */
   async setProfile(userId: string, profile: TencentProfileInput): Promise<void> {
     const id = parseInput(userIdSchema, userId, 'setProfile.userId');
@@ -267,11 +343,15 @@ export class TencentIm {
     if (!/^[A-Za-z0-9_]+\/[A-Za-z0-9_]+$/.test(path)) {
       throw new ValidationError('api', `api: "${api}" is not a "service/command" path`);
     }
-    return this.#request(path, body, envelope, options.retry ?? 'unapplied', options.signal);
+    return this.#request(path, body, envelope, options.retry ?? 'unapplied', { signal: options.signal });
   }
 
-  /** Closes the connection pool. Calls in flight finish first. */
+  /**
+   * Finishes every open stream session (each still makes its closing call), then closes the
+   * connection pool. Resolves when all of that is done.
+   */
   async close(): Promise<void> {
+    await this.#scheduler.close();
     await this.#transport.close();
   }
 
@@ -280,13 +360,17 @@ export class TencentIm {
     body: Record<string, unknown>,
     schema: S,
     mode: RetryMode,
-    signal?: AbortSignal,
+    options: { signal?: AbortSignal | undefined; permit?: RateLimitPermit } = {},
   ): Promise<z.output<S>> {
     const endpoint = `v4/${api}`;
     const payload = JSON.stringify(body);
+    const { signal } = options;
+    // A caller that already holds a permit (the stream scheduler) spends it on the first attempt.
+    let given = options.permit;
     return withRetry(
       async () => {
-        const permit = await this.#limiter.acquire(api, signal);
+        const permit = given ?? (await this.#limiter.acquire(api, signal));
+        given = undefined;
         try {
           const userSig = await this.#userSig.get();
           const path = tencentRequestPath(this.#prefix, api, {
@@ -325,15 +409,7 @@ export class TencentIm {
       }
       return rule?.kind === 'backoff' ? 'retry' : 'stop';
     }
-    if (error instanceof NetworkError) return !error.sent || mode === 'idempotent' ? 'retry' : 'stop';
-    if (error instanceof TimeoutError) return mode === 'idempotent' ? 'retry' : 'stop';
-    if (error instanceof ApiError && error.code === 'HTTP_STATUS') {
-      if (error.status === 429 || error.status === 503) return 'retry';
-      return mode === 'idempotent' && error.retryable ? 'retry' : 'stop';
-    }
-    if (error instanceof ApiError && error.code === 'MALFORMED_RESPONSE') {
-      return mode === 'idempotent' ? 'retry' : 'stop';
-    }
-    return 'stop';
+    if (!isTransient(error)) return 'stop';
+    return mode === 'idempotent' || !outcomeUnknown(error) ? 'retry' : 'stop';
   }
 }

@@ -68,6 +68,21 @@ export const sendMsgInput = z.union([
 ]);
 export type SendMsgInput = z.infer<typeof sendMsgInput>;
 
+export const sendGroupMsgInput = z.union([
+  z.object({
+    from: userId.optional(),
+    groupId: z.string().min(1),
+    text: maxBytes(MESSAGE_MAX_BYTES).min(1, 'must not be empty'),
+  }),
+  z.object({ from: userId.optional(), groupId: z.string().min(1), msgBody: z.array(msgBodyElement).min(1) }),
+]);
+export type SendGroupMsgInput = z.infer<typeof sendGroupMsgInput>;
+
+export const openStreamInput = z.union([
+  z.object({ from: userId, to: userId, api: z.enum(['robot', 'stream_msg']).optional() }),
+  z.object({ from: userId.optional(), groupId: z.string().min(1) }),
+]);
+
 export const getProfilesInput = z.array(userId).min(1);
 
 export const clientOptions = z
@@ -114,6 +129,7 @@ export const getAllRobotsAnswer = envelope.extend({
   Robot_Account: z.array(z.string()).optional().default([]),
 });
 export const sendStreamMsgAnswer = envelope.extend({ MsgKey: z.string().min(1) });
+export const sendGroupMsgAnswer = envelope.extend({ MsgSeq: z.number().int(), MsgTime: z.number().int() });
 export const sendMsgAnswer = envelope.extend({ MsgTime: z.number().int(), MsgKey: z.string().min(1) });
 
 const profileItem = z.looseObject({ Tag: z.string(), Value: z.unknown() });

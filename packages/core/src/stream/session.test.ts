@@ -1,0 +1,392 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { StreamClosedError, TencentApiError, TimeoutError } from '../errors.js';
+import { InMemoryRateLimiter, type RateLimitPermit } from '../limits/rate-limiter.js';
+import { StreamScheduler } from './scheduler.js';
+import { type StreamFinish, StreamSession, type StreamSessionOptions } from './session.js';
+import type { StreamTransport } from './transport.js';
+
+interface Call {
+  session: string;
+  chunk: string;
+  final: boolean;
+  at: number;
+}
+
+/**
+ * A transport that answers after `latencyMs` of (fake) time, records every call, and fails the
+ * calls the test asks it to.
+ */
+class ScriptedTransport implements StreamTransport {
+  readonly rateKey = 'stream';
+  readonly minCallIntervalMs: number;
+  readonly emptyFinalChunk: boolean;
+  readonly maxMessageBytes: number;
+  readonly maxPlainBytes = 1000;
+  messages: string[] = [];
+  plain: string[] = [];
+  #open = false;
+  failNext: unknown[] = [];
+
+  constructor(
+    readonly name: string,
+    readonly calls: Call[],
+    options: {
+      latencyMs?: number;
+      emptyFinalChunk?: boolean;
+      maxMessageBytes?: number;
+      minCallIntervalMs?: number;
+    } = {},
+  ) {
+    this.latencyMs = options.latencyMs ?? 10;
+    this.emptyFinalChunk = options.emptyFinalChunk ?? true;
+    this.maxMessageBytes = options.maxMessageBytes ?? 12 * 1024;
+    this.minCallIntervalMs = options.minCallIntervalMs ?? 0;
+  }
+
+  readonly latencyMs: number;
+
+  async send(chunk: string, final: boolean, permit: RateLimitPermit): Promise<{ messageId: string }> {
+    this.calls.push({ session: this.name, chunk, final, at: Date.now() });
+    await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
+    permit.release();
+    const failure = this.failNext.shift();
+    if (failure) throw failure;
+    if (!this.#open) this.messages.push('');
+    this.#open = !final;
+    this.messages[this.messages.length - 1] += chunk;
+    return { messageId: `m${this.messages.length}` };
+  }
+
+  next(): void {
+    this.#open = false;
+  }
+
+  async sendPlain(text: string): Promise<void> {
+    this.plain.push(text);
+  }
+}
+
+let calls: Call[];
+let scheduler: StreamScheduler;
+
+function session(transport: ScriptedTransport, options: StreamSessionOptions = {}): StreamSession {
+  return new StreamSession(transport, scheduler, { now: () => Date.now(), minIntervalMs: 100, ...options });
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  vi.setSystemTime(0);
+  calls = [];
+  scheduler = new StreamScheduler(new InMemoryRateLimiter({ limit: 200, now: () => Date.now() }));
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('StreamSession scheduling', () => {
+  it('sends the first text at once and coalesces what is written while a call is in flight', async () => {
+    const t = new ScriptedTransport('a', calls, { latencyMs: 50 });
+    const s = session(t, { minIntervalMs: 0 });
+    s.write('Hel');
+    await vi.advanceTimersByTimeAsync(0);
+    s.write('lo');
+    s.write(', ');
+    s.write('world');
+    await vi.advanceTimersByTimeAsync(50);
+    await vi.advanceTimersByTimeAsync(50);
+    expect(calls.map((c) => c.chunk)).toEqual(['Hel', 'lo, world']);
+  });
+
+  it('waits minIntervalMs after a call before the next, unless maxChunkBytes of text is waiting', async () => {
+    const t = new ScriptedTransport('a', calls, { latencyMs: 10 });
+    const s = session(t, { minIntervalMs: 300, maxChunkBytes: 20 });
+    s.write('a');
+    await vi.advanceTimersByTimeAsync(10); // first call done at t=10
+    s.write('b');
+    await vi.advanceTimersByTimeAsync(200);
+    expect(calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(100); // t=310: 300 ms after the first call completed
+    expect(calls.map((c) => [c.chunk, c.at])).toEqual([
+      ['a', 0],
+      ['b', 310],
+    ]);
+    await vi.advanceTimersByTimeAsync(10);
+    s.write('x'.repeat(25)); // over maxChunkBytes: no waiting
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls[2]).toMatchObject({ chunk: 'x'.repeat(20), at: 320 });
+  });
+
+  it('never starts two calls of one stream closer than the transport allows', async () => {
+    const t = new ScriptedTransport('a', calls, { latencyMs: 1, minCallIntervalMs: 200 });
+    const s = session(t, { minIntervalMs: 0 });
+    for (let i = 0; i < 10; i++) {
+      s.write(`${i}`);
+      await vi.advanceTimersByTimeAsync(50);
+    }
+    const done = s.end();
+    await vi.advanceTimersByTimeAsync(1000);
+    await done;
+    const gaps = calls.slice(1).map((c, i) => c.at - (calls[i] as Call).at);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(200);
+    expect(t.messages).toEqual(['0123456789']);
+  });
+
+  it('serves sessions round-robin when the budget is short', async () => {
+    scheduler = new StreamScheduler(
+      new InMemoryRateLimiter({ limit: 1, windowMs: 100, now: () => Date.now() }),
+    );
+    const sessions = ['a', 'b', 'c'].map((name) =>
+      session(new ScriptedTransport(name, calls, { latencyMs: 0 }), { minIntervalMs: 0 }),
+    );
+    // "a" is chatty, "b" and "c" write once each.
+    for (let i = 0; i < 5; i++) sessions[0]?.write(`a${i} `);
+    sessions[1]?.write('b ');
+    sessions[2]?.write('c ');
+    await vi.advanceTimersByTimeAsync(0);
+    for (let i = 0; i < 3; i++) sessions[0]?.write(`more${i} `);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(calls.slice(0, 4).map((c) => c.session)).toEqual(['a', 'b', 'c', 'a']);
+    // "a" coalesced everything it wrote while waiting into its second call.
+    expect(calls[3]?.chunk).toBe('more0 more1 more2 ');
+  });
+
+  it('finishes an idle session, making the closing call, with abortReason "idle"', async () => {
+    const t = new ScriptedTransport('a', calls);
+    const s = session(t, { idleTimeoutMs: 1000 });
+    const finished = vi.fn();
+    s.on('finish', finished);
+    s.write('left hanging');
+    await vi.advanceTimersByTimeAsync(999);
+    expect(finished).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(finished).toHaveBeenCalledTimes(1);
+    expect(finished.mock.calls[0]?.[0]).toMatchObject({ reason: 'aborted', abortReason: 'idle' });
+    expect(calls.at(-1)?.final).toBe(true);
+    expect(() => s.write('late')).toThrow(StreamClosedError);
+  });
+
+  it('end() racing a call in flight: the rest goes in one closing call after it', async () => {
+    const t = new ScriptedTransport('a', calls, { latencyMs: 100 });
+    const s = session(t, { minIntervalMs: 0 });
+    s.write('one ');
+    await vi.advanceTimersByTimeAsync(10);
+    const done = s.end('two');
+    await vi.advanceTimersByTimeAsync(300);
+    const result = await done;
+    expect(calls.map((c) => [c.chunk, c.final])).toEqual([
+      ['one ', false],
+      ['two', true],
+    ]);
+    expect(result).toMatchObject({ reason: 'completed', text: 'one two', calls: 2, messages: 1 });
+  });
+
+  it('a short reply costs one call', async () => {
+    const t = new ScriptedTransport('a', calls, { emptyFinalChunk: false });
+    const s = session(t);
+    const done = s.end('Hi!');
+    await vi.advanceTimersByTimeAsync(20);
+    expect(await done).toMatchObject({ calls: 1, messages: 1, reason: 'completed' });
+    expect(calls).toEqual([{ session: 'a', chunk: 'Hi!', final: true, at: 0 }]);
+  });
+
+  it('holds back the last grapheme when the closing call must carry text', async () => {
+    const t = new ScriptedTransport('a', calls, { emptyFinalChunk: false });
+    const s = session(t, { minIntervalMs: 0 });
+    s.write('Thumbs 👍🏽');
+    await vi.advanceTimersByTimeAsync(20);
+    expect(calls.map((c) => c.chunk)).toEqual(['Thumbs ']);
+    const done = s.end();
+    await vi.advanceTimersByTimeAsync(20);
+    await done;
+    expect(calls.map((c) => [c.chunk, c.final])).toEqual([
+      ['Thumbs ', false],
+      ['👍🏽', true],
+    ]);
+  });
+
+  it('closes with an empty chunk when the cloud allows one', async () => {
+    const t = new ScriptedTransport('a', calls, { emptyFinalChunk: true });
+    const s = session(t, { minIntervalMs: 0 });
+    s.write('all of it');
+    await vi.advanceTimersByTimeAsync(20);
+    const done = s.end();
+    await vi.advanceTimersByTimeAsync(20);
+    await done;
+    expect(calls.map((c) => [c.chunk, c.final])).toEqual([
+      ['all of it', false],
+      ['', true],
+    ]);
+  });
+
+  it('continues in a new message at a clean boundary when the text outgrows one', async () => {
+    const t = new ScriptedTransport('a', calls, { maxMessageBytes: 64 });
+    const s = session(t, { minIntervalMs: 0 });
+    const text =
+      'The first line of the reply, long enough.\nThe second line is a little longer than that one.\nEnd.';
+    s.write(text);
+    const done = s.end();
+    await vi.advanceTimersByTimeAsync(200);
+    const result = await done;
+    expect(t.messages.join('')).toBe(text);
+    expect(t.messages.length).toBeGreaterThan(1);
+    for (const m of t.messages) expect(Buffer.byteLength(m)).toBeLessThanOrEqual(64);
+    expect(t.messages[0]).toBe('The first line of the reply, long enough.\n');
+    expect(result.messages).toBe(t.messages.length);
+  });
+});
+
+describe('StreamSession failures', () => {
+  it('after a failed chunk, closes the message with that chunk, keeps taking text, and finishes once with reason error', async () => {
+    const t = new ScriptedTransport('a', calls);
+    const s = session(t, { minIntervalMs: 0 });
+    const finishes: StreamFinish[] = [];
+    const errors: unknown[] = [];
+    s.on('finish', (r) => finishes.push(r));
+    s.on('error', (e) => errors.push(e));
+    s.write('first ');
+    await vi.advanceTimersByTimeAsync(20);
+    t.failNext.push(new TimeoutError('v4/x', 10));
+    s.write('second');
+    await vi.advanceTimersByTimeAsync(100);
+    expect(calls.map((c) => [c.chunk, c.final])).toEqual([
+      ['first ', false],
+      ['second', false],
+      ['second', true],
+    ]);
+    expect(t.messages).toEqual(['first second']);
+    expect(finishes).toHaveLength(0);
+    s.write(' and the rest');
+    const done = s.end();
+    await vi.advanceTimersByTimeAsync(100);
+    await done;
+    expect(t.plain).toEqual([' and the rest']);
+    expect(calls).toHaveLength(3);
+    expect(finishes).toHaveLength(1);
+    expect(finishes[0]).toMatchObject({
+      reason: 'error',
+      fallback: true,
+      undelivered: '',
+      text: 'first second and the rest',
+    });
+    expect(errors).toHaveLength(1);
+    expect(() => s.write('more')).toThrow(StreamClosedError);
+  });
+
+  it('falls back to a plain message when the closing call fails too', async () => {
+    const t = new ScriptedTransport('a', calls);
+    const s = session(t, { minIntervalMs: 0 });
+    s.write('first ');
+    await vi.advanceTimersByTimeAsync(20);
+    const gone = new TencentApiError(10004, 'stream ended', { endpoint: 'v4/x', retryable: false });
+    t.failNext.push(gone, gone);
+    s.write('second');
+    await vi.advanceTimersByTimeAsync(100);
+    s.end();
+    await vi.advanceTimersByTimeAsync(10);
+    const result = await s.done;
+    expect(t.messages).toEqual(['first ']);
+    expect(t.plain).toEqual(['second']);
+    expect(result).toMatchObject({ reason: 'error', fallback: true, messages: 2, error: gone });
+  });
+
+  it('sends everything as a plain message when the very first call fails', async () => {
+    const t = new ScriptedTransport('a', calls);
+    const s = session(t, { minIntervalMs: 0 });
+    t.failNext.push(new TencentApiError(10004, 'bad', { endpoint: 'v4/x', retryable: false }));
+    s.write('hello');
+    await vi.advanceTimersByTimeAsync(100);
+    expect(t.plain).toEqual([]);
+    s.end(' world');
+    await vi.advanceTimersByTimeAsync(10);
+    expect(t.plain).toEqual(['hello world']);
+    expect((await s.done).fallback).toBe(true);
+  });
+
+  it('abort() still makes the closing call with what was written', async () => {
+    const t = new ScriptedTransport('a', calls);
+    const s = session(t, { minIntervalMs: 1000 });
+    s.write('partial ');
+    await vi.advanceTimersByTimeAsync(20);
+    s.write('answer');
+    const done = s.abort('user cancelled');
+    await vi.advanceTimersByTimeAsync(20);
+    expect(await done).toMatchObject({
+      reason: 'aborted',
+      abortReason: 'user cancelled',
+      text: 'partial answer',
+    });
+    expect(t.messages).toEqual(['partial answer']);
+  });
+
+  it('an AbortSignal aborts the session', async () => {
+    const t = new ScriptedTransport('a', calls);
+    const controller = new AbortController();
+    const s = session(t, { signal: controller.signal });
+    s.write('x');
+    controller.abort('stop');
+    await vi.advanceTimersByTimeAsync(20);
+    expect(await s.done).toMatchObject({ reason: 'aborted', abortReason: 'stop' });
+  });
+
+  it('scheduler.close() finishes every open session', async () => {
+    const a = session(new ScriptedTransport('a', calls));
+    const b = session(new ScriptedTransport('b', calls));
+    a.write('a');
+    b.write('b');
+    const closed = scheduler.close();
+    await vi.advanceTimersByTimeAsync(50);
+    await closed;
+    expect((await a.done).reason).toBe('aborted');
+    expect((await b.done).reason).toBe('aborted');
+    expect(scheduler.openSessions).toBe(0);
+  });
+});
+
+describe('StreamSession sources', () => {
+  it('pipes an async iterable and ends', async () => {
+    const t = new ScriptedTransport('a', calls);
+    const s = session(t, { minIntervalMs: 0 });
+    async function* tokens() {
+      yield 'one ';
+      yield 'two ';
+      yield 'three';
+    }
+    const done = s.pipeFrom(tokens());
+    await vi.advanceTimersByTimeAsync(100);
+    expect(await done).toMatchObject({ reason: 'completed', text: 'one two three' });
+    expect(t.messages.join('')).toBe('one two three');
+  });
+
+  it('pipes a ReadableStream, and aborts when the source fails', async () => {
+    const t = new ScriptedTransport('a', calls);
+    const s = session(t, { minIntervalMs: 0 });
+    let pulls = 0;
+    const source = new ReadableStream<string>({
+      pull(controller) {
+        if (pulls++ === 0) controller.enqueue('so far ');
+        else controller.error(new Error('model crashed'));
+      },
+    });
+    const done = s.pipeFrom(source);
+    await vi.advanceTimersByTimeAsync(100);
+    const result = await done;
+    expect(result.reason).toBe('aborted');
+    expect((result.abortReason as Error).message).toBe('model crashed');
+    expect(t.messages.join('')).toBe('so far ');
+  });
+
+  it('is a WritableStream', async () => {
+    const t = new ScriptedTransport('a', calls);
+    const s = session(t, { minIntervalMs: 0 });
+    const piped = new ReadableStream<string>({
+      start(controller) {
+        controller.enqueue('via ');
+        controller.enqueue('pipeTo');
+        controller.close();
+      },
+    }).pipeTo(s.writable);
+    await vi.advanceTimersByTimeAsync(100);
+    await piped;
+    expect((await s.done).text).toBe('via pipeTo');
+  });
+});

@@ -1,0 +1,118 @@
+import { z } from 'zod';
+import type { RateLimitPermit } from '../limits/rate-limiter.js';
+import type { StreamTransport } from '../stream/transport.js';
+import { randomUint32 } from './request.js';
+import { envelope, MESSAGE_MAX_BYTES, sendStreamMsgAnswer } from './schemas.js';
+
+/** How a transport reaches the REST API: one `unapplied`-mode call that spends `permit` first. */
+export type StreamCall = <S extends z.ZodType>(
+  api: string,
+  body: Record<string, unknown>,
+  schema: S,
+  permit: RateLimitPermit,
+) => Promise<z.output<S>>;
+
+/**
+ * Robot streaming (`openim_robot_http_svc/send_stream_msg`, one-to-one): the first call opens a
+ * message and returns its `MsgKey`, later calls carry it, `Finish: 1` closes it. Every call needs a
+ * non-empty `Chunk`, the closing one included. 12 KB per message.
+ */
+export class RobotStreamTransport implements StreamTransport {
+  readonly rateKey = 'openim_robot_http_svc/send_stream_msg';
+  readonly maxMessageBytes = MESSAGE_MAX_BYTES;
+  readonly maxPlainBytes = MESSAGE_MAX_BYTES;
+  readonly minCallIntervalMs = 0;
+  readonly emptyFinalChunk = false;
+  #msgKey: string | undefined;
+
+  constructor(
+    private readonly call: StreamCall,
+    private readonly plain: (text: string) => Promise<unknown>,
+    private readonly from: string,
+    private readonly to: string,
+  ) {}
+
+  async send(chunk: string, final: boolean, permit: RateLimitPermit): Promise<{ messageId: string }> {
+    const body = {
+      From_Account: this.from,
+      To_Account: this.to,
+      Chunk: chunk,
+      MsgKey: this.#msgKey,
+      Finish: final ? 1 : undefined,
+    };
+    const answer = await this.call(this.rateKey, body, sendStreamMsgAnswer, permit);
+    this.#msgKey = answer.MsgKey;
+    return { messageId: answer.MsgKey };
+  }
+
+  next(): void {
+    this.#msgKey = undefined;
+  }
+
+  async sendPlain(text: string): Promise<void> {
+    await this.plain(text);
+  }
+}
+
+/** `stream_msg` messages must stay under 128 KB. */
+const STREAM_MSG_MAX_BYTES = 128 * 1024 - 1;
+/** What clients too old for stream messages show instead. */
+const COMPATIBLE_TEXT = 'This message is streamed; update the app to see it.';
+
+const streamMsgAnswer = envelope.extend({ StreamMsgID: z.string().min(1) });
+
+/**
+ * General streaming (`stream_msg/send_c2c_stream_msg` and `send_group_stream_msg`): a
+ * `TIMStreamElem` whose chunks carry `Index` from 1 and `IsLast` on the closing one (which may be
+ * empty); continuations name the `StreamMsgID`. At most 5 calls per second per stream, under 128 KB.
+ */
+export class StreamMsgTransport implements StreamTransport {
+  readonly rateKey: string;
+  readonly maxMessageBytes = STREAM_MSG_MAX_BYTES;
+  readonly maxPlainBytes = MESSAGE_MAX_BYTES;
+  readonly minCallIntervalMs = 200;
+  readonly emptyFinalChunk = true;
+  #streamMsgId: string | undefined;
+  #index = 0;
+  #random = randomUint32();
+
+  constructor(
+    private readonly call: StreamCall,
+    private readonly plain: (text: string) => Promise<unknown>,
+    private readonly target:
+      | { from?: string | undefined; to: string }
+      | { from?: string | undefined; groupId: string },
+  ) {
+    this.rateKey =
+      'groupId' in target ? 'stream_msg/send_group_stream_msg' : 'stream_msg/send_c2c_stream_msg';
+  }
+
+  async send(chunk: string, final: boolean, permit: RateLimitPermit): Promise<{ messageId: string }> {
+    const target = this.target;
+    const content: Record<string, unknown> = {
+      Chunks: [{ EventType: 'data', Index: this.#index + 1, Markdown: chunk, IsLast: final }],
+    };
+    if (this.#streamMsgId) content.StreamMsgID = this.#streamMsgId;
+    else content.CompatibleText = COMPATIBLE_TEXT;
+    const body = {
+      From_Account: target.from,
+      ...('groupId' in target ? { GroupId: target.groupId } : { To_Account: target.to, SyncOtherMachine: 1 }),
+      MsgRandom: this.#random,
+      MsgBody: [{ MsgType: 'TIMStreamElem', MsgContent: content }],
+    };
+    const answer = await this.call(this.rateKey, body, streamMsgAnswer, permit);
+    this.#index++;
+    this.#streamMsgId = answer.StreamMsgID;
+    return { messageId: answer.StreamMsgID };
+  }
+
+  next(): void {
+    this.#streamMsgId = undefined;
+    this.#index = 0;
+    this.#random = randomUint32();
+  }
+
+  async sendPlain(text: string): Promise<void> {
+    await this.plain(text);
+  }
+}
