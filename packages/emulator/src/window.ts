@@ -22,7 +22,7 @@ export class SlidingWindow {
     readonly windowMs: number,
   ) {}
 
-  /** Records an arrival at `now` (monotonic ms); false when it goes over the limit. */
+  /** Records an arrival at `now` (monotonic ms, never earlier than the last); false when it goes over the limit. */
   admit(now: number): boolean {
     while (
       this.#head < this.#arrivals.length &&

@@ -298,7 +298,8 @@ export class TencentEmulator {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       return finish(200, { ErrorCode: 60003, ErrorInfo: 'the body must be a JSON object ({} when empty)' });
     }
-    if (!this.#window(check.api).admit(started)) {
+    // Stamped when admitted, so that the window sees arrivals in order.
+    if (!this.#window(check.api).admit(performance.now())) {
       return finish(200, {
         ErrorCode: TENCENT_FREQUENCY_LIMIT,
         ErrorInfo: 'REST API call frequency over the limit',
