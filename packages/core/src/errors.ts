@@ -129,6 +129,44 @@ export function redactedCause(error: unknown, redact: (text: string) => string):
   return copy;
 }
 
+/** Why a webhook request was refused, and the HTTP status to answer it with. */
+export type WebhookProblem =
+  | 'app-mismatch'
+  | 'missing-signature'
+  | 'bad-signature'
+  | 'stale'
+  | 'replayed'
+  | 'malformed'
+  | 'too-large'
+  | 'raw-body-unavailable';
+
+const webhookStatus: Record<WebhookProblem, number> = {
+  'app-mismatch': 403,
+  'missing-signature': 401,
+  'bad-signature': 401,
+  stale: 401,
+  replayed: 409,
+  malformed: 400,
+  'too-large': 413,
+  'raw-body-unavailable': 500,
+};
+
+/**
+ * A webhook request was refused before reaching any handler: forged, stale, replayed, for another
+ * app, malformed, too large, or unreadable. `status` is the HTTP status to answer with (Express's
+ * error handler uses it too).
+ */
+export class WebhookVerificationError extends ImbotError {
+  readonly problem: WebhookProblem;
+  readonly status: number;
+
+  constructor(problem: WebhookProblem, message: string) {
+    super('WEBHOOK_VERIFICATION', message);
+    this.problem = problem;
+    this.status = webhookStatus[problem];
+  }
+}
+
 /** Text was written to a stream session that has ended, is ending, or failed. */
 export class StreamClosedError extends ImbotError {
   constructor(message: string, options?: { cause?: unknown }) {

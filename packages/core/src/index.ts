@@ -1,4 +1,10 @@
 export {
+  type EnsureBotsOptions,
+  type EnsureBotsReport,
+  ensureBots,
+  validateBotSpecs,
+} from './bots/ensure.js';
+export {
   ApiError,
   type ApiErrorDetails,
   ImbotError,
@@ -10,6 +16,8 @@ export {
   UserSigError,
   type UserSigProblem,
   ValidationError,
+  type WebhookProblem,
+  WebhookVerificationError,
 } from './errors.js';
 export { backoffDelay, defaultRetryPolicy, type RetryPolicy } from './http/retry.js';
 export {
@@ -18,6 +26,18 @@ export {
   type RateLimiter,
   type RateLimitPermit,
 } from './limits/rate-limiter.js';
+export type {
+  BotPlatform,
+  BotProfile,
+  BotSpec,
+  Conversation,
+  InboundMessage,
+  ParsedWebhook,
+  ReplyTarget,
+  VerifyOptions,
+  WebhookEvent,
+  WebhookRequest,
+} from './platform.js';
 export {
   type FinishReason,
   type StreamFinish,
@@ -39,6 +59,7 @@ export {
   tencentHints,
   tencentRetryCodes,
 } from './tencent/codes.js';
+export { TencentPlatform } from './tencent/platform.js';
 export { type TencentRegion, tencentRegions } from './tencent/regions.js';
 export { randomUint32 } from './tencent/request.js';
 export {
@@ -63,5 +84,10 @@ export {
   type VerifyUserSigOptions,
   verifyUserSig,
 } from './tencent/usersig.js';
-export { tencentCallbackSign } from './tencent/webhook.js';
+export {
+  parseTencentCallback,
+  stripMentions,
+  tencentCallbackSign,
+  verifyTencentCallback,
+} from './tencent/webhook.js';
 export { utf8Bytes } from './validation.js';

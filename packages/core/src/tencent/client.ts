@@ -3,11 +3,13 @@ import { isTransient, outcomeUnknown, TencentApiError, ValidationError } from '.
 import { defaultRetryPolicy, type RetryDecision, type RetryPolicy, withRetry } from '../http/retry.js';
 import { HttpTransport } from '../http/transport.js';
 import { InMemoryRateLimiter, type RateLimiter, type RateLimitPermit } from '../limits/rate-limiter.js';
+import type { BotPlatform } from '../platform.js';
 import { StreamScheduler } from '../stream/scheduler.js';
 import { StreamSession, type StreamSessionOptions } from '../stream/session.js';
 import { parseInput } from '../validation.js';
 import { tencentRetryCodes } from './codes.js';
 import { AdminUserSig } from './credentials.js';
+import { TencentPlatform } from './platform.js';
 import { regionBaseUrl, type TencentRegion } from './regions.js';
 import { randomUint32, readTencentAnswer, tencentRequestPath } from './request.js';
 import {
@@ -124,6 +126,7 @@ export class TencentIm {
   readonly #userSig: AdminUserSig;
   readonly #transport: HttpTransport;
   readonly #scheduler: StreamScheduler;
+  #platform: TencentPlatform | undefined;
 
   constructor(options: TencentImOptions) {
     const o = parseInput(clientOptions, options, 'options');
@@ -147,6 +150,15 @@ export class TencentIm {
     );
     this.#transport = new HttpTransport({ connections: o.connections });
     this.#scheduler = new StreamScheduler(this.#limiter);
+  }
+
+  /**
+   * This client as a cloud-neutral `BotPlatform`, for `ensureBots`, the Express middleware and the
+   * Bot Framework adapter.
+   */
+  get platform(): BotPlatform {
+    this.#platform ??= new TencentPlatform(this);
+    return this.#platform;
   }
 
   /** Creates a robot account; creating one that exists changes nothing (`create_robot`). */

@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { tencentCallbackSign } from './webhook.js';
+import { WebhookVerificationError } from '../errors.js';
+import { parseTencentCallback, tencentCallbackSign, verifyTencentCallback } from './webhook.js';
 
 describe('tencentCallbackSign', () => {
   it('matches the documented vector (token xxxxyyyy)', () => {
@@ -12,5 +14,125 @@ describe('tencentCallbackSign', () => {
     expect(tencentCallbackSign('xxxyyy', '1669872112')).toBe(
       'e78a85473bed2cdc8d6fa8c4d5a4ba4735fd64156e15a99516b9890293e135de',
     );
+  });
+});
+
+describe('verifyTencentCallback', () => {
+  const now = 1_700_000_000;
+  const query = (params: Record<string, string>) =>
+    new URLSearchParams({ SdkAppid: '1400000000', ...params });
+  const signed = (time: number, token = 'tok') =>
+    query({ RequestTime: String(time), Sign: tencentCallbackSign(token, time) });
+  const problem = (q: URLSearchParams, token?: string) => {
+    try {
+      verifyTencentCallback(q, 1400000000, { token, now });
+      return 'accepted';
+    } catch (error) {
+      expect(error).toBeInstanceOf(WebhookVerificationError);
+      return (error as WebhookVerificationError).problem;
+    }
+  };
+
+  it('accepts a fresh, correctly signed callback, up to 60 s either way', () => {
+    expect(problem(signed(now), 'tok')).toBe('accepted');
+    expect(problem(signed(now - 60), 'tok')).toBe('accepted');
+    expect(problem(signed(now + 60), 'tok')).toBe('accepted');
+  });
+
+  it('refuses 61 s old and 61 s ahead, another app, a missing or forged Sign', () => {
+    expect(problem(signed(now - 61), 'tok')).toBe('stale');
+    expect(problem(signed(now + 61), 'tok')).toBe('stale');
+    expect(problem(new URLSearchParams({ SdkAppid: '1400000001' }))).toBe('app-mismatch');
+    expect(problem(query({}), 'tok')).toBe('missing-signature');
+    expect(problem(signed(now, 'other-token'), 'tok')).toBe('bad-signature');
+  });
+
+  it('answers with the HTTP status that fits each problem', () => {
+    expect(new WebhookVerificationError('stale', 'x').status).toBe(401);
+    expect(new WebhookVerificationError('app-mismatch', 'x').status).toBe(403);
+    expect(new WebhookVerificationError('malformed', 'x').status).toBe(400);
+  });
+
+  it('checks only the app id when no token is configured, as the cloud then signs nothing', () => {
+    expect(problem(query({}))).toBe('accepted');
+  });
+
+  it('accepts no Sign but the right one, whatever else is sent', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.integer({ min: now - 60, max: now + 60 }), (sign, time) => {
+        const right = tencentCallbackSign('tok', time);
+        const verdict = problem(query({ RequestTime: String(time), Sign: sign }), 'tok');
+        expect(verdict).toBe(
+          sign.toLowerCase() === right ? 'accepted' : sign ? 'bad-signature' : 'missing-signature',
+        );
+      }),
+    );
+  });
+
+  it('refuses a RequestTime that is not a number of seconds', () => {
+    expect(
+      problem(query({ RequestTime: `${now}.5`, Sign: tencentCallbackSign('tok', `${now}.5`) }), 'tok'),
+    ).toBe('stale');
+  });
+});
+
+describe('parseTencentCallback', () => {
+  const c2c = {
+    CallbackCommand: 'Bot.OnC2CMessage',
+    From_Account: 'alice',
+    To_Account: '@RBT#1',
+    MsgSeq: 1,
+    MsgRandom: 2,
+    MsgTime: 1700000000,
+    MsgKey: '1_2_1700000000',
+    MsgBody: [
+      { MsgType: 'TIMTextElem', MsgContent: { Text: ' hello ' } },
+      { MsgType: 'TIMImageElem', MsgContent: { ImageInfoArray: [] } },
+    ],
+  };
+
+  it('turns Bot.OnC2CMessage into one message, keeping non-text elements as attachments', () => {
+    const { messages, events } = parseTencentCallback(c2c);
+    expect(events).toEqual([]);
+    expect(messages).toEqual([
+      {
+        platform: 'tencent',
+        botId: '@RBT#1',
+        from: 'alice',
+        conversation: { type: 'c2c', userId: 'alice' },
+        text: 'hello',
+        rawText: ' hello ',
+        mentions: [],
+        messageKey: '1_2_1700000000',
+        time: new Date(1700000000 * 1000),
+        attachments: [c2c.MsgBody[1]],
+        raw: c2c,
+      },
+    ]);
+  });
+
+  it('turns Bot.OnGroupMessage into one message per mentioned robot, mentions stripped', () => {
+    const group = {
+      CallbackCommand: 'Bot.OnGroupMessage',
+      GroupId: 'g1',
+      From_Account: 'bob',
+      MsgSeq: 42,
+      MsgTime: 1700000000,
+      MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: '@@RBT#1 @@RBT#2 what now?' } }],
+      AtRobots_Account: ['@RBT#1', '@RBT#2'],
+    };
+    const { messages } = parseTencentCallback(group);
+    expect(messages.map((m) => [m.botId, m.text, m.messageKey, m.conversation])).toEqual([
+      ['@RBT#1', 'what now?', 'g1:42', { type: 'group', groupId: 'g1' }],
+      ['@RBT#2', 'what now?', 'g1:42', { type: 'group', groupId: 'g1' }],
+    ]);
+  });
+
+  it('passes other commands through and refuses malformed ones', () => {
+    expect(parseTencentCallback({ CallbackCommand: 'State.StateChange', Info: {} }).events).toEqual([
+      { command: 'State.StateChange', raw: { CallbackCommand: 'State.StateChange', Info: {} } },
+    ]);
+    expect(() => parseTencentCallback({ ...c2c, MsgKey: 5 })).toThrow(WebhookVerificationError);
+    expect(() => parseTencentCallback([])).toThrow(/no CallbackCommand/);
   });
 });

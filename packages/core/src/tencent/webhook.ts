@@ -1,4 +1,7 @@
-import { createHash } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { WebhookVerificationError } from '../errors.js';
+import type { InboundMessage, ParsedWebhook } from '../platform.js';
 
 /**
  * The `Sign` of a callback when a token is configured: hex SHA-256 of the token followed by
@@ -6,4 +9,144 @@ import { createHash } from 'node:crypto';
  */
 export function tencentCallbackSign(token: string, requestTime: number | string): string {
   return createHash('sha256').update(`${token}${requestTime}`).digest('hex');
+}
+
+const fresh = { toleranceSeconds: 60 };
+
+/**
+ * Checks a callback's query as the cloud sends it: `SdkAppid` must be this app; with a token, `Sign`
+ * must equal `sha256(token + RequestTime)` (compared in constant time) and `RequestTime` must be
+ * within 60 s of now, either way. Without a token the cloud signs nothing, so only the app id is checked.
+ */
+export function verifyTencentCallback(
+  query: URLSearchParams,
+  sdkAppId: number,
+  options: { token?: string | undefined; now?: number | undefined } = {},
+): void {
+  if (query.get('SdkAppid') !== String(sdkAppId)) {
+    throw new WebhookVerificationError(
+      'app-mismatch',
+      `callback for SdkAppid ${query.get('SdkAppid')}, not ${sdkAppId}`,
+    );
+  }
+  if (!options.token) return;
+  const sign = query.get('Sign');
+  const requestTime = query.get('RequestTime');
+  if (!sign || !requestTime) {
+    throw new WebhookVerificationError(
+      'missing-signature',
+      'callback without Sign and RequestTime, but a token is set',
+    );
+  }
+  const now = options.now ?? Math.floor(Date.now() / 1000);
+  const skew = Math.abs(now - Number(requestTime));
+  if (!/^\d+$/.test(requestTime) || skew > fresh.toleranceSeconds) {
+    throw new WebhookVerificationError(
+      'stale',
+      `callback RequestTime is ${skew} s from now; at most 60 s is accepted`,
+    );
+  }
+  const expected = Buffer.from(tencentCallbackSign(options.token, requestTime), 'utf8');
+  const actual = Buffer.from(sign.toLowerCase(), 'utf8');
+  if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) {
+    throw new WebhookVerificationError('bad-signature', 'callback Sign does not match the token');
+  }
+}
+
+const element = z.looseObject({ MsgType: z.string(), MsgContent: z.unknown() });
+const c2cCallback = z.looseObject({
+  CallbackCommand: z.literal('Bot.OnC2CMessage'),
+  From_Account: z.string(),
+  To_Account: z.string(),
+  MsgKey: z.string(),
+  MsgTime: z.number(),
+  MsgBody: z.array(element),
+});
+const groupCallback = z.looseObject({
+  CallbackCommand: z.literal('Bot.OnGroupMessage'),
+  GroupId: z.string(),
+  From_Account: z.string(),
+  MsgSeq: z.number(),
+  MsgTime: z.number(),
+  MsgBody: z.array(element),
+  AtRobots_Account: z.array(z.string()).default([]),
+});
+
+function textOf(body: z.infer<typeof element>[]): { text: string; attachments: unknown[] } {
+  let text = '';
+  const attachments: unknown[] = [];
+  for (const el of body) {
+    const content = el.MsgContent as { Text?: unknown } | undefined;
+    if (el.MsgType === 'TIMTextElem' && typeof content?.Text === 'string') text += content.Text;
+    else attachments.push(el);
+  }
+  return { text, attachments };
+}
+
+/** Removes `@<id>` mentions of the given bots, wherever they stand, and the space after each. */
+export function stripMentions(text: string, ids: string[]): string {
+  let out = text;
+  for (const id of ids) out = out.split(`@${id}`).join('');
+  return out.replace(/\s{2,}/g, ' ').trim();
+}
+
+/**
+ * Turns a callback body into inbound messages: `Bot.OnC2CMessage` gives one, `Bot.OnGroupMessage`
+ * one per @-mentioned robot; any other command is passed through as an event.
+ */
+export function parseTencentCallback(body: unknown): ParsedWebhook {
+  const command = (body as { CallbackCommand?: unknown } | null)?.CallbackCommand;
+  if (command === 'Bot.OnC2CMessage') {
+    const c = c2cCallback.safeParse(body);
+    if (!c.success) throw malformedCallback(c.error);
+    const { text, attachments } = textOf(c.data.MsgBody);
+    const message: InboundMessage = {
+      platform: 'tencent',
+      botId: c.data.To_Account,
+      from: c.data.From_Account,
+      conversation: { type: 'c2c', userId: c.data.From_Account },
+      text: text.trim(),
+      rawText: text,
+      mentions: [],
+      messageKey: c.data.MsgKey,
+      time: new Date(c.data.MsgTime * 1000),
+      attachments,
+      raw: body,
+    };
+    return { messages: [message], events: [] };
+  }
+  if (command === 'Bot.OnGroupMessage') {
+    const g = groupCallback.safeParse(body);
+    if (!g.success) throw malformedCallback(g.error);
+    const { text, attachments } = textOf(g.data.MsgBody);
+    const mentions = g.data.AtRobots_Account;
+    const messages = mentions.map(
+      (botId): InboundMessage => ({
+        platform: 'tencent',
+        botId,
+        from: g.data.From_Account,
+        conversation: { type: 'group', groupId: g.data.GroupId },
+        text: stripMentions(text, mentions),
+        rawText: text,
+        mentions,
+        messageKey: `${g.data.GroupId}:${g.data.MsgSeq}`,
+        time: new Date(g.data.MsgTime * 1000),
+        attachments,
+        raw: body,
+      }),
+    );
+    return { messages, events: [] };
+  }
+  if (typeof command !== 'string') {
+    throw new WebhookVerificationError('malformed', 'callback body has no CallbackCommand');
+  }
+  return { messages: [], events: [{ command, raw: body }] };
+}
+
+function malformedCallback(error: z.ZodError): WebhookVerificationError {
+  const issue = error.issues[0];
+  return new WebhookVerificationError(
+    'malformed',
+    `callback field ${issue?.path.join('.')}: ${issue?.message}`,
+  );
 }

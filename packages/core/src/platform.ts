@@ -1,0 +1,102 @@
+import type { StreamSession, StreamSessionOptions } from './stream/session.js';
+
+/**
+ * The cloud-neutral face both clients offer to everything above them (bot registration, the Express
+ * middleware, the Bot Framework adapter). Nothing above this file names a cloud.
+ */
+
+/** A bot account as an app declares it. Profile fields left out are not managed. */
+export interface BotSpec {
+  userId: string;
+  /** Display name (Tencent `Nick`, RongCloud `name`). */
+  name?: string;
+  /** Avatar URL (Tencent `FaceUrl`, RongCloud `profileUrl`). */
+  avatarUrl?: string;
+  /** Status line or description (Tencent `SelfSignature`, RongCloud metadata `description`). */
+  description?: string;
+}
+
+export type BotProfile = Omit<BotSpec, 'userId'>;
+
+/** Where a conversation happens: one-to-one with a user, or in a group. */
+export type Conversation = { type: 'c2c'; userId: string } | { type: 'group'; groupId: string };
+
+/** A user's message to a bot, parsed from a webhook callback. */
+export interface InboundMessage {
+  /** Which cloud it came from (`'tencent'`, `'rongcloud'`). */
+  platform: string;
+  /** The bot it is addressed to; a group message @-mentioning two bots arrives once for each. */
+  botId: string;
+  /** The sender's user id. */
+  from: string;
+  conversation: Conversation;
+  /** The text, without the leading @-mentions of bots. */
+  text: string;
+  /** The text exactly as sent. */
+  rawText: string;
+  /** Bots @-mentioned (group messages). */
+  mentions: string[];
+  /** The message's unique key, for de-duplicating redelivered callbacks. */
+  messageKey: string;
+  /** When it was sent. */
+  time: Date;
+  /** The message's elements that are not plain text (images, files, custom data), as the cloud sent them. */
+  attachments: unknown[];
+  /** The whole callback body. */
+  raw: unknown;
+}
+
+/** A callback the platform does not turn into an `InboundMessage`, passed through as it came. */
+export interface WebhookEvent {
+  command: string;
+  raw: unknown;
+}
+
+export type ParsedWebhook = { messages: InboundMessage[]; events: WebhookEvent[] };
+
+/** A webhook request as any framework can give it: query, headers and the raw body bytes. */
+export interface WebhookRequest {
+  query: URLSearchParams;
+  headers: Record<string, string | string[] | undefined>;
+  rawBody: Buffer | string;
+}
+
+export interface VerifyOptions {
+  /** The callback token (Tencent) set in the cloud's console. */
+  token?: string | undefined;
+  /** Seconds since the epoch, for the freshness check; injectable for tests. */
+  now?: number | undefined;
+}
+
+/** Whom a reply goes to: the user of a one-to-one chat, or a group, from `botId`. */
+export type ReplyTarget = { botId: string; userId: string } | { botId: string; groupId: string };
+
+export interface BotPlatform {
+  /** The cloud's name, as in `InboundMessage.platform`. */
+  readonly name: string;
+  /** Most bot accounts one app may have. */
+  readonly maxBots: number;
+  /** What to answer the cloud's webhook with once a request is accepted. */
+  readonly webhookAnswer: { status: number; contentType: string; body: string };
+
+  /** Throws `ValidationError` for a spec the cloud would refuse (id format, field limits). */
+  validateBotSpec(spec: BotSpec, index: number): BotSpec;
+  /** The user ids of the app's bots. */
+  listBots(): Promise<string[]>;
+  /** The profiles of the given bots; bots the cloud does not know are left out. */
+  getBotProfiles(userIds: string[]): Promise<BotSpec[]>;
+  createBot(spec: BotSpec): Promise<void>;
+  /** Sets the profile fields given in `spec`. */
+  updateBot(spec: BotSpec): Promise<void>;
+  deleteBot(userId: string): Promise<void>;
+
+  /** Throws `WebhookVerificationError` unless the request is authentic and fresh. */
+  verifyWebhook(request: WebhookRequest, options?: VerifyOptions): void;
+  /** Parses a verified request's body; throws `WebhookVerificationError('malformed')`. */
+  parseWebhook(request: WebhookRequest): ParsedWebhook;
+
+  /** Sends a plain text message as the bot. */
+  sendText(target: ReplyTarget, text: string): Promise<void>;
+  /** Opens a stream session from the bot to the user or the group. */
+  openStream(target: ReplyTarget, options?: StreamSessionOptions): StreamSession;
+}
