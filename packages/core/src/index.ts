@@ -8,6 +8,7 @@ export {
   ApiError,
   type ApiErrorDetails,
   ImbotError,
+  isTransient,
   NetworkError,
   outcomeUnknown,
   StreamClosedError,
@@ -19,7 +20,13 @@ export {
   type WebhookProblem,
   WebhookVerificationError,
 } from './errors.js';
-export { backoffDelay, defaultRetryPolicy, type RetryPolicy } from './http/retry.js';
+export {
+  backoffDelay,
+  defaultRetryPolicy,
+  type RetryDecision,
+  type RetryPolicy,
+  withRetry,
+} from './http/retry.js';
 export {
   InMemoryRateLimiter,
   type InMemoryRateLimiterOptions,
@@ -38,6 +45,7 @@ export type {
   WebhookEvent,
   WebhookRequest,
 } from './platform.js';
+export { jsonBody } from './platform.js';
 export {
   type FinishReason,
   type StreamFinish,
@@ -91,3 +99,9 @@ export {
   verifyTencentCallback,
 } from './tencent/webhook.js';
 export { utf8Bytes } from './validation.js';
+export {
+  type NodeRequestLike,
+  readNodeRequest,
+  WebhookReceiver,
+  type WebhookReceiverOptions,
+} from './webhook.js';

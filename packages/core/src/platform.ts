@@ -1,3 +1,4 @@
+import { WebhookVerificationError } from './errors.js';
 import type { StreamSession, StreamSessionOptions } from './stream/session.js';
 
 /**
@@ -54,11 +55,16 @@ export interface WebhookEvent {
 
 export type ParsedWebhook = { messages: InboundMessage[]; events: WebhookEvent[] };
 
-/** A webhook request as any framework can give it: query, headers and the raw body bytes. */
+/**
+ * A webhook request as any framework can give it: query, headers, and the body as raw bytes or,
+ * when a body parser already consumed them, as the parsed JSON (neither cloud signs the body, so
+ * the parsed form verifies just as well).
+ */
 export interface WebhookRequest {
   query: URLSearchParams;
   headers: Record<string, string | string[] | undefined>;
-  rawBody: Buffer | string;
+  rawBody?: Buffer | string | undefined;
+  parsedBody?: unknown;
 }
 
 export interface VerifyOptions {
@@ -99,4 +105,16 @@ export interface BotPlatform {
   sendText(target: ReplyTarget, text: string): Promise<void>;
   /** Opens a stream session from the bot to the user or the group. */
   openStream(target: ReplyTarget, options?: StreamSessionOptions): StreamSession;
+}
+
+/** The JSON body of a webhook request, from its raw bytes or as already parsed. */
+export function jsonBody(request: WebhookRequest): unknown {
+  if (request.rawBody === undefined) return request.parsedBody;
+  try {
+    return JSON.parse(
+      typeof request.rawBody === 'string' ? request.rawBody : request.rawBody.toString('utf8'),
+    );
+  } catch {
+    throw new WebhookVerificationError('malformed', 'webhook body is not JSON');
+  }
 }

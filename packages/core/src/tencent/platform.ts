@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { WebhookVerificationError } from '../errors.js';
 import type {
   BotPlatform,
   BotSpec,
@@ -8,6 +7,7 @@ import type {
   VerifyOptions,
   WebhookRequest,
 } from '../platform.js';
+import { jsonBody } from '../platform.js';
 import { cleanPrefix } from '../stream/chunking.js';
 import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
 import { maxBytes, parseInput } from '../validation.js';
@@ -83,15 +83,7 @@ export class TencentPlatform implements BotPlatform {
   }
 
   parseWebhook(request: WebhookRequest): ParsedWebhook {
-    let body: unknown;
-    try {
-      body = JSON.parse(
-        typeof request.rawBody === 'string' ? request.rawBody : request.rawBody.toString('utf8'),
-      );
-    } catch {
-      throw new WebhookVerificationError('malformed', 'callback body is not JSON');
-    }
-    return parseTencentCallback(body);
+    return parseTencentCallback(jsonBody(request));
   }
 
   /** Sends `text` as the bot; text over 12 KB goes as several messages, cut at clean boundaries. */

@@ -1,0 +1,1 @@
+export { type ImbotOptions, type ImbotRouter, imbot, type Reply } from './middleware.js';
