@@ -129,6 +129,13 @@ export function redactedCause(error: unknown, redact: (text: string) => string):
   return copy;
 }
 
+/** The cloud has no way to do what was asked (edit a group message, say). */
+export class NotSupportedError extends ImbotError {
+  constructor(message: string) {
+    super('NOT_SUPPORTED', message);
+  }
+}
+
 /** Why a webhook request was refused, and the HTTP status to answer it with. */
 export type WebhookProblem =
   | 'app-mismatch'

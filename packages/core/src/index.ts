@@ -10,6 +10,7 @@ export {
   ImbotError,
   isTransient,
   NetworkError,
+  NotSupportedError,
   outcomeUnknown,
   StreamClosedError,
   TencentApiError,
@@ -38,6 +39,7 @@ export type {
   BotProfile,
   BotSpec,
   Conversation,
+  InboundAttachment,
   InboundMessage,
   ParsedWebhook,
   ReplyTarget,
@@ -95,6 +97,7 @@ export {
 export {
   parseTencentCallback,
   stripMentions,
+  tencentAttachment,
   tencentCallbackSign,
   verifyTencentCallback,
 } from './tencent/webhook.js';

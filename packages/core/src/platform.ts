@@ -22,6 +22,17 @@ export type BotProfile = Omit<BotSpec, 'userId'>;
 /** Where a conversation happens: one-to-one with a user, or in a group. */
 export type Conversation = { type: 'c2c'; userId: string } | { type: 'group'; groupId: string };
 
+/** Something other than text in a user's message: a picture, a file, a voice note, a video, or another kind. */
+export interface InboundAttachment {
+  kind: 'image' | 'file' | 'audio' | 'video' | 'other';
+  /** Where to download it, when the cloud gives a URL. */
+  url?: string;
+  /** The file name, when the cloud gives one. */
+  name?: string;
+  /** The element exactly as the cloud sent it. */
+  raw: unknown;
+}
+
 /** A user's message to a bot, parsed from a webhook callback. */
 export interface InboundMessage {
   /** Which cloud it came from (`'tencent'`, `'rongcloud'`). */
@@ -41,8 +52,8 @@ export interface InboundMessage {
   messageKey: string;
   /** When it was sent. */
   time: Date;
-  /** The message's elements that are not plain text (images, files, custom data), as the cloud sent them. */
-  attachments: unknown[];
+  /** The parts of the message that are not plain text. */
+  attachments: InboundAttachment[];
   /** The whole callback body. */
   raw: unknown;
 }
@@ -101,8 +112,12 @@ export interface BotPlatform {
   /** Parses a verified request's body; throws `WebhookVerificationError('malformed')`. */
   parseWebhook(request: WebhookRequest): ParsedWebhook;
 
-  /** Sends a plain text message as the bot. */
-  sendText(target: ReplyTarget, text: string): Promise<void>;
+  /** Sends a plain text message as the bot; resolves with the id of the (last) message sent. */
+  sendText(target: ReplyTarget, text: string): Promise<{ messageId: string }>;
+  /** Replaces the text of a message the bot sent, where the cloud can (else absent). */
+  updateText?(target: ReplyTarget, messageId: string, text: string): Promise<void>;
+  /** Recalls a message the bot sent, where the cloud can (else absent). */
+  deleteMessage?(target: ReplyTarget, messageId: string): Promise<void>;
   /** Opens a stream session from the bot to the user or the group. */
   openStream(target: ReplyTarget, options?: StreamSessionOptions): StreamSession;
 }

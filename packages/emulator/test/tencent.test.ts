@@ -568,3 +568,52 @@ describe('control API', () => {
     expect(await control('GET', 'nope')).toMatchObject({ status: 404 });
   });
 });
+
+describe('modify_c2c_msg and admin_msgwithdraw', () => {
+  const send = async () =>
+    (
+      await rawCall(emulator, 'openim/sendmsg', {
+        From_Account: '@RBT#1',
+        To_Account: 'u',
+        MsgRandom: 1,
+        MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'first draft' } }],
+      })
+    ).json?.MsgKey as string;
+
+  it('rewrites a message the sender sent, and recalls it', async () => {
+    const key = await send();
+    const edit = await rawCall(emulator, 'openim/modify_c2c_msg', {
+      From_Account: '@RBT#1',
+      To_Account: 'u',
+      MsgKey: key,
+      MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'final text' } }],
+    });
+    expect(edit.json?.ErrorCode).toBe(0);
+    expect(emulator.tencent.conversation('u', '@RBT#1')).toMatchObject([
+      { text: 'final text', state: 'finished' },
+    ]);
+    const recall = await rawCall(emulator, 'openim/admin_msgwithdraw', {
+      From_Account: '@RBT#1',
+      To_Account: 'u',
+      MsgKey: key,
+    });
+    expect(recall.json?.ErrorCode).toBe(0);
+    expect(emulator.tencent.conversation('u', '@RBT#1')[0]?.state).toBe('recalled');
+  });
+
+  it('refuses an unknown key or another sender (20004)', async () => {
+    const key = await send();
+    const other = rawCall(emulator, 'openim/admin_msgwithdraw', {
+      From_Account: 'mallory',
+      To_Account: 'u',
+      MsgKey: key,
+    });
+    expect(await code(other)).toBe(20004);
+    const unknown = rawCall(emulator, 'openim/admin_msgwithdraw', {
+      From_Account: '@RBT#1',
+      To_Account: 'u',
+      MsgKey: '9_9_9',
+    });
+    expect(await code(unknown)).toBe(20004);
+  });
+});

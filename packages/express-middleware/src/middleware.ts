@@ -23,8 +23,8 @@ import {
 export interface Reply {
   /** Where the answer goes: the sender of a one-to-one message, or the group. */
   readonly target: ReplyTarget;
-  /** Sends a plain text message as the bot. */
-  text(text: string): Promise<void>;
+  /** Sends a plain text message as the bot; resolves with its id. */
+  text(text: string): Promise<{ messageId: string }>;
   /** Opens a stream session to the sender or the group: the answer grows as you write it. */
   stream(options?: StreamSessionOptions): StreamSession;
 }

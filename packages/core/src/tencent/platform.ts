@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NotSupportedError } from '../errors.js';
 import type {
   BotPlatform,
   BotSpec,
@@ -86,16 +87,57 @@ export class TencentPlatform implements BotPlatform {
     return parseTencentCallback(jsonBody(request));
   }
 
-  /** Sends `text` as the bot; text over 12 KB goes as several messages, cut at clean boundaries. */
-  async sendText(target: ReplyTarget, text: string): Promise<void> {
+  /**
+   * Sends `text` as the bot; text over 12 KB goes as several messages, cut at clean boundaries. The
+   * message id is the `MsgKey` (one-to-one) or the group's `MsgSeq`.
+   */
+  async sendText(target: ReplyTarget, text: string): Promise<{ messageId: string }> {
     let rest = text;
+    let messageId = '';
     do {
       const piece = cleanPrefix(rest, MESSAGE_MAX_BYTES);
-      if ('groupId' in target)
-        await this.im.sendGroupMsg({ from: target.botId, groupId: target.groupId, text: piece });
-      else await this.im.sendMsg({ from: target.botId, to: target.userId, text: piece });
+      if ('groupId' in target) {
+        const sent = await this.im.sendGroupMsg({ from: target.botId, groupId: target.groupId, text: piece });
+        messageId = String(sent.msgSeq);
+      } else {
+        messageId = (await this.im.sendMsg({ from: target.botId, to: target.userId, text: piece })).msgKey;
+      }
       rest = rest.slice(piece.length);
     } while (rest !== '');
+    return { messageId };
+  }
+
+  /** Rewrites a one-to-one message (`openim/modify_c2c_msg`); group messages are not supported. */
+  async updateText(target: ReplyTarget, messageId: string, text: string): Promise<void> {
+    const user = this.#c2c(target, 'updating');
+    const body = parseInput(maxBytes(MESSAGE_MAX_BYTES).min(1, 'must not be empty'), text, 'text');
+    await this.im.call(
+      'openim/modify_c2c_msg',
+      {
+        From_Account: target.botId,
+        To_Account: user,
+        MsgKey: messageId,
+        MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: body } }],
+      },
+      { retry: 'idempotent' },
+    );
+  }
+
+  /** Recalls a one-to-one message (`openim/admin_msgwithdraw`); group messages are not supported. */
+  async deleteMessage(target: ReplyTarget, messageId: string): Promise<void> {
+    const user = this.#c2c(target, 'recalling');
+    await this.im.call(
+      'openim/admin_msgwithdraw',
+      { From_Account: target.botId, To_Account: user, MsgKey: messageId },
+      { retry: 'idempotent' },
+    );
+  }
+
+  #c2c(target: ReplyTarget, what: string): string {
+    if ('groupId' in target) {
+      throw new NotSupportedError(`${what} a group message is not supported on Tencent Cloud Chat robots`);
+    }
+    return target.userId;
   }
 
   openStream(target: ReplyTarget, options?: StreamSessionOptions): StreamSession {

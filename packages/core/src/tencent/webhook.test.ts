@@ -87,7 +87,7 @@ describe('parseTencentCallback', () => {
     MsgKey: '1_2_1700000000',
     MsgBody: [
       { MsgType: 'TIMTextElem', MsgContent: { Text: ' hello ' } },
-      { MsgType: 'TIMImageElem', MsgContent: { ImageInfoArray: [] } },
+      { MsgType: 'TIMFaceElem', MsgContent: { Index: 1 } },
     ],
   };
 
@@ -105,7 +105,7 @@ describe('parseTencentCallback', () => {
         mentions: [],
         messageKey: '1_2_1700000000',
         time: new Date(1700000000 * 1000),
-        attachments: [c2c.MsgBody[1]],
+        attachments: [{ kind: 'other', raw: c2c.MsgBody[1] }],
         raw: c2c,
       },
     ]);

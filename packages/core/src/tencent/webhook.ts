@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { WebhookVerificationError } from '../errors.js';
-import type { InboundMessage, ParsedWebhook } from '../platform.js';
+import type { InboundAttachment, InboundMessage, ParsedWebhook } from '../platform.js';
 
 /**
  * The `Sign` of a callback when a token is configured: hex SHA-256 of the token followed by
@@ -72,13 +72,43 @@ const groupCallback = z.looseObject({
   AtRobots_Account: z.array(z.string()).default([]),
 });
 
-function textOf(body: z.infer<typeof element>[]): { text: string; attachments: unknown[] } {
+const str = (value: unknown): string | undefined =>
+  typeof value === 'string' && value !== '' ? value : undefined;
+
+/** A message element that is not text, described in neutral words. */
+export function tencentAttachment(el: { MsgType: string; MsgContent?: unknown }): InboundAttachment {
+  const c = (el.MsgContent ?? {}) as Record<string, unknown>;
+  const attachment = (kind: InboundAttachment['kind'], url: unknown, name?: unknown): InboundAttachment => {
+    const a: InboundAttachment = { kind, raw: el };
+    const u = str(url);
+    const n = str(name);
+    if (u) a.url = u;
+    if (n) a.name = n;
+    return a;
+  };
+  switch (el.MsgType) {
+    case 'TIMImageElem': {
+      const images = Array.isArray(c.ImageInfoArray) ? (c.ImageInfoArray as { URL?: unknown }[]) : [];
+      return attachment('image', images[0]?.URL);
+    }
+    case 'TIMFileElem':
+      return attachment('file', c.Url, c.FileName);
+    case 'TIMSoundElem':
+      return attachment('audio', c.Url);
+    case 'TIMVideoFileElem':
+      return attachment('video', c.VideoUrl);
+    default:
+      return { kind: 'other', raw: el };
+  }
+}
+
+function textOf(body: z.infer<typeof element>[]): { text: string; attachments: InboundAttachment[] } {
   let text = '';
-  const attachments: unknown[] = [];
+  const attachments: InboundAttachment[] = [];
   for (const el of body) {
     const content = el.MsgContent as { Text?: unknown } | undefined;
     if (el.MsgType === 'TIMTextElem' && typeof content?.Text === 'string') text += content.Text;
-    else attachments.push(el);
+    else attachments.push(tencentAttachment(el));
   }
   return { text, attachments };
 }

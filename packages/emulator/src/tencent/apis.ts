@@ -411,6 +411,57 @@ function streamMsg(group: boolean): Handler {
   };
 }
 
+/** Finds a one-to-one message by its key, checking it was sent by `from` to `to`. */
+function ownMessage(ctx: ApiContext, from: string, to: string, msgKey: string): Message | Answer {
+  const message = ctx.state.byKey(msgKey);
+  if (!message || message.groupId !== undefined) return fail(20004, `no message with MsgKey ${msgKey}`);
+  if (message.from !== from || message.to !== to)
+    return fail(20004, `MsgKey ${msgKey} is not from ${from} to ${to}`);
+  return message;
+}
+
+const modifyC2cMsg: Handler = (body, ctx) => {
+  const parsed = parse(
+    z.looseObject({
+      From_Account: z.string().min(1),
+      To_Account: z.string().min(1),
+      MsgKey: z.string().min(1),
+      MsgBody: z.array(element).min(1),
+    }),
+    body,
+  );
+  if ('answer' in parsed) return parsed.answer;
+  const { From_Account, To_Account, MsgKey, MsgBody } = parsed.data;
+  const found = ownMessage(ctx, From_Account, To_Account, MsgKey);
+  if ('ErrorCode' in found) return found;
+  if (found.state === 'recalled') return fail(20004, `the message ${MsgKey} was recalled`);
+  const rendered = render(MsgBody);
+  if (rendered.bytes > MESSAGE_MAX_BYTES) return fail(MSG_TOO_LONG, 'msg too long');
+  found.text = rendered.text;
+  found.updatedAt = ctx.now();
+  ctx.state.touch(found);
+  return ok();
+};
+
+const adminMsgWithdraw: Handler = (body, ctx) => {
+  const parsed = parse(
+    z.looseObject({
+      From_Account: z.string().min(1),
+      To_Account: z.string().min(1),
+      MsgKey: z.string().min(1),
+    }),
+    body,
+  );
+  if ('answer' in parsed) return parsed.answer;
+  const { From_Account, To_Account, MsgKey } = parsed.data;
+  const found = ownMessage(ctx, From_Account, To_Account, MsgKey);
+  if ('ErrorCode' in found) return found;
+  found.state = 'recalled';
+  found.updatedAt = ctx.now();
+  ctx.state.touch(found);
+  return ok();
+};
+
 /** Every REST API the emulator answers, by `service/command`. */
 export const tencentApis: Readonly<Record<string, Handler>> = {
   'openim_robot_http_svc/create_robot': createRobot,
@@ -418,6 +469,8 @@ export const tencentApis: Readonly<Record<string, Handler>> = {
   'openim_robot_http_svc/delete_robot': deleteRobot,
   'openim_robot_http_svc/send_stream_msg': sendStreamMsg,
   'openim/sendmsg': sendMsg,
+  'openim/modify_c2c_msg': modifyC2cMsg,
+  'openim/admin_msgwithdraw': adminMsgWithdraw,
   'profile/portrait_set': portraitSet,
   'profile/portrait_get': portraitGet,
   'group_open_http_svc/send_group_msg': sendGroupMsg,

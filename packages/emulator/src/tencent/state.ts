@@ -1,8 +1,8 @@
 import { randomUint32 } from '@imbot/core';
 import { EventEmitter } from 'eventemitter3';
 
-/** How a message looks in the user's client: growing, complete, or given up on. */
-export type MessageState = 'streaming' | 'finished' | 'abandoned';
+/** How a message looks in the user's client: growing, complete, given up on, or recalled by its sender. */
+export type MessageState = 'streaming' | 'finished' | 'abandoned' | 'recalled';
 
 /** A message as the receiving user's client would show it. */
 export interface Message {
