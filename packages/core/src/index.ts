@@ -55,6 +55,7 @@ export {
   type StreamSessionEvents,
   type StreamSessionOptions,
 } from './stream/session.js';
+export { readText, type TextSource } from './stream/source.js';
 export type { StreamTransport } from './stream/transport.js';
 export {
   type RetryMode,

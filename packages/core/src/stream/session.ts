@@ -4,6 +4,7 @@ import type { RateLimitPermit } from '../limits/rate-limiter.js';
 import { utf8Bytes } from '../validation.js';
 import { cleanPrefix, codePointPrefix, graphemePrefix, lastGraphemeStart } from './chunking.js';
 import type { Schedulable, StreamScheduler } from './scheduler.js';
+import { readText, type TextSource } from './source.js';
 import type { StreamTransport } from './transport.js';
 
 export interface StreamSessionOptions {
@@ -197,22 +198,11 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
    * Writes everything `source` yields, then ends the session; aborts it if `source` throws. Takes an
    * `AsyncIterable<string>` or a `ReadableStream<string>` (an AI SDK `textStream` is both).
    */
-  async pipeFrom(source: AsyncIterable<string> | ReadableStream<string>): Promise<StreamFinish> {
+  async pipeFrom(source: TextSource): Promise<StreamFinish> {
     try {
-      if ('getReader' in source) {
-        const reader = source.getReader();
-        try {
-          for (let next = await reader.read(); !next.done && !this.closed; next = await reader.read()) {
-            this.write(next.value);
-          }
-        } finally {
-          reader.releaseLock();
-        }
-      } else {
-        for await (const text of source) {
-          if (this.closed) break;
-          this.write(text);
-        }
+      for await (const text of readText(source)) {
+        if (this.closed) break;
+        this.write(text);
       }
       return await this.end();
     } catch (error) {

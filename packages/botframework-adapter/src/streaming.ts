@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { readText, type TextSource } from '@imbot/core';
+import type { Activity, TurnContext } from 'botbuilder';
+import type { StreamInfo } from './activity.js';
+
+export interface StreamingResponseOptions {
+  /** Least time between two streamed updates. Default 250 ms (the adapter coalesces further). */
+  intervalMs?: number;
+}
+
+const STREAMING_RESPONSE = Symbol('imbot.streamingResponse');
+
+/**
+ * Streams a reply from bot code, with the shape teams-ai and Agents SDK users know. It sends the
+ * standard streaming activities (a `typing` with the cumulative text and a `streaminfo` entity per
+ * update, then a `message` with `streamType: 'final'`) through `context.sendActivity`, so middleware,
+ * transcript loggers and `TestAdapter` see them, and `ImBotAdapter` turns them into one growing
+ * message. Updates are queued and coalesced: at most one every `intervalMs`.
+ *
+ * Await `endStream()` before the turn handler returns: the context is revoked after the turn.
+ */
+export class StreamingResponse {
+  readonly #context: TurnContext;
+  readonly #intervalMs: number;
+  #message = '';
+  #sequence = 0;
+  #streamId: string | undefined;
+  #updatesSent = 0;
+  #queue: Promise<void> = Promise.resolve();
+  #flushQueued = false;
+  #ended = false;
+
+  constructor(context: TurnContext, options: StreamingResponseOptions = {}) {
+    this.#context = context;
+    this.#intervalMs = options.intervalMs ?? 250;
+  }
+
+  /** The id of the stream: the id the first update was given. */
+  get streamId(): string | undefined {
+    return this.#streamId;
+  }
+
+  /** Updates sent so far. */
+  get updatesSent(): number {
+    return this.#updatesSent;
+  }
+
+  /** The text streamed so far. */
+  get message(): string {
+    return this.#message;
+  }
+
+  /** Queues a status line ("Searching the docs…"); only before any text, as the contract says. */
+  queueInformativeUpdate(text: string): void {
+    this.#assertOpen();
+    if (this.#message !== '') return;
+    this.#enqueue(() => this.#send({ type: 'typing', text }, 'informative'));
+  }
+
+  /** Queues a chunk of the reply; chunks queued between two updates go out together. */
+  queueTextChunk(text: string): void {
+    this.#assertOpen();
+    if (text === '') return;
+    this.#message += text;
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    this.#enqueue(async () => {
+      if (this.#updatesSent > 0) await sleep(this.#intervalMs);
+      this.#flushQueued = false;
+      await this.#send({ type: 'typing', text: this.#message }, 'streaming');
+    });
+  }
+
+  /** Resolves when every queued update has been sent. */
+  waitForQueue(): Promise<void> {
+    return this.#queue;
+  }
+
+  /** Sends what is queued, then the final message with the whole text; the stream is closed. */
+  async endStream(): Promise<void> {
+    this.#assertOpen();
+    this.#ended = true;
+    await this.#queue;
+    await this.#send({ type: 'message', text: this.#message }, 'final');
+  }
+
+  #assertOpen(): void {
+    if (this.#ended) throw new Error('the stream has ended: endStream() was called');
+  }
+
+  #enqueue(step: () => Promise<void>): void {
+    this.#queue = this.#queue.then(step);
+  }
+
+  async #send(activity: Partial<Activity>, streamType: NonNullable<StreamInfo['streamType']>): Promise<void> {
+    const info: StreamInfo = { type: 'streaminfo', streamType };
+    if (streamType !== 'final') info.streamSequence = ++this.#sequence;
+    if (this.#streamId) info.streamId = this.#streamId;
+    const { type: _type, ...channelInfo } = info;
+    const response = await this.#context.sendActivity({
+      ...activity,
+      entities: [info],
+      channelData: channelInfo,
+    });
+    this.#streamId ??= response?.id || randomUUID();
+    this.#updatesSent++;
+  }
+}
+
+/** The turn's `StreamingResponse`, made on first use and kept in the turn state. */
+export function getStreamingResponse(
+  context: TurnContext,
+  options?: StreamingResponseOptions,
+): StreamingResponse {
+  let response = context.turnState.get(STREAMING_RESPONSE) as StreamingResponse | undefined;
+  if (!response) {
+    response = new StreamingResponse(context, options);
+    context.turnState.set(STREAMING_RESPONSE, response);
+  }
+  return response;
+}
+
+/**
+ * Streams everything `source` yields as the reply, then ends the stream; resolves with the whole
+ * text. Takes an `AsyncIterable<string>` or a `ReadableStream<string>` (an AI SDK `textStream`).
+ *
+ * @example
+ * await streamText(context, streamText({ model, prompt: context.activity.text }).textStream);
+ */
+export async function streamText(
+  context: TurnContext,
+  source: TextSource,
+  options?: StreamingResponseOptions,
+): Promise<string> {
+  const response = getStreamingResponse(context, options);
+  for await (const chunk of readText(source)) response.queueTextChunk(chunk);
+  await response.endStream();
+  return response.message;
+}

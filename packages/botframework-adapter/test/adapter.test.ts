@@ -1,0 +1,273 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { TencentApiError, TencentIm, tencentCallbackSign } from '@imbot/core';
+import { type Emulator, startEmulator } from '@imbot/emulator';
+import { ActivityHandler, type TurnContext } from 'botbuilder';
+import express from 'express';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ImBotAdapter, streamText } from '../src/index.js';
+
+const app = { sdkAppId: 1400000000, secretKey: 'adapter-test-key', admin: 'administrator' };
+const TOKEN = 'callback-token';
+const BOT = '@RBT#helper';
+
+let emulator: Emulator;
+let im: TencentIm;
+let adapter: ImBotAdapter;
+let turnErrors: Error[];
+let server: Server | undefined;
+
+beforeEach(async () => {
+  emulator = await startEmulator({ tencent: { ...app, robots: [BOT] } });
+  im = new TencentIm({ ...app, baseUrl: emulator.url });
+  adapter = new ImBotAdapter({ platform: im.platform, bots: [BOT], webhook: { token: TOKEN } });
+  turnErrors = [];
+  adapter.onTurnError = async (_context, error) => {
+    turnErrors.push(error);
+  };
+});
+afterEach(async () => {
+  if (server) {
+    server.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve));
+    server = undefined;
+  }
+  await im.close();
+  await emulator.close();
+});
+
+/** Serves `bot` at /im/webhook through `adapter.process`, and points the emulator's callbacks there. */
+async function serve(
+  bot: { run(context: TurnContext): Promise<void> },
+  before?: (a: express.Express) => void,
+): Promise<string> {
+  const web = express();
+  before?.(web);
+  web.post('/im/webhook', (req, res) => adapter.process(req, res, (context) => bot.run(context)));
+  server = await new Promise<Server>((resolve) => {
+    const s = web.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  emulator.tencent.setCallback(`${url}/im/webhook`, TOKEN);
+  return url;
+}
+
+class EchoBot extends ActivityHandler {
+  constructor() {
+    super();
+    this.onMessage(async (context, next) => {
+      await context.sendActivity(`Echo: ${context.activity.text}`);
+      await next();
+    });
+  }
+}
+
+const lastFromBot = (user = 'alice') =>
+  emulator.tencent
+    .conversation(user, BOT)
+    .filter((m) => m.from === BOT)
+    .at(-1);
+
+describe('ImBotAdapter with the emulator', () => {
+  it('runs an ActivityHandler echo bot: the user gets its answer', async () => {
+    await serve(new EchoBot());
+    const sent = await emulator.tencent.userSends({ from: 'alice', to: BOT, text: 'hello' });
+    expect(sent.callback).toMatchObject({ ok: true, status: 200 });
+    await expect
+      .poll(() => lastFromBot())
+      .toMatchObject({ text: 'Echo: hello', state: 'finished', kind: 'text' });
+    expect(turnErrors).toEqual([]);
+  });
+
+  it('turns streamText into one streamed message, finished and exact', async () => {
+    const answer = 'A streamed answer, token by token, in one message. 流式回答。';
+    class StreamingBot extends ActivityHandler {
+      constructor() {
+        super();
+        this.onMessage(async (context, next) => {
+          async function* tokens() {
+            for (const token of answer.split(/(?<= )/)) {
+              yield token;
+              await new Promise((resolve) => setTimeout(resolve, 10));
+            }
+          }
+          await streamText(context, tokens(), { intervalMs: 20 });
+          await next();
+        });
+      }
+    }
+    await serve(new StreamingBot());
+    await emulator.tencent.userSends({ from: 'alice', to: BOT, text: 'tell me' });
+    await expect.poll(() => lastFromBot()?.state, { timeout: 5000 }).toBe('finished');
+    const fromBot = emulator.tencent.conversation('alice', BOT).filter((m) => m.from === BOT);
+    expect(fromBot).toMatchObject([{ kind: 'stream', text: answer, state: 'finished' }]);
+    expect(fromBot[0]?.calls).toBeGreaterThan(1);
+  });
+
+  it('delivers a proactive message through continueConversationAsync', async () => {
+    const reference = adapter.conversationReferenceFor({ userId: 'alice' });
+    await adapter.continueConversationAsync('any-app-id', reference, async (context) => {
+      await context.sendActivity('Your report is ready.');
+    });
+    expect(lastFromBot()).toMatchObject({ text: 'Your report is ready.' });
+    await adapter.continueConversationAsync({}, reference, 'audience', async (context) => {
+      await context.sendActivity('Second notice.');
+    });
+    expect(lastFromBot()?.text).toBe('Second notice.');
+  });
+
+  it('opens a one-to-one conversation with createConversationAsync', async () => {
+    await adapter.createConversationAsync(
+      '',
+      'tencent',
+      '',
+      '',
+      {
+        isGroup: false,
+        bot: { id: BOT, name: '' },
+        members: [{ id: 'carol', name: '' }],
+        activity: {} as never,
+        channelData: {},
+        tenantId: '',
+        topicName: '',
+      },
+      async (context) => {
+        await context.sendActivity('Hello Carol');
+      },
+    );
+    expect(lastFromBot('carol')?.text).toBe('Hello Carol');
+  });
+
+  it('sends a failing REST call to onTurnError', async () => {
+    await serve(new EchoBot());
+    emulator.faults.failNext('openim/sendmsg', 1, { errorCode: 10004, errorInfo: 'invalid parameter' });
+    await emulator.tencent.userSends({ from: 'alice', to: BOT, text: 'hello' });
+    await expect.poll(() => turnErrors.length).toBe(1);
+    expect(turnErrors[0]).toBeInstanceOf(TencentApiError);
+    expect(turnErrors[0]).toMatchObject({ errorCode: 10004 });
+  });
+
+  it('edits and recalls a sent message (modify_c2c_msg, admin_msgwithdraw)', async () => {
+    const reference = adapter.conversationReferenceFor({ userId: 'alice' });
+    await adapter.continueConversation(reference, async (context) => {
+      const sent = await context.sendActivity('draft');
+      await context.updateActivity({ id: sent?.id, type: 'message', text: 'final' });
+      expect(lastFromBot()?.text).toBe('final');
+      await context.deleteActivity(sent?.id as string);
+    });
+    expect(lastFromBot()?.state).toBe('recalled');
+  });
+
+  it('sends NotSupportedError to onTurnError for editing a group message', async () => {
+    const reference = adapter.conversationReferenceFor({ groupId: 'g1' });
+    await adapter.continueConversation(reference, async (context) => {
+      const sent = await context.sendActivity('to the group');
+      await context.updateActivity({ id: sent?.id, type: 'message', text: 'edited' });
+    });
+    expect(turnErrors).toHaveLength(1);
+    expect(turnErrors[0]).toMatchObject({ code: 'NOT_SUPPORTED' });
+    expect(emulator.tencent.groupConversation('g1').at(-1)?.text).toBe('to the group');
+  });
+
+  it('answers a group message that @-mentions the robot, in the group', async () => {
+    await serve(new EchoBot());
+    await emulator.tencent.userSendsToGroup({ from: 'bob', groupId: 'g1', text: 'ping', mentions: [BOT] });
+    await expect
+      .poll(() => emulator.tencent.groupConversation('g1').at(-1))
+      .toMatchObject({ from: BOT, text: 'Echo: ping' });
+  });
+});
+
+describe('bad requests are refused before any turn runs', () => {
+  let url: string;
+  let turns: number;
+
+  beforeEach(async () => {
+    turns = 0;
+    url = await serve({
+      run: async () => {
+        turns++;
+      },
+    });
+  });
+
+  const now = () => Math.floor(Date.now() / 1000);
+  const body = (overrides: Record<string, unknown> = {}) =>
+    JSON.stringify({
+      CallbackCommand: 'Bot.OnC2CMessage',
+      From_Account: 'alice',
+      To_Account: BOT,
+      MsgTime: now(),
+      MsgKey: `k_${Math.random()}`,
+      MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'hi' } }],
+      ...overrides,
+    });
+  async function post(
+    options: { body?: string; sdkAppId?: number; time?: number; sign?: string | null } = {},
+  ) {
+    const time = options.time ?? now();
+    const query = new URLSearchParams({
+      SdkAppid: String(options.sdkAppId ?? app.sdkAppId),
+      RequestTime: String(time),
+    });
+    const sign = options.sign === undefined ? tencentCallbackSign(TOKEN, time) : options.sign;
+    if (sign !== null) query.set('Sign', sign);
+    const response = await fetch(`${url}/im/webhook?${query}`, {
+      method: 'POST',
+      body: options.body ?? body(),
+    });
+    return response.status;
+  }
+
+  it.each([
+    ['a wrong SdkAppid', () => ({ sdkAppId: 1400000001 }), 403],
+    ['a missing Sign', () => ({ sign: null }), 401],
+    ['a forged Sign', () => ({ sign: tencentCallbackSign('guessed', now()) }), 401],
+    ['a RequestTime 61 s old', () => ({ time: now() - 61 }), 401],
+    ['a RequestTime 61 s ahead', () => ({ time: now() + 61 }), 401],
+    ['invalid JSON', () => ({ body: '{"CallbackCommand":' }), 400],
+    ['a 2 MB body', () => ({ body: body({ Pad: 'x'.repeat(2 * 1024 * 1024) }) }), 413],
+  ] as const)('refuses %s', async (_, request, status) => {
+    expect(await post(request())).toBe(status);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(turns).toBe(0);
+    expect(await post()).toBe(200);
+    await expect.poll(() => turns).toBe(1);
+  });
+
+  it('runs one turn for a duplicate delivery, and none for a message from the bot itself', async () => {
+    const once = body({ MsgKey: 'same' });
+    expect(await post({ body: once })).toBe(200);
+    expect(await post({ body: once })).toBe(200);
+    expect(await post({ body: body({ From_Account: BOT }) })).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(turns).toBe(1);
+  });
+});
+
+describe('handleWebhook', () => {
+  it('works on framework-neutral input and reports when its turns are done', async () => {
+    const seen: string[] = [];
+    const time = Math.floor(Date.now() / 1000);
+    const result = await adapter.handleWebhook(
+      {
+        query: `SdkAppid=${app.sdkAppId}&RequestTime=${time}&Sign=${tencentCallbackSign(TOKEN, time)}`,
+        rawBody: JSON.stringify({
+          CallbackCommand: 'Bot.OnC2CMessage',
+          From_Account: 'dave',
+          To_Account: BOT,
+          MsgTime: time,
+          MsgKey: 'neutral',
+          MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'neutral input' } }],
+        }),
+      },
+      async (context) => {
+        seen.push(context.activity.text);
+      },
+    );
+    expect(result.status).toBe(200);
+    expect(JSON.parse(result.body)).toEqual({ ActionStatus: 'OK', ErrorInfo: '', ErrorCode: 0 });
+    await result.turns;
+    expect(seen).toEqual(['neutral input']);
+  });
+});
