@@ -9,8 +9,9 @@ import {
   utf8Bytes,
 } from '@imbot/core';
 import { z } from 'zod';
+import type { Message } from '../chat-state.js';
 import { SlidingWindow } from '../window.js';
-import type { Message, Profile, TencentState } from './state.js';
+import type { Profile, TencentState } from './state.js';
 
 /** An answer's fields; the envelope (`ActionStatus`, `ErrorInfo`) is added when it is sent. */
 export type Answer = { ErrorCode: number; ErrorInfo?: string } & Record<string, unknown>;

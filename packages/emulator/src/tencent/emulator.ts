@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUint32, TENCENT_FREQUENCY_LIMIT } from '@imbot/core';
 import { z } from 'zod';
+import { ApiServer, type CallRecord, type CloudProtocol, type Reply } from '../api-server.js';
+import type { Message } from '../chat-state.js';
 import type { Faults } from '../faults.js';
-import { BodyTooLarge, readBody, sendJson, sendText } from '../http.js';
-import { SlidingWindow, type WindowCounters } from '../window.js';
+import type { WindowCounters } from '../window.js';
 import { type Answer, type ApiContext, type StreamMsg, settleIdle, tencentApis } from './apis.js';
 import { type CallbackResult, type CallbackTarget, postCallback } from './callbacks.js';
 import { checkTencentRequest } from './checks.js';
-import { type Message, type Profile, type Robot, TencentState } from './state.js';
+import { type Profile, type Robot, TencentState } from './state.js';
 
 export const tencentOptions = z.object({
   sdkAppId: z.number().int().positive(),
@@ -26,24 +27,6 @@ export const tencentOptions = z.object({
   robots: z.array(z.string().startsWith('@RBT#')).max(20).optional(),
 });
 export type TencentEmulatorOptions = z.input<typeof tencentOptions>;
-
-/** One REST call and what the emulator did with it. */
-export interface CallRecord {
-  id: number;
-  /** Milliseconds since the epoch at arrival. */
-  time: number;
-  api: string;
-  /** The query string's parameters, the UserSig shortened to its first 12 characters. */
-  query: Record<string, string>;
-  body: unknown;
-  /** HTTP status sent; absent when the connection was dropped or left hanging. */
-  status?: number;
-  errorCode?: number;
-  answer?: unknown;
-  /** The fault that struck, if one did. */
-  fault?: string;
-  durationMs: number;
-}
 
 export interface UserSends {
   from: string;
@@ -65,9 +48,7 @@ export interface UserSendResult {
   callback?: CallbackResult;
 }
 
-/** Request bodies larger than this are refused with HTTP 413. */
-const MAX_BODY_BYTES = 1024 * 1024;
-const MAX_CALL_RECORDS = 10_000;
+const MAX_CALLBACK_RECORDS = 10_000;
 
 /**
  * The emulated Tencent Cloud Chat app: answers `/v4/…` REST calls with the cloud's checks, limits
@@ -79,21 +60,16 @@ export class TencentEmulator {
   readonly secretKey: string;
   readonly state: TencentState;
   readonly #options: z.output<typeof tencentOptions>;
-  readonly #faults: Faults;
-  readonly #windows = new Map<string, SlidingWindow>();
-  readonly #calls: CallRecord[] = [];
+  readonly #server: ApiServer;
   readonly #callbacks: CallbackResult[] = [];
-  readonly #hanging = new Set<ServerResponse>();
   readonly #context: ApiContext;
   #callbackTarget: CallbackTarget | undefined;
-  #nextCallId = 1;
 
   constructor(options: TencentEmulatorOptions, faults: Faults) {
     this.#options = tencentOptions.parse(options);
     this.sdkAppId = this.#options.sdkAppId;
     this.admin = this.#options.admin;
     this.secretKey = this.#options.secretKey;
-    this.#faults = faults;
     this.state = new TencentState();
     this.#seedRobots();
     if (this.#options.callbackUrl) this.setCallback(this.#options.callbackUrl, this.#options.callbackToken);
@@ -109,6 +85,7 @@ export class TencentEmulator {
         void this.#deliver(message, msgBody, seq, random, 'RESTAPI');
       },
     };
+    this.#server = new ApiServer(this.#protocol(), faults, this.#options.rateLimit ?? 200);
   }
 
   /** Sets (or clears) where robot callbacks go, and the token that signs them. */
@@ -217,7 +194,7 @@ export class TencentEmulator {
 
   /** Every REST call so far (the latest 10 000), oldest first. */
   calls(): CallRecord[] {
-    return [...this.#calls];
+    return this.#server.calls();
   }
 
   /** Every callback posted so far, oldest first. */
@@ -227,15 +204,14 @@ export class TencentEmulator {
 
   /** Per API: calls accepted, calls refused for the frequency limit, and the busiest second seen. */
   rate(): Record<string, WindowCounters> {
-    return Object.fromEntries([...this.#windows].map(([api, window]) => [api, { ...window.counters }]));
+    return this.#server.rate();
   }
 
   /** Forgets robots, profiles, messages, calls, callbacks and rate counters. */
   reset(): void {
     this.state.clear();
-    this.#calls.length = 0;
+    this.#server.reset();
     this.#callbacks.length = 0;
-    this.#windows.clear();
     this.#context.dedup.clear();
     this.#context.streams.clear();
     this.#seedRobots();
@@ -247,113 +223,50 @@ export class TencentEmulator {
 
   /** Drops the connections of calls left hanging by a `hang` fault. */
   close(): void {
-    for (const res of this.#hanging) res.destroy();
-    this.#hanging.clear();
+    this.#server.close();
   }
 
   /** Answers one `/v4/…` request. */
-  async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const started = performance.now();
-    const query = Object.fromEntries(url.searchParams);
-    if (query.usersig) query.usersig = `${query.usersig.slice(0, 12)}…`;
-    const record: CallRecord = {
-      id: this.#nextCallId++,
-      time: Date.now(),
-      api: url.pathname,
-      query,
-      body: undefined,
-      durationMs: 0,
-    };
-    this.#calls.push(record);
-    if (this.#calls.length > MAX_CALL_RECORDS) this.#calls.shift();
-    const finish = (status: number | undefined, answer?: Answer) => {
-      record.durationMs = performance.now() - started;
-      if (status !== undefined) record.status = status;
-      if (answer) {
-        record.errorCode = answer.ErrorCode;
-        record.answer = envelope(answer);
-        sendJson(res, 200, record.answer);
-      }
-    };
-    let text: string;
-    try {
-      text = await readBody(req, MAX_BODY_BYTES);
-    } catch (error) {
-      if (error instanceof BodyTooLarge) {
-        record.status = 413;
-        sendText(res, 413, 'request body too large');
-        return;
-      }
-      throw error;
-    }
-    const check = checkTencentRequest(url, this.#options, Date.now());
-    if (check.ok) record.api = check.api;
-    try {
-      record.body = text ? JSON.parse(text) : undefined;
-    } catch {
-      record.body = text;
-    }
-    if (!check.ok) return finish(200, { ErrorCode: check.code, ErrorInfo: check.info });
-    const body = record.body;
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      return finish(200, { ErrorCode: 60003, ErrorInfo: 'the body must be a JSON object ({} when empty)' });
-    }
-    // Stamped when admitted, so that the window sees arrivals in order.
-    if (!this.#window(check.api).admit(performance.now())) {
-      return finish(200, {
-        ErrorCode: TENCENT_FREQUENCY_LIMIT,
-        ErrorInfo: 'REST API call frequency over the limit',
-      });
-    }
-    const plan = this.#faults.plan(check.api);
-    if (plan.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, plan.delayMs));
-    const fault = plan.fault;
-    if (fault !== undefined) record.fault = typeof fault === 'string' ? fault : `error ${fault.errorCode}`;
-    if (typeof fault === 'object') {
-      const info = (fault.errorInfo ?? 'internal error, please retry').replaceAll(
-        '{query}',
-        url.search.slice(1),
-      );
-      return finish(200, { ErrorCode: fault.errorCode, ErrorInfo: info });
-    }
-    switch (fault) {
-      case 'http-502':
-        record.status = 502;
-        record.durationMs = performance.now() - started;
-        return sendText(res, 502, '502 Bad Gateway');
-      case 'reset-before':
-        record.durationMs = performance.now() - started;
-        res.destroy();
-        return;
-      case 'malformed':
-        record.status = 200;
-        record.durationMs = performance.now() - started;
-        return sendText(res, 200, '<html><body>upstream error</body></html>', 'text/html');
-      case 'hang':
-        this.#hanging.add(res);
-        res.on('close', () => this.#hanging.delete(res));
-        return;
-    }
-    const handler = tencentApis[check.api];
-    const answer = handler
-      ? handler(body as Record<string, unknown>, this.#context)
-      : { ErrorCode: 60002, ErrorInfo: `the emulator does not implement ${check.api}` };
-    if (fault === 'reset-after') {
-      record.errorCode = answer.ErrorCode;
-      record.durationMs = performance.now() - started;
-      res.destroy();
-      return;
-    }
-    finish(200, answer);
+  handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    return this.#server.serve(req, res, url);
   }
 
-  #window(api: string): SlidingWindow {
-    let window = this.#windows.get(api);
-    if (!window) {
-      window = new SlidingWindow(this.#options.rateLimit ?? 200, 1000);
-      this.#windows.set(api, window);
-    }
-    return window;
+  /** The Tencent REST API's rules: URL and UserSig checks, JSON bodies, HTTP 200 with an envelope. */
+  #protocol(): CloudProtocol {
+    return {
+      check: (url, _req, text) => {
+        const check = checkTencentRequest(url, this.#options, Date.now());
+        if (!check.ok) return { reply: tencentReply({ ErrorCode: check.code, ErrorInfo: check.info }) };
+        let body: unknown;
+        try {
+          body = text ? JSON.parse(text) : undefined;
+        } catch {
+          body = undefined;
+        }
+        if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+          const reply = tencentReply({
+            ErrorCode: 60003,
+            ErrorInfo: 'the body must be a JSON object ({} when empty)',
+          });
+          return { api: check.api, reply };
+        }
+        return { api: check.api, body: body as Record<string, unknown> };
+      },
+      frequencyLimited: () =>
+        tencentReply({
+          ErrorCode: TENCENT_FREQUENCY_LIMIT,
+          ErrorInfo: 'REST API call frequency over the limit',
+        }),
+      failure: (code, info) => tencentReply({ ErrorCode: code, ErrorInfo: info }),
+      handle: (api, body) => {
+        const handler = tencentApis[api];
+        return tencentReply(
+          handler
+            ? handler(body, this.#context)
+            : { ErrorCode: 60002, ErrorInfo: `the emulator does not implement ${api}` },
+        );
+      },
+    };
   }
 
   #settled(messages: Message[]): Message[] {
@@ -363,7 +276,7 @@ export class TencentEmulator {
 
   #record(callback: CallbackResult): void {
     this.#callbacks.push(callback);
-    if (this.#callbacks.length > MAX_CALL_RECORDS) this.#callbacks.shift();
+    if (this.#callbacks.length > MAX_CALLBACK_RECORDS) this.#callbacks.shift();
   }
 
   async #deliver(
@@ -398,14 +311,15 @@ export class TencentEmulator {
   }
 }
 
-/** The cloud's envelope around an answer, with a request id as the cloud sends. */
-function envelope(answer: Answer): Record<string, unknown> {
+/** The cloud's answer: HTTP 200 and the envelope, with a request id as the cloud sends. */
+function tencentReply(answer: Answer): Reply {
   const { ErrorCode, ErrorInfo, ...fields } = answer;
-  return {
+  const json = {
     ActionStatus: ErrorCode === 0 ? 'OK' : 'FAIL',
     ErrorInfo: ErrorInfo ?? '',
     ErrorCode,
     RequestId: `Id-${randomBytes(8).toString('hex')}`,
     ...fields,
   };
+  return { status: 200, errorCode: ErrorCode, json };
 }

@@ -1,0 +1,190 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Faults } from './faults.js';
+import { BodyTooLarge, readBody, sendJson, sendText } from './http.js';
+import { SlidingWindow, type WindowCounters } from './window.js';
+
+/** An answer to send: HTTP status, the cloud's own code (0 or 200 for success), and the JSON body. */
+export interface Reply {
+  status: number;
+  errorCode: number;
+  json: Record<string, unknown>;
+}
+
+/** One REST call and what the emulator did with it. */
+export interface CallRecord {
+  id: number;
+  /** Milliseconds since the epoch at arrival. */
+  time: number;
+  api: string;
+  /** The query string's parameters, credentials shortened to their first 12 characters. */
+  query: Record<string, string>;
+  body: unknown;
+  /** HTTP status sent; absent when the connection was dropped or left hanging. */
+  status?: number;
+  errorCode?: number;
+  answer?: unknown;
+  /** The fault that struck, if one did. */
+  fault?: string;
+  durationMs: number;
+}
+
+/** What a cloud's API looks like to the server: how it checks requests and how it answers. */
+export interface CloudProtocol {
+  /**
+   * Authenticates a request and reads its body: the API it names and its body, or the refusal. An
+   * API name is given with a refusal when known, for the call log.
+   */
+  check(
+    url: URL,
+    req: IncomingMessage,
+    text: string,
+  ): { api: string; body: Record<string, unknown> } | { reply: Reply; api?: string };
+  /** The answer when an API's frequency limit is reached. */
+  frequencyLimited(api: string): Reply;
+  /** The answer for a fault that refuses a call with a cloud code. */
+  failure(code: number, info: string): Reply;
+  /** Carries out a call. */
+  handle(api: string, body: Record<string, unknown>): Reply;
+}
+
+/** Request bodies larger than this are refused with HTTP 413. */
+const MAX_BODY_BYTES = 1024 * 1024;
+const MAX_CALL_RECORDS = 10_000;
+const CREDENTIALS = new Set(['usersig', 'signature', 'Signature']);
+
+/**
+ * Serves one cloud's REST API: reads the body (413 past 1 MB), lets the protocol check it, applies the
+ * per-API frequency limit as arrivals in any one-second window, applies faults, and records every call
+ * with its answer.
+ */
+export class ApiServer {
+  readonly #protocol: CloudProtocol;
+  readonly #faults: Faults;
+  readonly #rateLimit: number;
+  readonly #windows = new Map<string, SlidingWindow>();
+  readonly #calls: CallRecord[] = [];
+  readonly #hanging = new Set<ServerResponse>();
+  #nextId = 1;
+
+  constructor(protocol: CloudProtocol, faults: Faults, rateLimit: number) {
+    this.#protocol = protocol;
+    this.#faults = faults;
+    this.#rateLimit = rateLimit;
+  }
+
+  /** Every call so far (the latest 10 000), oldest first. */
+  calls(): CallRecord[] {
+    return [...this.#calls];
+  }
+
+  /** Per API: calls accepted, calls refused by the frequency limit, and the busiest second seen. */
+  rate(): Record<string, WindowCounters> {
+    return Object.fromEntries([...this.#windows].map(([api, window]) => [api, { ...window.counters }]));
+  }
+
+  reset(): void {
+    this.#calls.length = 0;
+    this.#windows.clear();
+  }
+
+  /** Drops the connections of calls left hanging by a `hang` fault. */
+  close(): void {
+    for (const res of this.#hanging) res.destroy();
+    this.#hanging.clear();
+  }
+
+  /** Answers one request. */
+  async serve(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const started = performance.now();
+    const query = Object.fromEntries(url.searchParams);
+    for (const key of Object.keys(query))
+      if (CREDENTIALS.has(key)) query[key] = `${query[key]?.slice(0, 12)}…`;
+    const record: CallRecord = {
+      id: this.#nextId++,
+      time: Date.now(),
+      api: url.pathname,
+      query,
+      body: undefined,
+      durationMs: 0,
+    };
+    this.#calls.push(record);
+    if (this.#calls.length > MAX_CALL_RECORDS) this.#calls.shift();
+    const done = (status?: number) => {
+      record.durationMs = performance.now() - started;
+      if (status !== undefined) record.status = status;
+    };
+    const reply = (answer: Reply) => {
+      done(answer.status);
+      record.errorCode = answer.errorCode;
+      record.answer = answer.json;
+      sendJson(res, answer.status, answer.json);
+    };
+    let text: string;
+    try {
+      text = await readBody(req, MAX_BODY_BYTES);
+    } catch (error) {
+      if (!(error instanceof BodyTooLarge)) throw error;
+      done(413);
+      return sendText(res, 413, 'request body too large');
+    }
+    const checked = this.#protocol.check(url, req, text);
+    try {
+      record.body = JSON.parse(text);
+    } catch {
+      record.body = text;
+    }
+    if ('reply' in checked) {
+      if (checked.api) record.api = checked.api;
+      return reply(checked.reply);
+    }
+    const api = checked.api;
+    record.api = api;
+    record.body = checked.body;
+    // Stamped when admitted, so that the window sees arrivals in order.
+    if (!this.#window(api).admit(performance.now())) return reply(this.#protocol.frequencyLimited(api));
+    const plan = this.#faults.plan(api);
+    if (plan.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, plan.delayMs));
+    const fault = plan.fault;
+    if (fault !== undefined) record.fault = typeof fault === 'string' ? fault : `error ${fault.errorCode}`;
+    if (typeof fault === 'object') {
+      const info = (fault.errorInfo ?? 'internal error, please retry').replaceAll(
+        '{query}',
+        url.search.slice(1),
+      );
+      return reply(this.#protocol.failure(fault.errorCode, info));
+    }
+    switch (fault) {
+      case 'http-502':
+        done(502);
+        return sendText(res, 502, '502 Bad Gateway');
+      case 'reset-before':
+        done();
+        res.destroy();
+        return;
+      case 'malformed':
+        done(200);
+        return sendText(res, 200, '<html><body>upstream error</body></html>', 'text/html');
+      case 'hang':
+        this.#hanging.add(res);
+        res.on('close', () => this.#hanging.delete(res));
+        return;
+    }
+    const answer = this.#protocol.handle(api, checked.body);
+    if (fault === 'reset-after') {
+      record.errorCode = answer.errorCode;
+      done();
+      res.destroy();
+      return;
+    }
+    reply(answer);
+  }
+
+  #window(api: string): SlidingWindow {
+    let window = this.#windows.get(api);
+    if (!window) {
+      window = new SlidingWindow(this.#rateLimit, 1000);
+      this.#windows.set(api, window);
+    }
+    return window;
+  }
+}
