@@ -129,6 +129,27 @@ export function redactedCause(error: unknown, redact: (text: string) => string):
   return copy;
 }
 
+/** RongCloud answered a business code other than 200; `errorCode` is it, `errorMessage` its text. */
+export class RongCloudApiError extends ApiError {
+  readonly errorCode: number;
+  readonly errorMessage: string;
+
+  constructor(
+    errorCode: number,
+    errorMessage: string,
+    details: ApiErrorDetails & { hint?: string | undefined },
+  ) {
+    const hint = details.hint ? ` (${details.hint})` : '';
+    super(
+      'RONGCLOUD_API',
+      `${details.endpoint} failed with code ${errorCode}: ${errorMessage}${hint}`,
+      details,
+    );
+    this.errorCode = errorCode;
+    this.errorMessage = errorMessage;
+  }
+}
+
 /** The cloud has no way to do what was asked (edit a group message, say). */
 export class NotSupportedError extends ImbotError {
   constructor(message: string) {

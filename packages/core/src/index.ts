@@ -12,6 +12,7 @@ export {
   NetworkError,
   NotSupportedError,
   outcomeUnknown,
+  RongCloudApiError,
   StreamClosedError,
   TencentApiError,
   TimeoutError,
@@ -25,7 +26,9 @@ export {
   backoffDelay,
   defaultRetryPolicy,
   type RetryDecision,
+  type RetryMode,
   type RetryPolicy,
+  retryDecision,
   withRetry,
 } from './http/retry.js';
 export {
@@ -47,7 +50,29 @@ export type {
   WebhookEvent,
   WebhookRequest,
 } from './platform.js';
-export { jsonBody } from './platform.js';
+export { jsonBody, stripMentions } from './platform.js';
+export { RongCloud, type RongCloudOptions, readRongAnswer } from './rongcloud/client.js';
+export { RONGCLOUD_FREQUENCY_LIMIT, rongCloudHints, rongCloudRetryCodes } from './rongcloud/codes.js';
+export { RongCloudPlatform } from './rongcloud/platform.js';
+export { type RongCloudRegion, rongCloudRegions } from './rongcloud/regions.js';
+export {
+  BOT_ID_MAX_CHARS,
+  BOTS_PER_APP,
+  BOTS_PER_GET,
+  type CreateBotInput,
+  RONG_MESSAGE_MAX_BYTES,
+  type RongBot,
+  type RongBotIntegration,
+  type UpdateBotInput,
+} from './rongcloud/schemas.js';
+export { rongCloudHeaders, rongCloudNonce, signRongCloud } from './rongcloud/signature.js';
+export { type RongStreamTarget, RongStreamTransport } from './rongcloud/streams.js';
+export {
+  NonceCache,
+  parseRongCloudCallback,
+  RONGCLOUD_CALLBACK_TOLERANCE_MS,
+  verifyRongCloudCallback,
+} from './rongcloud/webhook.js';
 export {
   type FinishReason,
   type StreamFinish,
@@ -58,7 +83,6 @@ export {
 export { readText, type TextSource } from './stream/source.js';
 export type { StreamTransport } from './stream/transport.js';
 export {
-  type RetryMode,
   type StreamTarget,
   TencentIm,
   type TencentImOptions,
@@ -97,7 +121,6 @@ export {
 } from './tencent/usersig.js';
 export {
   parseTencentCallback,
-  stripMentions,
   tencentAttachment,
   tencentCallbackSign,
   verifyTencentCallback,

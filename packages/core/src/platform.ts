@@ -133,3 +133,10 @@ export function jsonBody(request: WebhookRequest): unknown {
     throw new WebhookVerificationError('malformed', 'webhook body is not JSON');
   }
 }
+
+/** Removes `@<id>` mentions of the given bots, wherever they stand, and the space after each. */
+export function stripMentions(text: string, ids: string[]): string {
+  let out = text;
+  for (const id of ids) out = out.split(`@${id}`).join('');
+  return out.replace(/\s{2,}/g, ' ').trim();
+}

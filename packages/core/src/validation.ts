@@ -26,6 +26,20 @@ export function maxBytes(limit: number) {
   });
 }
 
+/** A string of at most `limit` characters (code points), for limits the cloud counts in characters. */
+export function maxChars(limit: number) {
+  return z.string().superRefine((value, ctx) => {
+    const chars = Array.from(value).length;
+    if (chars > limit) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${preview(value)}" is ${chars} characters; the limit is ${limit}`,
+        params: { limit: `${limit} characters` },
+      });
+    }
+  });
+}
+
 /** A non-empty string of at most `limit` UTF-8 bytes. */
 export function boundedId(limit: number) {
   return maxBytes(limit).refine((value) => value.length > 0, { message: 'must not be empty' });

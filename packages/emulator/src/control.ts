@@ -1,11 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import type { EmulatedCloud } from './cloud.js';
 import { type Faults, faultConfig, faultKind } from './faults.js';
 import { readBody, sendJson } from './http.js';
+import type { RongCloudEmulator } from './rongcloud/emulator.js';
 import type { TencentEmulator } from './tencent/emulator.js';
 
 export interface ControlTargets {
   tencent: TencentEmulator;
+  rongcloud: RongCloudEmulator;
   faults: Faults;
   reset(): void;
 }
@@ -32,41 +35,16 @@ const routes: Record<string, Route> = {
     return { ok: true };
   },
   'GET /_emulator/tencent/robots': (_, t) => t.tencent.robots(),
-  'GET /_emulator/tencent/conversations': (_, t) =>
-    t.tencent.state.conversations().map((c) => ({
-      ...(c.participants ? { participants: c.participants } : { groupId: c.groupId }),
-      messages: c.messages.length,
-      last: c.messages.at(-1)?.text ?? '',
-    })),
-  'GET /_emulator/tencent/conversation': ({ url }, t) =>
-    t.tencent.conversation(required(url, 'user'), required(url, 'with')),
-  'GET /_emulator/tencent/group': ({ url }, t) => t.tencent.groupConversation(required(url, 'id')),
-  'POST /_emulator/tencent/messages': ({ body }, t) =>
-    t.tencent.userSends(z.object({ from: z.string(), to: z.string(), text: z.string() }).parse(body)),
-  'POST /_emulator/tencent/group-messages': ({ body }, t) =>
-    t.tencent.userSendsToGroup(
-      z
-        .object({
-          from: z.string(),
-          groupId: z.string(),
-          text: z.string(),
-          mentions: z.array(z.string()).default([]),
-        })
-        .parse(body),
-    ),
-  'GET /_emulator/tencent/calls': ({ url }, t) => {
-    const api = url.searchParams.get('api');
-    const limit = Number(url.searchParams.get('limit') ?? 200);
-    return t.tencent
-      .calls()
-      .filter((call) => !api || call.api === api)
-      .slice(-limit);
-  },
-  'GET /_emulator/tencent/callbacks': (_, t) => t.tencent.callbacks(),
-  'GET /_emulator/tencent/rate': (_, t) => t.tencent.rate(),
   'PUT /_emulator/tencent/callback': ({ body }, t) => {
     const { url, token } = z.object({ url: z.url().nullable(), token: z.string().optional() }).parse(body);
     t.tencent.setCallback(url ?? undefined, token);
+    return { ok: true };
+  },
+  'PUT /_emulator/rongcloud/origins': ({ body }, t) => {
+    const { origin, failure } = z
+      .object({ origin: z.enum(['primary', 'backup']), failure: z.enum(['reset', 'http-503']).nullable() })
+      .parse(body);
+    t.rongcloud.failOrigin(origin, failure);
     return { ok: true };
   },
   'GET /_emulator/faults': (_, t) => t.faults.config,
@@ -87,13 +65,60 @@ const routes: Record<string, Route> = {
   },
 };
 
+/** Routes every cloud has, under `/_emulator/<cloud>/`. */
+const cloudRoutes: Record<string, (input: { url: URL; body: unknown }, cloud: EmulatedCloud) => unknown> = {
+  'GET bots': (_, c) => c.bots(),
+  'GET conversations': (_, c) =>
+    c.state.conversations().map((conversation) => ({
+      ...(conversation.participants
+        ? { participants: conversation.participants }
+        : { groupId: conversation.groupId }),
+      messages: conversation.messages.length,
+      last: conversation.messages.at(-1)?.text ?? '',
+    })),
+  'GET conversation': ({ url }, c) => c.conversation(required(url, 'user'), required(url, 'with')),
+  'GET group': ({ url }, c) => c.groupConversation(required(url, 'id')),
+  'POST messages': ({ body }, c) =>
+    c.userSends(z.object({ from: z.string(), to: z.string(), text: z.string() }).parse(body)),
+  'POST group-messages': ({ body }, c) =>
+    c.userSendsToGroup(
+      z
+        .object({
+          from: z.string(),
+          groupId: z.string(),
+          text: z.string(),
+          mentions: z.array(z.string()).default([]),
+        })
+        .parse(body),
+    ),
+  'GET calls': ({ url }, c) => {
+    const api = url.searchParams.get('api');
+    const limit = Number(url.searchParams.get('limit') ?? 200);
+    return c
+      .calls()
+      .filter((call) => !api || call.api === api)
+      .slice(-limit);
+  },
+  'GET callbacks': (_, c) => c.callbacks(),
+  'GET rate': (_, c) => c.rate(),
+};
+
+function findRoute(method: string | undefined, path: string): Route | undefined {
+  const exact = routes[`${method} ${path}`];
+  if (exact) return exact;
+  const match = /^\/_emulator\/(tencent|rongcloud)\/([a-z-]+)$/.exec(path);
+  const route = match && cloudRoutes[`${method} ${match[2]}`];
+  if (!match || !route) return undefined;
+  return (input, targets) => route(input, match[1] === 'tencent' ? targets.tencent : targets.rongcloud);
+}
+
 export async function handleControl(
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
   targets: ControlTargets,
 ): Promise<void> {
-  const route = routes[`${req.method} ${url.pathname}`];
+  const route = findRoute(req.method, url.pathname);
   if (!route) return sendJson(res, 404, { error: `no control route ${req.method} ${url.pathname}` });
   let body: unknown;
   const text = await readBody(req, 64 * 1024);

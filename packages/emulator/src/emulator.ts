@@ -1,9 +1,10 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { handleControl } from './control.js';
 import { type FaultConfig, Faults } from './faults.js';
 import { sendJson } from './http.js';
+import { RongCloudEmulator, type RongCloudEmulatorOptions } from './rongcloud/emulator.js';
 import { TencentEmulator, type TencentEmulatorOptions } from './tencent/emulator.js';
 
 export interface EmulatorOptions {
@@ -11,8 +12,10 @@ export interface EmulatorOptions {
   port?: number;
   /** Address to listen on. Default 127.0.0.1: the emulator is for this machine only. */
   host?: string;
-  /** The emulated Tencent Cloud Chat app. */
-  tencent: TencentEmulatorOptions;
+  /** The emulated Tencent Cloud Chat app; a default one when left out. */
+  tencent?: TencentEmulatorOptions;
+  /** The emulated RongCloud app; a default one when left out. */
+  rongcloud?: RongCloudEmulatorOptions;
   /** Random faults from the start. */
   faults?: FaultConfig;
   /** Seed of the fault generator, so that a failing run can be replayed. */
@@ -23,23 +26,70 @@ export interface Emulator {
   /** `http://127.0.0.1:<port>`: give it to a client as `baseUrl`. */
   url: string;
   tencent: TencentEmulator;
+  /** RongCloud; its primary origin is `url`, its backup `rongcloud.backupUrl`. */
+  rongcloud: RongCloudEmulator & { backupUrl: string };
   faults: Faults;
   /** Forgets all state and faults, as if freshly started. */
   reset(): void;
   close(): Promise<void>;
 }
 
+const defaultTencent: TencentEmulatorOptions = {
+  sdkAppId: 1400000000,
+  secretKey: 'imbot-emulator-key',
+  admin: 'administrator',
+};
+const defaultRongCloud: RongCloudEmulatorOptions = { appKey: 'imbot-app-key', appSecret: 'imbot-app-secret' };
+
+/** Starts an HTTP server on `host:port` whose handler errors become 500s. */
+async function listen(
+  handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+  port: number,
+  host: string,
+): Promise<Server> {
+  const server = createServer((req, res) => {
+    handler(req, res).catch((error: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { error: (error as Error).message });
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server;
+}
+
+function urlOf(server: Server): string {
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
+}
+
+function stop(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
 const options = z.object({
   port: z.number().int().min(0).max(65535).optional(),
   host: z.string().min(1).optional(),
-  tencent: z.unknown(),
+  tencent: z.unknown().optional(),
+  rongcloud: z.unknown().optional(),
   faults: z.unknown().optional(),
   seed: z.number().int().optional(),
 });
 
 /**
  * Starts a local, in-process fake of the clouds on loopback: the Tencent Cloud Chat REST API under
- * `/v4/`, and a JSON control API under `/_emulator/`.
+ * `/v4/`, RongCloud's under `/v3/` and `/message/` (with a backup origin on a second port), and a
+ * JSON control API under `/_emulator/`.
  *
  * @example
  * const emulator = await startEmulator({ tencent: { sdkAppId: 1400000000, secretKey: 'dev', admin: 'administrator' } });
@@ -48,11 +98,14 @@ const options = z.object({
 export async function startEmulator(input: EmulatorOptions): Promise<Emulator> {
   options.parse(input);
   const faults = new Faults(input.faults, input.seed);
-  const tencent = new TencentEmulator(input.tencent, faults);
+  const tencent = new TencentEmulator(input.tencent ?? defaultTencent, faults);
+  const rongcloud = new RongCloudEmulator(input.rongcloud ?? defaultRongCloud, faults);
   const reset = () => {
     tencent.reset();
+    rongcloud.reset();
     faults.clear();
   };
+  const isRongCloud = (path: string) => path.startsWith('/v3/') || path.startsWith('/message/');
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://emulator.local');
@@ -60,39 +113,33 @@ export async function startEmulator(input: EmulatorOptions): Promise<Emulator> {
       if (req.method !== 'POST') return sendJson(res, 405, { error: 'the REST API takes POST only' });
       return tencent.handle(req, res, url);
     }
-    if (url.pathname.startsWith('/_emulator/'))
-      return handleControl(req, res, url, { tencent, faults, reset });
+    if (isRongCloud(url.pathname)) return rongcloud.handle(req, res, url, 'primary');
+    if (url.pathname.startsWith('/_emulator/')) {
+      return handleControl(req, res, url, { tencent, rongcloud, faults, reset });
+    }
     sendJson(res, 404, {
-      error: `nothing at ${url.pathname}; the REST API is under /v4/, the control API under /_emulator/`,
+      error: `nothing at ${url.pathname}; Tencent's API is under /v4/, RongCloud's under /v3/ and /message/, the control API under /_emulator/`,
     });
   };
 
-  const server = createServer((req, res) => {
-    route(req, res).catch((error: unknown) => {
-      if (!res.headersSent) sendJson(res, 500, { error: (error as Error).message });
-      else res.destroy();
-    });
-  });
-  server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(input.port ?? 0, input.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const backupRoute = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://emulator.local');
+    if (isRongCloud(url.pathname)) return rongcloud.handle(req, res, url, 'backup');
+    sendJson(res, 404, { error: 'the backup origin serves the RongCloud API only' });
+  };
+  const host = input.host ?? '127.0.0.1';
+  const server = await listen(route, input.port ?? 0, host);
+  const backup = await listen(backupRoute, 0, host);
   return {
-    url: `http://${host}:${address.port}`,
+    url: urlOf(server),
     tencent,
+    rongcloud: Object.assign(rongcloud, { backupUrl: urlOf(backup) }),
     faults,
     reset,
-    close: () =>
-      new Promise<void>((resolve) => {
-        tencent.close();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: async () => {
+      tencent.close();
+      rongcloud.close();
+      await Promise.all([server, backup].map(stop));
+    },
   };
 }

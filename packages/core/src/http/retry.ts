@@ -1,4 +1,24 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ApiError, isTransient, outcomeUnknown } from '../errors.js';
+
+/**
+ * How a call may be retried. `idempotent`: sending it twice does no harm, so any transient failure
+ * is retried. `unapplied`: sending it twice could duplicate something, so it is retried only when the
+ * cloud certainly did not carry it out: it refused it with a retryable code, answered HTTP 429/503,
+ * or the connection failed before the request was written. A timeout, a reset connection, a 502/504
+ * or a garbled answer leave the outcome unknown, and surface as errors instead.
+ */
+export type RetryMode = 'idempotent' | 'unapplied';
+
+/**
+ * The retry rule shared by the clients: a cloud's own error code is retried when its table says so
+ * (the cloud refused the call, so it was not applied); other failures as `mode` allows.
+ */
+export function retryDecision(error: unknown, mode: RetryMode): RetryDecision {
+  if (error instanceof ApiError && 'errorCode' in error) return error.retryable ? 'retry' : 'stop';
+  if (!isTransient(error)) return 'stop';
+  return mode === 'idempotent' || !outcomeUnknown(error) ? 'retry' : 'stop';
+}
 
 /** How often and how patiently a failed call is sent again. */
 export interface RetryPolicy {

@@ -1,6 +1,13 @@
 import type { z } from 'zod';
-import { isTransient, outcomeUnknown, TencentApiError, ValidationError } from '../errors.js';
-import { defaultRetryPolicy, type RetryDecision, type RetryPolicy, withRetry } from '../http/retry.js';
+import { TencentApiError, ValidationError } from '../errors.js';
+import {
+  defaultRetryPolicy,
+  type RetryDecision,
+  type RetryMode,
+  type RetryPolicy,
+  retryDecision,
+  withRetry,
+} from '../http/retry.js';
 import { HttpTransport } from '../http/transport.js';
 import { InMemoryRateLimiter, type RateLimiter, type RateLimitPermit } from '../limits/rate-limiter.js';
 import type { BotPlatform } from '../platform.js';
@@ -82,15 +89,6 @@ export interface TencentProfile {
 export type StreamTarget =
   | { from: string; to: string; api?: 'robot' | 'stream_msg' }
   | { from?: string; groupId: string };
-
-/**
- * How a call may be retried. `idempotent`: sending it twice does no harm, so any transient failure
- * is retried. `unapplied`: sending it twice could duplicate something, so it is retried only when the
- * cloud certainly did not carry it out: it answered with a retryable error code, answered HTTP
- * 429/503, or the connection failed before the request was written. A timeout, a reset connection,
- * a 502/504 or a garbled answer leave the outcome unknown, and surface as errors instead.
- */
-export type RetryMode = 'idempotent' | 'unapplied';
 
 const noLimit: RateLimiter = { acquire: () => Promise.resolve({ release() {} }) };
 
@@ -421,7 +419,6 @@ export class TencentIm {
       }
       return rule?.kind === 'backoff' ? 'retry' : 'stop';
     }
-    if (!isTransient(error)) return 'stop';
-    return mode === 'idempotent' || !outcomeUnknown(error) ? 'retry' : 'stop';
+    return retryDecision(error, mode);
   }
 }

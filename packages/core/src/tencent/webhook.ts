@@ -1,7 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { WebhookVerificationError } from '../errors.js';
-import type { InboundAttachment, InboundMessage, ParsedWebhook } from '../platform.js';
+import {
+  type InboundAttachment,
+  type InboundMessage,
+  type ParsedWebhook,
+  stripMentions,
+} from '../platform.js';
 
 /**
  * The `Sign` of a callback when a token is configured: hex SHA-256 of the token followed by
@@ -111,13 +116,6 @@ function textOf(body: z.infer<typeof element>[]): { text: string; attachments: I
     else attachments.push(tencentAttachment(el));
   }
   return { text, attachments };
-}
-
-/** Removes `@<id>` mentions of the given bots, wherever they stand, and the space after each. */
-export function stripMentions(text: string, ids: string[]): string {
-  let out = text;
-  for (const id of ids) out = out.split(`@${id}`).join('');
-  return out.replace(/\s{2,}/g, ' ').trim();
 }
 
 /**

@@ -3,11 +3,20 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUint32, TENCENT_FREQUENCY_LIMIT } from '@imbot/core';
 import { z } from 'zod';
 import { ApiServer, type CallRecord, type CloudProtocol, type Reply } from '../api-server.js';
+import type { CallbackResult } from '../callbacks.js';
 import type { Message } from '../chat-state.js';
+import {
+  type EmulatedBot,
+  type EmulatedCloud,
+  mentionText,
+  type UserSendResult,
+  type UserSends,
+  type UserSendsToGroup,
+} from '../cloud.js';
 import type { Faults } from '../faults.js';
 import type { WindowCounters } from '../window.js';
 import { type Answer, type ApiContext, type StreamMsg, settleIdle, tencentApis } from './apis.js';
-import { type CallbackResult, type CallbackTarget, postCallback } from './callbacks.js';
+import { type CallbackTarget, postTencentCallback } from './callbacks.js';
 import { checkTencentRequest } from './checks.js';
 import { type Profile, type Robot, TencentState } from './state.js';
 
@@ -28,33 +37,13 @@ export const tencentOptions = z.object({
 });
 export type TencentEmulatorOptions = z.input<typeof tencentOptions>;
 
-export interface UserSends {
-  from: string;
-  to: string;
-  text: string;
-}
-
-export interface UserSendsToGroup {
-  from: string;
-  groupId: string;
-  text: string;
-  /** Robots @-mentioned; each gets `@<id> ` in front of the text unless the text already names it. */
-  mentions: string[];
-}
-
-export interface UserSendResult {
-  message: Message;
-  /** The callback and the app's answer; absent when no callback URL is set or no robot was addressed. */
-  callback?: CallbackResult;
-}
-
 const MAX_CALLBACK_RECORDS = 10_000;
 
 /**
  * The emulated Tencent Cloud Chat app: answers `/v4/…` REST calls with the cloud's checks, limits
  * and codes, plays the users who write to robots, and lets tests and people look inside.
  */
-export class TencentEmulator {
+export class TencentEmulator implements EmulatedCloud {
   readonly sdkAppId: number;
   readonly admin: string;
   readonly secretKey: string;
@@ -133,11 +122,7 @@ export class TencentEmulator {
         mentions: z.array(z.string()),
       })
       .parse(input);
-    const prefix = data.mentions
-      .filter((id) => !data.text.includes(`@${id}`))
-      .map((id) => `@${id} `)
-      .join('');
-    const text = `${prefix}${data.text}`;
+    const text = mentionText(data.text, data.mentions);
     const now = Date.now();
     const message = this.state.add({
       msgKey: this.state.newMsgKey(),
@@ -169,7 +154,7 @@ export class TencentEmulator {
       CloudCustomData: '',
       EventTime: now,
     };
-    const callback = await postCallback(target, 'Bot.OnGroupMessage', 'Web', body, now);
+    const callback = await postTencentCallback(target, 'Bot.OnGroupMessage', 'Web', body, now);
     this.#record(callback);
     return { message, callback };
   }
@@ -190,6 +175,17 @@ export class TencentEmulator {
       ...robot,
       profile: this.state.profiles.get(robot.userId) ?? {},
     }));
+  }
+
+  /** The robots in neutral words, for the console. */
+  bots(): EmulatedBot[] {
+    return this.robots().map((r) => {
+      const bot: EmulatedBot = { userId: r.userId, valid: r.valid };
+      if (r.profile.nick !== undefined) bot.name = r.profile.nick;
+      if (r.profile.faceUrl !== undefined) bot.avatarUrl = r.profile.faceUrl;
+      if (r.profile.selfSignature !== undefined) bot.description = r.profile.selfSignature;
+      return bot;
+    });
   }
 
   /** Every REST call so far (the latest 10 000), oldest first. */
@@ -305,7 +301,7 @@ export class TencentEmulator {
       CloudCustomData: '',
       EventTime: now,
     };
-    const callback = await postCallback(target, 'Bot.OnC2CMessage', optPlatform, body, now);
+    const callback = await postTencentCallback(target, 'Bot.OnC2CMessage', optPlatform, body, now);
     this.#record(callback);
     return callback;
   }

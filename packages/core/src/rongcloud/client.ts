@@ -1,0 +1,383 @@
+import type { z } from 'zod';
+import { ApiError, NetworkError, RongCloudApiError, TimeoutError } from '../errors.js';
+import {
+  defaultRetryPolicy,
+  type RetryMode,
+  type RetryPolicy,
+  retryDecision,
+  withRetry,
+} from '../http/retry.js';
+import { type HttpAnswer, HttpTransport } from '../http/transport.js';
+import { InMemoryRateLimiter, type RateLimiter, type RateLimitPermit } from '../limits/rate-limiter.js';
+import type { BotPlatform } from '../platform.js';
+import { StreamScheduler } from '../stream/scheduler.js';
+import { StreamSession, type StreamSessionOptions } from '../stream/session.js';
+import { parseInput } from '../validation.js';
+import { rongCloudHints, rongCloudRetryCodes } from './codes.js';
+import { RongCloudPlatform } from './platform.js';
+import { type RongCloudRegion, rongCloudRegions } from './regions.js';
+import {
+  BOTS_PER_GET,
+  botId,
+  type CreateBotInput,
+  createBotInput,
+  getBotsAnswer,
+  publishAnswer,
+  publishGroupInput,
+  publishPrivateInput,
+  queryBotsAnswer,
+  type RongBot,
+  type RongBotIntegration,
+  rongClientOptions,
+  rongEnvelope,
+  rongUserId,
+  type UpdateBotInput,
+  updateBotInput,
+} from './schemas.js';
+import { rongCloudHeaders } from './signature.js';
+import { type RongStreamTarget, RongStreamTransport } from './streams.js';
+
+export interface RongCloudOptions {
+  appKey: string;
+  /** The App Secret: it signs every request and is never sent. */
+  appSecret: string;
+  /** The data centre: its primary and backup domains are used. */
+  region?: RongCloudRegion;
+  /** Or: any origin that speaks the API (the emulator's `rongcloud.url`), with its backup. */
+  baseUrl?: string;
+  backupBaseUrl?: string;
+  /** Where the bots' webhook integration points; used when `ensureBots` creates bots. */
+  callbackUrl?: string;
+  /** Deadline of one HTTP request. Default 10 000 ms. */
+  timeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+  /** A `RateLimiter`, or `false`. Default: 100 calls of each API in any second, as the cloud allows. */
+  rateLimit?: RateLimiter | false;
+  connections?: number;
+}
+
+const noLimit: RateLimiter = { acquire: () => Promise.resolve({ release() {} }) };
+
+type Body = { json: Record<string, unknown> } | { form: Record<string, string | string[]> };
+
+/**
+ * A client for RongCloud's server API as bots use it: bots (`/v3/bot/*.json`), messages from a bot,
+ * and streaming (`RC:StreamMsg`). Every request is freshly signed; on network errors, timeouts and
+ * 5xx the client switches to the data centre's backup domain (and stays there until it fails too).
+ * Calls are rate-limited as the cloud counts them and retried when that is safe.
+ *
+ * @example
+ * const rong = new RongCloud({ appKey, appSecret, region: 'singapore' });
+ * const [bot] = await rong.getBots(['bot-helper']);
+ */
+export class RongCloud {
+  readonly appKey: string;
+  readonly callbackUrl: string | undefined;
+  readonly #appSecret: string;
+  readonly #origins: string[];
+  #current = 0;
+  readonly #timeoutMs: number;
+  readonly #retry: RetryPolicy;
+  readonly #limiter: RateLimiter;
+  readonly #transport: HttpTransport;
+  readonly #scheduler: StreamScheduler;
+  #platform: RongCloudPlatform | undefined;
+
+  constructor(options: RongCloudOptions) {
+    const o = parseInput(rongClientOptions, options, 'options');
+    this.appKey = o.appKey;
+    this.#appSecret = o.appSecret;
+    this.callbackUrl = o.callbackUrl;
+    const region = o.region ? rongCloudRegions[o.region] : undefined;
+    this.#origins = region
+      ? [`https://${region.primary}`, `https://${region.backup}`]
+      : [o.baseUrl as string, ...(o.backupBaseUrl ? [o.backupBaseUrl] : [])].map((u) =>
+          u.replace(/\/+$/, ''),
+        );
+    this.#timeoutMs = o.timeoutMs ?? 10_000;
+    this.#retry = { ...defaultRetryPolicy, ...o.retry };
+    this.#limiter =
+      options.rateLimit === false ? noLimit : (options.rateLimit ?? new InMemoryRateLimiter({ limit: 100 }));
+    this.#transport = new HttpTransport({ connections: o.connections });
+    this.#scheduler = new StreamScheduler(this.#limiter);
+  }
+
+  /** This client as a cloud-neutral `BotPlatform`, for `ensureBots`, the middleware and the adapter. */
+  get platform(): BotPlatform {
+    this.#platform ??= new RongCloudPlatform(this, this.#appSecret);
+    return this.#platform;
+  }
+
+  /** The origin requests go to now: the primary, or the backup after a failure. */
+  get currentOrigin(): string {
+    return this.#origins[this.#current] as string;
+  }
+
+  /** Bots by user id (`/v3/bot/get.json`), 20 per call, asked concurrently when more are given. */
+  async getBots(userIds: string[]): Promise<RongBot[]> {
+    const ids = userIds.map((id, i) => parseInput(botId, id, `getBots.userIds.${i}`));
+    const batches: string[][] = [];
+    for (let i = 0; i < ids.length; i += BOTS_PER_GET) batches.push(ids.slice(i, i + BOTS_PER_GET));
+    const answers = await Promise.all(
+      batches.map((batch) =>
+        this.#request('/v3/bot/get.json', { json: { userIds: batch } }, getBotsAnswer, 'idempotent'),
+      ),
+    );
+    return answers.flatMap((a) => a.bots);
+  }
+
+  /** Every bot of the app, page by page (`/v3/bot/query.json`), integrations included. */
+  async *listBots(options: { pageSize?: number } = {}): AsyncGenerator<RongBot> {
+    const pageSize = options.pageSize ?? 50;
+    for (let page = 1; ; page++) {
+      const answer = await this.#request(
+        '/v3/bot/query.json',
+        { json: { page, pageSize, includeIntegration: true } },
+        queryBotsAnswer,
+        'idempotent',
+      );
+      yield* answer.bots;
+      if (!answer.hasNext || answer.bots.length === 0) return;
+    }
+  }
+
+  /** Creates a bot (`/v3/bot/create.json`); limits are checked first. Not retried once it may have been applied. */
+  async createBot(input: CreateBotInput): Promise<void> {
+    const bot = parseInput(createBotInput, input, 'createBot');
+    await this.#request('/v3/bot/create.json', { json: bot }, rongEnvelope, 'unapplied');
+  }
+
+  /** Changes the fields given (`/v3/bot/update.json`). */
+  async updateBot(input: UpdateBotInput): Promise<void> {
+    const bot = parseInput(updateBotInput, input, 'updateBot');
+    await this.#request('/v3/bot/update.json', { json: bot }, rongEnvelope, 'idempotent');
+  }
+
+  /** Deletes a bot (`/v3/bot/delete.json`). */
+  async deleteBot(userId: string): Promise<void> {
+    const id = parseInput(botId, userId, 'deleteBot.userId');
+    await this.#request('/v3/bot/delete.json', { json: { userId: id } }, rongEnvelope, 'idempotent');
+  }
+
+  /** Adds an integration to a bot (`/v3/bot/integration/create.json`). */
+  async createIntegration(userId: string, integration: RongBotIntegration): Promise<void> {
+    const id = parseInput(botId, userId, 'createIntegration.userId');
+    await this.#request(
+      '/v3/bot/integration/create.json',
+      { json: { ...integration, userId: id } },
+      rongEnvelope,
+      'unapplied',
+    );
+  }
+
+  /** Changes a bot's integration of `integration.type` (`/v3/bot/integration/update.json`). */
+  async updateIntegration(userId: string, integration: RongBotIntegration): Promise<void> {
+    const id = parseInput(botId, userId, 'updateIntegration.userId');
+    await this.#request(
+      '/v3/bot/integration/update.json',
+      { json: { ...integration, userId: id } },
+      rongEnvelope,
+      'idempotent',
+    );
+  }
+
+  /** Removes a bot's integration of that type (`/v3/bot/integration/delete.json`). */
+  async deleteIntegration(userId: string, type: string): Promise<void> {
+    const id = parseInput(botId, userId, 'deleteIntegration.userId');
+    await this.#request(
+      '/v3/bot/integration/delete.json',
+      { json: { userId: id, type } },
+      rongEnvelope,
+      'idempotent',
+    );
+  }
+
+  /** A text message (`RC:TxtMsg`) from a bot to one or more users (`/message/private/publish.json`). */
+  async publishPrivate(input: {
+    from: string;
+    to: string | string[];
+    text: string;
+  }): Promise<{ messageUIDs: string[] }> {
+    const m = parseInput(publishPrivateInput, input, 'publishPrivate');
+    const form = {
+      fromUserId: m.from,
+      toUserId: Array.isArray(m.to) ? m.to : [m.to],
+      objectName: 'RC:TxtMsg',
+      content: JSON.stringify({ content: m.text, extra: '' }),
+    };
+    const answer = await this.#request('/message/private/publish.json', { form }, publishAnswer, 'unapplied');
+    return { messageUIDs: answer.messageUIDs.map((u) => u.messageUID) };
+  }
+
+  /** A text message from a bot to a group (`/message/group/publish.json`). */
+  async publishGroup(input: {
+    from: string;
+    groupId: string;
+    text: string;
+  }): Promise<{ messageUIDs: string[] }> {
+    const m = parseInput(publishGroupInput, input, 'publishGroup');
+    const form = {
+      fromUserId: m.from,
+      toGroupId: m.groupId,
+      objectName: 'RC:TxtMsg',
+      content: JSON.stringify({ content: m.text, extra: '' }),
+    };
+    const answer = await this.#request('/message/group/publish.json', { form }, publishAnswer, 'unapplied');
+    return { messageUIDs: answer.messageUIDs.map((u) => u.messageUID) };
+  }
+
+  /**
+   * Opens a stream session from a bot to a user or a group (`/v3/message/{private|group}/publish_stream.json`,
+   * `RC:StreamMsg`): text written to it reaches the user as one message that grows.
+   */
+  openStream(target: RongStreamTarget, options: StreamSessionOptions = {}): StreamSession {
+    const from = parseInput(rongUserId, target.from, 'openStream.from');
+    const call = <S extends z.ZodType>(
+      path: string,
+      json: Record<string, unknown>,
+      schema: S,
+      permit: RateLimitPermit,
+    ) => this.#request(path, { json }, schema, 'unapplied', permit);
+    const plain = (text: string) =>
+      'groupId' in target
+        ? this.publishGroup({ from, groupId: target.groupId, text })
+        : this.publishPrivate({ from, to: target.to, text });
+    return new StreamSession(new RongStreamTransport(call, plain, target), this.#scheduler, options);
+  }
+
+  /** Calls any other API by path (`/user/getToken.json`), JSON or form-encoded; returns the whole answer. */
+  async call(
+    path: string,
+    body: Body,
+    options: { retry?: RetryMode } = {},
+  ): Promise<z.output<typeof rongEnvelope>> {
+    return this.#request(path, body, rongEnvelope, options.retry ?? 'unapplied');
+  }
+
+  /** Finishes every open stream session, then closes the connection pool. */
+  async close(): Promise<void> {
+    await this.#scheduler.close();
+    await this.#transport.close();
+  }
+
+  readonly #redact = (text: string): string => text.replaceAll(this.#appSecret, '[redacted]');
+
+  async #request<S extends z.ZodType>(
+    path: string,
+    body: Body,
+    schema: S,
+    mode: RetryMode,
+    permit?: RateLimitPermit,
+  ): Promise<z.output<S>> {
+    const payload =
+      'json' in body
+        ? { type: 'application/json', text: JSON.stringify(body.json) }
+        : { type: 'application/x-www-form-urlencoded', text: formEncode(body.form) };
+    let given = permit;
+    return withRetry(
+      async () => {
+        const held = given ?? (await this.#limiter.acquire(path));
+        given = undefined;
+        const origin = this.#current;
+        try {
+          const url = new URL(`${this.#origins[origin]}${path}`);
+          const answer = await this.#transport.post({
+            origin: url.origin,
+            path: url.pathname + url.search,
+            endpoint: path,
+            headers: {
+              ...rongCloudHeaders({ appKey: this.appKey, appSecret: this.#appSecret }),
+              'content-type': payload.type,
+            },
+            body: payload.text,
+            timeoutMs: this.#timeoutMs,
+            redact: this.#redact,
+          });
+          return readRongAnswer(answer, path, schema);
+        } catch (error) {
+          // The data centre's other domain takes over; later calls stay there until it fails in turn.
+          if (failsOver(error) && origin === this.#current && this.#origins.length > 1) {
+            this.#current = (this.#current + 1) % this.#origins.length;
+          }
+          throw error;
+        } finally {
+          held.release();
+        }
+      },
+      (error) => retryDecision(error, mode),
+      this.#retry,
+    );
+  }
+}
+
+/** Network errors, timeouts and 5xx mean the domain (or what is in front of it) is failing. */
+function failsOver(error: unknown): boolean {
+  if (error instanceof NetworkError || error instanceof TimeoutError) return true;
+  return error instanceof ApiError && (error.status ?? 0) >= 500;
+}
+
+function formEncode(form: Record<string, string | string[]>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(form)) {
+    for (const v of Array.isArray(value) ? value : [value]) params.append(key, v);
+  }
+  return params.toString();
+}
+
+/**
+ * Reads an answer: RongCloud mirrors its business code in the HTTP status, so the envelope is read
+ * whatever the status; `code` 200 is success, anything else a `RongCloudApiError`.
+ */
+export function readRongAnswer<S extends z.ZodType>(
+  answer: HttpAnswer,
+  endpoint: string,
+  schema: S,
+): z.output<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(answer.body);
+  } catch {
+    if (answer.status !== 200) {
+      throw new ApiError('HTTP_STATUS', `${endpoint} answered HTTP ${answer.status}`, {
+        endpoint,
+        retryable: answer.status >= 500 || answer.status === 429,
+        status: answer.status,
+      });
+    }
+    throw new ApiError('MALFORMED_RESPONSE', `${endpoint} answered with a body that is not JSON`, {
+      endpoint,
+      retryable: false,
+      status: 200,
+    });
+  }
+  const head = rongEnvelope.safeParse(json);
+  if (!head.success) {
+    throw new ApiError('MALFORMED_RESPONSE', `${endpoint} answered without a code`, {
+      endpoint,
+      retryable: false,
+      status: answer.status,
+    });
+  }
+  if (head.data.code !== 200) {
+    throw new RongCloudApiError(head.data.code, head.data.errorMessage ?? '', {
+      endpoint,
+      retryable: rongCloudRetryCodes.has(head.data.code),
+      status: answer.status,
+      hint: rongCloudHints.get(head.data.code),
+    });
+  }
+  const full = schema.safeParse(json);
+  if (!full.success) {
+    const issue = full.error.issues[0];
+    throw new ApiError(
+      'MALFORMED_RESPONSE',
+      `${endpoint} answered with field ${issue?.path.join('.')}: ${issue?.message}`,
+      {
+        endpoint,
+        retryable: false,
+        status: answer.status,
+      },
+    );
+  }
+  return full.data;
+}

@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import { maxChars } from '../validation.js';
+import { rongCloudRegions } from './regions.js';
+
+/** Bot user ids: at most 64 characters. */
+export const BOT_ID_MAX_CHARS = 64;
+/** Bots per app. */
+export const BOTS_PER_APP = 10;
+/** Bots per `get.json` call. */
+export const BOTS_PER_GET = 20;
+/** One message, or one streaming request: 128 KB. */
+export const RONG_MESSAGE_MAX_BYTES = 128 * 1024;
+
+export const botId = maxChars(BOT_ID_MAX_CHARS).min(1, 'must not be empty');
+export const rongUserId = maxChars(BOT_ID_MAX_CHARS).min(1, 'must not be empty');
+
+const metadata = z
+  .record(z.string().min(1).max(32), z.string().min(1).max(128))
+  .refine((m) => Object.keys(m).length <= 16, { message: 'at most 16 pairs', params: { limit: '16 pairs' } });
+
+export const integration = z.looseObject({
+  type: z.string().min(1),
+  enabled: z.boolean().optional(),
+  callbackUrl: z.string().min(1),
+  objectNames: z.array(z.string()).optional(),
+  events: z.array(z.string()).optional(),
+  stream: z.boolean().optional(),
+  handleResponse: z.boolean().optional(),
+  auth: z.looseObject({ apiKey: z.string() }).optional(),
+});
+export type RongBotIntegration = z.infer<typeof integration>;
+
+const botFields = {
+  name: maxChars(128),
+  type: maxChars(128),
+  profileUrl: maxChars(256),
+  metadata: metadata.optional(),
+  integrations: z.array(integration),
+};
+
+export const createBotInput = z.object({ userId: botId, ...botFields });
+export type CreateBotInput = z.infer<typeof createBotInput>;
+
+export const updateBotInput = z.object({ userId: botId, ...z.object(botFields).partial().shape });
+export type UpdateBotInput = z.infer<typeof updateBotInput>;
+
+export const rongClientOptions = z
+  .object({
+    appKey: z.string().min(1),
+    appSecret: z.string().min(1),
+    region: z.enum(Object.keys(rongCloudRegions) as [keyof typeof rongCloudRegions]).optional(),
+    baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+    backupBaseUrl: z.url({ protocol: /^https?$/ }).optional(),
+    callbackUrl: z.url({ protocol: /^https?$/ }).optional(),
+    timeoutMs: z.number().int().positive().optional(),
+    retry: z
+      .object({
+        retries: z.number().int().min(0),
+        minDelayMs: z.number().min(0),
+        maxDelayMs: z.number().min(0),
+      })
+      .partial()
+      .optional(),
+    rateLimit: z.unknown().optional(),
+    connections: z.number().int().positive().optional(),
+  })
+  .refine((o) => (o.region === undefined) !== (o.baseUrl === undefined), {
+    message: 'give either region or baseUrl (with backupBaseUrl), not both and not neither',
+    path: ['region'],
+  });
+
+/** The envelope of every answer: `{ code: 200 }`, or `{ code, errorMessage }`. Unknown fields are kept. */
+export const rongEnvelope = z.looseObject({ code: z.number().int(), errorMessage: z.string().optional() });
+
+export const rongBot = z.looseObject({
+  userId: z.string(),
+  name: z.string().optional().default(''),
+  type: z.string().optional(),
+  profileUrl: z.string().optional().default(''),
+  metadata: z.record(z.string(), z.string()).optional().default({}),
+  integrations: z.array(integration).optional().default([]),
+  createdAt: z.number().optional(),
+  updatedAt: z.number().optional(),
+});
+export type RongBot = z.infer<typeof rongBot>;
+
+export const getBotsAnswer = rongEnvelope.extend({ bots: z.array(rongBot).optional().default([]) });
+export const queryBotsAnswer = rongEnvelope.extend({
+  bots: z.array(rongBot).optional().default([]),
+  hasNext: z.boolean().optional().default(false),
+  total: z.number().optional(),
+});
+export const publishAnswer = rongEnvelope.extend({
+  messageUIDs: z
+    .array(z.looseObject({ userId: z.string().optional(), messageUID: z.string() }))
+    .optional()
+    .default([]),
+});
+export const streamAnswer = rongEnvelope.extend({ messageUID: z.string().min(1) });
+
+export const publishPrivateInput = z.object({
+  from: rongUserId,
+  to: z.union([rongUserId, z.array(rongUserId).min(1).max(1000)]),
+  text: z.string().min(1, 'must not be empty'),
+});
+export const publishGroupInput = z.object({
+  from: rongUserId,
+  groupId: z.string().min(1),
+  text: z.string().min(1, 'must not be empty'),
+});

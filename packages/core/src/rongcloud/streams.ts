@@ -1,0 +1,68 @@
+import type { z } from 'zod';
+import type { RateLimitPermit } from '../limits/rate-limiter.js';
+import type { StreamTransport } from '../stream/transport.js';
+import { RONG_MESSAGE_MAX_BYTES, streamAnswer } from './schemas.js';
+
+/** Where a RongCloud stream goes: from a bot to a user, or to a group. */
+export type RongStreamTarget = { from: string; to: string } | { from: string; groupId: string };
+
+type Call = <S extends z.ZodType>(
+  path: string,
+  json: Record<string, unknown>,
+  schema: S,
+  permit: RateLimitPermit,
+) => Promise<z.output<S>>;
+
+/**
+ * RongCloud streaming (`publish_stream.json`, `RC:StreamMsg`): each call carries the next piece as
+ * `content`, with `seq` counting from 1 and `complete` on the last (which may be empty); the first
+ * call's answer names the `messageUID` that later calls repeat.
+ */
+export class RongStreamTransport implements StreamTransport {
+  readonly rateKey: string;
+  /** The assembled message stays under 128 KB, the limit of one message. */
+  readonly maxMessageBytes = RONG_MESSAGE_MAX_BYTES - 1;
+  /** A plain message's content is JSON around the text: leave room for it. */
+  readonly maxPlainBytes = RONG_MESSAGE_MAX_BYTES - 1024;
+  readonly minCallIntervalMs = 0;
+  readonly emptyFinalChunk = true;
+  #messageUID: string | undefined;
+  #seq = 0;
+
+  constructor(
+    private readonly call: Call,
+    private readonly plain: (text: string) => Promise<unknown>,
+    private readonly target: RongStreamTarget,
+  ) {
+    this.rateKey =
+      'groupId' in target
+        ? '/v3/message/group/publish_stream.json'
+        : '/v3/message/private/publish_stream.json';
+  }
+
+  async send(chunk: string, final: boolean, permit: RateLimitPermit): Promise<{ messageId: string }> {
+    const content: Record<string, unknown> = { content: chunk, seq: this.#seq + 1, complete: final };
+    if (this.#messageUID) content.messageUID = this.#messageUID;
+    else content.type = 'markdown';
+    const t = this.target;
+    const body = {
+      fromUserId: t.from,
+      ...('groupId' in t ? { toGroupId: t.groupId } : { toUserId: t.to }),
+      objectName: 'RC:StreamMsg',
+      content,
+    };
+    const answer = await this.call(this.rateKey, body, streamAnswer, permit);
+    this.#seq++;
+    this.#messageUID = answer.messageUID;
+    return { messageId: answer.messageUID };
+  }
+
+  next(): void {
+    this.#messageUID = undefined;
+    this.#seq = 0;
+  }
+
+  async sendPlain(text: string): Promise<void> {
+    await this.plain(text);
+  }
+}

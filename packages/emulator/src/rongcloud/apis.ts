@@ -1,0 +1,315 @@
+import { utf8Bytes } from '@imbot/core';
+import { z } from 'zod';
+import type { Message } from '../chat-state.js';
+import type { RongBotRecord, RongCloudState } from './state.js';
+
+/** An answer: the business code (200 for success) and, on success, the payload's fields. */
+export type RongAnswer = { code: number; errorMessage?: string } & Record<string, unknown>;
+
+const ok = (fields: Record<string, unknown> = {}): RongAnswer => ({ code: 200, ...fields });
+const fail = (code: number, errorMessage: string): RongAnswer => ({ code, errorMessage });
+
+/** Bots per app, bots per get, and the size of one message or streaming request. */
+const MAX_BOTS = 10;
+const MAX_GET = 20;
+export const RONG_MAX_BYTES = 128 * 1024;
+
+export interface RongContext {
+  state: RongCloudState;
+  streamIdleMs: number;
+  now(): number;
+  newUid(): string;
+  streams: Map<string, { message: Message; seq: number }>;
+}
+
+export type RongHandler = (body: Record<string, unknown>, ctx: RongContext) => RongAnswer;
+
+const chars = (max: number) =>
+  z.string().refine((s) => Array.from(s).length <= max, `at most ${max} characters`);
+const integration = z.looseObject({
+  type: z.string().min(1),
+  callbackUrl: z.string().min(1),
+  enabled: z.boolean().optional(),
+  objectNames: z.array(z.string()).optional(),
+  events: z.array(z.string()).optional(),
+});
+const metadata = z
+  .record(chars(32).pipe(z.string().min(1)), chars(128).pipe(z.string().min(1)))
+  .refine((m) => Object.keys(m).length <= 16, 'at most 16 pairs');
+const botFields = z.object({
+  userId: chars(64).pipe(z.string().min(1)),
+  name: chars(128),
+  type: chars(128),
+  profileUrl: chars(256),
+  metadata: metadata.optional(),
+  integrations: z.array(integration),
+});
+
+function parse<S extends z.ZodType>(
+  schema: S,
+  body: unknown,
+): { data: z.output<S> } | { answer: RongAnswer } {
+  const result = schema.safeParse(body);
+  if (result.success) return { data: result.data };
+  const issue = result.error.issues[0];
+  return { answer: fail(1002, `parameter error: ${issue?.path.join('.') || 'body'} ${issue?.message}`) };
+}
+
+function view(bot: RongBotRecord, withIntegrations = true): Record<string, unknown> {
+  const { integrations, ...rest } = bot;
+  return withIntegrations ? { ...rest, integrations } : rest;
+}
+
+const createBot: RongHandler = (body, ctx) => {
+  const parsed = parse(botFields, body);
+  if ('answer' in parsed) return parsed.answer;
+  const b = parsed.data;
+  if (ctx.state.bots.has(b.userId)) return fail(1002, `parameter error: bot ${b.userId} already exists`);
+  if (ctx.state.bots.size >= MAX_BOTS)
+    return fail(1002, `parameter error: an app has at most ${MAX_BOTS} bots`);
+  const now = ctx.now();
+  ctx.state.putBot({ ...b, metadata: b.metadata ?? {}, createdAt: now, updatedAt: now } as RongBotRecord);
+  return ok();
+};
+
+const getBots: RongHandler = (body, ctx) => {
+  const parsed = parse(z.looseObject({ userIds: z.array(z.string()).min(1).max(MAX_GET) }), body);
+  if ('answer' in parsed) return parsed.answer;
+  const bots = parsed.data.userIds.map((id) => ctx.state.bots.get(id)).filter((b): b is RongBotRecord => !!b);
+  return ok({ bots: bots.map((b) => view(b)) });
+};
+
+const queryBots: RongHandler = (body, ctx) => {
+  const parsed = parse(
+    z.looseObject({
+      page: z.number().int().min(1).default(1),
+      pageSize: z.number().int().min(1).max(100).default(10),
+      includeIntegration: z.boolean().default(false),
+    }),
+    body,
+  );
+  if ('answer' in parsed) return parsed.answer;
+  const { page, pageSize, includeIntegration } = parsed.data;
+  const all = [...ctx.state.bots.values()];
+  const slice = all.slice((page - 1) * pageSize, page * pageSize);
+  return ok({
+    total: all.length,
+    hasNext: page * pageSize < all.length,
+    bots: slice.map((b) => view(b, includeIntegration)),
+  });
+};
+
+const updateBot: RongHandler = (body, ctx) => {
+  const parsed = parse(botFields.partial().required({ userId: true }), body);
+  if ('answer' in parsed) return parsed.answer;
+  const { userId, ...changes } = parsed.data;
+  const bot = ctx.state.bots.get(userId);
+  if (!bot) return fail(1002, `parameter error: no bot ${userId}`);
+  ctx.state.putBot({ ...bot, ...(changes as Partial<RongBotRecord>), updatedAt: ctx.now() });
+  return ok();
+};
+
+const deleteBot: RongHandler = (body, ctx) => {
+  const parsed = parse(z.looseObject({ userId: z.string().min(1) }), body);
+  if ('answer' in parsed) return parsed.answer;
+  ctx.state.deleteBot(parsed.data.userId);
+  return ok();
+};
+
+function integrationCall(kind: 'create' | 'update' | 'delete'): RongHandler {
+  return (body, ctx) => {
+    const schema =
+      kind === 'delete'
+        ? z.looseObject({ userId: z.string(), type: z.string() })
+        : integration.extend({ userId: z.string() });
+    const parsed = parse(schema, body);
+    if ('answer' in parsed) return parsed.answer;
+    const { userId, ...fields } = parsed.data as { userId: string; type: string } & Record<string, unknown>;
+    const bot = ctx.state.bots.get(userId);
+    if (!bot) return fail(1002, `parameter error: no bot ${userId}`);
+    const others = bot.integrations.filter((i) => i.type !== fields.type);
+    const exists = others.length !== bot.integrations.length;
+    if (kind === 'create' && exists)
+      return fail(1002, `parameter error: bot ${userId} already has a ${fields.type} integration`);
+    if (kind !== 'create' && !exists)
+      return fail(1002, `parameter error: bot ${userId} has no ${fields.type} integration`);
+    const integrations =
+      kind === 'delete' ? others : [...others, fields as RongBotRecord['integrations'][number]];
+    ctx.state.putBot({ ...bot, integrations, updatedAt: ctx.now() });
+    return ok();
+  };
+}
+
+/** The text a client shows for a message's content: the text of `RC:TxtMsg`, else the type. */
+function shown(
+  objectName: string,
+  content: Record<string, unknown>,
+): { text: string; kind: 'text' | 'custom' } {
+  if (objectName === 'RC:TxtMsg' && typeof content.content === 'string')
+    return { text: content.content, kind: 'text' };
+  return { text: `[${objectName}]`, kind: 'custom' };
+}
+
+function publish(group: boolean): RongHandler {
+  return (body, ctx) => {
+    const parsed = parse(
+      z.looseObject({
+        fromUserId: z.string().min(1),
+        ...(group
+          ? { toGroupId: z.union([z.string(), z.array(z.string()).min(1).max(3)]) }
+          : { toUserId: z.union([z.string(), z.array(z.string()).min(1).max(1000)]) }),
+        objectName: z.string().min(1),
+        content: z.string().min(1),
+      }),
+      body,
+    );
+    if ('answer' in parsed) return parsed.answer;
+    const data = parsed.data as {
+      fromUserId: string;
+      toUserId?: string | string[];
+      toGroupId?: string | string[];
+      objectName: string;
+      content: string;
+    };
+    if (utf8Bytes(data.content) > RONG_MAX_BYTES)
+      return fail(1005, 'parameter too long: content over 128 KB');
+    let content: Record<string, unknown>;
+    try {
+      content = JSON.parse(data.content);
+    } catch {
+      return fail(1002, 'parameter error: content is not JSON');
+    }
+    const targets = [data.toUserId ?? data.toGroupId ?? []].flat();
+    const now = ctx.now();
+    const { text, kind } = shown(data.objectName, content);
+    const messageUIDs = targets.map((to) => {
+      const message = ctx.state.add({
+        msgKey: ctx.newUid(),
+        from: data.fromUserId,
+        to,
+        ...(group ? { groupId: to } : {}),
+        kind,
+        text,
+        state: 'finished',
+        time: now,
+        updatedAt: now,
+        calls: 1,
+      });
+      return { [group ? 'groupId' : 'userId']: to, messageUID: message.msgKey };
+    });
+    return ok({ messageUIDs });
+  };
+}
+
+/** Ends a stream left without a call for `streamIdleMs`: the user sees it stop, unfinished. */
+export function settleRongIdle(
+  message: Message,
+  ctx: Pick<RongContext, 'now' | 'streamIdleMs' | 'state'>,
+): void {
+  if (message.state === 'streaming' && ctx.now() - message.updatedAt >= ctx.streamIdleMs) {
+    message.state = 'abandoned';
+    ctx.state.touch(message);
+  }
+}
+
+function publishStream(group: boolean): RongHandler {
+  return (body, ctx) => {
+    const parsed = parse(
+      z.looseObject({
+        fromUserId: z.string().min(1),
+        ...(group ? { toGroupId: z.string().min(1) } : { toUserId: z.string().min(1) }),
+        objectName: z.literal('RC:StreamMsg'),
+        content: z.looseObject({
+          content: z.string(),
+          seq: z.number().int().min(1),
+          complete: z.boolean().optional(),
+          messageUID: z.string().optional(),
+        }),
+      }),
+      body,
+    );
+    if ('answer' in parsed) return parsed.answer;
+    const data = parsed.data as {
+      fromUserId: string;
+      toUserId?: string;
+      toGroupId?: string;
+      content: { content: string; seq: number; complete?: boolean; messageUID?: string };
+    };
+    const piece = data.content;
+    if (utf8Bytes(JSON.stringify(body)) > RONG_MAX_BYTES)
+      return fail(1005, 'parameter too long: request over 128 KB');
+    const now = ctx.now();
+    const to = (data.toUserId ?? data.toGroupId) as string;
+    if (!piece.messageUID) {
+      if (piece.seq !== 1) return fail(1002, 'parameter error: a new stream starts at seq 1');
+      const message = ctx.state.add({
+        msgKey: ctx.newUid(),
+        from: data.fromUserId,
+        to,
+        ...(group ? { groupId: to } : {}),
+        kind: 'stream',
+        text: piece.content,
+        state: piece.complete ? 'finished' : 'streaming',
+        time: now,
+        updatedAt: now,
+        calls: 1,
+      });
+      ctx.streams.set(message.msgKey, { message, seq: 1 });
+      return ok({ messageUID: message.msgKey });
+    }
+    const stream = ctx.streams.get(piece.messageUID);
+    if (!stream || stream.message.from !== data.fromUserId || stream.message.to !== to) {
+      return fail(1002, `parameter error: unknown messageUID ${piece.messageUID}`);
+    }
+    settleRongIdle(stream.message, ctx);
+    if (stream.message.state !== 'streaming')
+      return fail(1002, `parameter error: the stream ${piece.messageUID} has ended`);
+    if (piece.seq !== stream.seq + 1)
+      return fail(1002, `parameter error: seq ${piece.seq} out of order; expected ${stream.seq + 1}`);
+    if (utf8Bytes(stream.message.text) + utf8Bytes(piece.content) >= RONG_MAX_BYTES) {
+      return fail(1005, 'parameter too long: the message would reach 128 KB');
+    }
+    stream.seq = piece.seq;
+    stream.message.text += piece.content;
+    stream.message.calls++;
+    stream.message.updatedAt = now;
+    if (piece.complete) stream.message.state = 'finished';
+    ctx.state.touch(stream.message);
+    return ok({ messageUID: piece.messageUID });
+  };
+}
+
+/** Every API the RongCloud emulator answers, by path. */
+export const rongCloudApis: Readonly<Record<string, RongHandler>> = {
+  '/v3/bot/create.json': createBot,
+  '/v3/bot/get.json': getBots,
+  '/v3/bot/query.json': queryBots,
+  '/v3/bot/update.json': updateBot,
+  '/v3/bot/delete.json': deleteBot,
+  '/v3/bot/integration/create.json': integrationCall('create'),
+  '/v3/bot/integration/update.json': integrationCall('update'),
+  '/v3/bot/integration/delete.json': integrationCall('delete'),
+  '/message/private/publish.json': publish(false),
+  '/message/group/publish.json': publish(true),
+  '/v3/message/private/publish_stream.json': publishStream(false),
+  '/v3/message/group/publish_stream.json': publishStream(true),
+};
+
+/** The HTTP status RongCloud sends with each business code. */
+export function statusOf(code: number): number {
+  const statuses: Record<number, number> = {
+    200: 200,
+    1000: 500,
+    1001: 401,
+    1002: 400,
+    1003: 400,
+    1004: 401,
+    1005: 400,
+    1006: 401,
+    1007: 401,
+    1008: 429,
+    1009: 430,
+    1050: 504,
+  };
+  return statuses[code] ?? 500;
+}

@@ -1,0 +1,310 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RONGCLOUD_FREQUENCY_LIMIT, rongCloudNonce, signRongCloud } from '@imbot/core';
+import { z } from 'zod';
+import { ApiServer, type CallRecord, type CloudProtocol, type Reply } from '../api-server.js';
+import { type CallbackResult, postCallback } from '../callbacks.js';
+import type { Message } from '../chat-state.js';
+import {
+  type EmulatedBot,
+  type EmulatedCloud,
+  mentionText,
+  type UserSendResult,
+  type UserSends,
+  type UserSendsToGroup,
+} from '../cloud.js';
+import type { Faults } from '../faults.js';
+import { sendText } from '../http.js';
+import type { WindowCounters } from '../window.js';
+import { type RongAnswer, type RongContext, rongCloudApis, settleRongIdle, statusOf } from './apis.js';
+import { type RongBotRecord, RongCloudState } from './state.js';
+
+export const rongCloudOptions = z.object({
+  appKey: z.string().min(1),
+  appSecret: z.string().min(1),
+  /** Calls of one API allowed in any second. Default 100, as the cloud. */
+  rateLimit: z.number().int().positive().optional(),
+  /** A stream with no call for this long ends, unfinished. Default 15 000 ms. */
+  streamIdleMs: z.number().int().positive().optional(),
+});
+export type RongCloudEmulatorOptions = z.input<typeof rongCloudOptions>;
+
+/** How an origin fails when told to: the connection drops, or it answers 503. */
+export type OriginFailure = 'reset' | 'http-503';
+
+const MAX_CALLBACK_RECORDS = 10_000;
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name.toLowerCase()] ?? req.headers[`rc-${name.toLowerCase()}`];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function rongReply(answer: RongAnswer): Reply {
+  return { status: statusOf(answer.code), errorCode: answer.code, json: answer };
+}
+
+/**
+ * The emulated RongCloud app: answers the bot, message and streaming APIs with the cloud's signature
+ * check, limits and codes on a primary and a backup origin (either can be made to fail), delivers
+ * users' messages to bots' webhook integrations with signed query parameters, and lets tests look inside.
+ */
+export class RongCloudEmulator implements EmulatedCloud {
+  readonly appKey: string;
+  readonly appSecret: string;
+  readonly state = new RongCloudState();
+  readonly #options: z.output<typeof rongCloudOptions>;
+  readonly #server: ApiServer;
+  readonly #context: RongContext;
+  readonly #callbacks: CallbackResult[] = [];
+  readonly #failing: Partial<Record<'primary' | 'backup', OriginFailure>> = {};
+
+  constructor(options: RongCloudEmulatorOptions, faults: Faults) {
+    this.#options = rongCloudOptions.parse(options);
+    this.appKey = this.#options.appKey;
+    this.appSecret = this.#options.appSecret;
+    this.#context = {
+      state: this.state,
+      streamIdleMs: this.#options.streamIdleMs ?? 15_000,
+      now: () => Date.now(),
+      newUid: () => randomBytes(10).toString('hex').toUpperCase(),
+      streams: new Map(),
+    };
+    this.#server = new ApiServer(this.#protocol(), faults, this.#options.rateLimit ?? 100);
+  }
+
+  /** Makes an origin fail every request (`'reset'` or `'http-503'`), or work again (`null`). */
+  failOrigin(origin: 'primary' | 'backup', how: OriginFailure | null): void {
+    if (how) this.#failing[origin] = how;
+    else delete this.#failing[origin];
+  }
+
+  /** Answers one request that arrived at the primary or the backup origin. */
+  async handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    origin: 'primary' | 'backup',
+  ): Promise<void> {
+    const failing = this.#failing[origin];
+    if (failing === 'reset') {
+      req.socket.destroy();
+      return;
+    }
+    if (failing === 'http-503') return sendText(res, 503, 'service unavailable');
+    return this.#server.serve(req, res, url);
+  }
+
+  /** A user writes to a bot: recorded, then posted to the bot's webhook integration (2 s to answer). */
+  async userSends(input: UserSends): Promise<UserSendResult> {
+    const { from, to, text } = z
+      .object({ from: z.string().min(1), to: z.string().min(1), text: z.string() })
+      .parse(input);
+    const message = this.#userMessage(from, to, text);
+    const bot = this.state.bots.get(to);
+    if (!bot) return { message };
+    const content = JSON.stringify({ content: text, extra: '' });
+    const callback = await this.#deliver(
+      bot,
+      'message:private',
+      { toUserId: to, content, channelType: 'PERSON' },
+      from,
+      message,
+    );
+    return callback ? { message, callback, callbacks: [callback] } : { message };
+  }
+
+  /** A user writes in a group: each @-mentioned bot with a webhook gets a `message:group` callback. */
+  async userSendsToGroup(input: UserSendsToGroup): Promise<UserSendResult> {
+    const data = z
+      .object({
+        from: z.string().min(1),
+        groupId: z.string().min(1),
+        text: z.string(),
+        mentions: z.array(z.string()),
+      })
+      .parse(input);
+    const text = mentionText(data.text, data.mentions);
+    const message = this.#userMessage(data.from, data.groupId, text, data.groupId);
+    const content = JSON.stringify({
+      content: text,
+      extra: '',
+      mentionedInfo: { type: 2, userIdList: data.mentions },
+    });
+    const bots = data.mentions.map((id) => this.state.bots.get(id)).filter((b): b is RongBotRecord => !!b);
+    const callbacks = (
+      await Promise.all(
+        bots.map((bot) =>
+          this.#deliver(
+            bot,
+            'message:group',
+            { toUserId: bot.userId, groupId: data.groupId, content, channelType: 'GROUP' },
+            data.from,
+            message,
+          ),
+        ),
+      )
+    ).filter((c): c is CallbackResult => !!c);
+    const [first] = callbacks;
+    return first ? { message, callback: first, callbacks } : { message };
+  }
+
+  conversation(userId: string, botId: string): Message[] {
+    return this.#settled(this.state.conversation(userId, botId));
+  }
+
+  groupConversation(groupId: string): Message[] {
+    return this.#settled(this.state.groupConversation(groupId));
+  }
+
+  bots(): EmulatedBot[] {
+    return [...this.state.bots.values()].map((b) => {
+      const bot: EmulatedBot = { userId: b.userId, name: b.name, avatarUrl: b.profileUrl, valid: true };
+      if (b.metadata.description !== undefined) bot.description = b.metadata.description;
+      return bot;
+    });
+  }
+
+  calls(): CallRecord[] {
+    return this.#server.calls();
+  }
+
+  callbacks(): CallbackResult[] {
+    return [...this.#callbacks];
+  }
+
+  rate(): Record<string, WindowCounters> {
+    return this.#server.rate();
+  }
+
+  reset(): void {
+    this.state.clear();
+    this.#server.reset();
+    this.#callbacks.length = 0;
+    this.#context.streams.clear();
+    delete this.#failing.primary;
+    delete this.#failing.backup;
+  }
+
+  close(): void {
+    this.#server.close();
+  }
+
+  #userMessage(from: string, to: string, text: string, groupId?: string): Message {
+    const now = Date.now();
+    return this.state.add({
+      msgKey: this.#context.newUid(),
+      from,
+      to,
+      ...(groupId ? { groupId } : {}),
+      kind: 'text',
+      text,
+      state: 'finished',
+      time: now,
+      updatedAt: now,
+      calls: 1,
+    });
+  }
+
+  async #deliver(
+    bot: RongBotRecord,
+    type: string,
+    data: Record<string, unknown>,
+    from: string,
+    message: Message,
+  ): Promise<CallbackResult | undefined> {
+    const hook = bot.integrations.find((i) => i.type === 'webhook' && i.enabled !== false);
+    if (!hook) return undefined;
+    const now = Date.now();
+    const url = new URL(hook.callbackUrl);
+    const nonce = rongCloudNonce();
+    url.searchParams.set('appKey', this.appKey);
+    url.searchParams.set('nonce', nonce);
+    url.searchParams.set('timestamp', String(now));
+    url.searchParams.set('signature', signRongCloud({ appSecret: this.appSecret, nonce, timestamp: now }));
+    const { integrations: _omit, ...botView } = bot;
+    const body = {
+      type,
+      timestamp: now,
+      bot: botView,
+      data: { fromUserId: from, objectName: 'RC:TxtMsg', msgUID: message.msgKey, ...data },
+    };
+    const callback = await postCallback(url, type, body, ['signature']);
+    this.#callbacks.push(callback);
+    if (this.#callbacks.length > MAX_CALLBACK_RECORDS) this.#callbacks.shift();
+    return callback;
+  }
+
+  #settled(messages: Message[]): Message[] {
+    for (const message of messages) settleRongIdle(message, this.#context);
+    return messages.map((m) => ({ ...m }));
+  }
+
+  /** RongCloud's rules: signed headers, JSON or form bodies, the business code mirrored in the HTTP status. */
+  #protocol(): CloudProtocol {
+    return {
+      check: (url, req, text) => {
+        const api = url.pathname;
+        const appKey = header(req, 'App-Key');
+        const nonce = header(req, 'Nonce');
+        const timestamp = header(req, 'Timestamp');
+        const signature = header(req, 'Signature');
+        if (!appKey || !nonce || !timestamp || !signature) {
+          return {
+            api,
+            reply: rongReply({
+              code: 1004,
+              errorMessage: 'signature error: App-Key, Nonce, Timestamp and Signature are required',
+            }),
+          };
+        }
+        if (appKey !== this.appKey)
+          return { api, reply: rongReply({ code: 1001, errorMessage: 'App Key and Secret do not match' }) };
+        if (nonce.length > 18)
+          return {
+            api,
+            reply: rongReply({ code: 1002, errorMessage: 'parameter error: Nonce over 18 characters' }),
+          };
+        const expected = Buffer.from(signRongCloud({ appSecret: this.appSecret, nonce, timestamp }));
+        const actual = Buffer.from(signature.toLowerCase());
+        if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) {
+          return { api, reply: rongReply({ code: 1004, errorMessage: 'signature error' }) };
+        }
+        if (!rongCloudApis[api]) {
+          return {
+            api,
+            reply: {
+              status: 404,
+              errorCode: 404,
+              json: { code: 404, errorMessage: `the emulator does not implement ${api}` },
+            },
+          };
+        }
+        if (!text) return { api, reply: rongReply({ code: 1003, errorMessage: 'no POST data' }) };
+        if ((req.headers['content-type'] ?? '').includes('application/x-www-form-urlencoded')) {
+          const body: Record<string, unknown> = {};
+          for (const [key, value] of new URLSearchParams(text)) {
+            const had = body[key];
+            body[key] = had === undefined ? value : [had, value].flat();
+          }
+          return { api, body };
+        }
+        try {
+          const body = JSON.parse(text) as unknown;
+          if (typeof body !== 'object' || body === null || Array.isArray(body))
+            throw new Error('not an object');
+          return { api, body: body as Record<string, unknown> };
+        } catch {
+          return {
+            api,
+            reply: rongReply({ code: 1002, errorMessage: 'parameter error: the body is not a JSON object' }),
+          };
+        }
+      },
+      frequencyLimited: () =>
+        rongReply({ code: RONGCLOUD_FREQUENCY_LIMIT, errorMessage: 'The call frequency exceeds the limit' }),
+      failure: (code, info) => rongReply({ code, errorMessage: info }),
+      handle: (api, body) =>
+        rongReply((rongCloudApis[api] as NonNullable<(typeof rongCloudApis)[string]>)(body, this.#context)),
+    };
+  }
+}

@@ -1,0 +1,205 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { rongCloudHeaders, verifyRongCloudCallback } from '@imbot/core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Emulator, startEmulator } from '../src/index.js';
+
+const app = { appKey: 'emu-rong-key', appSecret: 'emu-rong-secret' };
+let emulator: Emulator;
+
+beforeEach(async () => {
+  emulator = await startEmulator({ rongcloud: app });
+});
+afterEach(async () => {
+  await emulator.close();
+});
+
+async function call(
+  path: string,
+  body: unknown,
+  options: { origin?: string; headers?: Record<string, string>; form?: boolean } = {},
+): Promise<{ status: number; json: Record<string, unknown> | undefined }> {
+  const headers = options.headers ?? rongCloudHeaders(app);
+  const text = options.form
+    ? new URLSearchParams(body as Record<string, string>).toString()
+    : JSON.stringify(body);
+  const response = await fetch(`${options.origin ?? emulator.url}${path}`, {
+    method: 'POST',
+    headers: {
+      ...headers,
+      'content-type': options.form ? 'application/x-www-form-urlencoded' : 'application/json',
+    },
+    body: text,
+  });
+  const raw = await response.text();
+  let json: Record<string, unknown> | undefined;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, json };
+}
+
+const bot = (userId: string) => ({ userId, name: userId, type: 'AI', profileUrl: '', integrations: [] });
+
+describe('RongCloud request checks', () => {
+  it('answers a signed request, and 401 with code 1004 for a bad or missing signature', async () => {
+    expect(await call('/v3/bot/get.json', { userIds: ['x'] })).toEqual({
+      status: 200,
+      json: { code: 200, bots: [] },
+    });
+    const forged = rongCloudHeaders({ ...app, appSecret: 'guessed' });
+    expect(await call('/v3/bot/get.json', { userIds: ['x'] }, { headers: forged })).toMatchObject({
+      status: 401,
+      json: { code: 1004 },
+    });
+    expect(await call('/v3/bot/get.json', { userIds: ['x'] }, { headers: {} })).toMatchObject({
+      status: 401,
+      json: { code: 1004 },
+    });
+    const other = rongCloudHeaders({ appKey: 'other', appSecret: app.appSecret });
+    expect(await call('/v3/bot/get.json', { userIds: ['x'] }, { headers: other })).toMatchObject({
+      status: 401,
+      json: { code: 1001 },
+    });
+  });
+
+  it('takes the RC- prefixed headers too, and refuses a nonce over 18 characters', async () => {
+    const h = rongCloudHeaders(app);
+    const prefixed = Object.fromEntries(Object.entries(h).map(([k, v]) => [`RC-${k}`, v]));
+    expect((await call('/v3/bot/get.json', { userIds: ['x'] }, { headers: prefixed })).status).toBe(200);
+    const longNonce = rongCloudHeaders({ ...app, nonce: 'n'.repeat(19) });
+    expect(await call('/v3/bot/get.json', { userIds: ['x'] }, { headers: longNonce })).toMatchObject({
+      status: 400,
+      json: { code: 1002 },
+    });
+  });
+
+  it('allows 100 calls of an API in any second: a burst of 150 gets exactly 50 refused with 429 and 1008', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 150 }, () => call('/v3/bot/get.json', { userIds: ['x'] })),
+    );
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(100);
+    expect(answers.filter((a) => a.status === 429 && a.json?.code === 1008)).toHaveLength(50);
+  });
+});
+
+describe('RongCloud bots and limits', () => {
+  it('keeps at most 10 bots, refuses a duplicate and over-long fields with 1002', async () => {
+    for (let i = 0; i < 10; i++) expect((await call('/v3/bot/create.json', bot(`b${i}`))).status).toBe(200);
+    expect(await call('/v3/bot/create.json', bot('b10'))).toMatchObject({
+      status: 400,
+      json: { code: 1002 },
+    });
+    expect(await call('/v3/bot/create.json', bot('b0'))).toMatchObject({ status: 400, json: { code: 1002 } });
+    expect((await call('/v3/bot/create.json', { ...bot('x'.repeat(65)) })).json?.code).toBe(1002);
+    expect(
+      (await call('/v3/bot/get.json', { userIds: Array.from({ length: 21 }, (_, i) => `b${i}`) })).json?.code,
+    ).toBe(1002);
+    const page = await call('/v3/bot/query.json', { page: 2, pageSize: 4 });
+    expect(page.json).toMatchObject({ total: 10, hasNext: true });
+    expect(page.json?.bots).toHaveLength(4);
+  });
+});
+
+describe('RongCloud origins', () => {
+  it('serves the same app on a backup origin, and either can be made to fail', async () => {
+    await call('/v3/bot/create.json', bot('b1'));
+    const fromBackup = await call(
+      '/v3/bot/get.json',
+      { userIds: ['b1'] },
+      { origin: emulator.rongcloud.backupUrl },
+    );
+    expect(fromBackup.json?.bots).toHaveLength(1);
+    emulator.rongcloud.failOrigin('primary', 'http-503');
+    expect((await call('/v3/bot/get.json', { userIds: ['b1'] })).status).toBe(503);
+    emulator.rongcloud.failOrigin('primary', 'reset');
+    await expect(call('/v3/bot/get.json', { userIds: ['b1'] })).rejects.toThrow();
+    emulator.rongcloud.failOrigin('primary', null);
+    expect((await call('/v3/bot/get.json', { userIds: ['b1'] })).status).toBe(200);
+  });
+});
+
+describe('RongCloud streaming', () => {
+  const stream = (content: Record<string, unknown>) =>
+    call('/v3/message/private/publish_stream.json', {
+      fromUserId: 'b1',
+      toUserId: 'u',
+      objectName: 'RC:StreamMsg',
+      content,
+    });
+
+  it('assembles chunks by seq until complete, and refuses what breaks the order', async () => {
+    const first = await stream({ content: 'Hel', seq: 1, type: 'markdown' });
+    const uid = first.json?.messageUID as string;
+    expect(uid).toBeTruthy();
+    expect((await stream({ content: 'x', seq: 3, messageUID: uid })).json?.code).toBe(1002);
+    expect((await stream({ content: 'lo', seq: 2, messageUID: uid, complete: true })).json?.code).toBe(200);
+    expect((await stream({ content: '!', seq: 3, messageUID: uid })).json?.code).toBe(1002);
+    expect(emulator.rongcloud.conversation('u', 'b1')).toMatchObject([
+      { text: 'Hello', state: 'finished', kind: 'stream' },
+    ]);
+  });
+
+  it('publishes form-encoded text to several users and to a group', async () => {
+    const form = { fromUserId: 'b1', toUserId: 'u1', objectName: 'RC:TxtMsg', content: '{"content":"hi"}' };
+    const sent = await call('/message/private/publish.json', form, { form: true });
+    expect(sent.json).toMatchObject({ code: 200, messageUIDs: [{ userId: 'u1' }] });
+    expect(emulator.rongcloud.conversation('u1', 'b1')).toMatchObject([{ text: 'hi' }]);
+  });
+});
+
+describe('RongCloud webhooks', () => {
+  it('posts message:private to the bot webhook with signed query parameters', async () => {
+    const seen: { url: URL; body: Record<string, unknown> }[] = [];
+    const server = createServer(async (req, res) => {
+      let body = '';
+      for await (const chunk of req) body += chunk;
+      seen.push({ url: new URL(req.url ?? '/', 'http://app'), body: JSON.parse(body) });
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"code":200}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const hook = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    await call('/v3/bot/create.json', {
+      ...bot('b1'),
+      integrations: [{ type: 'webhook', callbackUrl: hook, events: ['message:private'] }],
+    });
+    const sent = await emulator.rongcloud.userSends({ from: 'alice', to: 'b1', text: 'hello' });
+    expect(sent.callback).toMatchObject({ ok: true, status: 200 });
+    const [delivery] = seen;
+    expect(() =>
+      verifyRongCloudCallback(delivery?.url.searchParams as URLSearchParams, {}, app),
+    ).not.toThrow();
+    expect(delivery?.body).toMatchObject({
+      type: 'message:private',
+      bot: { userId: 'b1' },
+      data: {
+        fromUserId: 'alice',
+        toUserId: 'b1',
+        objectName: 'RC:TxtMsg',
+        content: '{"content":"hello","extra":""}',
+        channelType: 'PERSON',
+      },
+    });
+    await emulator.rongcloud.userSendsToGroup({
+      from: 'alice',
+      groupId: 'g1',
+      text: 'ping',
+      mentions: ['b1'],
+    });
+    expect(seen[1]?.body).toMatchObject({
+      type: 'message:group',
+      data: { groupId: 'g1', channelType: 'GROUP' },
+    });
+    server.close();
+  });
+
+  it('applies faults to RongCloud APIs by path', async () => {
+    emulator.faults.failNext('/v3/bot/get.json', 1, { errorCode: 1000 });
+    expect(await call('/v3/bot/get.json', { userIds: ['x'] })).toMatchObject({
+      status: 500,
+      json: { code: 1000 },
+    });
+  });
+});
