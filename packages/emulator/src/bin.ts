@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { genUserSig } from '@imbot/core';
 import { startEmulator } from './emulator.js';
 
-const usage = `imbot-emulator: a local Tencent Cloud Chat for development and tests
+const usage = `imbot-emulator: local Tencent Cloud Chat and RongCloud for development and tests
 
 Options (each also read from the environment variable in brackets):
   --port <n>            port to listen on, 0 for any free one     [IMBOT_EMULATOR_PORT]   default 5710
@@ -13,6 +13,8 @@ Options (each also read from the environment variable in brackets):
   --admin <id>          its App admin                             [TENCENT_ADMIN]         default administrator
   --callback-url <url>  where robot callbacks are posted          [TENCENT_CALLBACK_URL]
   --callback-token <t>  token that signs callbacks                [TENCENT_CALLBACK_TOKEN]
+  --rong-app-key <k>    the emulated RongCloud app's App Key       [RONGCLOUD_APP_KEY]     default imbot-app-key
+  --rong-app-secret <s> its App Secret                            [RONGCLOUD_APP_SECRET]  default imbot-app-secret
   --robots <ids>        robots that exist from the start, comma-separated                 e.g. @RBT#001,@RBT#002
   --seed <n>            seed of the fault generator               [IMBOT_EMULATOR_SEED]
   --help                this text
@@ -28,6 +30,8 @@ const { values } = parseArgs({
     'callback-url': { type: 'string' },
     'callback-token': { type: 'string' },
     robots: { type: 'string' },
+    'rong-app-key': { type: 'string' },
+    'rong-app-secret': { type: 'string' },
     seed: { type: 'string' },
     help: { type: 'boolean' },
   },
@@ -42,6 +46,10 @@ const sdkAppId = Number(values['sdk-app-id'] ?? env.TENCENT_SDK_APP_ID ?? 140000
 const secretKey = values['secret-key'] ?? env.TENCENT_SECRET_KEY ?? 'imbot-emulator-key';
 const admin = values.admin ?? env.TENCENT_ADMIN ?? 'administrator';
 const seed = values.seed ?? env.IMBOT_EMULATOR_SEED;
+const rongcloud = {
+  appKey: values['rong-app-key'] ?? env.RONGCLOUD_APP_KEY ?? 'imbot-app-key',
+  appSecret: values['rong-app-secret'] ?? env.RONGCLOUD_APP_SECRET ?? 'imbot-app-secret',
+};
 
 const emulator = await startEmulator({
   port: Number(values.port ?? env.IMBOT_EMULATOR_PORT ?? 5710),
@@ -55,6 +63,7 @@ const emulator = await startEmulator({
     callbackToken: values['callback-token'] ?? env.TENCENT_CALLBACK_TOKEN,
     robots: values.robots?.split(',').filter(Boolean),
   },
+  rongcloud,
 });
 
 const userSig = genUserSig({ sdkAppId, secretKey, userId: admin, expireSeconds: 86_400 });
@@ -63,6 +72,7 @@ process.stdout.write(`imbot emulator listening on ${emulator.url}
 Tencent Cloud Chat: sdkAppId ${sdkAppId}, admin ${admin}, secretKey ${secretKey}
 Try it:
   curl -s -X POST '${emulator.url}/v4/openim_robot_http_svc/get_all_robots?sdkappid=${sdkAppId}&identifier=${admin}&usersig=${userSig}&random=99999999&contenttype=json' -d '{}'
+RongCloud: App Key ${rongcloud.appKey}, App Secret ${rongcloud.appSecret}, backup origin ${emulator.rongcloud.backupUrl}
 Control API: ${emulator.url}/_emulator/health
 `);
 

@@ -97,6 +97,8 @@ describe('RongCloud bots and limits', () => {
     expect(
       (await call('/v3/bot/get.json', { userIds: Array.from({ length: 21 }, (_, i) => `b${i}`) })).json?.code,
     ).toBe(1002);
+    const listed = await fetch(`${emulator.url}/_emulator/rongcloud/bots`);
+    expect(((await listed.json()) as unknown[]).length).toBe(10);
     const page = await call('/v3/bot/query.json', { page: 2, pageSize: 4 });
     expect(page.json).toMatchObject({ total: 10, hasNext: true });
     expect(page.json?.bots).toHaveLength(4);
