@@ -1,7 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import { serveConsole } from './console.js';
 import { handleControl } from './control.js';
+import { streamEvents } from './events.js';
 import { type FaultConfig, Faults } from './faults.js';
 import { sendJson } from './http.js';
 import { RongCloudEmulator, type RongCloudEmulatorOptions } from './rongcloud/emulator.js';
@@ -114,9 +116,11 @@ export async function startEmulator(input: EmulatorOptions): Promise<Emulator> {
       return tencent.handle(req, res, url);
     }
     if (isRongCloud(url.pathname)) return rongcloud.handle(req, res, url, 'primary');
+    if (url.pathname === '/_emulator/events') return streamEvents(req, res, { tencent, rongcloud });
     if (url.pathname.startsWith('/_emulator/')) {
       return handleControl(req, res, url, { tencent, rongcloud, faults, reset });
     }
+    if (req.method === 'GET' && (await serveConsole(url.pathname, res))) return;
     sendJson(res, 404, {
       error: `nothing at ${url.pathname}; Tencent's API is under /v4/, RongCloud's under /v3/ and /message/, the control API under /_emulator/`,
     });

@@ -1,0 +1,73 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Demo, startDemo } from '../src/index.js';
+
+/** Debian's Chromium (`apt-get install chromium`), or wherever CHROMIUM_PATH points. */
+const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const available = existsSync(executablePath);
+// CI installs Chromium, so there the test must run; elsewhere it is skipped when none is found.
+const required = process.env.CI === 'true';
+const output = fileURLToPath(new URL('../../../test-output/', import.meta.url));
+
+describe.skipIf(!available && !required)('the web console, in headless Chromium', () => {
+  let demo: Demo;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    expect(
+      available,
+      `no Chromium at ${executablePath}: install Debian's chromium or set CHROMIUM_PATH`,
+    ).toBe(true);
+    demo = await startDemo({ cloud: 'tencent' });
+    browser = await chromium.launch({
+      executablePath,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  }, 30_000);
+  afterAll(async () => {
+    await browser?.close();
+    await demo?.close();
+  });
+
+  it('sends a message, shows the reply streaming in, and ends it finished', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
+    await page.goto(demo.consoleUrl);
+    await page.waitForSelector('#bots button');
+    await expect.poll(() => page.textContent('#chat-title')).toContain('imbot demo');
+    // Record every text the bot's reply shows, as the page renders it.
+    await page.evaluate(() => {
+      const seen = new Set<string>();
+      (window as unknown as { renders: Set<string> }).renders = seen;
+      new MutationObserver(() => {
+        for (const item of document.querySelectorAll('#messages li.theirs[data-state="streaming"] .body')) {
+          seen.add(item.textContent ?? '');
+        }
+      }).observe(document.querySelector('#messages') as Node, {
+        subtree: true,
+        childList: true,
+        characterData: true,
+      });
+    });
+    await page.fill('#text', 'hello from the browser');
+    await page.click('#send');
+    const finished = page.locator('#messages li.theirs[data-state="finished"]');
+    await finished.waitFor({ timeout: 20_000 });
+    const renders = await page.evaluate(() => (window as unknown as { renders: Set<string> }).renders.size);
+    expect(renders).toBeGreaterThanOrEqual(3);
+    expect(await finished.locator('.body').textContent()).toContain('You said "hello from the browser"');
+    expect(await page.locator('#messages li.mine').first().textContent()).toContain('hello from the browser');
+    expect(await page.locator('#calls li').count()).toBeGreaterThan(0);
+    mkdirSync(output, { recursive: true });
+    await page.screenshot({ path: `${output}console.png` });
+  }, 40_000);
+});

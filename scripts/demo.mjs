@@ -1,0 +1,18 @@
+// `npm run demo` / `pnpm demo`: sets up a fresh clone if needed, then runs the demo bot with the
+// emulator and its web console (examples/express-streaming-bot). Arguments pass through:
+// `pnpm demo --once "hello"`, `pnpm demo --cloud rongcloud`.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { setup } from './setup.mjs';
+
+setup({ quick: true });
+const root = fileURLToPath(new URL('..', import.meta.url));
+const args = process.argv.slice(2).filter((arg) => arg !== '--');
+const child = spawn(
+  process.execPath,
+  ['--conditions=@imbot/source', '--import', 'tsx', 'examples/express-streaming-bot/src/main.ts', ...args],
+  { cwd: root, stdio: 'inherit' },
+);
+// Ctrl-C reaches the child too (same process group); wait for it to finish its streams.
+process.on('SIGINT', () => undefined);
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
