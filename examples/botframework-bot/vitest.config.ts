@@ -1,10 +1,3 @@
-import { defineProject } from 'vitest/config';
+import { imbotProject } from '../../vitest.shared.js';
 
-export default defineProject({
-  resolve: { conditions: ['@imbot/source'] },
-  ssr: { resolve: { conditions: ['@imbot/source'] } },
-  test: {
-    name: 'botframework-bot',
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-  },
-});
+export default imbotProject('botframework-bot');

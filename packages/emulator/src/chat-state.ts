@@ -85,6 +85,17 @@ export class ChatState extends EventEmitter<ChatEvents> {
     return message;
   }
 
+  /**
+   * Ends a stream that has had no call for `idleMs`: the user sees it stop, unfinished. Both clouds
+   * end idle streams (documented for Tencent's stream_msg; the emulator applies it everywhere).
+   */
+  settleIdle(message: Message, idleMs: number, now = Date.now()): void {
+    if (message.state === 'streaming' && now - message.updatedAt >= idleMs) {
+      message.state = 'abandoned';
+      this.touch(message);
+    }
+  }
+
   /** Announces that a message changed (a chunk appended, a stream finished or abandoned). */
   touch(message: Message): void {
     this.emit('update', message);

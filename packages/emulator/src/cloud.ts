@@ -1,6 +1,8 @@
-import type { CallRecord } from './api-server.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ApiServer, type CallRecord, type Reply } from './api-server.js';
 import type { CallbackResult } from './callbacks.js';
 import type { ChatState, Message } from './chat-state.js';
+import type { Faults } from './faults.js';
 import type { WindowCounters } from './window.js';
 
 /** A user writes to a bot. */
@@ -56,4 +58,122 @@ export function mentionText(text: string, mentions: string[]): string {
     .map((id) => `@${id} `)
     .join('');
   return `${prefix}${text}`;
+}
+
+/** Callbacks remembered at most, for inspection. */
+const MAX_CALLBACK_RECORDS = 10_000;
+
+/**
+ * What every emulated cloud shares: its REST API served through an `ApiServer` (each cloud supplies
+ * the protocol: `check`, `frequencyLimited`, `failure`, `handleCall`), the conversations as users
+ * see them (idle streams abandoned), the call and callback logs, the rate counters and reset.
+ */
+export abstract class CloudEmulator<S extends ChatState> implements EmulatedCloud {
+  readonly state: S;
+  readonly #server: ApiServer;
+  readonly #callbacks: CallbackResult[] = [];
+  readonly #streamIdleMs: number;
+
+  constructor(state: S, faults: Faults, options: { rateLimit: number; streamIdleMs: number }) {
+    this.state = state;
+    this.#streamIdleMs = options.streamIdleMs;
+    this.#server = new ApiServer(
+      {
+        check: (url, req, text) => this.check(url, req, text),
+        frequencyLimited: (api) => this.frequencyLimited(api),
+        failure: (code, info) => this.failure(code, info),
+        handle: (api, body) => this.handleCall(api, body),
+      },
+      faults,
+      options.rateLimit,
+    );
+  }
+
+  abstract bots(): EmulatedBot[];
+  abstract userSends(input: UserSends): Promise<UserSendResult>;
+  abstract userSendsToGroup(input: UserSendsToGroup): Promise<UserSendResult>;
+  /** Authenticates a request and reads its body (see `CloudProtocol.check`). */
+  protected abstract check(
+    url: URL,
+    req: IncomingMessage,
+    text: string,
+  ): { api: string; body: Record<string, unknown> } | { reply: Reply; api?: string };
+  protected abstract frequencyLimited(api: string): Reply;
+  protected abstract failure(code: number, info: string): Reply;
+  protected abstract handleCall(api: string, body: Record<string, unknown>): Reply;
+
+  /** The messages between a user and a bot (or any two users), oldest first, as the user sees them. */
+  conversation(userId: string, botId: string): Message[] {
+    return this.#settled(this.state.conversation(userId, botId));
+  }
+
+  /** The messages of a group, oldest first. */
+  groupConversation(groupId: string): Message[] {
+    return this.#settled(this.state.groupConversation(groupId));
+  }
+
+  /** Every REST call so far (the latest 10 000), oldest first. */
+  calls(): CallRecord[] {
+    return this.#server.calls();
+  }
+
+  /** Every callback posted so far, oldest first. */
+  callbacks(): CallbackResult[] {
+    return [...this.#callbacks];
+  }
+
+  /** Per API: calls accepted, calls refused for the frequency limit, and the busiest second seen. */
+  rate(): Record<string, WindowCounters> {
+    return this.#server.rate();
+  }
+
+  /** Forgets messages, calls, callbacks and rate counters. */
+  reset(): void {
+    this.state.clear();
+    this.#server.reset();
+    this.#callbacks.length = 0;
+  }
+
+  /** Drops the connections of calls left hanging by a `hang` fault. */
+  close(): void {
+    this.#server.close();
+  }
+
+  /** Answers one REST request. */
+  protected serve(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    return this.#server.serve(req, res, url);
+  }
+
+  protected recordCallback(callback: CallbackResult): void {
+    this.#callbacks.push(callback);
+    if (this.#callbacks.length > MAX_CALLBACK_RECORDS) this.#callbacks.shift();
+  }
+
+  /** Records a plain text message a user wrote (to a bot, or in a group). */
+  protected addUserMessage(
+    msgKey: string,
+    from: string,
+    to: string,
+    text: string,
+    groupId?: string,
+  ): Message {
+    const now = Date.now();
+    return this.state.add({
+      msgKey,
+      from,
+      to,
+      ...(groupId ? { groupId } : {}),
+      kind: 'text',
+      text,
+      state: 'finished',
+      time: now,
+      updatedAt: now,
+      calls: 1,
+    });
+  }
+
+  #settled(messages: Message[]): Message[] {
+    for (const message of messages) this.state.settleIdle(message, this.#streamIdleMs);
+    return messages.map((m) => ({ ...m }));
+  }
 }

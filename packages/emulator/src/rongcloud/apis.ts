@@ -201,17 +201,6 @@ function publish(group: boolean): RongHandler {
   };
 }
 
-/** Ends a stream left without a call for `streamIdleMs`: the user sees it stop, unfinished. */
-export function settleRongIdle(
-  message: Message,
-  ctx: Pick<RongContext, 'now' | 'streamIdleMs' | 'state'>,
-): void {
-  if (message.state === 'streaming' && ctx.now() - message.updatedAt >= ctx.streamIdleMs) {
-    message.state = 'abandoned';
-    ctx.state.touch(message);
-  }
-}
-
 function publishStream(group: boolean): RongHandler {
   return (body, ctx) => {
     const parsed = parse(
@@ -261,7 +250,7 @@ function publishStream(group: boolean): RongHandler {
     if (!stream || stream.message.from !== data.fromUserId || stream.message.to !== to) {
       return fail(1002, `parameter error: unknown messageUID ${piece.messageUID}`);
     }
-    settleRongIdle(stream.message, ctx);
+    ctx.state.settleIdle(stream.message, ctx.streamIdleMs, ctx.now());
     if (stream.message.state !== 'streaming')
       return fail(1002, `parameter error: the stream ${piece.messageUID} has ended`);
     if (piece.seq !== stream.seq + 1)

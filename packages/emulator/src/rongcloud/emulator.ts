@@ -2,12 +2,12 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RONGCLOUD_FREQUENCY_LIMIT, rongCloudNonce, signRongCloud } from '@imbot/core';
 import { z } from 'zod';
-import { ApiServer, type CallRecord, type CloudProtocol, type Reply } from '../api-server.js';
+import type { Reply } from '../api-server.js';
 import { type CallbackResult, postCallback } from '../callbacks.js';
 import type { Message } from '../chat-state.js';
 import {
+  CloudEmulator,
   type EmulatedBot,
-  type EmulatedCloud,
   mentionText,
   type UserSendResult,
   type UserSends,
@@ -15,8 +15,7 @@ import {
 } from '../cloud.js';
 import type { Faults } from '../faults.js';
 import { sendText } from '../http.js';
-import type { WindowCounters } from '../window.js';
-import { type RongAnswer, type RongContext, rongCloudApis, settleRongIdle, statusOf } from './apis.js';
+import { type RongAnswer, type RongContext, rongCloudApis, statusOf } from './apis.js';
 import { type RongBotRecord, RongCloudState } from './state.js';
 
 export const rongCloudOptions = z.object({
@@ -32,8 +31,6 @@ export type RongCloudEmulatorOptions = z.input<typeof rongCloudOptions>;
 /** How an origin fails when told to: the connection drops, or it answers 503. */
 export type OriginFailure = 'reset' | 'http-503';
 
-const MAX_CALLBACK_RECORDS = 10_000;
-
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name.toLowerCase()] ?? req.headers[`rc-${name.toLowerCase()}`];
   return Array.isArray(value) ? value[0] : value;
@@ -48,18 +45,20 @@ function rongReply(answer: RongAnswer): Reply {
  * check, limits and codes on a primary and a backup origin (either can be made to fail), delivers
  * users' messages to bots' webhook integrations with signed query parameters, and lets tests look inside.
  */
-export class RongCloudEmulator implements EmulatedCloud {
+export class RongCloudEmulator extends CloudEmulator<RongCloudState> {
   readonly appKey: string;
   readonly appSecret: string;
-  readonly state = new RongCloudState();
   readonly #options: z.output<typeof rongCloudOptions>;
-  readonly #server: ApiServer;
   readonly #context: RongContext;
-  readonly #callbacks: CallbackResult[] = [];
   readonly #failing: Partial<Record<'primary' | 'backup', OriginFailure>> = {};
 
   constructor(options: RongCloudEmulatorOptions, faults: Faults) {
-    this.#options = rongCloudOptions.parse(options);
+    const parsed = rongCloudOptions.parse(options);
+    super(new RongCloudState(), faults, {
+      rateLimit: parsed.rateLimit ?? 100,
+      streamIdleMs: parsed.streamIdleMs ?? 15_000,
+    });
+    this.#options = parsed;
     this.appKey = this.#options.appKey;
     this.appSecret = this.#options.appSecret;
     this.#context = {
@@ -69,7 +68,6 @@ export class RongCloudEmulator implements EmulatedCloud {
       newUid: () => randomBytes(10).toString('hex').toUpperCase(),
       streams: new Map(),
     };
-    this.#server = new ApiServer(this.#protocol(), faults, this.#options.rateLimit ?? 100);
   }
 
   /** Makes an origin fail every request (`'reset'` or `'http-503'`), or work again (`null`). */
@@ -91,7 +89,7 @@ export class RongCloudEmulator implements EmulatedCloud {
       return;
     }
     if (failing === 'http-503') return sendText(res, 503, 'service unavailable');
-    return this.#server.serve(req, res, url);
+    return this.serve(req, res, url);
   }
 
   /** A user writes to a bot: recorded, then posted to the bot's webhook integration (2 s to answer). */
@@ -99,7 +97,7 @@ export class RongCloudEmulator implements EmulatedCloud {
     const { from, to, text } = z
       .object({ from: z.string().min(1), to: z.string().min(1), text: z.string() })
       .parse(input);
-    const message = this.#userMessage(from, to, text);
+    const message = this.addUserMessage(this.#context.newUid(), from, to, text);
     const bot = this.state.bots.get(to);
     if (!bot) return { message };
     const content = JSON.stringify({ content: text, extra: '' });
@@ -124,7 +122,7 @@ export class RongCloudEmulator implements EmulatedCloud {
       })
       .parse(input);
     const text = mentionText(data.text, data.mentions);
-    const message = this.#userMessage(data.from, data.groupId, text, data.groupId);
+    const message = this.addUserMessage(this.#context.newUid(), data.from, data.groupId, text, data.groupId);
     const content = JSON.stringify({
       content: text,
       extra: '',
@@ -148,14 +146,6 @@ export class RongCloudEmulator implements EmulatedCloud {
     return first ? { message, callback: first, callbacks } : { message };
   }
 
-  conversation(userId: string, botId: string): Message[] {
-    return this.#settled(this.state.conversation(userId, botId));
-  }
-
-  groupConversation(groupId: string): Message[] {
-    return this.#settled(this.state.groupConversation(groupId));
-  }
-
   bots(): EmulatedBot[] {
     return [...this.state.bots.values()].map((b) => {
       const bot: EmulatedBot = { userId: b.userId, name: b.name, avatarUrl: b.profileUrl, valid: true };
@@ -164,45 +154,11 @@ export class RongCloudEmulator implements EmulatedCloud {
     });
   }
 
-  calls(): CallRecord[] {
-    return this.#server.calls();
-  }
-
-  callbacks(): CallbackResult[] {
-    return [...this.#callbacks];
-  }
-
-  rate(): Record<string, WindowCounters> {
-    return this.#server.rate();
-  }
-
-  reset(): void {
-    this.state.clear();
-    this.#server.reset();
-    this.#callbacks.length = 0;
+  override reset(): void {
+    super.reset();
     this.#context.streams.clear();
     delete this.#failing.primary;
     delete this.#failing.backup;
-  }
-
-  close(): void {
-    this.#server.close();
-  }
-
-  #userMessage(from: string, to: string, text: string, groupId?: string): Message {
-    const now = Date.now();
-    return this.state.add({
-      msgKey: this.#context.newUid(),
-      from,
-      to,
-      ...(groupId ? { groupId } : {}),
-      kind: 'text',
-      text,
-      state: 'finished',
-      time: now,
-      updatedAt: now,
-      calls: 1,
-    });
   }
 
   async #deliver(
@@ -229,82 +185,90 @@ export class RongCloudEmulator implements EmulatedCloud {
       data: { fromUserId: from, objectName: 'RC:TxtMsg', msgUID: message.msgKey, ...data },
     };
     const callback = await postCallback(url, type, body, ['signature']);
-    this.#callbacks.push(callback);
-    if (this.#callbacks.length > MAX_CALLBACK_RECORDS) this.#callbacks.shift();
+    this.recordCallback(callback);
     return callback;
   }
 
-  #settled(messages: Message[]): Message[] {
-    for (const message of messages) settleRongIdle(message, this.#context);
-    return messages.map((m) => ({ ...m }));
+  /** RongCloud's rules: signed headers, JSON or form bodies, the business code mirrored in the HTTP status. */
+  protected check(
+    url: URL,
+    req: IncomingMessage,
+    text: string,
+  ): { api: string; body: Record<string, unknown> } | { reply: Reply; api?: string } {
+    {
+      const api = url.pathname;
+      const appKey = header(req, 'App-Key');
+      const nonce = header(req, 'Nonce');
+      const timestamp = header(req, 'Timestamp');
+      const signature = header(req, 'Signature');
+      if (!appKey || !nonce || !timestamp || !signature) {
+        return {
+          api,
+          reply: rongReply({
+            code: 1004,
+            errorMessage: 'signature error: App-Key, Nonce, Timestamp and Signature are required',
+          }),
+        };
+      }
+      if (appKey !== this.appKey)
+        return { api, reply: rongReply({ code: 1001, errorMessage: 'App Key and Secret do not match' }) };
+      if (nonce.length > 18)
+        return {
+          api,
+          reply: rongReply({ code: 1002, errorMessage: 'parameter error: Nonce over 18 characters' }),
+        };
+      const expected = Buffer.from(signRongCloud({ appSecret: this.appSecret, nonce, timestamp }));
+      const actual = Buffer.from(signature.toLowerCase());
+      if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) {
+        return { api, reply: rongReply({ code: 1004, errorMessage: 'signature error' }) };
+      }
+      if (!rongCloudApis[api]) {
+        return {
+          api,
+          reply: {
+            status: 404,
+            errorCode: 404,
+            json: { code: 404, errorMessage: `the emulator does not implement ${api}` },
+          },
+        };
+      }
+      if (!text) return { api, reply: rongReply({ code: 1003, errorMessage: 'no POST data' }) };
+      if ((req.headers['content-type'] ?? '').includes('application/x-www-form-urlencoded')) {
+        const body: Record<string, unknown> = {};
+        for (const [key, value] of new URLSearchParams(text)) {
+          const had = body[key];
+          body[key] = had === undefined ? value : [had, value].flat();
+        }
+        return { api, body };
+      }
+      try {
+        const body = JSON.parse(text) as unknown;
+        if (typeof body !== 'object' || body === null || Array.isArray(body))
+          throw new Error('not an object');
+        return { api, body: body as Record<string, unknown> };
+      } catch {
+        return {
+          api,
+          reply: rongReply({ code: 1002, errorMessage: 'parameter error: the body is not a JSON object' }),
+        };
+      }
+    }
   }
 
-  /** RongCloud's rules: signed headers, JSON or form bodies, the business code mirrored in the HTTP status. */
-  #protocol(): CloudProtocol {
-    return {
-      check: (url, req, text) => {
-        const api = url.pathname;
-        const appKey = header(req, 'App-Key');
-        const nonce = header(req, 'Nonce');
-        const timestamp = header(req, 'Timestamp');
-        const signature = header(req, 'Signature');
-        if (!appKey || !nonce || !timestamp || !signature) {
-          return {
-            api,
-            reply: rongReply({
-              code: 1004,
-              errorMessage: 'signature error: App-Key, Nonce, Timestamp and Signature are required',
-            }),
-          };
-        }
-        if (appKey !== this.appKey)
-          return { api, reply: rongReply({ code: 1001, errorMessage: 'App Key and Secret do not match' }) };
-        if (nonce.length > 18)
-          return {
-            api,
-            reply: rongReply({ code: 1002, errorMessage: 'parameter error: Nonce over 18 characters' }),
-          };
-        const expected = Buffer.from(signRongCloud({ appSecret: this.appSecret, nonce, timestamp }));
-        const actual = Buffer.from(signature.toLowerCase());
-        if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) {
-          return { api, reply: rongReply({ code: 1004, errorMessage: 'signature error' }) };
-        }
-        if (!rongCloudApis[api]) {
-          return {
-            api,
-            reply: {
-              status: 404,
-              errorCode: 404,
-              json: { code: 404, errorMessage: `the emulator does not implement ${api}` },
-            },
-          };
-        }
-        if (!text) return { api, reply: rongReply({ code: 1003, errorMessage: 'no POST data' }) };
-        if ((req.headers['content-type'] ?? '').includes('application/x-www-form-urlencoded')) {
-          const body: Record<string, unknown> = {};
-          for (const [key, value] of new URLSearchParams(text)) {
-            const had = body[key];
-            body[key] = had === undefined ? value : [had, value].flat();
-          }
-          return { api, body };
-        }
-        try {
-          const body = JSON.parse(text) as unknown;
-          if (typeof body !== 'object' || body === null || Array.isArray(body))
-            throw new Error('not an object');
-          return { api, body: body as Record<string, unknown> };
-        } catch {
-          return {
-            api,
-            reply: rongReply({ code: 1002, errorMessage: 'parameter error: the body is not a JSON object' }),
-          };
-        }
-      },
-      frequencyLimited: () =>
-        rongReply({ code: RONGCLOUD_FREQUENCY_LIMIT, errorMessage: 'The call frequency exceeds the limit' }),
-      failure: (code, info) => rongReply({ code, errorMessage: info }),
-      handle: (api, body) =>
-        rongReply((rongCloudApis[api] as NonNullable<(typeof rongCloudApis)[string]>)(body, this.#context)),
-    };
+  protected frequencyLimited(): Reply {
+    return rongReply({
+      code: RONGCLOUD_FREQUENCY_LIMIT,
+      errorMessage: 'The call frequency exceeds the limit',
+    });
+  }
+
+  protected failure(code: number, info: string): Reply {
+    return rongReply({ code, errorMessage: info });
+  }
+
+  protected handleCall(api: string, body: Record<string, unknown>): Reply {
+    return rongReply(
+      (rongCloudApis[api] as NonNullable<(typeof rongCloudApis)[string]>)(body, this.#context),
+    );
   }
 }

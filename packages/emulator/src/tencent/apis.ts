@@ -96,14 +96,6 @@ function render(msgBody: z.infer<typeof element>[]): {
   return { text, kind, bytes };
 }
 
-/** Ends a stream that has had no call for `streamIdleMs`: the user sees it stop, unfinished. */
-export function settleIdle(message: Message, ctx: Pick<ApiContext, 'now' | 'streamIdleMs' | 'state'>): void {
-  if (message.state === 'streaming' && ctx.now() - message.updatedAt >= ctx.streamIdleMs) {
-    message.state = 'abandoned';
-    ctx.state.touch(message);
-  }
-}
-
 const PROFILE_TAGS: Record<string, keyof Profile> = {
   Tag_Profile_IM_Nick: 'nick',
   Tag_Profile_IM_Image: 'faceUrl',
@@ -190,7 +182,7 @@ const sendStreamMsg: Handler = (body, ctx) => {
   }
   if (message.from !== from || message.to !== to)
     return fail(10004, `MsgKey ${msgKey} belongs to another chat`);
-  settleIdle(message, ctx);
+  ctx.state.settleIdle(message, ctx.streamIdleMs, ctx.now());
   if (message.state !== 'streaming') return fail(10004, `the stream of MsgKey ${msgKey} has ended`);
   if (utf8Bytes(message.text) + utf8Bytes(chunk) > MESSAGE_MAX_BYTES)
     return fail(MSG_TOO_LONG, 'msg too long');
@@ -361,7 +353,7 @@ function streamMsg(group: boolean): Handler {
     if (content.StreamMsgID) {
       stream = ctx.streams.get(content.StreamMsgID);
       if (!stream) return fail(10004, `StreamMsgID ${content.StreamMsgID} is unknown`);
-      settleIdle(stream.message, ctx);
+      ctx.state.settleIdle(stream.message, ctx.streamIdleMs, ctx.now());
       if (stream.message.state !== 'streaming') return fail(10004, `stream ${content.StreamMsgID} has ended`);
       if (!stream.pace.admit(ctx.monotonic())) {
         return fail(

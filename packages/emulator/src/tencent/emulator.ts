@@ -2,20 +2,19 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUint32, TENCENT_FREQUENCY_LIMIT } from '@imbot/core';
 import { z } from 'zod';
-import { ApiServer, type CallRecord, type CloudProtocol, type Reply } from '../api-server.js';
+import type { Reply } from '../api-server.js';
 import type { CallbackResult } from '../callbacks.js';
 import type { Message } from '../chat-state.js';
 import {
+  CloudEmulator,
   type EmulatedBot,
-  type EmulatedCloud,
   mentionText,
   type UserSendResult,
   type UserSends,
   type UserSendsToGroup,
 } from '../cloud.js';
 import type { Faults } from '../faults.js';
-import type { WindowCounters } from '../window.js';
-import { type Answer, type ApiContext, type StreamMsg, settleIdle, tencentApis } from './apis.js';
+import { type Answer, type ApiContext, type StreamMsg, tencentApis } from './apis.js';
 import { type CallbackTarget, postTencentCallback } from './callbacks.js';
 import { checkTencentRequest } from './checks.js';
 import { type Profile, type Robot, TencentState } from './state.js';
@@ -37,29 +36,28 @@ export const tencentOptions = z.object({
 });
 export type TencentEmulatorOptions = z.input<typeof tencentOptions>;
 
-const MAX_CALLBACK_RECORDS = 10_000;
-
 /**
  * The emulated Tencent Cloud Chat app: answers `/v4/…` REST calls with the cloud's checks, limits
  * and codes, plays the users who write to robots, and lets tests and people look inside.
  */
-export class TencentEmulator implements EmulatedCloud {
+export class TencentEmulator extends CloudEmulator<TencentState> {
   readonly sdkAppId: number;
   readonly admin: string;
   readonly secretKey: string;
-  readonly state: TencentState;
   readonly #options: z.output<typeof tencentOptions>;
-  readonly #server: ApiServer;
-  readonly #callbacks: CallbackResult[] = [];
   readonly #context: ApiContext;
   #callbackTarget: CallbackTarget | undefined;
 
   constructor(options: TencentEmulatorOptions, faults: Faults) {
-    this.#options = tencentOptions.parse(options);
+    const parsed = tencentOptions.parse(options);
+    super(new TencentState(), faults, {
+      rateLimit: parsed.rateLimit ?? 200,
+      streamIdleMs: parsed.streamIdleMs ?? 15_000,
+    });
+    this.#options = parsed;
     this.sdkAppId = this.#options.sdkAppId;
     this.admin = this.#options.admin;
     this.secretKey = this.#options.secretKey;
-    this.state = new TencentState();
     this.#seedRobots();
     if (this.#options.callbackUrl) this.setCallback(this.#options.callbackUrl, this.#options.callbackToken);
     this.#context = {
@@ -74,7 +72,6 @@ export class TencentEmulator implements EmulatedCloud {
         void this.#deliver(message, msgBody, seq, random, 'RESTAPI');
       },
     };
-    this.#server = new ApiServer(this.#protocol(), faults, this.#options.rateLimit ?? 200);
   }
 
   /** Sets (or clears) where robot callbacks go, and the token that signs them. */
@@ -90,18 +87,7 @@ export class TencentEmulator implements EmulatedCloud {
     const { from, to, text } = z
       .object({ from: z.string().min(1), to: z.string().min(1), text: z.string() })
       .parse(input);
-    const now = Date.now();
-    const message = this.state.add({
-      msgKey: this.state.newMsgKey(),
-      from,
-      to,
-      kind: 'text',
-      text,
-      state: 'finished',
-      time: now,
-      updatedAt: now,
-      calls: 1,
-    });
+    const message = this.addUserMessage(this.state.newMsgKey(), from, to, text);
     if (!this.state.validRobot(to)) return { message };
     const msgBody = [{ MsgType: 'TIMTextElem', MsgContent: { Text: text } }];
     const [seq, random] = message.msgKey.split('_').map(Number) as [number, number];
@@ -123,19 +109,8 @@ export class TencentEmulator implements EmulatedCloud {
       })
       .parse(input);
     const text = mentionText(data.text, data.mentions);
-    const now = Date.now();
-    const message = this.state.add({
-      msgKey: this.state.newMsgKey(),
-      from: data.from,
-      to: data.groupId,
-      groupId: data.groupId,
-      kind: 'text',
-      text,
-      state: 'finished',
-      time: now,
-      updatedAt: now,
-      calls: 1,
-    });
+    const message = this.addUserMessage(this.state.newMsgKey(), data.from, data.groupId, text, data.groupId);
+    const now = message.time;
     const robots = data.mentions.filter((id) => this.state.validRobot(id));
     const target = this.#callbackTarget;
     if (!target || robots.length === 0) return { message };
@@ -155,18 +130,8 @@ export class TencentEmulator implements EmulatedCloud {
       EventTime: now,
     };
     const callback = await postTencentCallback(target, 'Bot.OnGroupMessage', 'Web', body, now);
-    this.#record(callback);
+    this.recordCallback(callback);
     return { message, callback };
-  }
-
-  /** The messages between a user and a robot (or any two users), oldest first, as the user sees them. */
-  conversation(userId: string, robotId: string): Message[] {
-    return this.#settled(this.state.conversation(userId, robotId));
-  }
-
-  /** The messages of a group, oldest first. */
-  groupConversation(groupId: string): Message[] {
-    return this.#settled(this.state.groupConversation(groupId));
   }
 
   /** Every robot ever created, with its profile; deleted ones have `valid: false`. */
@@ -188,26 +153,9 @@ export class TencentEmulator implements EmulatedCloud {
     });
   }
 
-  /** Every REST call so far (the latest 10 000), oldest first. */
-  calls(): CallRecord[] {
-    return this.#server.calls();
-  }
-
-  /** Every callback posted so far, oldest first. */
-  callbacks(): CallbackResult[] {
-    return [...this.#callbacks];
-  }
-
-  /** Per API: calls accepted, calls refused for the frequency limit, and the busiest second seen. */
-  rate(): Record<string, WindowCounters> {
-    return this.#server.rate();
-  }
-
   /** Forgets robots, profiles, messages, calls, callbacks and rate counters. */
-  reset(): void {
-    this.state.clear();
-    this.#server.reset();
-    this.#callbacks.length = 0;
+  override reset(): void {
+    super.reset();
     this.#context.dedup.clear();
     this.#context.streams.clear();
     this.#seedRobots();
@@ -217,62 +165,49 @@ export class TencentEmulator implements EmulatedCloud {
     for (const id of this.#options.robots ?? []) this.state.putRobot(id);
   }
 
-  /** Drops the connections of calls left hanging by a `hang` fault. */
-  close(): void {
-    this.#server.close();
-  }
-
   /** Answers one `/v4/…` request. */
   handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    return this.#server.serve(req, res, url);
+    return this.serve(req, res, url);
   }
 
   /** The Tencent REST API's rules: URL and UserSig checks, JSON bodies, HTTP 200 with an envelope. */
-  #protocol(): CloudProtocol {
-    return {
-      check: (url, _req, text) => {
-        const check = checkTencentRequest(url, this.#options, Date.now());
-        if (!check.ok) return { reply: tencentReply({ ErrorCode: check.code, ErrorInfo: check.info }) };
-        let body: unknown;
-        try {
-          body = text ? JSON.parse(text) : undefined;
-        } catch {
-          body = undefined;
-        }
-        if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-          const reply = tencentReply({
-            ErrorCode: 60003,
-            ErrorInfo: 'the body must be a JSON object ({} when empty)',
-          });
-          return { api: check.api, reply };
-        }
-        return { api: check.api, body: body as Record<string, unknown> };
-      },
-      frequencyLimited: () =>
-        tencentReply({
-          ErrorCode: TENCENT_FREQUENCY_LIMIT,
-          ErrorInfo: 'REST API call frequency over the limit',
-        }),
-      failure: (code, info) => tencentReply({ ErrorCode: code, ErrorInfo: info }),
-      handle: (api, body) => {
-        const handler = tencentApis[api];
-        return tencentReply(
-          handler
-            ? handler(body, this.#context)
-            : { ErrorCode: 60002, ErrorInfo: `the emulator does not implement ${api}` },
-        );
-      },
-    };
+  protected check(url: URL, _req: IncomingMessage, text: string) {
+    const check = checkTencentRequest(url, this.#options, Date.now());
+    if (!check.ok) return { reply: tencentReply({ ErrorCode: check.code, ErrorInfo: check.info }) };
+    let body: unknown;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      body = undefined;
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      const reply = tencentReply({
+        ErrorCode: 60003,
+        ErrorInfo: 'the body must be a JSON object ({} when empty)',
+      });
+      return { api: check.api, reply };
+    }
+    return { api: check.api, body: body as Record<string, unknown> };
   }
 
-  #settled(messages: Message[]): Message[] {
-    for (const message of messages) settleIdle(message, this.#context);
-    return messages.map((m) => ({ ...m }));
+  protected frequencyLimited(): Reply {
+    return tencentReply({
+      ErrorCode: TENCENT_FREQUENCY_LIMIT,
+      ErrorInfo: 'REST API call frequency over the limit',
+    });
   }
 
-  #record(callback: CallbackResult): void {
-    this.#callbacks.push(callback);
-    if (this.#callbacks.length > MAX_CALLBACK_RECORDS) this.#callbacks.shift();
+  protected failure(code: number, info: string): Reply {
+    return tencentReply({ ErrorCode: code, ErrorInfo: info });
+  }
+
+  protected handleCall(api: string, body: Record<string, unknown>): Reply {
+    const handler = tencentApis[api];
+    return tencentReply(
+      handler
+        ? handler(body, this.#context)
+        : { ErrorCode: 60002, ErrorInfo: `the emulator does not implement ${api}` },
+    );
   }
 
   async #deliver(
@@ -302,7 +237,7 @@ export class TencentEmulator implements EmulatedCloud {
       EventTime: now,
     };
     const callback = await postTencentCallback(target, 'Bot.OnC2CMessage', optPlatform, body, now);
-    this.#record(callback);
+    this.recordCallback(callback);
     return callback;
   }
 }
