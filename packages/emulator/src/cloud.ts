@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
 import { ApiServer, type CallRecord, type Reply } from './api-server.js';
 import type { CallbackResult } from './callbacks.js';
 import type { ChatState, Message } from './chat-state.js';
@@ -6,20 +7,20 @@ import type { Faults } from './faults.js';
 import type { WindowCounters } from './window.js';
 
 /** A user writes to a bot. */
-export interface UserSends {
-  from: string;
-  to: string;
-  text: string;
-}
+export const userSendsInput = z.object({ from: z.string().min(1), to: z.string().min(1), text: z.string() });
+export type UserSends = z.infer<typeof userSendsInput>;
 
-/** A user writes in a group and @-mentions bots. */
-export interface UserSendsToGroup {
-  from: string;
-  groupId: string;
-  text: string;
-  /** Bots @-mentioned; each gets `@<id> ` in front of the text unless the text already names it. */
-  mentions: string[];
-}
+/**
+ * A user writes in a group and @-mentions bots; each gets `@<id> ` in front of the text unless the
+ * text already names it.
+ */
+export const userSendsToGroupInput = z.object({
+  from: z.string().min(1),
+  groupId: z.string().min(1),
+  text: z.string(),
+  mentions: z.array(z.string()).default([]),
+});
+export type UserSendsToGroup = z.input<typeof userSendsToGroupInput>;
 
 export interface UserSendResult {
   message: Message;

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import type { EmulatedCloud } from './cloud.js';
+import { type EmulatedCloud, userSendsInput, userSendsToGroupInput } from './cloud.js';
 import { type Faults, faultConfig, faultKind } from './faults.js';
 import { readBody, sendJson } from './http.js';
 import type { RongCloudEmulator } from './rongcloud/emulator.js';

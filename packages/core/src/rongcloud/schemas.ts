@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { transportOptionsShape } from '../http/options.js';
 import { maxChars } from '../validation.js';
 import { rongCloudRegions } from './regions.js';
 
@@ -52,17 +53,7 @@ export const rongClientOptions = z
     baseUrl: z.url({ protocol: /^https?$/ }).optional(),
     backupBaseUrl: z.url({ protocol: /^https?$/ }).optional(),
     callbackUrl: z.url({ protocol: /^https?$/ }).optional(),
-    timeoutMs: z.number().int().positive().optional(),
-    retry: z
-      .object({
-        retries: z.number().int().min(0),
-        minDelayMs: z.number().min(0),
-        maxDelayMs: z.number().min(0),
-      })
-      .partial()
-      .optional(),
-    rateLimit: z.unknown().optional(),
-    connections: z.number().int().positive().optional(),
+    ...transportOptionsShape,
   })
   .refine((o) => (o.region === undefined) !== (o.baseUrl === undefined), {
     message: 'give either region or baseUrl (with backupBaseUrl), not both and not neither',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { transportOptionsShape } from '../http/options.js';
 import { boundedId, maxBytes } from '../validation.js';
 import { tencentRegions } from './regions.js';
 
@@ -95,18 +96,8 @@ export const clientOptions = z
       .optional(),
     region: z.enum(Object.keys(tencentRegions) as [keyof typeof tencentRegions]).optional(),
     baseUrl: z.url({ protocol: /^https?$/ }).optional(),
-    timeoutMs: z.number().int().positive().optional(),
     userSigTtlSeconds: z.number().int().min(60).optional(),
-    retry: z
-      .object({
-        retries: z.number().int().min(0),
-        minDelayMs: z.number().min(0),
-        maxDelayMs: z.number().min(0),
-      })
-      .partial()
-      .optional(),
-    rateLimit: z.unknown().optional(),
-    connections: z.number().int().positive().optional(),
+    ...transportOptionsShape,
   })
   .refine((o) => (o.secretKey === undefined) !== (o.userSig === undefined), {
     message: 'give either secretKey or userSig, not both and not neither',

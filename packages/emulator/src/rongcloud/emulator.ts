@@ -12,6 +12,8 @@ import {
   type UserSendResult,
   type UserSends,
   type UserSendsToGroup,
+  userSendsInput,
+  userSendsToGroupInput,
 } from '../cloud.js';
 import type { Faults } from '../faults.js';
 import { sendText } from '../http.js';
@@ -94,9 +96,7 @@ export class RongCloudEmulator extends CloudEmulator<RongCloudState> {
 
   /** A user writes to a bot: recorded, then posted to the bot's webhook integration (2 s to answer). */
   async userSends(input: UserSends): Promise<UserSendResult> {
-    const { from, to, text } = z
-      .object({ from: z.string().min(1), to: z.string().min(1), text: z.string() })
-      .parse(input);
+    const { from, to, text } = userSendsInput.parse(input);
     const message = this.addUserMessage(this.#context.newUid(), from, to, text);
     const bot = this.state.bots.get(to);
     if (!bot) return { message };
@@ -113,14 +113,7 @@ export class RongCloudEmulator extends CloudEmulator<RongCloudState> {
 
   /** A user writes in a group: each @-mentioned bot with a webhook gets a `message:group` callback. */
   async userSendsToGroup(input: UserSendsToGroup): Promise<UserSendResult> {
-    const data = z
-      .object({
-        from: z.string().min(1),
-        groupId: z.string().min(1),
-        text: z.string(),
-        mentions: z.array(z.string()),
-      })
-      .parse(input);
+    const data = userSendsToGroupInput.parse(input);
     const text = mentionText(data.text, data.mentions);
     const message = this.addUserMessage(this.#context.newUid(), data.from, data.groupId, text, data.groupId);
     const content = JSON.stringify({

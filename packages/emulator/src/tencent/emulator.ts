@@ -12,6 +12,8 @@ import {
   type UserSendResult,
   type UserSends,
   type UserSendsToGroup,
+  userSendsInput,
+  userSendsToGroupInput,
 } from '../cloud.js';
 import type { Faults } from '../faults.js';
 import { type Answer, type ApiContext, type StreamMsg, tencentApis } from './apis.js';
@@ -84,9 +86,7 @@ export class TencentEmulator extends CloudEmulator<TencentState> {
    * callback URL; resolves with the app's answer (at most 2 s later).
    */
   async userSends(input: UserSends): Promise<UserSendResult> {
-    const { from, to, text } = z
-      .object({ from: z.string().min(1), to: z.string().min(1), text: z.string() })
-      .parse(input);
+    const { from, to, text } = userSendsInput.parse(input);
     const message = this.addUserMessage(this.state.newMsgKey(), from, to, text);
     if (!this.state.validRobot(to)) return { message };
     const msgBody = [{ MsgType: 'TIMTextElem', MsgContent: { Text: text } }];
@@ -100,14 +100,7 @@ export class TencentEmulator extends CloudEmulator<TencentState> {
    * `Bot.OnGroupMessage` naming every mentioned robot in `AtRobots_Account` is posted.
    */
   async userSendsToGroup(input: UserSendsToGroup): Promise<UserSendResult> {
-    const data = z
-      .object({
-        from: z.string().min(1),
-        groupId: z.string().min(1),
-        text: z.string(),
-        mentions: z.array(z.string()),
-      })
-      .parse(input);
+    const data = userSendsToGroupInput.parse(input);
     const text = mentionText(data.text, data.mentions);
     const message = this.addUserMessage(this.state.newMsgKey(), data.from, data.groupId, text, data.groupId);
     const now = message.time;
