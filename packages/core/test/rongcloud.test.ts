@@ -181,6 +181,26 @@ describe('messages and streaming', () => {
   });
 });
 
+describe('call()', () => {
+  it('reaches any API by path, JSON or form-encoded, and returns the whole answer', async () => {
+    await rong.call('/v3/bot/create.json', { json: bot('bot-9') }, { retry: 'unapplied' });
+    const answer = await rong.call(
+      '/v3/bot/get.json',
+      { json: { userIds: ['bot-9'] } },
+      { retry: 'idempotent' },
+    );
+    expect(answer).toMatchObject({ code: 200, bots: [{ userId: 'bot-9' }] });
+    const form = {
+      fromUserId: 'bot-9',
+      toGroupId: 'g2',
+      objectName: 'RC:TxtMsg',
+      content: '{"content":"via call"}',
+    };
+    expect(await rong.call('/message/group/publish.json', { form })).toMatchObject({ code: 200 });
+    expect(emulator.rongcloud.groupConversation('g2')).toMatchObject([{ text: 'via call' }]);
+  });
+});
+
 describe('failover and errors', () => {
   it('switches to the backup domain when the primary drops connections, and stays there', async () => {
     emulator.rongcloud.failOrigin('primary', 'reset');
