@@ -145,7 +145,10 @@ async function writeFor(count: number, write: (session: number, n: number) => vo
   );
 }
 
-/** Accepted calls per user between `from` and `to` (performance.now() times). */
+/**
+ * Accepted calls per user in the measuring window: exactly `SECONDS` from the first token, not until
+ * the writer's timer finished (it drifts later under load, and would count part of the next round).
+ */
 function windowCalls(probe: LatencyProbe, from: number, to: number, users: string[]): number[] {
   return users.map((user) => (probe.calls.get(user) ?? []).filter((t) => t >= from && t <= to).length);
 }
@@ -179,7 +182,7 @@ async function runImbot(emulator: Emulator, count: number): Promise<Row> {
     probe.wrote(users[s] as string, text);
     sessions[s]?.write(text);
   });
-  const ended = performance.now();
+  const ended = started + SECONDS * 1000;
   await Promise.all(sessions.map((s) => s.end()));
   const counts = windowCalls(probe, started, ended, users);
   const rate = emulator.tencent.rate()[API];
@@ -249,7 +252,7 @@ async function runNaive(emulator: Emulator, count: number): Promise<Row> {
     texts[s] += text;
     queues[s]?.push(text);
   });
-  const ended = performance.now();
+  const ended = started + SECONDS * 1000;
   producing = false;
   await Promise.all(consumers);
   const counts = windowCalls(probe, started, ended, users);
