@@ -78,19 +78,8 @@ const cloudRoutes: Record<string, (input: { url: URL; body: unknown }, cloud: Em
     })),
   'GET conversation': ({ url }, c) => c.conversation(required(url, 'user'), required(url, 'with')),
   'GET group': ({ url }, c) => c.groupConversation(required(url, 'id')),
-  'POST messages': ({ body }, c) =>
-    c.userSends(z.object({ from: z.string(), to: z.string(), text: z.string() }).parse(body)),
-  'POST group-messages': ({ body }, c) =>
-    c.userSendsToGroup(
-      z
-        .object({
-          from: z.string(),
-          groupId: z.string(),
-          text: z.string(),
-          mentions: z.array(z.string()).default([]),
-        })
-        .parse(body),
-    ),
+  'POST messages': ({ body }, c) => c.userSends(userSendsInput.parse(body)),
+  'POST group-messages': ({ body }, c) => c.userSendsToGroup(userSendsToGroupInput.parse(body)),
   'GET calls': ({ url }, c) => {
     const api = url.searchParams.get('api');
     const limit = Number(url.searchParams.get('limit') ?? 200);
