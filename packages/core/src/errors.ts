@@ -202,6 +202,17 @@ export class StreamClosedError extends ImbotError {
   }
 }
 
+/**
+ * The text source piped into a stream session failed (the model was unreachable, say). The message
+ * was closed with what had been written; `cause` is the source's own error.
+ */
+export class StreamSourceError extends ImbotError {
+  constructor(cause: unknown) {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    super('STREAM_SOURCE', `the text source failed: ${detail}`, { cause });
+  }
+}
+
 /** Whether sending the same call again may succeed: a passing fault, not a mistake in the call. */
 export function isTransient(error: unknown): boolean {
   if (error instanceof ApiError) return error.retryable || error.code === 'MALFORMED_RESPONSE';

@@ -14,6 +14,7 @@ export {
   outcomeUnknown,
   RongCloudApiError,
   StreamClosedError,
+  StreamSourceError,
   TencentApiError,
   TimeoutError,
   UserSigError,

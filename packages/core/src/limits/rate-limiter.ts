@@ -1,3 +1,5 @@
+import { Queue } from '../queue.js';
+
 /**
  * Rate limiting as the clouds count it: at most `limit` calls of one API *arriving* in any window of
  * `windowMs`. Counting the moment a call leaves the limiter is not enough (it may still wait in the
@@ -22,7 +24,18 @@ export interface RateLimitPermit {
  */
 export interface RateLimiter {
   acquire(key: string, signal?: AbortSignal): Promise<RateLimitPermit>;
+  /**
+   * The calls per second this process may make of `key`, if the limiter knows it. Stream sessions use
+   * it to open no more messages than the budget can keep alive; without it they open all they are asked.
+   */
+  callsPerSecond?(key: string): number;
 }
+
+/** The limiter of `rateLimit: false`: every call goes at once. */
+export const noRateLimit: RateLimiter = {
+  acquire: () => Promise.resolve({ release() {} }),
+  callsPerSecond: () => Number.POSITIVE_INFINITY,
+};
 
 export interface InMemoryRateLimiterOptions {
   /** Calls allowed per window, per key. Default 200, the Tencent robot APIs' limit. */
@@ -37,39 +50,6 @@ interface Waiter {
   resolve: (permit: RateLimitPermit) => void;
   reject: (reason: unknown) => void;
   detach: () => void;
-}
-
-/** A FIFO queue on an array with a moving head: O(1) push and shift without reindexing. */
-class Queue<T> {
-  #items: (T | undefined)[] = [];
-  #head = 0;
-
-  get size(): number {
-    return this.#items.length - this.#head;
-  }
-
-  peek(): T | undefined {
-    return this.#items[this.#head];
-  }
-
-  push(item: T): void {
-    this.#items.push(item);
-  }
-
-  shift(): T | undefined {
-    const item = this.#items[this.#head];
-    this.#items[this.#head++] = undefined;
-    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
-    return item;
-  }
-
-  remove(item: T): void {
-    const index = this.#items.indexOf(item, this.#head);
-    if (index >= 0) this.#items.splice(index, 1);
-  }
 }
 
 /** The state of one key: slots in use, slots cooling down until a time, and callers waiting. */
@@ -102,6 +82,10 @@ export class InMemoryRateLimiter implements RateLimiter {
     }
     if (lane.waiters.size === 0 && this.#hasRoom(lane)) return Promise.resolve(this.#grant(lane));
     return this.#wait(lane, signal);
+  }
+
+  callsPerSecond(): number {
+    return (this.limit * 1000) / this.windowMs;
   }
 
   /** Slots currently held or cooling for `key`: what the cloud may still count in its window. */

@@ -8,7 +8,12 @@ import {
   withRetry,
 } from '../http/retry.js';
 import { type HttpAnswer, HttpTransport } from '../http/transport.js';
-import { InMemoryRateLimiter, type RateLimiter, type RateLimitPermit } from '../limits/rate-limiter.js';
+import {
+  InMemoryRateLimiter,
+  noRateLimit,
+  type RateLimiter,
+  type RateLimitPermit,
+} from '../limits/rate-limiter.js';
 import type { BotPlatform } from '../platform.js';
 import { StreamScheduler } from '../stream/scheduler.js';
 import { StreamSession, type StreamSessionOptions } from '../stream/session.js';
@@ -56,8 +61,6 @@ export interface RongCloudOptions {
   connections?: number;
 }
 
-const noLimit: RateLimiter = { acquire: () => Promise.resolve({ release() {} }) };
-
 type Body = { json: Record<string, unknown> } | { form: Record<string, string | string[]> };
 
 /**
@@ -97,7 +100,9 @@ export class RongCloud {
     this.#timeoutMs = o.timeoutMs ?? 10_000;
     this.#retry = { ...defaultRetryPolicy, ...o.retry };
     this.#limiter =
-      options.rateLimit === false ? noLimit : (options.rateLimit ?? new InMemoryRateLimiter({ limit: 100 }));
+      options.rateLimit === false
+        ? noRateLimit
+        : (options.rateLimit ?? new InMemoryRateLimiter({ limit: 100 }));
     this.#transport = new HttpTransport({ connections: o.connections });
     this.#scheduler = new StreamScheduler(this.#limiter);
   }
@@ -192,12 +197,15 @@ export class RongCloud {
     );
   }
 
-  /** A text message (`RC:TxtMsg`) from a bot to one or more users (`/message/private/publish.json`). */
-  async publishPrivate(input: {
-    from: string;
-    to: string | string[];
-    text: string;
-  }): Promise<{ messageUIDs: string[] }> {
+  /**
+   * A text message (`RC:TxtMsg`) from a bot to one or more users (`/message/private/publish.json`).
+   * Retried only when it certainly was not sent, unless `retry: 'idempotent'` accepts that a retry
+   * after an unknown outcome may show it twice (RongCloud does not de-duplicate messages).
+   */
+  async publishPrivate(
+    input: { from: string; to: string | string[]; text: string },
+    options: { retry?: RetryMode } = {},
+  ): Promise<{ messageUIDs: string[] }> {
     const m = parseInput(publishPrivateInput, input, 'publishPrivate');
     const form = {
       fromUserId: m.from,
@@ -205,16 +213,20 @@ export class RongCloud {
       objectName: 'RC:TxtMsg',
       content: JSON.stringify({ content: m.text, extra: '' }),
     };
-    const answer = await this.#request('/message/private/publish.json', { form }, publishAnswer, 'unapplied');
+    const answer = await this.#request(
+      '/message/private/publish.json',
+      { form },
+      publishAnswer,
+      options.retry ?? 'unapplied',
+    );
     return { messageUIDs: answer.messageUIDs.map((u) => u.messageUID) };
   }
 
-  /** A text message from a bot to a group (`/message/group/publish.json`). */
-  async publishGroup(input: {
-    from: string;
-    groupId: string;
-    text: string;
-  }): Promise<{ messageUIDs: string[] }> {
+  /** A text message from a bot to a group (`/message/group/publish.json`); `retry` as for `publishPrivate`. */
+  async publishGroup(
+    input: { from: string; groupId: string; text: string },
+    options: { retry?: RetryMode } = {},
+  ): Promise<{ messageUIDs: string[] }> {
     const m = parseInput(publishGroupInput, input, 'publishGroup');
     const form = {
       fromUserId: m.from,
@@ -222,7 +234,12 @@ export class RongCloud {
       objectName: 'RC:TxtMsg',
       content: JSON.stringify({ content: m.text, extra: '' }),
     };
-    const answer = await this.#request('/message/group/publish.json', { form }, publishAnswer, 'unapplied');
+    const answer = await this.#request(
+      '/message/group/publish.json',
+      { form },
+      publishAnswer,
+      options.retry ?? 'unapplied',
+    );
     return { messageUIDs: answer.messageUIDs.map((u) => u.messageUID) };
   }
 
@@ -238,10 +255,12 @@ export class RongCloud {
       schema: S,
       permit: RateLimitPermit,
     ) => this.#request(path, { json }, schema, 'unapplied', permit);
+    // The fallback must not lose the answer: after an unknown outcome it is sent again (at least once).
+    const atLeastOnce = { retry: 'idempotent' } as const;
     const plain = (text: string) =>
       'groupId' in target
-        ? this.publishGroup({ from, groupId: target.groupId, text })
-        : this.publishPrivate({ from, to: target.to, text });
+        ? this.publishGroup({ from, groupId: target.groupId, text }, atLeastOnce)
+        : this.publishPrivate({ from, to: target.to, text }, atLeastOnce);
     return new StreamSession(new RongStreamTransport(call, plain, target), this.#scheduler, options);
   }
 

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { RateLimitPermit } from '../limits/rate-limiter.js';
-import type { StreamTransport } from '../stream/transport.js';
+import { STREAM_IDLE_LIMIT_MS, type StreamTransport } from '../stream/transport.js';
 import { RONG_MESSAGE_MAX_BYTES, streamAnswer } from './schemas.js';
 
 /** Where a RongCloud stream goes: from a bot to a user, or to a group. */
@@ -26,6 +26,7 @@ export class RongStreamTransport implements StreamTransport {
   readonly maxPlainBytes = RONG_MESSAGE_MAX_BYTES - 1024;
   readonly minCallIntervalMs = 0;
   readonly emptyFinalChunk = true;
+  readonly idleLimitMs = STREAM_IDLE_LIMIT_MS;
   #messageUID: string | undefined;
   #seq = 0;
 

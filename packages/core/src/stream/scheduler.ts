@@ -1,8 +1,17 @@
+import TinyQueue from 'tinyqueue';
 import type { RateLimiter, RateLimitPermit } from '../limits/rate-limiter.js';
+
+/**
+ * What a session's next call does to its message: `open` starts one that will stay open, `continue`
+ * adds to an open one, `close` ends one (or opens and ends it in one call).
+ */
+export type CallKind = 'open' | 'continue' | 'close';
 
 /** What the scheduler needs of a session: a key to queue on, and a way to hand it a turn. */
 export interface Schedulable {
   readonly rateKey: string;
+  /** How long the cloud keeps an open message waiting for its next call before it ends it. */
+  readonly idleLimitMs: number;
   /** Called with a permit when it is this session's turn; the session makes exactly one call with it. */
   take(permit: RateLimitPermit): void;
   /** Called instead of `take` when the rate limiter failed (a shared limiter's store is down, say). */
@@ -11,46 +20,85 @@ export interface Schedulable {
   shutdown(): Promise<unknown>;
 }
 
-/** A FIFO of sessions without duplicates: a session waits in line at most once. */
-class Line {
-  readonly #items = new Set<Schedulable>();
-
-  get size(): number {
-    return this.#items.size;
-  }
-
-  add(session: Schedulable): void {
-    this.#items.add(session);
-  }
-
-  delete(session: Schedulable): void {
-    this.#items.delete(session);
-  }
-
-  shift(): Schedulable | undefined {
-    for (const session of this.#items) {
-      this.#items.delete(session);
-      return session;
-    }
-    return undefined;
-  }
+export interface StreamSchedulerOptions {
+  /** Monotonic clock in milliseconds, shared with the sessions; injectable for tests. */
+  now?: () => number;
 }
 
 /**
- * Shares a client's call budget among its stream sessions. Sessions with text to send wait in one
- * line per API; each time the rate limiter grants a call, the session at the head gets it and goes
- * to the back once it has more to send. Every waiting session thus gets one call per round
- * (round-robin), a chatty stream cannot starve the others, and since a session takes its text only
- * when its turn comes, text written while it waited goes out in the same call.
+ * Share of the budget that open messages may need just to stay open. With `capacity` open messages
+ * served round-robin, each gets a call every `capacity / rate` seconds; keeping that at 60 % of the
+ * cloud's idle limit leaves the rest of the budget for closing calls and for lateness.
+ */
+const KEEP_ALIVE_SHARE = 0.6;
+
+/** An open message goes ahead of round-robin once this share of its idle limit has passed. */
+const URGENT_AFTER = 0.6;
+
+interface Deadline {
+  at: number;
+  session: Schedulable;
+}
+
+/** The state of one API's budget: who waits, in which line. */
+class Lane {
+  /** Closing calls, first come first served, ahead of everyone. */
+  readonly closing = new Set<Schedulable>();
+  /** Everything else that is ready, round-robin. */
+  readonly regular = new Set<Schedulable>();
+  /** Deadlines of the open messages in `regular`, earliest first (stale entries are skipped). */
+  readonly deadlines = new TinyQueue<Deadline>([], (a, b) => a.at - b.at);
+  readonly deadlineOf = new Map<Schedulable, number>();
+  /** Sessions that may have a message open: admitted, holding a share of the budget. */
+  readonly admitted = new Set<Schedulable>();
+  /** Sessions waiting to open a message, in arrival order. */
+  readonly waiting = new Set<Schedulable>();
+  capacity = Number.POSITIVE_INFINITY;
+  pumping = false;
+
+  get ready(): number {
+    return this.closing.size + this.regular.size;
+  }
+
+  forget(session: Schedulable): void {
+    this.closing.delete(session);
+    this.regular.delete(session);
+    this.waiting.delete(session);
+    this.deadlineOf.delete(session);
+  }
+}
+
+function first<T>(set: Set<T>): T | undefined {
+  for (const item of set) return item;
+  return undefined;
+}
+
+/**
+ * Shares a client's call budget among its stream sessions, so that every message stays alive and
+ * none starves, at any number of sessions.
+ *
+ * Each time the rate limiter grants a call of an API, the scheduler picks who makes it:
+ * 1. a session whose call closes a message (endings never wait behind a saturated budget);
+ * 2. else the open message closest to the cloud's idle limit, if it is past `URGENT_AFTER` of it
+ *    (earliest deadline first);
+ * 3. else the next session round-robin, so a chatty stream cannot starve the others.
+ *
+ * Admission control keeps the number of open messages within what the budget can keep alive
+ * (`rate × idle limit × KEEP_ALIVE_SHARE`): past it, a new session waits to open its message, in
+ * arrival order, while its text keeps collecting. A message that opens and closes in one call
+ * needs no admission. Since a session takes its text only when its turn comes, text written while
+ * it waited goes out in the same call: under pressure, chunks grow, calls do not.
  */
 export class StreamScheduler {
   readonly #limiter: RateLimiter;
-  readonly #lines = new Map<string, Line>();
-  readonly #pumping = new Set<string>();
+  readonly #lanes = new Map<string, Lane>();
   readonly #open = new Set<Schedulable>();
+  /** The clock the sessions and the deadlines share. */
+  readonly now: () => number;
 
-  constructor(limiter: RateLimiter) {
+  constructor(limiter: RateLimiter, options: StreamSchedulerOptions = {}) {
     this.#limiter = limiter;
+    this.now = options.now ?? (() => performance.now());
   }
 
   /** Sessions not yet finished. */
@@ -58,26 +106,64 @@ export class StreamScheduler {
     return this.#open.size;
   }
 
+  /** Sessions of `key` waiting to open a message because the budget keeps no more alive. */
+  waitingToOpen(key: string): number {
+    return this.#lanes.get(key)?.waiting.size ?? 0;
+  }
+
+  /** How many messages of `key` may be open at once (Infinity when the limiter declares no rate). */
+  capacity(key: string): number {
+    return this.#lanes.get(key)?.capacity ?? Number.POSITIVE_INFINITY;
+  }
+
   /** Registers a new session, so that `close()` can finish it. */
   register(session: Schedulable): void {
     this.#open.add(session);
   }
 
-  /** Forgets a finished session. */
+  /** Forgets a finished session, freeing its place for the next waiting one. */
   unregister(session: Schedulable): void {
     this.#open.delete(session);
-    this.#lines.get(session.rateKey)?.delete(session);
+    const lane = this.#lanes.get(session.rateKey);
+    if (!lane) return;
+    lane.forget(session);
+    this.messageClosed(session);
   }
 
-  /** Puts a session with something to send in line for a call. */
-  ready(session: Schedulable): void {
-    let line = this.#lines.get(session.rateKey);
-    if (!line) {
-      line = new Line();
-      this.#lines.set(session.rateKey, line);
+  /**
+   * Puts a session in line for a call of the given kind (moving it if it waits in another line).
+   * `deadline` is when the cloud would end its open message, for `continue` calls.
+   */
+  ready(session: Schedulable, kind: CallKind, deadline?: number): void {
+    const lane = this.#lane(session);
+    if (kind === 'open' && lane.waiting.has(session)) return; // keeps its place in line
+    lane.forget(session);
+    if (kind === 'close') lane.closing.add(session);
+    else if (kind === 'continue' || lane.admitted.has(session)) this.#enqueue(lane, session, deadline);
+    else if (lane.admitted.size < lane.capacity && lane.waiting.size === 0) {
+      lane.admitted.add(session);
+      lane.regular.add(session);
+    } else {
+      lane.waiting.add(session);
+      return;
     }
-    line.add(session);
-    if (!this.#pumping.has(session.rateKey)) void this.#pump(session.rateKey, line);
+    void this.#pump(session.rateKey, lane);
+  }
+
+  /** The session's message has closed (or was given up): its place goes to the next waiting session. */
+  messageClosed(session: Schedulable): void {
+    const lane = this.#lanes.get(session.rateKey);
+    if (!lane?.admitted.delete(session)) return;
+    let admittedAny = false;
+    while (lane.admitted.size < lane.capacity) {
+      const next = first(lane.waiting);
+      if (!next) break;
+      lane.waiting.delete(next);
+      lane.admitted.add(next);
+      lane.regular.add(next);
+      admittedAny = true;
+    }
+    if (admittedAny) void this.#pump(session.rateKey, lane);
   }
 
   /** Finishes every open session (each still makes its final call) and resolves when all are done. */
@@ -85,23 +171,68 @@ export class StreamScheduler {
     await Promise.all([...this.#open].map((session) => session.shutdown()));
   }
 
-  async #pump(key: string, line: Line): Promise<void> {
-    this.#pumping.add(key);
+  #lane(session: Schedulable): Lane {
+    let lane = this.#lanes.get(session.rateKey);
+    if (!lane) {
+      lane = new Lane();
+      const rate = this.#limiter.callsPerSecond?.(session.rateKey);
+      if (rate !== undefined && Number.isFinite(rate)) {
+        lane.capacity = Math.max(1, Math.floor(rate * (session.idleLimitMs / 1000) * KEEP_ALIVE_SHARE));
+      }
+      this.#lanes.set(session.rateKey, lane);
+    }
+    return lane;
+  }
+
+  #enqueue(lane: Lane, session: Schedulable, deadline: number | undefined): void {
+    lane.regular.add(session);
+    if (deadline === undefined) return;
+    lane.deadlineOf.set(session, deadline);
+    lane.deadlines.push({ at: deadline, session });
+  }
+
+  /** The session that gets the next call, taken out of its line. */
+  #pick(lane: Lane): Schedulable | undefined {
+    const closing = first(lane.closing);
+    if (closing) {
+      lane.closing.delete(closing);
+      return closing;
+    }
+    const now = this.now();
+    for (let top = lane.deadlines.peek(); top; top = lane.deadlines.peek()) {
+      if (lane.deadlineOf.get(top.session) !== top.at) {
+        lane.deadlines.pop(); // the session was served or moved since
+        continue;
+      }
+      const urgentAt = top.at - top.session.idleLimitMs * (1 - URGENT_AFTER);
+      if (now < urgentAt) break;
+      lane.deadlines.pop();
+      lane.forget(top.session);
+      return top.session;
+    }
+    const next = first(lane.regular);
+    if (next) lane.forget(next);
+    return next;
+  }
+
+  async #pump(key: string, lane: Lane): Promise<void> {
+    if (lane.pumping) return;
+    lane.pumping = true;
     try {
-      while (line.size > 0) {
+      while (lane.ready > 0) {
         let permit: RateLimitPermit;
         try {
           permit = await this.#limiter.acquire(key);
         } catch (error) {
-          for (let session = line.shift(); session; session = line.shift()) session.refused(error);
+          for (let session = this.#pick(lane); session; session = this.#pick(lane)) session.refused(error);
           return;
         }
-        const session = line.shift();
+        const session = this.#pick(lane);
         if (session) session.take(permit);
         else permit.release();
       }
     } finally {
-      this.#pumping.delete(key);
+      lane.pumping = false;
     }
   }
 }

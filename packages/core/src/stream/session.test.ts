@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { StreamClosedError, TencentApiError, TimeoutError } from '../errors.js';
+import { StreamClosedError, StreamSourceError, TencentApiError, TimeoutError } from '../errors.js';
 import { InMemoryRateLimiter, type RateLimitPermit } from '../limits/rate-limiter.js';
 import { StreamScheduler } from './scheduler.js';
 import { type StreamFinish, StreamSession, type StreamSessionOptions } from './session.js';
@@ -22,6 +22,7 @@ class ScriptedTransport implements StreamTransport {
   readonly emptyFinalChunk: boolean;
   readonly maxMessageBytes: number;
   readonly maxPlainBytes = 1000;
+  readonly idleLimitMs = 15_000;
   messages: string[] = [];
   plain: string[] = [];
   #open = false;
@@ -77,7 +78,9 @@ beforeEach(() => {
   vi.useFakeTimers();
   vi.setSystemTime(0);
   calls = [];
-  scheduler = new StreamScheduler(new InMemoryRateLimiter({ limit: 200, now: () => Date.now() }));
+  scheduler = new StreamScheduler(new InMemoryRateLimiter({ limit: 200, now: () => Date.now() }), {
+    now: () => Date.now(),
+  });
 });
 afterEach(() => {
   vi.useRealTimers();
@@ -94,15 +97,16 @@ describe('StreamSession scheduling', () => {
     s.write('world');
     await vi.advanceTimersByTimeAsync(50);
     await vi.advanceTimersByTimeAsync(50);
-    expect(calls.map((c) => c.chunk)).toEqual(['Hel', 'lo, world']);
+    // The last grapheme waits for the next write (it may extend it) or the end.
+    expect(calls.map((c) => c.chunk)).toEqual(['He', 'llo, worl']);
   });
 
   it('waits minIntervalMs after a call before the next, unless maxChunkBytes of text is waiting', async () => {
     const t = new ScriptedTransport('a', calls, { latencyMs: 10 });
-    const s = session(t, { minIntervalMs: 300, maxChunkBytes: 20 });
-    s.write('a');
+    const s = session(t, { minIntervalMs: 300, maxChunkBytes: 64 });
+    s.write('ab');
     await vi.advanceTimersByTimeAsync(10); // first call done at t=10
-    s.write('b');
+    s.write('c');
     await vi.advanceTimersByTimeAsync(200);
     expect(calls).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(100); // t=310: 300 ms after the first call completed
@@ -111,9 +115,9 @@ describe('StreamSession scheduling', () => {
       ['b', 310],
     ]);
     await vi.advanceTimersByTimeAsync(10);
-    s.write('x'.repeat(25)); // over maxChunkBytes: no waiting
+    s.write('x'.repeat(70)); // over maxChunkBytes: no waiting
     await vi.advanceTimersByTimeAsync(0);
-    expect(calls[2]).toMatchObject({ chunk: 'x'.repeat(20), at: 320 });
+    expect(calls[2]).toMatchObject({ chunk: `c${'x'.repeat(63)}`, at: 320 });
   });
 
   it('never starts two calls of one stream closer than the transport allows', async () => {
@@ -134,6 +138,7 @@ describe('StreamSession scheduling', () => {
   it('serves sessions round-robin when the budget is short', async () => {
     scheduler = new StreamScheduler(
       new InMemoryRateLimiter({ limit: 1, windowMs: 100, now: () => Date.now() }),
+      { now: () => Date.now() },
     );
     const sessions = ['a', 'b', 'c'].map((name) =>
       session(new ScriptedTransport(name, calls, { latencyMs: 0 }), { minIntervalMs: 0 }),
@@ -147,7 +152,7 @@ describe('StreamSession scheduling', () => {
     await vi.advanceTimersByTimeAsync(1000);
     expect(calls.slice(0, 4).map((c) => c.session)).toEqual(['a', 'b', 'c', 'a']);
     // "a" coalesced everything it wrote while waiting into its second call.
-    expect(calls[3]?.chunk).toBe('more0 more1 more2 ');
+    expect(calls[3]?.chunk).toBe(' more0 more1 more2');
   });
 
   it('finishes an idle session, making the closing call, with abortReason "idle"', async () => {
@@ -174,8 +179,8 @@ describe('StreamSession scheduling', () => {
     await vi.advanceTimersByTimeAsync(300);
     const result = await done;
     expect(calls.map((c) => [c.chunk, c.final])).toEqual([
-      ['one ', false],
-      ['two', true],
+      ['one', false],
+      [' two', true],
     ]);
     expect(result).toMatchObject({ reason: 'completed', text: 'one two', calls: 2, messages: 1 });
   });
@@ -213,8 +218,8 @@ describe('StreamSession scheduling', () => {
     await vi.advanceTimersByTimeAsync(20);
     await done;
     expect(calls.map((c) => [c.chunk, c.final])).toEqual([
-      ['all of it', false],
-      ['', true],
+      ['all of i', false],
+      ['t', true],
     ]);
   });
 
@@ -249,9 +254,9 @@ describe('StreamSession failures', () => {
     s.write('second');
     await vi.advanceTimersByTimeAsync(100);
     expect(calls.map((c) => [c.chunk, c.final])).toEqual([
-      ['first ', false],
-      ['second', false],
-      ['second', true],
+      ['first', false],
+      [' secon', false],
+      [' second', true],
     ]);
     expect(t.messages).toEqual(['first second']);
     expect(finishes).toHaveLength(0);
@@ -284,8 +289,8 @@ describe('StreamSession failures', () => {
     s.end();
     await vi.advanceTimersByTimeAsync(10);
     const result = await s.done;
-    expect(t.messages).toEqual(['first ']);
-    expect(t.plain).toEqual(['second']);
+    expect(t.messages).toEqual(['first']);
+    expect(t.plain).toEqual([' second']);
     expect(result).toMatchObject({ reason: 'error', fallback: true, messages: 2, error: gone });
   });
 
@@ -357,22 +362,28 @@ describe('StreamSession sources', () => {
     expect(t.messages.join('')).toBe('one two three');
   });
 
-  it('pipes a ReadableStream, and aborts when the source fails', async () => {
+  it('pipes a ReadableStream; a failing source closes the message, finishes with error, and rejects', async () => {
     const t = new ScriptedTransport('a', calls);
-    const s = session(t, { minIntervalMs: 0 });
+    const s = session(t, { minIntervalMs: 0, onSourceError: ' (interrupted)' });
+    const finishes: StreamFinish[] = [];
+    s.on('finish', (r) => finishes.push(r));
     let pulls = 0;
+    const crash = new Error('model crashed');
     const source = new ReadableStream<string>({
       pull(controller) {
-        if (pulls++ === 0) controller.enqueue('so far ');
-        else controller.error(new Error('model crashed'));
+        if (pulls++ === 0) controller.enqueue('so far');
+        else controller.error(crash);
       },
     });
-    const done = s.pipeFrom(source);
+    const piped = s.pipeFrom(source);
+    const rejected = expect(piped).rejects.toMatchObject({ code: 'STREAM_SOURCE', cause: crash });
     await vi.advanceTimersByTimeAsync(100);
-    const result = await done;
-    expect(result.reason).toBe('aborted');
-    expect((result.abortReason as Error).message).toBe('model crashed');
-    expect(t.messages.join('')).toBe('so far ');
+    await rejected;
+    expect(finishes).toHaveLength(1);
+    expect(finishes[0]).toMatchObject({ reason: 'error', error: { code: 'STREAM_SOURCE', cause: crash } });
+    expect(finishes[0]?.error).toBeInstanceOf(StreamSourceError);
+    expect(t.messages).toEqual(['so far (interrupted)']);
+    expect(calls.at(-1)?.final).toBe(true);
   });
 
   it('is a WritableStream', async () => {

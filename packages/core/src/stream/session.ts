@@ -1,24 +1,37 @@
 import { EventEmitter } from 'eventemitter3';
-import { ImbotError, isTransient, StreamClosedError, ValidationError } from '../errors.js';
+import { z } from 'zod';
+import { ImbotError, isTransient, StreamClosedError, StreamSourceError, ValidationError } from '../errors.js';
 import type { RateLimitPermit } from '../limits/rate-limiter.js';
-import { utf8Bytes } from '../validation.js';
-import { cleanPrefix, codePointPrefix, graphemePrefix, lastGraphemeStart } from './chunking.js';
-import type { Schedulable, StreamScheduler } from './scheduler.js';
+import { parseInput } from '../validation.js';
+import { cleanCut, LOOKAHEAD_UNITS } from './chunking.js';
+import { DueTimer } from './due-timer.js';
+import { PendingText } from './pending.js';
+import { type PlanLimits, type PlanMode, type PlannedCall, planCall, planWindowUnits } from './plan.js';
+import type { CallKind, Schedulable, StreamScheduler } from './scheduler.js';
 import { readText, type TextSource } from './source.js';
 import type { StreamTransport } from './transport.js';
 
-export interface StreamSessionOptions {
+const streamSessionOptions = z.strictObject({
   /** Least time between two calls of this session, unless `maxChunkBytes` of text is waiting. Default 200 ms. */
-  minIntervalMs?: number;
+  minIntervalMs: z.number().int().min(0).max(60_000).optional(),
   /** Most UTF-8 bytes one call carries; this much waiting text is sent without waiting for `minIntervalMs`. Default 4096. */
-  maxChunkBytes?: number;
-  /** A session with no `write()` for this long is finished, so no message grows forever. Default 10 000 ms. */
-  idleTimeoutMs?: number;
+  maxChunkBytes: z.number().int().min(64).optional(),
+  /** A session with no `write()` for this long (and no writer held back by it) is finished. Default 10 000 ms. */
+  idleTimeoutMs: z.number().int().positive().optional(),
+  /** `write()` returns false once this many UTF-8 bytes wait to be sent; `'drain'` follows. Default 64 KiB. */
+  highWaterMark: z.number().int().positive().optional(),
+  /** Written at the end of the message when `pipeFrom()`'s source fails, e.g. " (answer interrupted)". */
+  onSourceError: z.string().optional(),
   /** Aborts the session when it fires. */
-  signal?: AbortSignal;
-  /** Monotonic clock in milliseconds; injectable for tests. */
-  now?: () => number;
-}
+  signal: z.instanceof(AbortSignal, { message: 'must be an AbortSignal' }).optional(),
+  /** Monotonic clock in milliseconds; injectable for tests. Default: the client's scheduler's clock. */
+  now: z
+    .custom<() => number>((value) => typeof value === 'function', 'must be a function returning milliseconds')
+    .optional(),
+});
+
+/** Options of `openStream()`: validated, so a mistake is a `ValidationError` naming the option. */
+export type StreamSessionOptions = z.input<typeof streamSessionOptions>;
 
 export type FinishReason = 'completed' | 'aborted' | 'error';
 
@@ -35,7 +48,7 @@ export interface StreamFinish {
   fallback: boolean;
   /** Text that could not be delivered at all (empty unless the fallback failed too). */
   undelivered: string;
-  /** The failure that ended the stream, for `reason: 'error'`. */
+  /** The failure that ended the stream, for `reason: 'error'` (a `StreamSourceError` when the source failed). */
   error?: ImbotError;
   /** What `abort()` was given, for `reason: 'aborted'` (`'idle'` after `idleTimeoutMs`). */
   abortReason?: unknown;
@@ -46,14 +59,27 @@ export interface StreamSessionEvents {
   open: (info: { messageId: string; message: number }) => void;
   /** A chunk reached the cloud; `latencyMs` is how long its oldest text waited since `write()`. */
   flush: (info: { chunk: string; bytes: number; latencyMs: number; final: boolean }) => void;
+  /** Pending text fell below `highWaterMark` after `write()` returned false: write more. */
+  drain: () => void;
   finish: (result: StreamFinish) => void;
   error: (error: ImbotError) => void;
 }
 
-interface Plan {
-  chunk: string;
-  final: boolean;
-}
+/**
+ * The lifecycle. `streaming`: text comes in and goes out as chunks. `closing`: `end()` or `abort()`
+ * was called; the rest goes out, then the closing call. `recovering`: a call failed for good; one
+ * closing call carries the failed chunk. `plain`: streaming has failed; text goes out as plain
+ * messages. `finished`: `finish` has fired.
+ */
+type Phase = 'streaming' | 'closing' | 'recovering' | 'plain' | 'finished';
+
+const TRANSITIONS: Record<Phase, readonly Phase[]> = {
+  streaming: ['closing', 'recovering', 'plain', 'finished'],
+  closing: ['recovering', 'plain', 'finished'],
+  recovering: ['plain', 'finished'],
+  plain: ['finished'],
+  finished: [],
+};
 
 /** The closing call after a failure is tried this often while its failures are transient. */
 const CLOSE_ATTEMPTS = 5;
@@ -61,9 +87,11 @@ const CLOSE_ATTEMPTS = 5;
 /** Room kept free in a message so that the call that closes it always has text to carry. */
 const RESERVE_BYTES = 256;
 
-function cut(text: string, maxBytes: number): string {
-  return graphemePrefix(text, maxBytes) || codePointPrefix(text, maxBytes);
-}
+/**
+ * An open message with nothing to send closes itself this far into the cloud's idle limit, so the
+ * cloud never ends it as abandoned; the next text opens a new message.
+ */
+const SEAL_AFTER = 0.8;
 
 function asImbotError(error: unknown): ImbotError {
   return error instanceof ImbotError
@@ -73,11 +101,12 @@ function asImbotError(error: unknown): ImbotError {
 
 /**
  * Text produced bit by bit (an LLM's tokens) delivered as one message that grows on the user's
- * screen. `write()` never waits: text collects in one pending buffer that goes out as a single chunk
- * when the session's turn comes (one call in flight at a time), so under rate pressure a session
- * sends bigger chunks, not more calls. `end()` always makes the closing call, and exactly one
- * `finish` event reports how it went. When streaming fails for good, the message is closed and the
- * text not yet shown is sent as a plain message.
+ * screen. Text collects in a pending buffer that goes out as one chunk when the session's turn comes
+ * (one call in flight at a time), so under rate pressure a session sends bigger chunks, not more
+ * calls. `write()` returns false once `highWaterMark` bytes wait, as a Node stream does, and
+ * `pipeFrom()` and `writable` wait for `'drain'` before reading more. `end()` always makes the
+ * closing call, and exactly one `finish` event reports how it went. When streaming fails for good,
+ * the message is closed and the text not yet shown is sent as plain messages.
  *
  * @example
  * const session = im.openStream({ from: '@RBT#helper', to: 'user01' });
@@ -85,31 +114,33 @@ function asImbotError(error: unknown): ImbotError {
  */
 export class StreamSession extends EventEmitter<StreamSessionEvents> implements Schedulable {
   readonly rateKey: string;
+  readonly idleLimitMs: number;
   readonly #transport: StreamTransport;
   readonly #scheduler: StreamScheduler;
   readonly #now: () => number;
   readonly #minIntervalMs: number;
-  readonly #maxChunkBytes: number;
   readonly #idleTimeoutMs: number;
-  readonly #reserveBytes: number;
+  readonly #highWaterMark: number;
+  readonly #onSourceError: string | undefined;
+  readonly #limits: PlanLimits;
+  readonly #windowUnits: number;
 
-  #text = '';
-  /** Written and not yet delivered; starts with the text of the call in flight. */
-  #pending = '';
-  #pendingSince: number | undefined;
-  #inFlight = false;
-  #queued = false;
-  #ending = false;
-  #finished = false;
+  #phase: Phase = 'streaming';
+  /** `end()` or `abort()` was called: no more text comes. */
+  #ended = false;
+  readonly #pending = new PendingText();
+  /** Text taken from the pending buffer, in order: with it, everything written. */
+  #taken: string[] = [];
   #reason: FinishReason = 'completed';
   #abortReason: unknown;
   #error: ImbotError | undefined;
-  /** Streaming failed for good: text still collects, and goes out as plain messages at the end. */
-  #degraded = false;
-  /** After a failure: one closing call on the open message, carrying the failed chunk. */
-  #recovering = false;
+  #inFlight = false;
+  /** The line the session waits in for its next call, if it does. */
+  #queued: CallKind | undefined;
+  /** The open message must close with the next call: the cloud's idle limit is near. */
+  #sealing = false;
   #closeAttempts = 0;
-  #fallingBack = false;
+  #plainInFlight = false;
   #fallback = false;
   #messageOpen = false;
   #messageBytes = 0;
@@ -118,39 +149,64 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
   #lastCallStart = Number.NEGATIVE_INFINITY;
   #lastCallEnd = Number.NEGATIVE_INFINITY;
   #waitTimer: NodeJS.Timeout | undefined;
-  #idleTimer: NodeJS.Timeout | undefined;
+  readonly #idle: DueTimer;
+  readonly #keepAlive: DueTimer;
+  #needDrain = false;
+  #drained: { promise: Promise<void>; resolve: () => void } | undefined;
   readonly #done: Promise<StreamFinish>;
   #resolveDone!: (result: StreamFinish) => void;
   #writable: WritableStream<string> | undefined;
+  #detachSignal: (() => void) | undefined;
 
   constructor(transport: StreamTransport, scheduler: StreamScheduler, options: StreamSessionOptions = {}) {
     super();
+    const o = parseInput(streamSessionOptions, options, 'stream');
     this.#transport = transport;
     this.#scheduler = scheduler;
     this.rateKey = transport.rateKey;
-    this.#now = options.now ?? (() => performance.now());
-    this.#minIntervalMs = options.minIntervalMs ?? 200;
-    this.#maxChunkBytes = Math.min(options.maxChunkBytes ?? 4096, transport.maxMessageBytes);
-    this.#idleTimeoutMs = options.idleTimeoutMs ?? 10_000;
-    this.#reserveBytes = Math.min(RESERVE_BYTES, Math.floor(transport.maxMessageBytes / 4));
+    this.idleLimitMs = transport.idleLimitMs;
+    this.#now = o.now ?? scheduler.now;
+    this.#minIntervalMs = o.minIntervalMs ?? 200;
+    this.#idleTimeoutMs = o.idleTimeoutMs ?? 10_000;
+    this.#highWaterMark = o.highWaterMark ?? 64 * 1024;
+    this.#onSourceError = o.onSourceError;
+    this.#limits = {
+      maxMessageBytes: transport.maxMessageBytes,
+      maxChunkBytes: Math.min(o.maxChunkBytes ?? 4096, transport.maxMessageBytes),
+      reserveBytes: Math.min(RESERVE_BYTES, Math.floor(transport.maxMessageBytes / 4)),
+      emptyFinalChunk: transport.emptyFinalChunk,
+    };
+    this.#windowUnits = planWindowUnits(this.#limits);
     this.#done = new Promise((resolve) => {
       this.#resolveDone = resolve;
     });
+    this.#idle = new DueTimer(this.#now, () => this.#onIdle());
+    this.#keepAlive = new DueTimer(this.#now, () => this.#seal());
     scheduler.register(this);
-    this.#restartIdle();
-    const signal = options.signal;
+    this.#idle.set(this.#now() + this.#idleTimeoutMs);
+    const signal = o.signal;
     if (signal?.aborted) void this.abort(signal.reason);
-    else signal?.addEventListener('abort', () => void this.abort(signal.reason), { once: true });
+    else if (signal) {
+      const onAbort = () => void this.abort(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#detachSignal = () => signal.removeEventListener('abort', onAbort);
+    }
   }
 
   /** Everything written so far. */
   get text(): string {
-    return this.#text;
+    if (this.#taken.length > 1) this.#taken = [this.#taken.join('')];
+    return (this.#taken[0] ?? '') + this.#pending.all();
   }
 
   /** True once `end()` or `abort()` was called: `write()` throws from then on. */
   get closed(): boolean {
-    return this.#ending || this.#finished;
+    return this.#ended || this.#phase === 'finished';
+  }
+
+  /** UTF-8 bytes written and not yet sent. */
+  get pendingBytes(): number {
+    return this.#pending.bytes;
   }
 
   /** Resolves with the outcome once the session has finished. */
@@ -158,27 +214,32 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
     return this.#done;
   }
 
-  /** Adds text to the message. Never waits; throws `StreamClosedError` after `end()` or `abort()`. */
-  write(text: string): void {
+  /**
+   * Adds text to the message. Never waits and never refuses text; returns false once
+   * `highWaterMark` bytes wait to be sent (write again after `'drain'`), as a Node stream does.
+   * Throws `StreamClosedError` after `end()` or `abort()`.
+   */
+  write(text: string): boolean {
     if (typeof text !== 'string') throw new ValidationError('text', 'write(text): text must be a string');
     if (this.closed) {
       throw new StreamClosedError('write() after the stream session ended', { cause: this.#error });
     }
-    if (text === '') return;
-    if (this.#pending === '') this.#pendingSince = this.#now();
-    this.#pending += text;
-    this.#text += text;
-    this.#restartIdle();
-    this.#consider();
+    if (text !== '') {
+      const now = this.#now();
+      this.#pending.push(text, now);
+      this.#idle.set(now + this.#idleTimeoutMs);
+      this.#consider();
+    }
+    if (this.#pending.bytes < this.#highWaterMark) return true;
+    this.#needDrain = true;
+    return false;
   }
 
   /** Writes `text` if given, then closes the message; resolves once the closing call is delivered. */
   end(text?: string): Promise<StreamFinish> {
     if (this.closed) return this.#done;
     if (text) this.write(text);
-    this.#ending = true;
-    this.#consider();
-    return this.#done;
+    return this.#close();
   }
 
   /**
@@ -187,47 +248,59 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
    */
   abort(reason?: unknown): Promise<StreamFinish> {
     if (this.closed) return this.#done;
-    this.#ending = true;
     if (this.#reason !== 'error') this.#reason = 'aborted';
     this.#abortReason = reason;
-    this.#consider();
-    return this.#done;
+    return this.#close();
   }
 
   /**
-   * Writes everything `source` yields, then ends the session; aborts it if `source` throws. Takes an
-   * `AsyncIterable<string>` or a `ReadableStream<string>` (an AI SDK `textStream` is both).
+   * Writes everything `source` yields, waiting for `'drain'` whenever the session holds
+   * `highWaterMark` bytes, then ends the session and resolves with the outcome.
+   *
+   * If `source` throws, the message is closed with what was written (and `onSourceError`, if set),
+   * `finish` reports `reason: 'error'` with a `StreamSourceError` whose `cause` is the source's
+   * error, and `pipeFrom()` rejects with that error once the message is closed: a failed answer is
+   * never mistaken for a finished one. Takes an `AsyncIterable<string>` or a `ReadableStream<string>`
+   * (an AI SDK `textStream` is both).
    */
   async pipeFrom(source: TextSource): Promise<StreamFinish> {
     try {
       for await (const text of readText(source)) {
         if (this.closed) break;
-        this.write(text);
+        if (!this.write(text)) await this.#drain();
       }
-      return await this.end();
-    } catch (error) {
-      return this.abort(error);
+    } catch (cause) {
+      if (this.closed) return this.#done;
+      throw await this.#sourceFailed(cause);
     }
+    return this.end();
   }
 
-  /** The session as a `WritableStream<string>`: `source.pipeTo(session.writable)`. */
+  /**
+   * The session as a `WritableStream<string>`: `source.pipeTo(session.writable)`. Its queue and
+   * its writes wait for `'drain'`, so `pipeTo` slows the source to what the session delivers. When
+   * the source fails, `pipeTo` aborts the stream, which finishes the session as `pipeFrom()` would.
+   */
   get writable(): WritableStream<string> {
-    this.#writable ??= new WritableStream<string>({
-      write: (text) => this.write(text),
-      close: async () => {
-        await this.end();
+    this.#writable ??= new WritableStream<string>(
+      {
+        write: (text) => (this.write(text) ? undefined : this.#drain()),
+        close: async () => {
+          await this.end();
+        },
+        abort: async (reason) => {
+          if (!this.closed) await this.#sourceFailed(reason);
+        },
       },
-      abort: async (reason) => {
-        await this.abort(reason);
-      },
-    });
+      { highWaterMark: this.#highWaterMark, size: (text) => text.length },
+    );
     return this.#writable;
   }
 
   /** @internal The scheduler's turn: make exactly one call with `permit`. */
   take(permit: RateLimitPermit): void {
-    this.#queued = false;
-    const plan = this.#finished ? undefined : this.#plan();
+    this.#queued = undefined;
+    const plan = this.#phase === 'finished' || this.#phase === 'plain' ? undefined : this.#plan();
     if (!plan) {
       permit.release();
       this.#consider();
@@ -236,7 +309,7 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
     this.#inFlight = true;
     this.#calls++;
     this.#lastCallStart = this.#now();
-    const since = this.#pendingSince ?? this.#lastCallStart;
+    const since = this.#pending.oldestAt ?? this.#lastCallStart;
     this.#transport.send(plan.chunk, plan.final, permit).then(
       ({ messageId }) => this.#delivered(plan, messageId, since),
       (error: unknown) => this.#failed(error),
@@ -245,7 +318,7 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
 
   /** @internal The rate limiter refused to grant a call: the same as a failed call. */
   refused(error: unknown): void {
-    this.#queued = false;
+    this.#queued = undefined;
     this.#failed(error);
   }
 
@@ -254,67 +327,80 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
     return this.abort('client closed');
   }
 
-  /** Decides whether to queue for a call now, later (a timer), or to finish. */
+  #enter(phase: Phase): void {
+    if (phase === this.#phase) return;
+    if (!TRANSITIONS[this.#phase].includes(phase)) {
+      throw new ImbotError('STREAM_STATE', `stream session cannot go from ${this.#phase} to ${phase}`);
+    }
+    this.#phase = phase;
+  }
+
+  #close(): Promise<StreamFinish> {
+    this.#ended = true;
+    if (this.#phase === 'streaming') this.#enter('closing');
+    this.#consider();
+    return this.#done;
+  }
+
+  #mode(): PlanMode {
+    if (this.#phase === 'recovering') return 'recovering';
+    return this.#phase === 'closing' || this.#sealing ? 'closing' : 'stream';
+  }
+
+  #plan(): PlannedCall | undefined {
+    const window = this.#pending.head(this.#windowUnits);
+    return planCall({
+      mode: this.#mode(),
+      window,
+      whole: window.length === this.#pending.units,
+      pendingBytes: this.#pending.bytes,
+      messageOpen: this.#messageOpen,
+      messageBytes: this.#messageBytes,
+      limits: this.#limits,
+    });
+  }
+
+  /** Decides whether to line up for a call now, later (a timer), send plain text, or finish. */
   #consider(): void {
-    if (this.#finished || this.#inFlight || this.#queued || this.#fallingBack) return;
-    if (this.#degraded && !this.#recovering) {
-      if (this.#ending) void this.#sendFallback();
+    if (this.#phase === 'finished' || this.#inFlight) return;
+    if (this.#phase === 'plain') {
+      this.#sendPlain();
       return;
     }
-    if (!this.#hasWork()) {
-      if (this.#ending) this.#complete();
+    if (this.#queued === 'close') return;
+    const urgent = this.#mode() !== 'stream';
+    // Waiting in line already: text written meanwhile joins the same call, unless it must close now.
+    if (this.#queued && !urgent) return;
+    const hurry = urgent || this.#pending.bytes >= this.#limits.maxChunkBytes;
+    if (this.#waitTimer !== undefined) {
+      if (!hurry) return;
+      clearTimeout(this.#waitTimer);
+      this.#waitTimer = undefined;
+    }
+    const plan = this.#plan();
+    if (!plan) {
+      if (this.#phase === 'closing') this.#complete();
       return;
     }
-    clearTimeout(this.#waitTimer);
     const now = this.#now();
     let readyAt = this.#lastCallStart + this.#transport.minCallIntervalMs;
-    const hurry = this.#ending || this.#pending.length >= this.#maxChunkBytes;
     if (!hurry) readyAt = Math.max(readyAt, this.#lastCallEnd + this.#minIntervalMs);
-    if (now >= readyAt) {
-      this.#queued = true;
-      this.#scheduler.ready(this);
-    } else {
-      this.#waitTimer = setTimeout(() => this.#consider(), Math.ceil(readyAt - now));
+    if (now < readyAt) {
+      this.#waitTimer = setTimeout(
+        () => {
+          this.#waitTimer = undefined;
+          this.#consider();
+        },
+        Math.ceil(readyAt - now),
+      );
+      return;
     }
+    const kind: CallKind = plan.final || this.#sealing ? 'close' : this.#messageOpen ? 'continue' : 'open';
+    this.#queued = kind;
+    this.#scheduler.ready(this, kind, this.#messageOpen ? this.#lastCallStart + this.idleLimitMs : undefined);
   }
 
-  #hasWork(): boolean {
-    if (this.#recovering) return true;
-    if (this.#ending) return this.#pending !== '' || (this.#messageOpen && this.#transport.emptyFinalChunk);
-    if (this.#pending === '') return false;
-    return this.#transport.emptyFinalChunk || lastGraphemeStart(this.#pending) > 0;
-  }
-
-  /**
-   * The next call: which text and whether it closes the message. While the session goes on, the
-   * last grapheme is held back (when the cloud needs text on the closing call) and a reserve is
-   * kept in the message; text that would outgrow the message closes it at a clean boundary and
-   * the rest opens the next one.
-   */
-  #plan(): Plan | undefined {
-    const closing = this.#ending || this.#recovering;
-    const text =
-      closing || this.#transport.emptyFinalChunk
-        ? this.#pending
-        : this.#pending.slice(0, lastGraphemeStart(this.#pending));
-    if (text === '') {
-      return closing && this.#messageOpen && this.#transport.emptyFinalChunk
-        ? { chunk: '', final: true }
-        : undefined;
-    }
-    const room = this.#transport.maxMessageBytes - this.#messageBytes;
-    const bytes = utf8Bytes(text);
-    if (closing && bytes <= Math.min(room, this.#maxChunkBytes)) return { chunk: text, final: true };
-    if (this.#recovering)
-      return { chunk: cleanPrefix(text, Math.min(room, this.#maxChunkBytes)), final: true };
-    const fitsAll = bytes <= room - (closing ? 0 : this.#reserveBytes);
-    if (fitsAll || room - this.#reserveBytes >= this.#maxChunkBytes) {
-      return { chunk: cut(text, this.#maxChunkBytes), final: false };
-    }
-    return { chunk: cleanPrefix(text, Math.min(room, this.#maxChunkBytes)), final: true };
-  }
-
-  #delivered(plan: Plan, messageId: string, since: number): void {
+  #delivered(plan: PlannedCall, messageId: string, since: number): void {
     this.#inFlight = false;
     this.#lastCallEnd = this.#now();
     if (!this.#messageOpen) {
@@ -322,18 +408,24 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
       this.#messages++;
       this.emit('open', { messageId, message: this.#messages });
     }
-    this.#pending = this.#pending.slice(plan.chunk.length);
-    if (this.#pending === '') this.#pendingSince = undefined;
-    const bytes = utf8Bytes(plan.chunk);
-    this.#messageBytes += bytes;
-    this.emit('flush', { chunk: plan.chunk, bytes, latencyMs: this.#lastCallEnd - since, final: plan.final });
-    if (plan.final) {
-      this.#transport.next();
-      this.#messageOpen = false;
-      this.#messageBytes = 0;
-    }
-    this.#recovering = false;
+    this.#takeText(plan.chunk, plan.units, plan.bytes);
+    this.#messageBytes += plan.bytes;
+    this.#sealing = false;
+    const latencyMs = this.#lastCallEnd - since;
+    this.emit('flush', { chunk: plan.chunk, bytes: plan.bytes, latencyMs, final: plan.final });
+    if (plan.final) this.#messageEnded();
+    else this.#keepAlive.set(this.#lastCallStart + this.idleLimitMs * SEAL_AFTER);
+    if (this.#phase === 'recovering') this.#enter('plain');
     this.#consider();
+  }
+
+  /** The open message is closed, or given up: the next call opens a new one. */
+  #messageEnded(): void {
+    this.#transport.next();
+    this.#messageOpen = false;
+    this.#messageBytes = 0;
+    this.#keepAlive.clear();
+    this.#scheduler.messageClosed(this);
   }
 
   /**
@@ -341,66 +433,143 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
    * The open message is closed by a call that carries the failed chunk: text is never lost, and if
    * the failed call was applied after all, that one chunk shows twice. That call is tried up to five
    * times while its failures are transient, so the user is not left with a message that never ends.
-   * Text keeps being accepted; at the end, what the stream did not deliver goes out as plain messages.
+   * Text keeps being accepted and goes out as plain messages.
    */
   #failed(cause: unknown): void {
     this.#inFlight = false;
     this.#lastCallEnd = this.#now();
     const error = asImbotError(cause);
     this.emit('error', error);
-    if (!this.#degraded) {
-      this.#degraded = true;
+    if (this.#phase === 'recovering') {
+      this.#closeAttempts++;
+      if (!isTransient(error) || this.#closeAttempts >= CLOSE_ATTEMPTS) {
+        this.#messageEnded();
+        this.#enter('plain');
+      }
+    } else if (this.#phase !== 'finished' && this.#phase !== 'plain') {
       this.#error = error;
       this.#reason = 'error';
-      this.#recovering = this.#messageOpen && (this.#pending !== '' || this.#transport.emptyFinalChunk);
-    } else if (!this.#recovering || !isTransient(error) || this.#closeAttempts >= CLOSE_ATTEMPTS) {
-      this.#recovering = false;
-      this.#messageOpen = false;
+      if (this.#messageOpen && (!this.#pending.empty || this.#transport.emptyFinalChunk)) {
+        this.#enter('recovering');
+      } else {
+        if (this.#messageOpen) this.#messageEnded();
+        else this.#scheduler.messageClosed(this);
+        this.#enter('plain');
+      }
     }
-    if (this.#recovering) this.#closeAttempts++;
     this.#consider();
   }
 
-  async #sendFallback(): Promise<void> {
-    this.#fallingBack = true;
-    while (this.#pending !== '') {
-      const piece = cleanPrefix(this.#pending, this.#transport.maxPlainBytes);
-      this.#calls++;
-      try {
-        await this.#transport.sendPlain(piece);
-      } catch (error) {
-        this.emit('error', asImbotError(error));
-        break;
-      }
-      this.#fallback = true;
-      this.#messages++;
-      this.#pending = this.#pending.slice(piece.length);
+  /**
+   * Streaming has failed: text goes out as plain messages, one whenever a message's worth is
+   * waiting, and the rest at the end.
+   */
+  #sendPlain(): void {
+    if (this.#plainInFlight) return;
+    if (this.#pending.empty) {
+      if (this.#ended) this.#complete();
+      return;
     }
-    this.#complete();
+    const max = this.#transport.maxPlainBytes;
+    if (!this.#ended && this.#pending.bytes < max) return;
+    const window = this.#pending.head(max + LOOKAHEAD_UNITS);
+    const cut = cleanCut(window, max, this.#ended && window.length === this.#pending.units);
+    const piece = window.slice(0, cut.units);
+    this.#plainInFlight = true;
+    this.#calls++;
+    this.#transport.sendPlain(piece).then(
+      () => {
+        this.#plainInFlight = false;
+        this.#fallback = true;
+        this.#messages++;
+        this.#takeText(piece, cut.units, cut.bytes);
+        this.#consider();
+      },
+      (cause: unknown) => {
+        this.#plainInFlight = false;
+        const error = asImbotError(cause);
+        this.emit('error', error);
+        this.#error ??= error;
+        this.#complete();
+      },
+    );
+  }
+
+  /** Moves delivered text out of the pending buffer, and says `'drain'` once it is low again. */
+  #takeText(text: string, units: number, bytes: number): void {
+    if (units === 0) return;
+    this.#pending.take(units, bytes);
+    this.#taken.push(text);
+    if (this.#needDrain && this.#pending.bytes < this.#highWaterMark) {
+      this.#needDrain = false;
+      this.#releaseDrain();
+      this.emit('drain');
+    }
+  }
+
+  /** Resolves when the session can take more text (or has finished). */
+  #drain(): Promise<void> {
+    if (!this.#needDrain || this.#phase === 'finished') return Promise.resolve();
+    if (!this.#drained) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => {
+        resolve = r;
+      });
+      this.#drained = { promise, resolve };
+    }
+    return this.#drained.promise;
+  }
+
+  #releaseDrain(): void {
+    this.#drained?.resolve();
+    this.#drained = undefined;
+  }
+
+  /** The source failed: close the message with what was written, and report the source's error. */
+  async #sourceFailed(cause: unknown): Promise<StreamSourceError> {
+    const error = new StreamSourceError(cause);
+    this.emit('error', error);
+    this.#error = error;
+    this.#reason = 'error';
+    if (this.#onSourceError) this.write(this.#onSourceError);
+    await this.#close();
+    return error;
+  }
+
+  /** The cloud's idle limit is near and nothing was sent: close the open message now. */
+  #seal(): void {
+    if (!this.#messageOpen || this.#phase !== 'streaming') return;
+    this.#sealing = true;
+    this.#consider();
+  }
+
+  #onIdle(): void {
+    if (this.closed) return;
+    // A writer held back by backpressure is not idle: it waits for this session.
+    if (this.#needDrain) this.#idle.set(this.#now() + this.#idleTimeoutMs);
+    else void this.abort('idle');
   }
 
   #complete(): void {
-    if (this.#finished) return;
-    this.#finished = true;
+    if (this.#phase === 'finished') return;
+    this.#enter('finished');
     clearTimeout(this.#waitTimer);
-    clearTimeout(this.#idleTimer);
+    this.#idle.clear();
+    this.#keepAlive.clear();
+    this.#detachSignal?.();
     this.#scheduler.unregister(this);
+    this.#releaseDrain();
     const result: StreamFinish = {
       reason: this.#reason,
-      text: this.#text,
+      text: this.text,
       calls: this.#calls,
       messages: this.#messages,
       fallback: this.#fallback,
-      undelivered: this.#pending,
+      undelivered: this.#pending.all(),
     };
     if (this.#error) result.error = this.#error;
     if (this.#reason === 'aborted') result.abortReason = this.#abortReason;
     this.emit('finish', result);
     this.#resolveDone(result);
-  }
-
-  #restartIdle(): void {
-    clearTimeout(this.#idleTimer);
-    this.#idleTimer = setTimeout(() => void this.abort('idle'), this.#idleTimeoutMs);
   }
 }

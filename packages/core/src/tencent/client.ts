@@ -9,7 +9,12 @@ import {
   withRetry,
 } from '../http/retry.js';
 import { HttpTransport } from '../http/transport.js';
-import { InMemoryRateLimiter, type RateLimiter, type RateLimitPermit } from '../limits/rate-limiter.js';
+import {
+  InMemoryRateLimiter,
+  noRateLimit,
+  type RateLimiter,
+  type RateLimitPermit,
+} from '../limits/rate-limiter.js';
 import type { BotPlatform } from '../platform.js';
 import { StreamScheduler } from '../stream/scheduler.js';
 import { StreamSession, type StreamSessionOptions } from '../stream/session.js';
@@ -90,8 +95,6 @@ export type StreamTarget =
   | { from: string; to: string; api?: 'robot' | 'stream_msg' }
   | { from?: string; groupId: string };
 
-const noLimit: RateLimiter = { acquire: () => Promise.resolve({ release() {} }) };
-
 const PROFILE_TAGS = {
   nick: 'Tag_Profile_IM_Nick',
   faceUrl: 'Tag_Profile_IM_Image',
@@ -135,7 +138,8 @@ export class TencentIm {
     this.#prefix = base.pathname.replace(/\/+$/, '');
     this.#timeoutMs = o.timeoutMs ?? 10_000;
     this.#retry = { ...defaultRetryPolicy, ...o.retry };
-    this.#limiter = options.rateLimit === false ? noLimit : (options.rateLimit ?? new InMemoryRateLimiter());
+    this.#limiter =
+      options.rateLimit === false ? noRateLimit : (options.rateLimit ?? new InMemoryRateLimiter());
     this.#userSig = new AdminUserSig(
       o.secretKey !== undefined
         ? {
@@ -237,7 +241,10 @@ export class TencentIm {
    * elements. Without `from` the admin sends it. Retried only when it certainly was not sent, since
    * the cloud does not de-duplicate group messages.
    */
-  async sendGroupMsg(input: SendGroupMsgInput): Promise<{ msgSeq: number; msgTime: number }> {
+  async sendGroupMsg(
+    input: SendGroupMsgInput,
+    options: { retry?: RetryMode } = {},
+  ): Promise<{ msgSeq: number; msgTime: number }> {
     const message = parseInput(sendGroupMsgInput, input, 'sendGroupMsg');
     const msgBody: MsgBodyElement[] =
       'text' in message ? [{ MsgType: 'TIMTextElem', MsgContent: { Text: message.text } }] : message.msgBody;
@@ -251,7 +258,7 @@ export class TencentIm {
       'group_open_http_svc/send_group_msg',
       body,
       sendGroupMsgAnswer,
-      'unapplied',
+      options.retry ?? 'unapplied',
     );
     return { msgSeq: answer.MsgSeq, msgTime: answer.MsgTime };
   }
@@ -273,7 +280,8 @@ export class TencentIm {
     if ('groupId' in t) {
       transport = new StreamMsgTransport(
         call,
-        (text) => this.sendGroupMsg({ from: t.from, groupId: t.groupId, text }),
+        // The fallback must not lose the answer: after an unknown outcome it is sent again.
+        (text) => this.sendGroupMsg({ from: t.from, groupId: t.groupId, text }, { retry: 'idempotent' }),
         t,
       );
     } else if (t.api === 'stream_msg') {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { RateLimitPermit } from '../limits/rate-limiter.js';
-import type { StreamTransport } from '../stream/transport.js';
+import { STREAM_IDLE_LIMIT_MS, type StreamTransport } from '../stream/transport.js';
 import { randomUint32 } from './request.js';
 import { envelope, MESSAGE_MAX_BYTES, sendStreamMsgAnswer } from './schemas.js';
 
@@ -23,6 +23,7 @@ export class RobotStreamTransport implements StreamTransport {
   readonly maxPlainBytes = MESSAGE_MAX_BYTES;
   readonly minCallIntervalMs = 0;
   readonly emptyFinalChunk = false;
+  readonly idleLimitMs = STREAM_IDLE_LIMIT_MS;
   #msgKey: string | undefined;
 
   constructor(
@@ -72,6 +73,7 @@ export class StreamMsgTransport implements StreamTransport {
   readonly maxPlainBytes = MESSAGE_MAX_BYTES;
   readonly minCallIntervalMs = 200;
   readonly emptyFinalChunk = true;
+  readonly idleLimitMs = STREAM_IDLE_LIMIT_MS;
   #streamMsgId: string | undefined;
   #index = 0;
   #random = randomUint32();
