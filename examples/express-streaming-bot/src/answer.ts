@@ -40,6 +40,9 @@ async function* openAi(question: string, signal?: AbortSignal): AsyncGenerator<s
       ],
     }),
     ...(signal ? { signal } : {}),
+  }).catch((error: Error) => {
+    const reason = (error.cause as Error | undefined)?.message ?? error.message;
+    throw new Error(`could not reach the model at ${base}: ${reason}`);
   });
   if (!response.ok || !response.body) throw new Error(`the model answered HTTP ${response.status}`);
   let buffer = '';

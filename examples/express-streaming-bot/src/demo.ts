@@ -33,8 +33,11 @@ async function listenOn(port: number): Promise<Emulator> {
 /**
  * Starts the emulator, the demo bot's Express app on the chosen cloud, and waits until the bot
  * account exists. The emulator takes `port` (the console's address) or any free one if it is taken.
+ * `onError` hears what goes wrong in the bot (a model that fails, say); by default it is logged.
  */
-export async function startDemo(options: { cloud?: Cloud; port?: number } = {}): Promise<Demo> {
+export async function startDemo(
+  options: { cloud?: Cloud; port?: number; onError?: (error: Error) => void } = {},
+): Promise<Demo> {
   const cloud = options.cloud ?? 'tencent';
   const emulator = await listenOn(options.port ?? 0);
   const web = express();
@@ -52,7 +55,10 @@ export async function startDemo(options: { cloud?: Cloud; port?: number } = {}):
           callbackUrl: webhook,
         });
   if (cloud === 'tencent') emulator.tencent.setCallback(webhook, CALLBACK_TOKEN);
-  const router = demoBot(client.platform, cloud === 'tencent' ? { token: CALLBACK_TOKEN } : {});
+  const router = demoBot(client.platform, {
+    ...(cloud === 'tencent' ? { token: CALLBACK_TOKEN } : {}),
+    ...(options.onError ? { onError: options.onError } : {}),
+  });
   web.use('/im', router);
   await router.ready;
   return {

@@ -22,7 +22,12 @@ if (cloud !== 'tencent' && cloud !== 'rongcloud') {
   process.exit(2);
 }
 
-const demo = await startDemo({ cloud, port: Number(values.port ?? (values.once ? 0 : 5710)) });
+const errors: Error[] = [];
+const demo = await startDemo({
+  cloud,
+  port: Number(values.port ?? (values.once ? 0 : 5710)),
+  ...(values.once !== undefined ? { onError: (error: Error) => void errors.push(error) } : {}),
+});
 
 if (values.once !== undefined) {
   console.log(`you: ${values.once}`);
@@ -34,7 +39,9 @@ if (values.once !== undefined) {
   });
   console.log(`\n(${reply.state}, streamed in ${updates} updates)`);
   await demo.close();
-  process.exit(reply.state === 'finished' ? 0 : 1);
+  for (const error of errors)
+    console.error(`error: ${(error.cause as Error | undefined)?.message ?? error.message}`);
+  process.exit(reply.state === 'finished' && errors.length === 0 ? 0 : 1);
 }
 
 console.log(`imbot demo on ${cloud === 'tencent' ? 'Tencent Cloud Chat' : 'RongCloud'}, all local.`);

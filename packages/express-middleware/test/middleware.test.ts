@@ -377,6 +377,32 @@ describe('timing and lifecycle', () => {
       .toMatchObject({ from: BOT, text: 'Let me think', state: 'finished' });
   });
 
+  it('a piped model that fails reaches onError, and the user sees the message finished', async () => {
+    const errors: { error: Error; message?: InboundMessage }[] = [];
+    const { router } = await startApp({
+      onMessage: (_m, reply) =>
+        reply.stream({ onSourceError: ' (answer interrupted)' }).pipeFrom(
+          (async function* model() {
+            yield 'Half an ';
+            yield 'answer';
+            throw new Error('the model answered HTTP 401');
+          })(),
+        ),
+      onError: (error, context) => void errors.push({ error, ...context }),
+    });
+    await router.ready;
+    await emulator.tencent.userSends({ from: 'alice', to: BOT, text: 'hi' });
+    await expect.poll(() => errors.length).toBe(1);
+    expect(errors[0]?.error).toMatchObject({
+      code: 'STREAM_SOURCE',
+      cause: { message: 'the model answered HTTP 401' },
+    });
+    expect(errors[0]?.message?.from).toBe('alice');
+    await expect
+      .poll(() => emulator.tencent.conversation('alice', BOT).at(-1))
+      .toMatchObject({ from: BOT, text: 'Half an answer (answer interrupted)', state: 'finished' });
+  });
+
   it('close() stops taking messages, waits for running handlers and finishes open streams', async () => {
     let finished = false;
     const { url, router } = await startApp({

@@ -1,5 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { StreamClosedError, StreamSourceError, TencentApiError, TimeoutError } from '../errors.js';
+import {
+  StreamClosedError,
+  StreamSourceError,
+  TencentApiError,
+  TimeoutError,
+  ValidationError,
+} from '../errors.js';
 import { InMemoryRateLimiter, type RateLimitPermit } from '../limits/rate-limiter.js';
 import { StreamScheduler } from './scheduler.js';
 import { type StreamFinish, StreamSession, type StreamSessionOptions } from './session.js';
@@ -399,5 +405,162 @@ describe('StreamSession sources', () => {
     await vi.advanceTimersByTimeAsync(100);
     await piped;
     expect((await s.done).text).toBe('via pipeTo');
+  });
+});
+
+describe('StreamSession backpressure', () => {
+  it('write() returns false at the high-water mark and drain follows once delivered below it', async () => {
+    const t = new ScriptedTransport('a', calls, { maxMessageBytes: 12 * 1024 });
+    const s = session(t, { minIntervalMs: 0, maxChunkBytes: 1024, highWaterMark: 4096 });
+    const drains = vi.fn();
+    s.on('drain', drains);
+    expect(s.write('x'.repeat(4000))).toBe(true);
+    expect(s.write('x'.repeat(96))).toBe(false);
+    expect(s.write('more')).toBe(false); // never refused: the text is kept
+    expect(drains).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(s.pendingBytes).toBeLessThan(4096);
+    expect(drains).toHaveBeenCalledTimes(1);
+    const done = s.end();
+    await vi.advanceTimersByTimeAsync(100);
+    expect((await done).text).toBe(`${'x'.repeat(4096)}more`);
+  });
+
+  it('pipeFrom() reads no further ahead of delivery than the high-water mark and one piece', async () => {
+    const t = new ScriptedTransport('a', calls, { maxMessageBytes: 12 * 1024, latencyMs: 50 });
+    const s = session(t, { minIntervalMs: 0, maxChunkBytes: 512, highWaterMark: 2048 });
+    let produced = 0;
+    let lead = 0;
+    async function* source() {
+      for (let i = 0; i < 400; i++) {
+        const delivered = t.messages.join('').length;
+        lead = Math.max(lead, produced - delivered);
+        produced += 100;
+        yield 'y'.repeat(100);
+      }
+    }
+    const done = s.pipeFrom(source());
+    await vi.advanceTimersByTimeAsync(10_000);
+    const result = await done;
+    expect(result.reason).toBe('completed');
+    expect(t.messages.join('')).toBe('y'.repeat(40_000));
+    expect(lead).toBeLessThanOrEqual(2048 + 512 + 100);
+  });
+
+  it('writable holds pipeTo back the same way', async () => {
+    const t = new ScriptedTransport('a', calls, { maxMessageBytes: 12 * 1024, latencyMs: 50 });
+    const s = session(t, { minIntervalMs: 0, maxChunkBytes: 512, highWaterMark: 2048 });
+    let pulled = 0;
+    let lead = 0;
+    const source = new ReadableStream<string>(
+      {
+        pull(controller) {
+          lead = Math.max(lead, pulled - t.messages.join('').length);
+          if (pulled >= 40_000) return controller.close();
+          pulled += 100;
+          controller.enqueue('z'.repeat(100));
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const piped = source.pipeTo(s.writable);
+    await vi.advanceTimersByTimeAsync(10_000);
+    await piped;
+    expect((await s.done).text).toBe('z'.repeat(40_000));
+    // The session's pending text plus the writable's own queue, each bounded by the mark.
+    expect(lead).toBeLessThanOrEqual(2 * 2048 + 512 + 200);
+  });
+
+  it('is not idle while its writer waits for drain', async () => {
+    let grant: (() => void) | undefined;
+    scheduler = new StreamScheduler(
+      {
+        acquire: () =>
+          new Promise((resolve) => {
+            grant = () => resolve({ release() {} });
+          }),
+      },
+      { now: () => Date.now() },
+    );
+    const t = new ScriptedTransport('a', calls);
+    const s = session(t, { minIntervalMs: 0, highWaterMark: 100, idleTimeoutMs: 1000 });
+    expect(s.write('w'.repeat(150))).toBe(false);
+    await vi.advanceTimersByTimeAsync(5000); // the budget is exhausted for 5 s
+    expect(s.closed).toBe(false);
+    grant?.();
+    await vi.advanceTimersByTimeAsync(20);
+    expect(calls).toHaveLength(1);
+  });
+});
+
+describe('StreamSession measures and limits', () => {
+  it('reports latencyMs as the age of the oldest text in the chunk, with the last grapheme held back', async () => {
+    const t = new ScriptedTransport('a', calls, { emptyFinalChunk: false, latencyMs: 20 });
+    const s = session(t, { minIntervalMs: 200 });
+    const latencies: number[] = [];
+    s.on('flush', (f) => latencies.push(f.latencyMs));
+    for (let i = 0; i < 100; i++) {
+      s.write(`word${i} `);
+      await vi.advanceTimersByTimeAsync(33);
+    }
+    const done = s.end();
+    await vi.advanceTimersByTimeAsync(500);
+    await done;
+    expect(latencies.length).toBeGreaterThan(5);
+    // A chunk waits at most one interval and one call for its turn: never the age of the session.
+    expect(Math.max(...latencies)).toBeLessThanOrEqual(200 + 33 + 2 * 20);
+  });
+
+  it('compares maxChunkBytes with UTF-8 bytes, so CJK text flushes at the limit', async () => {
+    const t = new ScriptedTransport('a', calls);
+    const s = session(t, { minIntervalMs: 10_000, maxChunkBytes: 64 });
+    s.write('流');
+    await vi.advanceTimersByTimeAsync(20);
+    s.write('流'.repeat(30)); // 90 bytes, 30 UTF-16 units: over the byte limit, so no waiting
+    await vi.advanceTimersByTimeAsync(20);
+    expect(calls.map((c) => Buffer.byteLength(c.chunk))).toEqual([63]);
+    const done = s.end();
+    await vi.advanceTimersByTimeAsync(100);
+    await done;
+    for (const c of calls) expect(Buffer.byteLength(c.chunk)).toBeLessThanOrEqual(64);
+  });
+
+  it('refuses bad options with a ValidationError naming the option, before any call', () => {
+    const t = new ScriptedTransport('a', calls);
+    for (const [options, field] of [
+      [{ maxChunkBytes: 0 }, 'stream.maxChunkBytes'],
+      [{ minIntervalMs: -1 }, 'stream.minIntervalMs'],
+      [{ highWaterMark: Number.NaN }, 'stream.highWaterMark'],
+      [{ idleTimeoutMs: '10s' }, 'stream.idleTimeoutMs'],
+      [{ signal: {} }, 'stream.signal'],
+      [{ maxChunkByte: 100 }, 'stream'],
+    ] as const) {
+      expect(() => session(t, options as StreamSessionOptions)).toThrow(
+        expect.objectContaining({ name: 'ValidationError', field }),
+      );
+    }
+    expect(() => session(t, { maxChunkBytes: 0 })).toThrow(ValidationError);
+    expect(calls).toHaveLength(0);
+    expect(scheduler.openSessions).toBe(0);
+  });
+
+  it('closes an open message with nothing to send before the cloud ends it; the next text opens another', async () => {
+    const t = new ScriptedTransport('a', calls, { emptyFinalChunk: false });
+    const s = session(t, { minIntervalMs: 0, idleTimeoutMs: 60_000 });
+    s.write('thinking… ');
+    await vi.advanceTimersByTimeAsync(20);
+    expect(calls.map((c) => [c.chunk, c.final])).toEqual([['thinking…', false]]);
+    await vi.advanceTimersByTimeAsync(11_900);
+    expect(calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(200); // 12 s after the last call: 80 % of the 15 s limit
+    expect(calls.map((c) => [c.chunk, c.final])).toEqual([
+      ['thinking…', false],
+      [' ', true],
+    ]);
+    s.write('the answer');
+    const done = s.end();
+    await vi.advanceTimersByTimeAsync(50);
+    expect(await done).toMatchObject({ reason: 'completed', messages: 2 });
+    expect(t.messages).toEqual(['thinking… ', 'the answer']);
   });
 });

@@ -1,0 +1,136 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { RateLimiter, RateLimitPermit } from '../limits/rate-limiter.js';
+import { type Schedulable, StreamScheduler } from './scheduler.js';
+
+/** A limiter that grants one call each time the test says so, declaring `rate` calls per second. */
+class ManualLimiter implements RateLimiter {
+  readonly #waiting: ((permit: RateLimitPermit) => void)[] = [];
+  constructor(readonly rate: number) {}
+  acquire(): Promise<RateLimitPermit> {
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+  callsPerSecond(): number {
+    return this.rate;
+  }
+  /** Grants `n` calls, one at a time, letting the scheduler pick between them. */
+  async grant(n = 1): Promise<void> {
+    for (let i = 0; i < n; i++) {
+      await vi.advanceTimersByTimeAsync(0);
+      this.#waiting.shift()?.({ release() {} });
+      await vi.advanceTimersByTimeAsync(0);
+    }
+  }
+}
+
+let served: string[];
+
+class Session implements Schedulable {
+  readonly rateKey = 'api';
+  readonly idleLimitMs = 15_000;
+  constructor(readonly name: string) {}
+  take(permit: RateLimitPermit): void {
+    served.push(this.name);
+    permit.release();
+  }
+  refused(): void {
+    served.push(`${this.name}!`);
+  }
+  shutdown(): Promise<unknown> {
+    return Promise.resolve();
+  }
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  vi.setSystemTime(0);
+  served = [];
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+const make = (names: string[]) => names.map((name) => new Session(name));
+
+describe('StreamScheduler', () => {
+  it('gives closing calls the next grant, ahead of everyone waiting', async () => {
+    const limiter = new ManualLimiter(100);
+    const scheduler = new StreamScheduler(limiter, { now: () => Date.now() });
+    const [a, b, c] = make(['a', 'b', 'c']) as [Session, Session, Session];
+    scheduler.ready(a, 'open');
+    scheduler.ready(b, 'open');
+    scheduler.ready(c, 'close');
+    await limiter.grant(3);
+    expect(served).toEqual(['c', 'a', 'b']);
+  });
+
+  it('serves an open message near the idle limit first (earliest deadline first), the rest round-robin', async () => {
+    const limiter = new ManualLimiter(100);
+    const scheduler = new StreamScheduler(limiter, { now: () => Date.now() });
+    const [a, b, late, later] = make(['a', 'b', 'late', 'later']) as Session[] as [
+      Session,
+      Session,
+      Session,
+      Session,
+    ];
+    vi.setSystemTime(20_000);
+    // a and b were served 1 s ago; "late" 10 s ago and "later" 12 s ago: past 60 % of the 15 s limit.
+    scheduler.ready(a, 'continue', 19_000 + 15_000);
+    scheduler.ready(late, 'continue', 10_000 + 15_000);
+    scheduler.ready(b, 'continue', 19_000 + 15_000);
+    scheduler.ready(later, 'continue', 8_000 + 15_000);
+    await limiter.grant(4);
+    expect(served).toEqual(['later', 'late', 'a', 'b']);
+  });
+
+  it('moves a waiting session to the closing line when its next call becomes a closing one', async () => {
+    const limiter = new ManualLimiter(100);
+    const scheduler = new StreamScheduler(limiter, { now: () => Date.now() });
+    const [a, b] = make(['a', 'b']) as [Session, Session];
+    scheduler.ready(a, 'open');
+    scheduler.ready(b, 'open');
+    scheduler.ready(b, 'close');
+    await limiter.grant(2);
+    expect(served).toEqual(['b', 'a']);
+  });
+
+  it('opens no more messages than the budget keeps alive; the others wait in arrival order', async () => {
+    // 1 call/s keeps floor(1 × 15 s × 0.6) = 9 messages alive.
+    const limiter = new ManualLimiter(1);
+    const scheduler = new StreamScheduler(limiter, { now: () => Date.now() });
+    const sessions = make(Array.from({ length: 12 }, (_, i) => `s${i}`));
+    for (const s of sessions) scheduler.ready(s, 'open');
+    expect(scheduler.capacity('api')).toBe(9);
+    expect(scheduler.waitingToOpen('api')).toBe(3);
+    // A message that opens and closes in one call needs no admission.
+    const oneShot = new Session('one-shot');
+    scheduler.ready(oneShot, 'close');
+    await limiter.grant(10);
+    expect(served).toEqual(['one-shot', 's0', 's1', 's2', 's3', 's4', 's5', 's6', 's7', 's8']);
+    // s2 and s0 close their messages: s9, then s10, are admitted, in the order they came.
+    scheduler.messageClosed(sessions[2] as Session);
+    scheduler.messageClosed(sessions[0] as Session);
+    expect(scheduler.waitingToOpen('api')).toBe(1);
+    await limiter.grant(2);
+    expect(served.slice(10)).toEqual(['s9', 's10']);
+    scheduler.unregister(sessions[5] as Session);
+    await limiter.grant(1);
+    expect(served.slice(12)).toEqual(['s11']);
+  });
+
+  it('admits everyone when the limiter declares no rate', async () => {
+    const limiter: RateLimiter = { acquire: () => Promise.resolve({ release() {} }) };
+    const scheduler = new StreamScheduler(limiter, { now: () => Date.now() });
+    for (const s of make(['a', 'b', 'c'])) scheduler.ready(s, 'open');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(served).toEqual(['a', 'b', 'c']);
+    expect(scheduler.capacity('api')).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('refuses every waiting session when the limiter fails', async () => {
+    const limiter: RateLimiter = { acquire: () => Promise.reject(new Error('store down')) };
+    const scheduler = new StreamScheduler(limiter, { now: () => Date.now() });
+    for (const s of make(['a', 'b'])) scheduler.ready(s, 'open');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(served).toEqual(['a!', 'b!']);
+  });
+});
