@@ -63,7 +63,18 @@ describe('StreamScheduler', () => {
     expect(served).toEqual(['c', 'a', 'b']);
   });
 
-  it('serves an open message near the idle limit first (earliest deadline first), the rest round-robin', async () => {
+  it('among closing calls, serves the one whose text has waited longest first', async () => {
+    const limiter = new ManualLimiter(100);
+    const scheduler = new StreamScheduler(limiter, { now: () => Date.now() });
+    const [a, b, c] = make(['a', 'b', 'c']) as [Session, Session, Session];
+    scheduler.ready(a, 'close', { since: 3_000 });
+    scheduler.ready(b, 'close', { since: 1_000 });
+    scheduler.ready(c, 'close', { since: 2_000 });
+    await limiter.grant(3);
+    expect(served).toEqual(['b', 'c', 'a']);
+  });
+
+  it('serves open messages near the idle limit first (earliest deadline first), then closings, then round-robin', async () => {
     const limiter = new ManualLimiter(100);
     const scheduler = new StreamScheduler(limiter, { now: () => Date.now() });
     const [a, b, late, later] = make(['a', 'b', 'late', 'later']) as Session[] as [
@@ -73,13 +84,17 @@ describe('StreamScheduler', () => {
       Session,
     ];
     vi.setSystemTime(20_000);
-    // a and b were served 1 s ago; "late" 10 s ago and "later" 12 s ago: past 60 % of the 15 s limit.
-    scheduler.ready(a, 'continue', 19_000 + 15_000);
-    scheduler.ready(late, 'continue', 10_000 + 15_000);
-    scheduler.ready(b, 'continue', 19_000 + 15_000);
-    scheduler.ready(later, 'continue', 8_000 + 15_000);
-    await limiter.grant(4);
-    expect(served).toEqual(['later', 'late', 'a', 'b']);
+    // a and b were served 1 s ago; "late" 10 s ago and "later" 12 s ago: past 40 % of the 15 s limit,
+    // and "ending" closes a message served 13 s ago. They go first, even ahead of other closing calls.
+    const [ending, oneShot] = make(['ending', 'one-shot']) as [Session, Session];
+    scheduler.ready(a, 'continue', { deadline: 19_000 + 15_000 });
+    scheduler.ready(late, 'continue', { deadline: 10_000 + 15_000 });
+    scheduler.ready(oneShot, 'close', { since: 0 });
+    scheduler.ready(b, 'continue', { deadline: 19_000 + 15_000 });
+    scheduler.ready(later, 'continue', { deadline: 8_000 + 15_000 });
+    scheduler.ready(ending, 'close', { since: 7_000, deadline: 7_000 + 15_000 });
+    await limiter.grant(6);
+    expect(served).toEqual(['ending', 'later', 'late', 'one-shot', 'a', 'b']);
   });
 
   it('moves a waiting session to the closing line when its next call becomes a closing one', async () => {

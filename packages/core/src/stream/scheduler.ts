@@ -32,8 +32,12 @@ export interface StreamSchedulerOptions {
  */
 const KEEP_ALIVE_SHARE = 0.6;
 
-/** An open message goes ahead of round-robin once this share of its idle limit has passed. */
-const URGENT_AFTER = 0.6;
+/**
+ * An open message goes ahead of everyone once this share of its idle limit has passed since its last
+ * call: with `KEEP_ALIVE_SHARE` open messages, a round takes 60 % of the limit, so past 40 % the
+ * messages are served in the order the cloud would end them, and none is ended.
+ */
+const URGENT_AFTER = 0.4;
 
 interface Deadline {
   at: number;
@@ -42,8 +46,9 @@ interface Deadline {
 
 /** The state of one API's budget: who waits, in which line. */
 class Lane {
-  /** Closing calls, first come first served, ahead of everyone. */
-  readonly closing = new Set<Schedulable>();
+  /** Closing calls, ahead of everyone: the one whose text has waited longest first (stale entries skipped). */
+  readonly closing = new TinyQueue<Deadline>([], (a, b) => a.at - b.at);
+  readonly closingSince = new Map<Schedulable, number>();
   /** Everything else that is ready, round-robin. */
   readonly regular = new Set<Schedulable>();
   /** Deadlines of the open messages in `regular`, earliest first (stale entries are skipped). */
@@ -57,11 +62,11 @@ class Lane {
   pumping = false;
 
   get ready(): number {
-    return this.closing.size + this.regular.size;
+    return this.closingSince.size + this.regular.size;
   }
 
   forget(session: Schedulable): void {
-    this.closing.delete(session);
+    this.closingSince.delete(session);
     this.regular.delete(session);
     this.waiting.delete(session);
     this.deadlineOf.delete(session);
@@ -78,9 +83,10 @@ function first<T>(set: Set<T>): T | undefined {
  * none starves, at any number of sessions.
  *
  * Each time the rate limiter grants a call of an API, the scheduler picks who makes it:
- * 1. a session whose call closes a message (endings never wait behind a saturated budget);
- * 2. else the open message closest to the cloud's idle limit, if it is past `URGENT_AFTER` of it
- *    (earliest deadline first);
+ * 1. the open message closest to the cloud's idle limit, once it is past `URGENT_AFTER` of it
+ *    (earliest deadline first), so no message is ever ended for want of a call;
+ * 2. else a session whose call closes a message (endings never wait behind a saturated budget),
+ *    the one whose text has waited longest first;
  * 3. else the next session round-robin, so a chatty stream cannot starve the others.
  *
  * Admission control keeps the number of open messages within what the budget can keep alive
@@ -132,14 +138,22 @@ export class StreamScheduler {
 
   /**
    * Puts a session in line for a call of the given kind (moving it if it waits in another line).
-   * `deadline` is when the cloud would end its open message, for `continue` calls.
+   * `deadline` is when the cloud would end the session's open message, if one is open; `since`, for
+   * a closing call, is when the oldest text it carries was written.
    */
-  ready(session: Schedulable, kind: CallKind, deadline?: number): void {
+  ready(session: Schedulable, kind: CallKind, order: { deadline?: number; since?: number } = {}): void {
     const lane = this.#lane(session);
     if (kind === 'open' && lane.waiting.has(session)) return; // keeps its place in line
     lane.forget(session);
-    if (kind === 'close') lane.closing.add(session);
-    else if (kind === 'continue' || lane.admitted.has(session)) this.#enqueue(lane, session, deadline);
+    if (order.deadline !== undefined) {
+      lane.deadlineOf.set(session, order.deadline);
+      lane.deadlines.push({ at: order.deadline, session });
+    }
+    if (kind === 'close') {
+      const since = order.since ?? this.now();
+      lane.closingSince.set(session, since);
+      lane.closing.push({ at: since, session });
+    } else if (kind === 'continue' || lane.admitted.has(session)) lane.regular.add(session);
     else if (lane.admitted.size < lane.capacity && lane.waiting.size === 0) {
       lane.admitted.add(session);
       lane.regular.add(session);
@@ -184,20 +198,8 @@ export class StreamScheduler {
     return lane;
   }
 
-  #enqueue(lane: Lane, session: Schedulable, deadline: number | undefined): void {
-    lane.regular.add(session);
-    if (deadline === undefined) return;
-    lane.deadlineOf.set(session, deadline);
-    lane.deadlines.push({ at: deadline, session });
-  }
-
   /** The session that gets the next call, taken out of its line. */
   #pick(lane: Lane): Schedulable | undefined {
-    const closing = first(lane.closing);
-    if (closing) {
-      lane.closing.delete(closing);
-      return closing;
-    }
     const now = this.now();
     for (let top = lane.deadlines.peek(); top; top = lane.deadlines.peek()) {
       if (lane.deadlineOf.get(top.session) !== top.at) {
@@ -207,6 +209,11 @@ export class StreamScheduler {
       const urgentAt = top.at - top.session.idleLimitMs * (1 - URGENT_AFTER);
       if (now < urgentAt) break;
       lane.deadlines.pop();
+      lane.forget(top.session);
+      return top.session;
+    }
+    for (let top = lane.closing.pop(); top; top = lane.closing.pop()) {
+      if (lane.closingSince.get(top.session) !== top.at) continue; // served or moved since
       lane.forget(top.session);
       return top.session;
     }

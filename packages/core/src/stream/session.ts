@@ -397,7 +397,10 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
     }
     const kind: CallKind = plan.final || this.#sealing ? 'close' : this.#messageOpen ? 'continue' : 'open';
     this.#queued = kind;
-    this.#scheduler.ready(this, kind, this.#messageOpen ? this.#lastCallStart + this.idleLimitMs : undefined);
+    this.#scheduler.ready(this, kind, {
+      since: this.#pending.oldestAt ?? now,
+      ...(this.#messageOpen ? { deadline: this.#lastCallStart + this.idleLimitMs } : {}),
+    });
   }
 
   #delivered(plan: PlannedCall, messageId: string, since: number): void {
