@@ -108,7 +108,7 @@ class Delivery {
     this.#next = users.map(() => 0);
     this.#messages = users.map(() => new Map());
     this.callTimes = users.map(() => []);
-    users.forEach((user, i) => this.#index.set(user, i));
+    for (const [i, user] of users.entries()) this.#index.set(user, i);
   }
 
   wrote(user: number, text: string): void {
