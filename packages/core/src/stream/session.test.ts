@@ -471,6 +471,18 @@ describe('StreamSession backpressure', () => {
     expect(lead).toBeLessThanOrEqual(2 * 2048 + 512 + 200);
   });
 
+  it('keepText: false keeps only what is pending, so an endless producer does not grow the heap', async () => {
+    const t = new ScriptedTransport('a', calls);
+    const s = session(t, { minIntervalMs: 0, keepText: false });
+    s.write('first part, ');
+    await vi.advanceTimersByTimeAsync(20);
+    expect(s.text).toBe(' '); // the held-back grapheme
+    const done = s.end('second part');
+    await vi.advanceTimersByTimeAsync(20);
+    expect(await done).toMatchObject({ reason: 'completed', text: '' });
+    expect(t.messages).toEqual(['first part, second part']);
+  });
+
   it('is not idle while its writer waits for drain', async () => {
     let grant: (() => void) | undefined;
     scheduler = new StreamScheduler(

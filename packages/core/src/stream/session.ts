@@ -20,6 +20,8 @@ const streamSessionOptions = z.strictObject({
   idleTimeoutMs: z.number().int().positive().optional(),
   /** `write()` returns false once this many UTF-8 bytes wait to be sent; `'drain'` follows. Default 64 KiB. */
   highWaterMark: z.number().int().positive().optional(),
+  /** Keep everything written for `text` and `finish.text` (default true); false keeps the heap flat for endless producers. */
+  keepText: z.boolean().optional(),
   /** Written at the end of the message when `pipeFrom()`'s source fails, e.g. " (answer interrupted)". */
   onSourceError: z.string().optional(),
   /** Aborts the session when it fires. */
@@ -38,7 +40,7 @@ export type FinishReason = 'completed' | 'aborted' | 'error';
 /** How a session ended. Exactly one `finish` fires per session, carrying this. */
 export interface StreamFinish {
   reason: FinishReason;
-  /** Everything written to the session. */
+  /** Everything written to the session (what is still pending only, with `keepText: false`). */
   text: string;
   /** REST calls made: streamed chunks and plain fallback messages. */
   calls: number;
@@ -122,6 +124,7 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
   readonly #idleTimeoutMs: number;
   readonly #highWaterMark: number;
   readonly #onSourceError: string | undefined;
+  readonly #keepText: boolean;
   readonly #limits: PlanLimits;
   readonly #windowUnits: number;
 
@@ -170,6 +173,7 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
     this.#idleTimeoutMs = o.idleTimeoutMs ?? 10_000;
     this.#highWaterMark = o.highWaterMark ?? 64 * 1024;
     this.#onSourceError = o.onSourceError;
+    this.#keepText = o.keepText ?? true;
     this.#limits = {
       maxMessageBytes: transport.maxMessageBytes,
       maxChunkBytes: Math.min(o.maxChunkBytes ?? 4096, transport.maxMessageBytes),
@@ -193,7 +197,7 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
     }
   }
 
-  /** Everything written so far. */
+  /** Everything written so far (what is still pending only, with `keepText: false`). */
   get text(): string {
     if (this.#taken.length > 1) this.#taken = [this.#taken.join('')];
     return (this.#taken[0] ?? '') + this.#pending.all();
@@ -502,7 +506,7 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
   #takeText(text: string, units: number, bytes: number): void {
     if (units === 0) return;
     this.#pending.take(units, bytes);
-    this.#taken.push(text);
+    if (this.#keepText) this.#taken.push(text);
     if (this.#needDrain && this.#pending.bytes < this.#highWaterMark) {
       this.#needDrain = false;
       this.#releaseDrain();
