@@ -219,11 +219,17 @@ export function isTransient(error: unknown): boolean {
   return error instanceof NetworkError || error instanceof TimeoutError;
 }
 
-/** Whether a failed call may have been carried out anyway: the cloud may or may not have applied it. */
+/**
+ * Whether a failed call may have been carried out anyway: the cloud may or may not have applied it.
+ * An answer with the cloud's own error code (Tencent's `ErrorCode`, RongCloud's `code`) is a refusal:
+ * nothing was applied. A gateway's status, a garbled answer, a timeout or a dropped connection after
+ * the request was written leave it unknown.
+ */
 export function outcomeUnknown(error: unknown): boolean {
   if (error instanceof TimeoutError) return true;
   if (error instanceof NetworkError) return error.sent;
-  if (error instanceof ApiError && !(error instanceof TencentApiError)) {
+  if (error instanceof TencentApiError || error instanceof RongCloudApiError) return false;
+  if (error instanceof ApiError) {
     return error.code === 'MALFORMED_RESPONSE' || (error.status !== 429 && error.status !== 503);
   }
   return false;

@@ -253,7 +253,7 @@ export class RongCloud {
       path: string,
       json: Record<string, unknown>,
       schema: S,
-      permit: RateLimitPermit,
+      permit: RateLimitPermit | undefined,
     ) => this.#request(path, { json }, schema, 'unapplied', permit);
     // The fallback must not lose the answer: after an unknown outcome it is sent again (at least once).
     const atLeastOnce = { retry: 'idempotent' } as const;

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { RateLimitPermit } from '../limits/rate-limiter.js';
-import { STREAM_IDLE_LIMIT_MS, type StreamTransport } from '../stream/transport.js';
+import { STREAM_IDLE_LIMIT_MS, StreamSequence, type StreamTransport } from '../stream/transport.js';
 import { RONG_MESSAGE_MAX_BYTES, streamAnswer } from './schemas.js';
 
 /** Where a RongCloud stream goes: from a bot to a user, or to a group. */
@@ -10,7 +10,7 @@ type Call = <S extends z.ZodType>(
   path: string,
   json: Record<string, unknown>,
   schema: S,
-  permit: RateLimitPermit,
+  permit: RateLimitPermit | undefined,
 ) => Promise<z.output<S>>;
 
 /**
@@ -28,7 +28,7 @@ export class RongStreamTransport implements StreamTransport {
   readonly emptyFinalChunk = true;
   readonly idleLimitMs = STREAM_IDLE_LIMIT_MS;
   #messageUID: string | undefined;
-  #seq = 0;
+  readonly #seq = new StreamSequence();
 
   constructor(
     private readonly call: Call,
@@ -42,25 +42,26 @@ export class RongStreamTransport implements StreamTransport {
   }
 
   async send(chunk: string, final: boolean, permit: RateLimitPermit): Promise<{ messageId: string }> {
-    const content: Record<string, unknown> = { content: chunk, seq: this.#seq + 1, complete: final };
-    if (this.#messageUID) content.messageUID = this.#messageUID;
-    else content.type = 'markdown';
     const t = this.target;
-    const body = {
-      fromUserId: t.from,
-      ...('groupId' in t ? { toGroupId: t.groupId } : { toUserId: t.to }),
-      objectName: 'RC:StreamMsg',
-      content,
-    };
-    const answer = await this.call(this.rateKey, body, streamAnswer, permit);
-    this.#seq++;
+    const answer = await this.#seq.next((seq, first) => {
+      const content: Record<string, unknown> = { content: chunk, seq, complete: final };
+      if (this.#messageUID) content.messageUID = this.#messageUID;
+      else content.type = 'markdown';
+      const body = {
+        fromUserId: t.from,
+        ...('groupId' in t ? { toGroupId: t.groupId } : { toUserId: t.to }),
+        objectName: 'RC:StreamMsg',
+        content,
+      };
+      return this.call(this.rateKey, body, streamAnswer, first ? permit : undefined);
+    });
     this.#messageUID = answer.messageUID;
     return { messageId: answer.messageUID };
   }
 
   next(): void {
     this.#messageUID = undefined;
-    this.#seq = 0;
+    this.#seq.reset();
   }
 
   async sendPlain(text: string): Promise<void> {

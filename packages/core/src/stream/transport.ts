@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ApiError, outcomeUnknown } from '../errors.js';
 import type { RateLimitPermit } from '../limits/rate-limiter.js';
 
 /**
@@ -34,4 +36,54 @@ export interface StreamTransport {
   next(): void;
   /** Sends `text` as one ordinary message, the fallback when streaming fails. */
   sendPlain(text: string): Promise<void>;
+}
+
+/**
+ * The numbering of a stream whose calls carry a sequence number the cloud checks strictly (RongCloud
+ * `seq`, Tencent `Index`). After a call whose outcome is unknown, the cloud may or may not have used
+ * its number, so the next number is only known to lie in a range. The next call tries the highest
+ * first (every unknown call was applied: the usual case of a reset after the cloud answered) and a
+ * lower one each time the cloud refuses a number as out of order. Without this, the call that closes
+ * the message after a failure would be refused, and the message left open.
+ */
+export class StreamSequence {
+  /** The lowest and highest number the cloud may expect next. */
+  #low = 1;
+  #high = 1;
+  readonly #pauseMs: number;
+
+  /** `pauseMs`: the least time between two calls of one stream, kept between two tries too. */
+  constructor(pauseMs = 0) {
+    this.#pauseMs = pauseMs;
+  }
+
+  /** Runs `attempt` with the next number (`first` for the first try); returns its result. */
+  async next<T>(attempt: (seq: number, first: boolean) => Promise<T>): Promise<T> {
+    for (let tries = 0; ; tries++) {
+      const seq = this.#high;
+      try {
+        const result = await attempt(seq, tries === 0);
+        this.#low = seq + 1;
+        this.#high = seq + 1;
+        return result;
+      } catch (error) {
+        if (outcomeUnknown(error)) {
+          // This number may be used now; what lies below it may still be expected.
+          this.#high = Math.max(this.#high, seq + 1);
+          throw error;
+        }
+        const refused = error instanceof ApiError && !error.retryable;
+        if (!refused || seq <= this.#low) throw error;
+        // Refused as out of order: the cloud does not expect this number, and never will.
+        this.#high = seq - 1;
+        if (this.#pauseMs > 0) await sleep(this.#pauseMs);
+      }
+    }
+  }
+
+  /** A new message starts from 1. */
+  reset(): void {
+    this.#low = 1;
+    this.#high = 1;
+  }
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { RateLimitPermit } from '../limits/rate-limiter.js';
-import { STREAM_IDLE_LIMIT_MS, type StreamTransport } from '../stream/transport.js';
+import { STREAM_IDLE_LIMIT_MS, StreamSequence, type StreamTransport } from '../stream/transport.js';
 import { randomUint32 } from './request.js';
 import { envelope, MESSAGE_MAX_BYTES, sendStreamMsgAnswer } from './schemas.js';
 
@@ -9,7 +9,7 @@ export type StreamCall = <S extends z.ZodType>(
   api: string,
   body: Record<string, unknown>,
   schema: S,
-  permit: RateLimitPermit,
+  permit: RateLimitPermit | undefined,
 ) => Promise<z.output<S>>;
 
 /**
@@ -75,7 +75,7 @@ export class StreamMsgTransport implements StreamTransport {
   readonly emptyFinalChunk = true;
   readonly idleLimitMs = STREAM_IDLE_LIMIT_MS;
   #streamMsgId: string | undefined;
-  #index = 0;
+  readonly #index = new StreamSequence(this.minCallIntervalMs);
   #random = randomUint32();
 
   constructor(
@@ -91,26 +91,29 @@ export class StreamMsgTransport implements StreamTransport {
 
   async send(chunk: string, final: boolean, permit: RateLimitPermit): Promise<{ messageId: string }> {
     const target = this.target;
-    const content: Record<string, unknown> = {
-      Chunks: [{ EventType: 'data', Index: this.#index + 1, Markdown: chunk, IsLast: final }],
-    };
-    if (this.#streamMsgId) content.StreamMsgID = this.#streamMsgId;
-    else content.CompatibleText = COMPATIBLE_TEXT;
-    const body = {
-      From_Account: target.from,
-      ...('groupId' in target ? { GroupId: target.groupId } : { To_Account: target.to, SyncOtherMachine: 1 }),
-      MsgRandom: this.#random,
-      MsgBody: [{ MsgType: 'TIMStreamElem', MsgContent: content }],
-    };
-    const answer = await this.call(this.rateKey, body, streamMsgAnswer, permit);
-    this.#index++;
+    const answer = await this.#index.next((index, first) => {
+      const content: Record<string, unknown> = {
+        Chunks: [{ EventType: 'data', Index: index, Markdown: chunk, IsLast: final }],
+      };
+      if (this.#streamMsgId) content.StreamMsgID = this.#streamMsgId;
+      else content.CompatibleText = COMPATIBLE_TEXT;
+      const body = {
+        From_Account: target.from,
+        ...('groupId' in target
+          ? { GroupId: target.groupId }
+          : { To_Account: target.to, SyncOtherMachine: 1 }),
+        MsgRandom: this.#random,
+        MsgBody: [{ MsgType: 'TIMStreamElem', MsgContent: content }],
+      };
+      return this.call(this.rateKey, body, streamMsgAnswer, first ? permit : undefined);
+    });
     this.#streamMsgId = answer.StreamMsgID;
     return { messageId: answer.StreamMsgID };
   }
 
   next(): void {
     this.#streamMsgId = undefined;
-    this.#index = 0;
+    this.#index.reset();
     this.#random = randomUint32();
   }
 

@@ -1,0 +1,77 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  ApiError,
+  NetworkError,
+  outcomeUnknown,
+  RongCloudApiError,
+  TencentApiError,
+  TimeoutError,
+} from '../errors.js';
+import { StreamSequence } from './transport.js';
+
+const endpoint = 'x';
+const refusal = () =>
+  new RongCloudApiError(1002, 'seq out of order', { endpoint, retryable: false, status: 400 });
+
+describe('outcomeUnknown', () => {
+  it('calls a cloud error code a refusal on both clouds, and a gateway status, timeout or reset unknown', () => {
+    expect(outcomeUnknown(refusal())).toBe(false);
+    expect(outcomeUnknown(new TencentApiError(10004, 'bad', { endpoint, retryable: false }))).toBe(false);
+    expect(
+      outcomeUnknown(new ApiError('HTTP_STATUS', '502', { endpoint, retryable: true, status: 502 })),
+    ).toBe(true);
+    expect(
+      outcomeUnknown(new ApiError('HTTP_STATUS', '503', { endpoint, retryable: true, status: 503 })),
+    ).toBe(false);
+    expect(outcomeUnknown(new TimeoutError(endpoint, 10))).toBe(true);
+    expect(outcomeUnknown(new NetworkError(endpoint, true, 'reset'))).toBe(true);
+    expect(outcomeUnknown(new NetworkError(endpoint, false, 'refused'))).toBe(false);
+  });
+});
+
+describe('StreamSequence', () => {
+  /** A cloud that takes only the next number, and a network that may lose the answer either way. */
+  type Fault = 'none' | 'lost-before' | 'lost-after';
+
+  it('finds the number the cloud expects after any run of unknown outcomes, and never skips one', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom<Fault>('none', 'lost-before', 'lost-after'), { maxLength: 30 }),
+        async (faults) => {
+          const sequence = new StreamSequence();
+          let expected = 1;
+          const applied: number[] = [];
+          const call = (fault: Fault) => async (seq: number) => {
+            if (fault === 'lost-before') throw new NetworkError(endpoint, true, 'reset');
+            if (seq !== expected) {
+              if (fault === 'lost-after') throw new NetworkError(endpoint, true, 'reset');
+              throw refusal();
+            }
+            applied.push(seq);
+            expected++;
+            if (fault === 'lost-after') throw new NetworkError(endpoint, true, 'reset');
+            return seq;
+          };
+          for (const fault of faults) await sequence.next(call(fault)).catch(() => undefined);
+          // Once the network behaves, the next call lands on the number the cloud expects.
+          const before = expected;
+          await expect(sequence.next(call('none'))).resolves.toBe(before);
+          expect(applied).toEqual(Array.from({ length: expected - 1 }, (_, i) => i + 1));
+        },
+      ),
+    );
+  });
+
+  it('uses the permit only on its first try', async () => {
+    const sequence = new StreamSequence();
+    await sequence.next(async () => Promise.reject(new TimeoutError(endpoint, 1))).catch(() => undefined);
+    const firsts: boolean[] = [];
+    await sequence.next(async (seq, first) => {
+      firsts.push(first);
+      if (seq === 2) throw refusal();
+      return seq;
+    });
+    expect(firsts).toEqual([true, false]);
+  });
+});
