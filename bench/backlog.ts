@@ -25,6 +25,7 @@ const API = 'openim_robot_http_svc/send_stream_msg';
 const gc = (globalThis as { gc?: () => void }).gc;
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+const kib = (units: number) => `${Math.round(units / 1024)} Ki`;
 const ms = (v: number) => `${Math.round(v)} ms`;
 
 /** A kilobyte of text as a model writes it, with CJK and emoji, so no cut may split a grapheme. */
@@ -122,11 +123,11 @@ async function producer(
     ).pipeTo(session.writable);
   }
   const seconds = (performance.now() - started) / 1000;
-  const { loopMax, loopP99, heapGrowth } = w.stop();
+  const { loopMax, loopP99, heapGrowth, retained } = w.stop();
   const shown = await shownText(emulator, user);
   const exact = shown.text === PIECE.repeat(pieces) && shown.finished;
   console.log(
-    `| ${way} | ${keepText ? 'kept' : 'keepText: false'} | ${mb(produced)} in ${seconds.toFixed(1)} s | ${firstFalse === undefined ? 'never' : mb(firstFalse)} | ${mb(lead)} | ${mb(heapGrowth)} | ${ms(loopP99)} / ${ms(loopMax)} | ${shown.messages} | ${exact ? 'yes' : 'NO'} |`,
+    `| ${way} | ${keepText ? 'kept' : 'keepText: false'} | ${mb(produced)} in ${seconds.toFixed(1)} s | ${firstFalse === undefined ? 'never' : kib(firstFalse)} | ${kib(lead)} | ${mb(heapGrowth)} / ${mb(retained)} | ${ms(loopP99)} / ${ms(loopMax)} | ${shown.messages} | ${exact ? 'yes' : 'NO'} |`,
   );
   await im.close();
 }
@@ -183,7 +184,7 @@ async function main(): Promise<void> {
   try {
     console.log(`\nOne session, a ${MEGABYTES} MB producer (Node ${process.version})\n`);
     console.log(
-      '| way | text | produced | write() false at | source ahead of delivery (max) | heap growth (peak) | event loop p99 / max | messages | exact |',
+      '| way | text | produced | write() first false after (UTF-16 units) | source ahead of delivery, max (UTF-16 units) | heap growth: peak / kept after GC | event loop p99 / max | messages | exact |',
     );
     console.log('|---|---|---|---|---|---|---|---|---|');
     await producer(emulator, 'pipeFrom', true);
