@@ -62,10 +62,12 @@ function watch() {
     stop: () => {
       clearInterval(timer);
       loop.disable();
+      gc?.();
       return {
         loopMax: loop.max / 1e6,
         loopP99: loop.percentile(99) / 1e6,
         heapGrowth: heapPeak - heapBefore,
+        retained: process.memoryUsage().heapUsed - heapBefore,
       };
     },
   };
