@@ -249,77 +249,75 @@ function rawClient(emulator: EmulatorProcess) {
       return { ErrorCode: -1 };
     }
   };
-  return { send, close: () => pool.close() };
+  /** One send_stream_msg of a conversation: opens its message without `msgKey`, closes it with `last`. */
+  const streamChunk = (to: string, chunk: string, msgKey: string | undefined, last: boolean) =>
+    send({ From_Account: BOT, To_Account: to, Chunk: chunk, MsgKey: msgKey, Finish: last ? 1 : undefined });
+  return { streamChunk, close: () => pool.close() };
+}
+
+/** The baselines' common part: per-conversation loops that run until the writers stop and they drain. */
+function baselineRun(
+  raw: ReturnType<typeof rawClient>,
+  state: { producing: boolean; stopped: boolean },
+  loops: Promise<unknown>[],
+  write: Run['write'],
+): Run {
+  return {
+    write,
+    end: () => {
+      state.producing = false;
+      return Promise.all(loops);
+    },
+    stop: async () => {
+      state.stopped = true;
+      await Promise.allSettled(loops);
+      await raw.close();
+    },
+  };
 }
 
 /** One awaited call per token; a refused token is sent again 100 ms later; the last one closes. */
 function naiveRun(emulator: EmulatorProcess, users: string[]): Run {
   const raw = rawClient(emulator);
   const queues = users.map(() => [] as string[]);
-  let producing = true;
-  let stopped = false;
+  const state = { producing: true, stopped: false };
   const consumers = users.map(async (to, i) => {
     let msgKey: string | undefined;
     const queue = queues[i] as string[];
-    while (!stopped && (producing || queue.length > 0)) {
+    while (!state.stopped && (state.producing || queue.length > 0)) {
       const chunk = queue[0];
       if (chunk === undefined) {
         await sleep(5);
         continue;
       }
-      const last = !producing && queue.length === 1;
-      const answer = await raw.send({
-        From_Account: BOT,
-        To_Account: to,
-        Chunk: chunk,
-        MsgKey: msgKey,
-        Finish: last ? 1 : undefined,
-      });
+      const answer = await raw.streamChunk(to, chunk, msgKey, !state.producing && queue.length === 1);
       if (answer.ErrorCode === 0) {
         msgKey = answer.MsgKey;
         queue.shift();
       } else await sleep(100);
     }
   });
-  return {
-    write: (s, text) => void queues[s]?.push(text),
-    end: () => {
-      producing = false;
-      return Promise.all(consumers);
-    },
-    stop: async () => {
-      stopped = true;
-      await Promise.allSettled(consumers);
-      await raw.close();
-    },
-  };
+  return baselineRun(raw, state, consumers, (s, text) => void queues[s]?.push(text));
 }
 
 /** Each conversation flushes its buffer every 500 ms on its own; refused text stays in the buffer. */
 function throttleRun(emulator: EmulatorProcess, users: string[]): Run {
   const raw = rawClient(emulator);
   const buffers = users.map(() => '');
-  let producing = true;
-  let stopped = false;
+  const state = { producing: true, stopped: false };
   const flushers = users.map(async (to, i) => {
     let msgKey: string | undefined;
     await sleep((i * 500) / users.length);
-    while (!stopped) {
+    while (!state.stopped) {
       await sleep(500);
-      const last = !producing;
+      const last = !state.producing;
       const buffer = buffers[i] as string;
       // The closing call must carry text, so the last character waits for the end, as imbot's does.
       const lastChar = Array.from(buffer.slice(-2)).at(-1) ?? '';
       const chunk = last ? buffer : buffer.slice(0, buffer.length - lastChar.length);
       if (chunk === '' && !last) continue;
       if (chunk === '' && msgKey === undefined) return;
-      const answer = await raw.send({
-        From_Account: BOT,
-        To_Account: to,
-        Chunk: chunk,
-        MsgKey: msgKey,
-        Finish: last ? 1 : undefined,
-      });
+      const answer = await raw.streamChunk(to, chunk, msgKey, last);
       if (answer.ErrorCode === 0) {
         msgKey = answer.MsgKey;
         buffers[i] = (buffers[i] as string).slice(chunk.length);
@@ -327,20 +325,9 @@ function throttleRun(emulator: EmulatorProcess, users: string[]): Run {
       }
     }
   });
-  return {
-    write: (s, text) => {
-      buffers[s] += text;
-    },
-    end: () => {
-      producing = false;
-      return Promise.all(flushers);
-    },
-    stop: async () => {
-      stopped = true;
-      await Promise.allSettled(flushers);
-      await raw.close();
-    },
-  };
+  return baselineRun(raw, state, flushers, (s, text) => {
+    buffers[s] += text;
+  });
 }
 
 const runners: Record<Variant, (emulator: EmulatorProcess, users: string[]) => Run> = {

@@ -1,7 +1,8 @@
 import { type Emulator, startEmulator } from '@imbot/emulator';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { RongCloud, type StreamFinish, StreamSourceError, TencentIm } from '../src/index.js';
+import { RongCloud, StreamSourceError, TencentIm } from '../src/index.js';
+import { play } from './play.js';
 
 const tencentApp = { sdkAppId: 1400000000, secretKey: 'guarantees-secret-key', admin: 'administrator' };
 const rongApp = { appKey: 'guarantees-key', appSecret: 'guarantees-secret' };
@@ -154,16 +155,9 @@ describe('property: ambiguous faults on both clouds', () => {
                   { from: BOT, to: user, ...(cloud === 'stream_msg' ? { api: 'stream_msg' as const } : {}) },
                   { minIntervalMs: 0, maxChunkBytes: 64 },
                 );
-          const finishes: StreamFinish[] = [];
-          session.on('finish', (r) => finishes.push(r));
-          for (const [text, pause] of writes) {
-            session.write(text);
-            if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
-          }
-          const result = await session.end();
+          const { result, finishes, written } = await play(session, writes);
           emulator.faults.configure({});
           await client.close();
-          const written = writes.map(([text]) => text).join('');
           const messages =
             cloud === 'rongcloud'
               ? emulator.rongcloud.conversation(user, RONG_BOT).filter((m) => m.from === RONG_BOT)

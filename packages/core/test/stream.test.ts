@@ -1,7 +1,8 @@
 import { type Emulator, startEmulator } from '@imbot/emulator';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type StreamFinish, TencentIm, type TencentImOptions } from '../src/index.js';
+import { TencentIm, type TencentImOptions } from '../src/index.js';
+import { play } from './play.js';
 
 const SDK_APP_ID = 1400000000;
 const SECRET_KEY = 'stream-test-secret-key';
@@ -150,22 +151,14 @@ describe('property: what the user sees is exactly what was written', () => {
             { from: BOT, to: user, api },
             { minIntervalMs: 0, maxChunkBytes: 64 },
           );
-          const finishes: StreamFinish[] = [];
-          session.on('finish', (r) => finishes.push(r));
-          for (const [text, pause] of writes) {
-            session.write(text);
-            if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
-          }
-          const result = await session.end();
+          const { result, finishes, written } = await play(session, writes);
           emulator.faults.configure({});
           await im.close();
-          const written = writes.map(([text]) => text).join('');
           expect(result.text).toBe(written);
           expect(result.undelivered).toBe('');
           const messages = shown(user);
           expect(messages.map((m) => m.text).join('')).toBe(written);
           expect(messages.every((m) => m.state === 'finished')).toBe(true);
-          await new Promise((resolve) => setTimeout(resolve, 0));
           expect(finishes).toHaveLength(1);
           if (result.fallback) fallbacks++;
         },
