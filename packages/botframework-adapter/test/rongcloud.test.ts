@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { inspect } from 'node:util';
 import { ensureBots, RongCloud } from '@imbot/core';
 import { type Emulator, startEmulator } from '@imbot/emulator';
 import { ActivityHandler } from 'botbuilder';
@@ -25,11 +26,13 @@ afterEach(async () => {
 
 describe('ImBotAdapter on RongCloud', () => {
   it('runs a BotBuilder bot whose streamed answer the user sees finished and exact', async () => {
+    const logged: string[] = [];
     const answer = 'The same BotBuilder bot, now on RongCloud, streaming its answer. 同一个机器人。';
     class Bot extends ActivityHandler {
       constructor() {
         super();
         this.onMessage(async (context, next) => {
+          logged.push(`${inspect(context, { depth: 8, showHidden: true })}`);
           async function* tokens() {
             for (const token of answer.split(/(?<= )/)) {
               yield token;
@@ -64,5 +67,9 @@ describe('ImBotAdapter on RongCloud', () => {
     await expect.poll(() => fromBot().at(-1)?.state, { timeout: 5000 }).toBe('finished');
     expect(fromBot()).toMatchObject([{ kind: 'stream', text: answer, state: 'finished' }]);
     expect(turnErrors).toEqual([]);
+    // A logged adapter or TurnContext shows no App Secret.
+    logged.push(inspect(adapter, { depth: 8, showHidden: true }), JSON.stringify(adapter.platform));
+    expect(logged).toHaveLength(3);
+    for (const text of logged) expect(text).not.toContain(app.appSecret);
   });
 });

@@ -1,11 +1,18 @@
 import { inspect } from 'node:util';
 import { type Emulator, startEmulator } from '@imbot/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { genUserSig, TencentIm, type TencentImOptions } from '../src/index.js';
+import {
+  genUserSig,
+  RongCloud,
+  type RongCloudApiError,
+  TencentIm,
+  type TencentImOptions,
+} from '../src/index.js';
 
 const SDK_APP_ID = 1400000000;
 const SECRET_KEY = 'c2VjcmV0LWtleS1uZXZlci10by1iZS1zZWVu-5bd2850fff3ecb11d7c8';
 const ADMIN = 'administrator';
+const APP_SECRET = 'rong-app-secret-never-to-be-seen';
 
 /** Every string reachable from an error: message, stack, own properties (hidden ones too), causes. */
 function everythingIn(error: unknown): string {
@@ -29,10 +36,23 @@ function everythingIn(error: unknown): string {
   return parts.join('\n');
 }
 
+/** The error `promise` fails with; the test fails if it succeeds. */
+async function failure<E>(promise: Promise<unknown>): Promise<E> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as E;
+  }
+  throw new Error('expected the call to fail');
+}
+
 let emulator: Emulator;
 
 beforeAll(async () => {
-  emulator = await startEmulator({ tencent: { sdkAppId: SDK_APP_ID, secretKey: SECRET_KEY, admin: ADMIN } });
+  emulator = await startEmulator({
+    tencent: { sdkAppId: SDK_APP_ID, secretKey: SECRET_KEY, admin: ADMIN },
+    rongcloud: { appKey: 'rong-key', appSecret: APP_SECRET },
+  });
 });
 afterAll(async () => {
   await emulator.close();
@@ -106,5 +126,62 @@ describe('secrets', () => {
       /bad request sdkappid=1400000000&identifier=administrator&usersig=\[redacted\]&random=\d+&contenttype=json key=\[redacted\]/,
     );
     await Promise.all([im.close(), refused.close(), wrongKey.close()]);
+  });
+
+  it('are in no public object: console.log, util.inspect and JSON.stringify show none', async () => {
+    const im = new TencentIm({
+      sdkAppId: SDK_APP_ID,
+      admin: ADMIN,
+      secretKey: SECRET_KEY,
+      baseUrl: emulator.url,
+    });
+    const rong = new RongCloud({ appKey: 'rong-key', appSecret: APP_SECRET, baseUrl: emulator.url });
+    await im.getAllRobots(); // a UserSig is made and held
+    for (const object of [im, im.platform, rong, rong.platform, im.openStream({ from: '@RBT#1', to: 'u' })]) {
+      const text = `${inspect(object, { depth: 10, showHidden: true })}${JSON.stringify(object)}`;
+      expect(text).not.toContain(SECRET_KEY);
+      expect(text).not.toContain(APP_SECRET);
+    }
+    await Promise.all([im.close(), rong.close()]);
+  });
+
+  it('are cut out of what the cloud quotes back, percent-encoded or not', async () => {
+    // A UserSig with '*' in it, which a URL may carry as %2A or %2a.
+    let userSig = '';
+    for (let ttl = 86_400; !userSig.includes('*'); ttl++) {
+      userSig = genUserSig({
+        sdkAppId: SDK_APP_ID,
+        secretKey: SECRET_KEY,
+        userId: ADMIN,
+        expireSeconds: ttl,
+      });
+    }
+    const im = new TencentIm({
+      sdkAppId: SDK_APP_ID,
+      admin: ADMIN,
+      userSig: () => userSig,
+      baseUrl: emulator.url,
+    });
+    const upper = userSig.replaceAll('*', '%2A');
+    const lower = userSig.replaceAll('*', '%2a');
+    emulator.faults.failNext('openim_robot_http_svc/get_all_robots', 1, {
+      errorCode: 10004,
+      errorInfo: `bad usersig ${upper} or ${lower}`,
+    });
+    const tencentError = await failure<Error>(im.getAllRobots());
+    expect(tencentError.message).toContain('bad usersig [redacted] or [redacted]');
+    for (const form of [userSig, upper, lower]) expect(everythingIn(tencentError)).not.toContain(form);
+
+    const rong = new RongCloud({ appKey: 'rong-key', appSecret: APP_SECRET, baseUrl: emulator.url });
+    emulator.faults.failNext('/v3/bot/get.json', 1, {
+      errorCode: 1002,
+      errorInfo: `bad {headers} ${APP_SECRET}`,
+    });
+    const rongError = await failure<RongCloudApiError>(rong.getBots(['x']));
+    const text = everythingIn(rongError);
+    expect(rongError.errorMessage).toContain('"signature":"[redacted]"');
+    expect(text).not.toContain(APP_SECRET);
+    expect(text).not.toMatch(/"signature":"[0-9a-f]{40}"/);
+    await Promise.all([im.close(), rong.close()]);
   });
 });

@@ -147,10 +147,9 @@ export class ApiServer {
     const fault = plan.fault;
     if (fault !== undefined) record.fault = typeof fault === 'string' ? fault : `error ${fault.errorCode}`;
     if (typeof fault === 'object') {
-      const info = (fault.errorInfo ?? 'internal error, please retry').replaceAll(
-        '{query}',
-        url.search.slice(1),
-      );
+      const info = (fault.errorInfo ?? 'internal error, please retry')
+        .replaceAll('{query}', url.search.slice(1))
+        .replaceAll('{headers}', JSON.stringify(req.headers));
       return reply(this.#protocol.failure(fault.errorCode, info));
     }
     switch (fault) {

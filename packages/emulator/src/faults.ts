@@ -4,8 +4,8 @@ import { seededRandom } from './random.js';
 /**
  * One way a call can go wrong:
  * - `{ errorCode, errorInfo? }`: the cloud refuses it with that code (10002 by default), nothing
- *   applied; `{query}` in `errorInfo` becomes the request's query string, to play a cloud that
- *   quotes credentials back;
+ *   applied; `{query}` in `errorInfo` becomes the request's query string and `{headers}` its headers
+ *   as JSON, to play a cloud that quotes credentials back;
  * - `http-502`: a gateway error, nothing applied;
  * - `reset-before`: the connection drops before the call is applied;
  * - `reset-after`: the call is applied, then the connection drops (the ambiguous case);

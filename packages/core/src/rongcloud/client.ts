@@ -15,6 +15,7 @@ import {
   type RateLimitPermit,
 } from '../limits/rate-limiter.js';
 import type { BotPlatform } from '../platform.js';
+import { redactSecrets } from '../redact.js';
 import { StreamScheduler } from '../stream/scheduler.js';
 import { StreamSession, type StreamSessionOptions } from '../stream/session.js';
 import { parseInput } from '../validation.js';
@@ -279,8 +280,6 @@ export class RongCloud {
     await this.#transport.close();
   }
 
-  readonly #redact = (text: string): string => text.replaceAll(this.#appSecret, '[redacted]');
-
   async #request<S extends z.ZodType>(
     path: string,
     body: Body,
@@ -298,21 +297,21 @@ export class RongCloud {
         const held = given ?? (await this.#limiter.acquire(path));
         given = undefined;
         const origin = this.#current;
+        const signed = rongCloudHeaders({ appKey: this.appKey, appSecret: this.#appSecret });
+        // What the cloud quotes back may hold the App Secret or this request's signature.
+        const redact = (text: string) => redactSecrets(text, [this.#appSecret, signed.Signature]);
         try {
           const url = new URL(`${this.#origins[origin]}${path}`);
           const answer = await this.#transport.post({
             origin: url.origin,
             path: url.pathname + url.search,
             endpoint: path,
-            headers: {
-              ...rongCloudHeaders({ appKey: this.appKey, appSecret: this.#appSecret }),
-              'content-type': payload.type,
-            },
+            headers: { ...signed, 'content-type': payload.type },
             body: payload.text,
             timeoutMs: this.#timeoutMs,
-            redact: this.#redact,
+            redact,
           });
-          return readRongAnswer(answer, path, schema);
+          return readRongAnswer(answer, path, schema, redact);
         } catch (error) {
           // The data centre's other domain takes over; later calls stay there until it fails in turn.
           if (failsOver(error) && origin === this.#current && this.#origins.length > 1) {
@@ -345,12 +344,14 @@ function formEncode(form: Record<string, string | string[]>): string {
 
 /**
  * Reads an answer: RongCloud mirrors its business code in the HTTP status, so the envelope is read
- * whatever the status; `code` 200 is success, anything else a `RongCloudApiError`.
+ * whatever the status; `code` 200 is success, anything else a `RongCloudApiError`, whose
+ * `errorMessage` goes through `redact` (a cloud may quote the request's credentials back).
  */
 export function readRongAnswer<S extends z.ZodType>(
   answer: HttpAnswer,
   endpoint: string,
   schema: S,
+  redact: (text: string) => string = (text) => text,
 ): z.output<S> {
   let json: unknown;
   try {
@@ -378,7 +379,7 @@ export function readRongAnswer<S extends z.ZodType>(
     });
   }
   if (head.data.code !== 200) {
-    throw new RongCloudApiError(head.data.code, head.data.errorMessage ?? '', {
+    throw new RongCloudApiError(head.data.code, redact(head.data.errorMessage ?? ''), {
       endpoint,
       retryable: rongCloudRetryCodes.has(head.data.code),
       status: answer.status,

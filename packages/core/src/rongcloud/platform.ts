@@ -35,11 +35,15 @@ export class RongCloudPlatform implements BotPlatform {
   readonly maxBots = BOTS_PER_APP;
   readonly webhookAnswer = { status: 200, contentType: 'application/json', body: '{"code":200}' };
   readonly #nonces = new NonceCache();
+  readonly #appSecret: string;
 
+  /** The App Secret stays in a private field: `console.log(platform)` shows no secret. */
   constructor(
     private readonly rong: RongCloud,
-    private readonly appSecret: string,
-  ) {}
+    appSecret: string,
+  ) {
+    this.#appSecret = appSecret;
+  }
 
   validateBotSpec(spec: BotSpec, index: number): BotSpec {
     return parseInput(botSpec, spec, `bots[${index}]`);
@@ -100,7 +104,7 @@ export class RongCloudPlatform implements BotPlatform {
   verifyWebhook(request: WebhookRequest, options: VerifyOptions = {}): void {
     verifyRongCloudCallback(request.query, request.headers, {
       appKey: this.rong.appKey,
-      appSecret: this.appSecret,
+      appSecret: this.#appSecret,
       now: options.now === undefined ? undefined : options.now * 1000,
       nonces: this.#nonces,
     });

@@ -1,3 +1,4 @@
+import { redactSecrets } from '../redact.js';
 import { decodeUserSig, genUserSig } from './usersig.js';
 
 export type UserSigSource =
@@ -41,14 +42,8 @@ export class AdminUserSig {
   }
 
   /** Removes every secret this credential knows of from `text`. */
-  redact = (text: string): string => {
-    let out = text;
-    if ('secretKey' in this.#source) out = out.replaceAll(this.#source.secretKey, '[redacted]');
-    for (const sig of this.#issued) {
-      out = out.replaceAll(sig, '[redacted]').replaceAll(encodeURIComponent(sig), '[redacted]');
-    }
-    return out;
-  };
+  redact = (text: string): string =>
+    redactSecrets(text, ['secretKey' in this.#source ? this.#source.secretKey : undefined, ...this.#issued]);
 
   async #make(): Promise<string> {
     const now = this.#now();
