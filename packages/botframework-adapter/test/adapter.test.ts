@@ -155,6 +155,8 @@ describe('ImBotAdapter with the emulator', () => {
       expect(lastFromBot()?.text).toBe('final');
       await context.deleteActivity(sent?.id as string);
     });
+    // An expect inside the turn that fails lands in onTurnError: check it stayed empty.
+    expect(turnErrors).toEqual([]);
     expect(lastFromBot()?.state).toBe('recalled');
   });
 
@@ -180,16 +182,23 @@ describe('ImBotAdapter with the emulator', () => {
 
 describe('bad requests are refused before any turn runs', () => {
   let url: string;
-  let turns: number;
+  let turns: string[];
 
   beforeEach(async () => {
-    turns = 0;
+    turns = [];
     url = await serve({
-      run: async () => {
-        turns++;
+      run: async (context) => {
+        turns.push(context.activity.text);
       },
     });
   });
+
+  /** Sends a good message after the one under test and waits for its turn: what came before is settled. */
+  async function sentinel(): Promise<void> {
+    const text = { MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'sentinel' } }] };
+    expect(await post({ body: body(text) })).toBe(200);
+    await expect.poll(() => turns.includes('sentinel')).toBe(true);
+  }
 
   const now = () => Math.floor(Date.now() / 1000);
   const body = (overrides: Record<string, unknown> = {}) =>
@@ -229,10 +238,8 @@ describe('bad requests are refused before any turn runs', () => {
     ['a 2 MB body', () => ({ body: body({ Pad: 'x'.repeat(2 * 1024 * 1024) }) }), 413],
   ] as const)('refuses %s', async (_, request, status) => {
     expect(await post(request())).toBe(status);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(turns).toBe(0);
-    expect(await post()).toBe(200);
-    await expect.poll(() => turns).toBe(1);
+    await sentinel();
+    expect(turns).toEqual(['sentinel']);
   });
 
   it('runs one turn for a duplicate delivery, and none for a message from the bot itself', async () => {
@@ -240,8 +247,8 @@ describe('bad requests are refused before any turn runs', () => {
     expect(await post({ body: once })).toBe(200);
     expect(await post({ body: once })).toBe(200);
     expect(await post({ body: body({ From_Account: BOT }) })).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    expect(turns).toBe(1);
+    await sentinel();
+    expect(turns).toEqual(['hi', 'sentinel']);
   });
 });
 

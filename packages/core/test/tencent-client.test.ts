@@ -369,10 +369,19 @@ describe('errors and retries', () => {
   });
 
   it('retries a refused connection even for a stream chunk, since nothing was sent', async () => {
-    im = client({ baseUrl: 'http://127.0.0.1:9' });
+    // Every attempt takes a permit: a limiter that counts them counts the attempts.
+    let attempts = 0;
+    const counting = {
+      acquire: async () => {
+        attempts++;
+        return { release() {} };
+      },
+    };
+    im = client({ baseUrl: 'http://127.0.0.1:9', rateLimit: counting });
     const error = await failure(im.sendStreamMsg({ from: '@RBT#1', to: 'u', chunk: 'x' }));
     expect(error).toBeInstanceOf(NetworkError);
     expect(error).toMatchObject({ sent: false });
+    expect(attempts).toBe(3); // the first and the policy's 2 retries
   });
 });
 
