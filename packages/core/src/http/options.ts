@@ -14,7 +14,16 @@ export const transportOptionsShape = {
     })
     .partial()
     .optional(),
-  /** A `RateLimiter` or `false`; checked by the client, which knows its default. */
-  rateLimit: z.unknown().optional(),
+  /** A `RateLimiter` (an object with `acquire(key)`) or `false`; the client knows its default. */
+  rateLimit: z
+    .custom<false | { acquire: unknown }>(
+      (value) =>
+        value === false ||
+        (typeof value === 'object' &&
+          value !== null &&
+          typeof (value as { acquire?: unknown }).acquire === 'function'),
+      'must be a RateLimiter (an object with acquire(key)) or false; leave it out for the default',
+    )
+    .optional(),
   connections: z.number().int().positive().optional(),
 };

@@ -249,7 +249,9 @@ export class RongCloud {
    * `RC:StreamMsg`): text written to it reaches the user as one message that grows.
    */
   openStream(target: RongStreamTarget, options: StreamSessionOptions = {}): StreamSession {
-    const from = parseInput(rongUserId, target.from, 'openStream.from');
+    const from = parseInput(rongUserId, target?.from, 'openStream.from');
+    if ('groupId' in target) parseInput(rongUserId, target.groupId, 'openStream.groupId');
+    else parseInput(rongUserId, (target as { to?: unknown }).to, 'openStream.to');
     const call = <S extends z.ZodType>(
       path: string,
       json: Record<string, unknown>,
