@@ -126,7 +126,7 @@ export {
   tencentCallbackSign,
   verifyTencentCallback,
 } from './tencent/webhook.js';
-export { utf8Bytes } from './validation.js';
+export { parseInput, utf8Bytes } from './validation.js';
 export {
   type NodeRequestLike,
   readNodeRequest,

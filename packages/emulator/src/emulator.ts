@@ -1,13 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parseInput } from '@imbot/core';
 import { z } from 'zod';
 import { serveConsole } from './console.js';
 import { handleControl } from './control.js';
 import { streamEvents } from './events.js';
-import { type FaultConfig, Faults } from './faults.js';
+import { type FaultConfig, Faults, faultConfig } from './faults.js';
 import { sendJson } from './http.js';
-import { RongCloudEmulator, type RongCloudEmulatorOptions } from './rongcloud/emulator.js';
-import { TencentEmulator, type TencentEmulatorOptions } from './tencent/emulator.js';
+import { RongCloudEmulator, type RongCloudEmulatorOptions, rongCloudOptions } from './rongcloud/emulator.js';
+import { TencentEmulator, type TencentEmulatorOptions, tencentOptions } from './tencent/emulator.js';
 
 export interface EmulatorOptions {
   /** Port to listen on; 0 (the default) picks a free one. */
@@ -82,9 +83,9 @@ function stop(server: Server): Promise<void> {
 const options = z.object({
   port: z.number().int().min(0).max(65535).optional(),
   host: z.string().min(1).optional(),
-  tencent: z.unknown().optional(),
-  rongcloud: z.unknown().optional(),
-  faults: z.unknown().optional(),
+  tencent: tencentOptions.optional(),
+  rongcloud: rongCloudOptions.optional(),
+  faults: faultConfig.optional(),
   seed: z.number().int().optional(),
 });
 
@@ -97,8 +98,8 @@ const options = z.object({
  * const emulator = await startEmulator({ tencent: { sdkAppId: 1400000000, secretKey: 'dev', admin: 'administrator' } });
  * const im = new TencentIm({ sdkAppId: 1400000000, admin: 'administrator', secretKey: 'dev', baseUrl: emulator.url });
  */
-export async function startEmulator(input: EmulatorOptions): Promise<Emulator> {
-  options.parse(input);
+export async function startEmulator(input: EmulatorOptions = {}): Promise<Emulator> {
+  parseInput(options, input, 'startEmulator');
   const faults = new Faults(input.faults, input.seed);
   const tencent = new TencentEmulator(input.tencent ?? defaultTencent, faults);
   const rongcloud = new RongCloudEmulator(input.rongcloud ?? defaultRongCloud, faults);
