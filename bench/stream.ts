@@ -19,7 +19,7 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { genUserSig, TencentIm } from '@imbot/core';
+import { genUserSig, keepAliveCapacity, STREAM_IDLE_LIMIT_MS, TencentIm } from '@imbot/core';
 import { Pool } from 'undici';
 import { type EmulatorProcess, type MessageEvent, startEmulatorProcess } from './emulator-process.js';
 
@@ -381,7 +381,7 @@ async function measure(emulator: EmulatorProcess, variant: Variant, count: numbe
  * writing ends and then close in one call each: the writing time plus S/R.
  */
 function p99Bound(count: number): number {
-  const capacity = Math.floor(BUDGET * 15 * 0.6);
+  const capacity = keepAliveCapacity(BUDGET, STREAM_IDLE_LIMIT_MS);
   const cycle = Math.max((count / BUDGET) * 1000, MIN_INTERVAL_MS);
   return count <= capacity ? 1.5 * cycle + 100 : SECONDS * 1000 + (count / BUDGET) * 1000;
 }

@@ -74,6 +74,7 @@ export {
   RONGCLOUD_CALLBACK_TOLERANCE_MS,
   verifyRongCloudCallback,
 } from './rongcloud/webhook.js';
+export { keepAliveCapacity } from './stream/scheduler.js';
 export {
   type FinishReason,
   type StreamFinish,
@@ -82,7 +83,7 @@ export {
   type StreamSessionOptions,
 } from './stream/session.js';
 export { readText, type TextSource } from './stream/source.js';
-export type { StreamTransport } from './stream/transport.js';
+export { STREAM_IDLE_LIMIT_MS, type StreamTransport } from './stream/transport.js';
 export {
   type StreamTarget,
   TencentIm,

@@ -18,9 +18,9 @@ export class DueTimer {
   /** Runs the callback at `at` instead of any earlier due time. */
   set(at: number): void {
     this.#dueAt = at;
+    // The running timer fires in time: it will see the new due time then.
     if (this.#timer !== undefined && this.#firesAt <= at) return;
-    this.clear();
-    this.#dueAt = at;
+    clearTimeout(this.#timer);
     this.#arm();
   }
 

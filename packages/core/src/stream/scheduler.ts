@@ -33,6 +33,14 @@ export interface StreamSchedulerOptions {
 const KEEP_ALIVE_SHARE = 0.6;
 
 /**
+ * How many messages `callsPerSecond` can keep open at once when the cloud ends a message after
+ * `idleLimitMs` without a call: the admission rule of the scheduler, for anyone who states its bounds.
+ */
+export function keepAliveCapacity(callsPerSecond: number, idleLimitMs: number): number {
+  return Math.max(1, Math.floor(callsPerSecond * (idleLimitMs / 1000) * KEEP_ALIVE_SHARE));
+}
+
+/**
  * An open message goes ahead of everyone once this share of its idle limit has passed since its last
  * call: with `KEEP_ALIVE_SHARE` open messages, a round takes 60 % of the limit, so past 40 % the
  * messages are served in the order the cloud would end them, and none is ended.
@@ -190,9 +198,8 @@ export class StreamScheduler {
     if (!lane) {
       lane = new Lane();
       const rate = this.#limiter.callsPerSecond?.(session.rateKey);
-      if (rate !== undefined && Number.isFinite(rate)) {
-        lane.capacity = Math.max(1, Math.floor(rate * (session.idleLimitMs / 1000) * KEEP_ALIVE_SHARE));
-      }
+      if (rate !== undefined && Number.isFinite(rate))
+        lane.capacity = keepAliveCapacity(rate, session.idleLimitMs);
       this.#lanes.set(session.rateKey, lane);
     }
     return lane;

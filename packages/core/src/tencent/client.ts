@@ -239,7 +239,8 @@ export class TencentIm {
   /**
    * Sends a message to a group (`group_open_http_svc/send_group_msg`): `text`, or `msgBody`
    * elements. Without `from` the admin sends it. Retried only when it certainly was not sent, since
-   * the cloud does not de-duplicate group messages.
+   * the cloud does not de-duplicate group messages, unless `retry: 'idempotent'` accepts that a retry
+   * after an unknown outcome may show it twice (a stream's fallback does, so no answer is lost).
    */
   async sendGroupMsg(
     input: SendGroupMsgInput,
