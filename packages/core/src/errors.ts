@@ -166,6 +166,7 @@ export type WebhookProblem =
   | 'replayed'
   | 'malformed'
   | 'too-large'
+  | 'body-timeout'
   | 'raw-body-unavailable';
 
 const webhookStatus: Record<WebhookProblem, number> = {
@@ -176,6 +177,7 @@ const webhookStatus: Record<WebhookProblem, number> = {
   replayed: 409,
   malformed: 400,
   'too-large': 413,
+  'body-timeout': 408,
   'raw-body-unavailable': 500,
 };
 
@@ -187,11 +189,27 @@ const webhookStatus: Record<WebhookProblem, number> = {
 export class WebhookVerificationError extends ImbotError {
   readonly problem: WebhookProblem;
   readonly status: number;
+  /**
+   * The request's body was left unread (too large to drain, or stalled): the answer must close the
+   * connection, or the next request on it would never be read.
+   */
+  readonly closeConnection: boolean;
 
-  constructor(problem: WebhookProblem, message: string) {
+  constructor(problem: WebhookProblem, message: string, options: { closeConnection?: boolean } = {}) {
     super('WEBHOOK_VERIFICATION', message);
     this.problem = problem;
     this.status = webhookStatus[problem];
+    this.closeConnection = options.closeConnection ?? false;
+  }
+}
+
+/**
+ * A user message was acknowledged to the cloud but not handled: the receiver was closed before its
+ * turn came (see `close({ timeoutMs })`). Reported through `onError` with the message.
+ */
+export class NotHandledError extends ImbotError {
+  constructor(message: string) {
+    super('NOT_HANDLED', message);
   }
 }
 

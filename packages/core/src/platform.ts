@@ -79,10 +79,25 @@ export interface WebhookRequest {
 }
 
 export interface VerifyOptions {
-  /** The callback token (Tencent) set in the cloud's console. */
+  /**
+   * A callback secret given to the receiver rather than to the platform.
+   * @deprecated Give it to the client (`new TencentIm({ callbackToken })`); kept for `webhook.token`.
+   */
   token?: string | undefined;
   /** Seconds since the epoch, for the freshness check; injectable for tests. */
   now?: number | undefined;
+  /** How far a request's signed time may be from now, either way. Default 60 s. */
+  toleranceSeconds?: number | undefined;
+  /** Accept requests the cloud could not sign because no secret is configured. Default false. */
+  allowUnsigned?: boolean | undefined;
+}
+
+/** What verification learnt that the receiver must still check against what it has seen. */
+export interface WebhookProof {
+  /** A key unique to this signed request (a nonce): seen twice within `replayTtlMs`, it is a replay. */
+  replayKey?: string;
+  /** How long `replayKey` must be remembered: as long as the request's signature stays fresh. */
+  replayTtlMs?: number;
 }
 
 /** Whom a reply goes to: the user of a one-to-one chat, or a group, from `botId`. */
@@ -95,6 +110,10 @@ export interface BotPlatform {
   readonly maxBots: number;
   /** What to answer the cloud's webhook with once a request is accepted. */
   readonly webhookAnswer: { status: number; contentType: string; body: string };
+  /** Whether the platform holds the secret its cloud signs callbacks with, so it can verify them. */
+  readonly signsWebhooks: boolean;
+  /** Whether `userId` is one of the app's bots, as far as the platform can tell from the id or what it has seen. */
+  isBot(userId: string): boolean;
 
   /** Throws `ValidationError` for a spec the cloud would refuse (id format, field limits). */
   validateBotSpec(spec: BotSpec, index: number): BotSpec;
@@ -107,8 +126,11 @@ export interface BotPlatform {
   updateBot(spec: BotSpec): Promise<void>;
   deleteBot(userId: string): Promise<void>;
 
-  /** Throws `WebhookVerificationError` unless the request is authentic and fresh. */
-  verifyWebhook(request: WebhookRequest, options?: VerifyOptions): void;
+  /**
+   * Throws `WebhookVerificationError` unless the request is authentic and fresh; returns what the
+   * receiver must still check for replays.
+   */
+  verifyWebhook(request: WebhookRequest, options?: VerifyOptions): WebhookProof;
   /** Parses a verified request's body; throws `WebhookVerificationError('malformed')`. */
   parseWebhook(request: WebhookRequest): ParsedWebhook;
 

@@ -6,6 +6,7 @@ import {
   type ParsedWebhook,
   type ReplyTarget,
   type VerifyOptions,
+  type WebhookProof,
   type WebhookRequest,
 } from '../platform.js';
 import { cleanPrefix } from '../stream/chunking.js';
@@ -13,7 +14,7 @@ import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
 import { maxChars, parseInput } from '../validation.js';
 import type { RongCloud } from './client.js';
 import { BOTS_PER_APP, botId } from './schemas.js';
-import { NonceCache, parseRongCloudCallback, verifyRongCloudCallback } from './webhook.js';
+import { parseRongCloudCallback, verifyRongCloudCallback } from './webhook.js';
 
 const botSpec = z.object({
   userId: botId,
@@ -34,8 +35,11 @@ export class RongCloudPlatform implements BotPlatform {
   readonly name = 'rongcloud';
   readonly maxBots = BOTS_PER_APP;
   readonly webhookAnswer = { status: 200, contentType: 'application/json', body: '{"code":200}' };
-  readonly #nonces = new NonceCache();
+  /** Callbacks are always signed with the App Secret, which a client cannot be made without. */
+  readonly signsWebhooks = true;
   readonly #appSecret: string;
+  /** Bot ids learnt from listing, creating and callbacks: RongCloud bot ids have no telling shape. */
+  readonly #bots = new Set<string>();
 
   /** The App Secret stays in a private field: `console.log(platform)` shows no secret. */
   constructor(
@@ -52,7 +56,13 @@ export class RongCloudPlatform implements BotPlatform {
   async listBots(): Promise<string[]> {
     const ids: string[] = [];
     for await (const bot of this.rong.listBots()) ids.push(bot.userId);
+    for (const id of ids) this.#bots.add(id);
     return ids;
+  }
+
+  /** True for the bots this platform has listed, created or been called back for. */
+  isBot(userId: string): boolean {
+    return this.#bots.has(userId);
   }
 
   async getBotProfiles(userIds: string[]): Promise<BotSpec[]> {
@@ -65,6 +75,7 @@ export class RongCloudPlatform implements BotPlatform {
   }
 
   async createBot(spec: BotSpec): Promise<void> {
+    this.#bots.add(spec.userId);
     const callbackUrl = this.rong.callbackUrl;
     await this.rong.createBot({
       userId: spec.userId,
@@ -101,17 +112,20 @@ export class RongCloudPlatform implements BotPlatform {
     return this.rong.deleteBot(userId);
   }
 
-  verifyWebhook(request: WebhookRequest, options: VerifyOptions = {}): void {
-    verifyRongCloudCallback(request.query, request.headers, {
+  verifyWebhook(request: WebhookRequest, options: VerifyOptions = {}): WebhookProof {
+    return verifyRongCloudCallback(request.query, request.headers, {
       appKey: this.rong.appKey,
       appSecret: this.#appSecret,
       now: options.now === undefined ? undefined : options.now * 1000,
-      nonces: this.#nonces,
+      toleranceMs: options.toleranceSeconds === undefined ? undefined : options.toleranceSeconds * 1000,
     });
   }
 
   parseWebhook(request: WebhookRequest): ParsedWebhook {
-    return parseRongCloudCallback(jsonBody(request));
+    const parsed = parseRongCloudCallback(jsonBody(request));
+    // A callback is sent for a bot: its id is one of the app's bots.
+    for (const message of parsed.messages) this.#bots.add(message.botId);
+    return parsed;
   }
 
   /** Sends `text` as the bot (`RC:TxtMsg`), in several messages past 120 KB; the id is the `messageUID`. */

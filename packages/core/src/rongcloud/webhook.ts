@@ -9,29 +9,11 @@ import {
 } from '../platform.js';
 import { signRongCloud } from './signature.js';
 
-/** Callbacks older or newer than this are refused: RongCloud documents no window, so imbot sets one. */
-export const RONGCLOUD_CALLBACK_TOLERANCE_MS = 5 * 60_000;
-
 /**
- * Remembers the nonces of accepted callbacks for as long as their timestamps are fresh, so that a
- * captured request sent again is refused. One per receiving process.
+ * How far a callback's timestamp may be from now, either way, unless told otherwise. RongCloud
+ * documents no window, so imbot uses the same one as for Tencent callbacks.
  */
-export class NonceCache {
-  readonly #seen = new Map<string, number>();
-
-  constructor(readonly ttlMs: number = RONGCLOUD_CALLBACK_TOLERANCE_MS * 2) {}
-
-  /** True the first time `key` is offered within `ttlMs`, false on a repeat. */
-  remember(key: string, now: number): boolean {
-    for (const [k, expires] of this.#seen) {
-      if (expires > now) break;
-      this.#seen.delete(k);
-    }
-    if (this.#seen.has(key)) return false;
-    this.#seen.set(key, now + this.ttlMs);
-    return true;
-  }
-}
+export const RONGCLOUD_CALLBACK_TOLERANCE_MS = 60_000;
 
 function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
   const value = headers[name] ?? headers[name.toLowerCase()];
@@ -41,14 +23,15 @@ function header(headers: Record<string, string | string[] | undefined>, name: st
 /**
  * Checks a callback's signature as RongCloud signs them: `appKey`, `nonce`, `timestamp` (or
  * `signTimestamp`) and `signature` in the query, or the `RC-*` headers; `signature` must be
- * `sha1(appSecret + nonce + timestamp)` (constant-time compare), the timestamp (ms or s) within
- * 5 minutes of now, and the nonce not seen before.
+ * `sha1(appSecret + nonce + timestamp)` (constant-time compare) and the timestamp (ms or s) within
+ * `toleranceMs` (default 60 s) of now. Returns the replay key (nonce and timestamp) and how long to
+ * remember it: the receiver refuses a key it has seen (its `SeenStore`).
  */
 export function verifyRongCloudCallback(
   query: URLSearchParams,
   headers: Record<string, string | string[] | undefined>,
-  options: { appKey: string; appSecret: string; now?: number; nonces?: NonceCache },
-): void {
+  options: { appKey: string; appSecret: string; now?: number | undefined; toleranceMs?: number | undefined },
+): { replayKey: string; replayTtlMs: number } {
   const get = (name: string, headerName: string) => query.get(name) ?? header(headers, headerName);
   const appKey = get('appKey', 'rc-app-key');
   const nonce = get('nonce', 'rc-nonce');
@@ -67,19 +50,22 @@ export function verifyRongCloudCallback(
     );
   }
   const now = options.now ?? Date.now();
+  const tolerance = options.toleranceMs ?? RONGCLOUD_CALLBACK_TOLERANCE_MS;
   const value = Number(timestamp);
   const ms = value > 1e12 ? value : value * 1000;
-  if (!/^\d+$/.test(timestamp) || Math.abs(now - ms) > RONGCLOUD_CALLBACK_TOLERANCE_MS) {
-    throw new WebhookVerificationError('stale', 'callback timestamp is more than 5 minutes from now');
+  if (!/^\d+$/.test(timestamp) || !(Math.abs(now - ms) <= tolerance)) {
+    throw new WebhookVerificationError(
+      'stale',
+      `callback timestamp is ${Math.round(Math.abs(now - ms) / 1000)} s from now; at most ${tolerance / 1000} s is accepted`,
+    );
   }
   const expected = Buffer.from(signRongCloud({ appSecret: options.appSecret, nonce, timestamp }), 'utf8');
   const actual = Buffer.from(signature.toLowerCase(), 'utf8');
   if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) {
     throw new WebhookVerificationError('bad-signature', 'callback signature does not match the App Secret');
   }
-  if (options.nonces && !options.nonces.remember(`${nonce}:${timestamp}`, now)) {
-    throw new WebhookVerificationError('replayed', 'callback nonce was already used');
-  }
+  // Fresh for `tolerance` on either side of its timestamp: remembered until it could no longer pass.
+  return { replayKey: `${nonce}:${timestamp}`, replayTtlMs: Math.max(1, ms + tolerance - now) };
 }
 
 const callback = z.looseObject({

@@ -76,6 +76,11 @@ export interface TencentImOptions {
   rateLimit?: RateLimiter | false;
   /** Most sockets kept open to the cloud. Default 128. */
   connections?: number;
+  /**
+   * The callback token of the Chat console's callback settings: callbacks are signed with it, and
+   * the webhook receivers refuse unsigned ones. Kept private, never logged.
+   */
+  callbackToken?: string;
 }
 
 /** A user's profile as the library names it; fields the user never set are absent. */
@@ -127,6 +132,7 @@ export class TencentIm {
   readonly #userSig: AdminUserSig;
   readonly #transport: HttpTransport;
   readonly #scheduler: StreamScheduler;
+  readonly #callbackToken: string | undefined;
   #platform: TencentPlatform | undefined;
 
   constructor(options: TencentImOptions) {
@@ -152,6 +158,7 @@ export class TencentIm {
     );
     this.#transport = new HttpTransport({ connections: o.connections });
     this.#scheduler = new StreamScheduler(this.#limiter);
+    this.#callbackToken = o.callbackToken;
   }
 
   /**
@@ -159,7 +166,7 @@ export class TencentIm {
    * Bot Framework adapter.
    */
   get platform(): BotPlatform {
-    this.#platform ??= new TencentPlatform(this);
+    this.#platform ??= new TencentPlatform(this, this.#callbackToken);
     return this.#platform;
   }
 

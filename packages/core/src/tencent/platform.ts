@@ -6,6 +6,7 @@ import type {
   ParsedWebhook,
   ReplyTarget,
   VerifyOptions,
+  WebhookProof,
   WebhookRequest,
 } from '../platform.js';
 import { jsonBody } from '../platform.js';
@@ -13,7 +14,13 @@ import { cleanPrefix } from '../stream/chunking.js';
 import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
 import { maxBytes, parseInput } from '../validation.js';
 import type { TencentIm } from './client.js';
-import { MESSAGE_MAX_BYTES, PROFILE_FIELD_MAX_BYTES, ROBOTS_PER_APP, robotId } from './schemas.js';
+import {
+  MESSAGE_MAX_BYTES,
+  PROFILE_FIELD_MAX_BYTES,
+  ROBOT_PREFIX,
+  ROBOTS_PER_APP,
+  robotId,
+} from './schemas.js';
 import { parseTencentCallback, verifyTencentCallback } from './webhook.js';
 
 const botSpec = z.object({
@@ -36,7 +43,25 @@ export class TencentPlatform implements BotPlatform {
     body: '{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}',
   };
 
-  constructor(private readonly im: TencentIm) {}
+  readonly #callbackToken: string | undefined;
+
+  /** The callback token stays in a private field: `console.log(platform)` shows no secret. */
+  constructor(
+    private readonly im: TencentIm,
+    callbackToken?: string,
+  ) {
+    this.#callbackToken = callbackToken;
+  }
+
+  /** Callbacks are signed only when a callback token is set in the console and given to the client. */
+  get signsWebhooks(): boolean {
+    return this.#callbackToken !== undefined;
+  }
+
+  /** Robot accounts are the ids that start with `@RBT#`. */
+  isBot(userId: string): boolean {
+    return userId.startsWith(ROBOT_PREFIX);
+  }
 
   validateBotSpec(spec: BotSpec, index: number): BotSpec {
     return parseInput(botSpec, spec, `bots[${index}]`);
@@ -79,8 +104,13 @@ export class TencentPlatform implements BotPlatform {
     return this.im.deleteRobot(userId);
   }
 
-  verifyWebhook(request: WebhookRequest, options: VerifyOptions = {}): void {
-    verifyTencentCallback(request.query, this.im.sdkAppId, options);
+  /** Tencent signs no nonce (its `Sign` is the same for a whole second): redeliveries are caught by message key. */
+  verifyWebhook(request: WebhookRequest, options: VerifyOptions = {}): WebhookProof {
+    verifyTencentCallback(request.query, this.im.sdkAppId, {
+      ...options,
+      token: this.#callbackToken ?? options.token,
+    });
+    return {};
   }
 
   parseWebhook(request: WebhookRequest): ParsedWebhook {

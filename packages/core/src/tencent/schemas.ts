@@ -97,6 +97,7 @@ export const clientOptions = z
     region: z.enum(Object.keys(tencentRegions) as [keyof typeof tencentRegions]).optional(),
     baseUrl: z.url({ protocol: /^https?$/ }).optional(),
     userSigTtlSeconds: z.number().int().min(60).optional(),
+    callbackToken: z.string().min(1, 'must not be empty: leave it out when no token is set').optional(),
     ...transportOptionsShape,
   })
   .refine((o) => (o.secretKey === undefined) !== (o.userSig === undefined), {

@@ -23,9 +23,13 @@ describe('verifyTencentCallback', () => {
     new URLSearchParams({ SdkAppid: '1400000000', ...params });
   const signed = (time: number, token = 'tok') =>
     query({ RequestTime: String(time), Sign: tencentCallbackSign(token, time) });
-  const problem = (q: URLSearchParams, token?: string) => {
+  const problem = (
+    q: URLSearchParams,
+    token?: string,
+    more: { allowUnsigned?: boolean; toleranceSeconds?: number } = {},
+  ) => {
     try {
-      verifyTencentCallback(q, 1400000000, { token, now });
+      verifyTencentCallback(q, 1400000000, { token, now, ...more });
       return 'accepted';
     } catch (error) {
       expect(error).toBeInstanceOf(WebhookVerificationError);
@@ -53,8 +57,18 @@ describe('verifyTencentCallback', () => {
     expect(new WebhookVerificationError('malformed', 'x').status).toBe(400);
   });
 
-  it('checks only the app id when no token is configured, as the cloud then signs nothing', () => {
-    expect(problem(query({}))).toBe('accepted');
+  it('refuses every callback when no token is configured, unless unsigned ones are allowed', () => {
+    expect(problem(query({}))).toBe('missing-signature');
+    expect(problem(signed(now))).toBe('missing-signature');
+    expect(problem(query({}), undefined, { allowUnsigned: true })).toBe('accepted');
+    expect(problem(new URLSearchParams({ SdkAppid: '1' }), undefined, { allowUnsigned: true })).toBe(
+      'app-mismatch',
+    );
+  });
+
+  it('takes the freshness tolerance as an option', () => {
+    expect(problem(signed(now - 30), 'tok', { toleranceSeconds: 10 })).toBe('stale');
+    expect(problem(signed(now - 300), 'tok', { toleranceSeconds: 300 })).toBe('accepted');
   });
 
   it('accepts no Sign but the right one, whatever else is sent', () => {

@@ -16,17 +16,24 @@ export function tencentCallbackSign(token: string, requestTime: number | string)
   return createHash('sha256').update(`${token}${requestTime}`).digest('hex');
 }
 
-const fresh = { toleranceSeconds: 60 };
+/** How far `RequestTime` may be from now, either way, unless told otherwise. */
+export const TENCENT_CALLBACK_TOLERANCE_SECONDS = 60;
 
 /**
- * Checks a callback's query as the cloud sends it: `SdkAppid` must be this app; with a token, `Sign`
- * must equal `sha256(token + RequestTime)` (compared in constant time) and `RequestTime` must be
- * within 60 s of now, either way. Without a token the cloud signs nothing, so only the app id is checked.
+ * Checks a callback's query as the cloud sends it: `SdkAppid` must be this app; `Sign` must equal
+ * `sha256(token + RequestTime)` (compared in constant time) and `RequestTime` must be within
+ * `toleranceSeconds` (default 60) of now, either way. Without a token the cloud signs nothing: such
+ * callbacks are refused unless `allowUnsigned` says to accept them on the app id alone.
  */
 export function verifyTencentCallback(
   query: URLSearchParams,
   sdkAppId: number,
-  options: { token?: string | undefined; now?: number | undefined } = {},
+  options: {
+    token?: string | undefined;
+    now?: number | undefined;
+    toleranceSeconds?: number | undefined;
+    allowUnsigned?: boolean | undefined;
+  } = {},
 ): void {
   if (query.get('SdkAppid') !== String(sdkAppId)) {
     throw new WebhookVerificationError(
@@ -34,7 +41,15 @@ export function verifyTencentCallback(
       `callback for SdkAppid ${query.get('SdkAppid')}, not ${sdkAppId}`,
     );
   }
-  if (!options.token) return;
+  if (!options.token) {
+    if (options.allowUnsigned) return;
+    throw new WebhookVerificationError(
+      'missing-signature',
+      'no callback token is configured, so callbacks cannot be verified: give the token of the ' +
+        "Chat console's callback settings as callbackToken",
+    );
+  }
+  const tolerance = options.toleranceSeconds ?? TENCENT_CALLBACK_TOLERANCE_SECONDS;
   const sign = query.get('Sign');
   const requestTime = query.get('RequestTime');
   if (!sign || !requestTime) {
@@ -45,10 +60,10 @@ export function verifyTencentCallback(
   }
   const now = options.now ?? Math.floor(Date.now() / 1000);
   const skew = Math.abs(now - Number(requestTime));
-  if (!/^\d+$/.test(requestTime) || skew > fresh.toleranceSeconds) {
+  if (!/^\d+$/.test(requestTime) || !(skew <= tolerance)) {
     throw new WebhookVerificationError(
       'stale',
-      `callback RequestTime is ${skew} s from now; at most 60 s is accepted`,
+      `callback RequestTime is ${skew} s from now; at most ${tolerance} s is accepted`,
     );
   }
   const expected = Buffer.from(tencentCallbackSign(options.token, requestTime), 'utf8');
