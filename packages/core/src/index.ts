@@ -10,6 +10,7 @@ export {
   ImbotError,
   isTransient,
   NetworkError,
+  NotHandledError,
   NotSupportedError,
   outcomeUnknown,
   RongCloudApiError,
@@ -49,9 +50,28 @@ export type {
   ReplyTarget,
   VerifyOptions,
   WebhookEvent,
+  WebhookProof,
   WebhookRequest,
 } from './platform.js';
 export { jsonBody, stripMentions } from './platform.js';
+export { refusalAnswer, type WebhookAnswer } from './receive/answer.js';
+export { type BodyLimits, type NodeRequestLike, readFetchRequest, readNodeRequest } from './receive/body.js';
+export { createFetchHandler, type FetchHandler } from './receive/fetch.js';
+export type { Concurrency } from './receive/lanes.js';
+export { type NodeResponseLike, receiveNodeRequest, writeNodeAnswer } from './receive/node.js';
+export {
+  adapterOptionsSchema,
+  type ErrorReporter,
+  type MessageHandler,
+  pipelineOptionsShape,
+  type Receipt,
+  type Reply,
+  type WebhookOptions,
+  WebhookPipeline,
+  type WebhookPipelineOptions,
+} from './receive/pipeline.js';
+export { BotReceiver, type BotReceiverOptions } from './receive/receiver.js';
+export { MemorySeenStore, type MemorySeenStoreOptions, type SeenStore } from './receive/seen.js';
 export { RongCloud, type RongCloudOptions, readRongAnswer } from './rongcloud/client.js';
 export { RONGCLOUD_FREQUENCY_LIMIT, rongCloudHints, rongCloudRetryCodes } from './rongcloud/codes.js';
 export { RongCloudPlatform } from './rongcloud/platform.js';
@@ -69,7 +89,6 @@ export {
 export { rongCloudHeaders, rongCloudNonce, signRongCloud } from './rongcloud/signature.js';
 export { type RongStreamTarget, RongStreamTransport } from './rongcloud/streams.js';
 export {
-  NonceCache,
   parseRongCloudCallback,
   RONGCLOUD_CALLBACK_TOLERANCE_MS,
   verifyRongCloudCallback,
@@ -123,14 +142,9 @@ export {
 } from './tencent/usersig.js';
 export {
   parseTencentCallback,
+  TENCENT_CALLBACK_TOLERANCE_SECONDS,
   tencentAttachment,
   tencentCallbackSign,
   verifyTencentCallback,
 } from './tencent/webhook.js';
 export { parseInput, utf8Bytes } from './validation.js';
-export {
-  type NodeRequestLike,
-  readNodeRequest,
-  WebhookReceiver,
-  type WebhookReceiverOptions,
-} from './webhook.js';

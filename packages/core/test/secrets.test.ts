@@ -2,17 +2,21 @@ import { inspect } from 'node:util';
 import { type Emulator, startEmulator } from '@imbot/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  BotReceiver,
+  createFetchHandler,
   genUserSig,
   RongCloud,
   type RongCloudApiError,
   TencentIm,
   type TencentImOptions,
+  WebhookPipeline,
 } from '../src/index.js';
 
 const SDK_APP_ID = 1400000000;
 const SECRET_KEY = 'c2VjcmV0LWtleS1uZXZlci10by1iZS1zZWVu-5bd2850fff3ecb11d7c8';
 const ADMIN = 'administrator';
 const APP_SECRET = 'rong-app-secret-never-to-be-seen';
+const CALLBACK_TOKEN = 'callback-token-never-to-be-seen';
 
 /** Every string reachable from an error: message, stack, own properties (hidden ones too), causes. */
 function everythingIn(error: unknown): string {
@@ -134,15 +138,44 @@ describe('secrets', () => {
       admin: ADMIN,
       secretKey: SECRET_KEY,
       baseUrl: emulator.url,
+      callbackToken: CALLBACK_TOKEN,
     });
     const rong = new RongCloud({ appKey: 'rong-key', appSecret: APP_SECRET, baseUrl: emulator.url });
     await im.getAllRobots(); // a UserSig is made and held
-    for (const object of [im, im.platform, rong, rong.platform, im.openStream({ from: '@RBT#1', to: 'u' })]) {
+    const receiving = { bots: [{ userId: '@RBT#1' }], onMessage: () => undefined };
+    const fetchHandler = createFetchHandler({ platform: im.platform, ...receiving });
+    const receiver = new BotReceiver({
+      platform: rong.platform,
+      bots: [{ userId: 'bot1' }],
+      onMessage: () => undefined,
+    });
+    const legacy = new WebhookPipeline({
+      platform: new TencentIm({
+        sdkAppId: SDK_APP_ID,
+        admin: ADMIN,
+        secretKey: SECRET_KEY,
+        baseUrl: emulator.url,
+      }).platform,
+      webhook: { token: CALLBACK_TOKEN },
+    });
+    const objects = [
+      im,
+      im.platform,
+      rong,
+      rong.platform,
+      im.openStream({ from: '@RBT#1', to: 'u' }),
+      fetchHandler,
+      receiver,
+      receiver.pipeline,
+      legacy,
+    ];
+    for (const object of objects) {
       const text = `${inspect(object, { depth: 10, showHidden: true })}${JSON.stringify(object)}`;
       expect(text).not.toContain(SECRET_KEY);
       expect(text).not.toContain(APP_SECRET);
+      expect(text).not.toContain(CALLBACK_TOKEN);
     }
-    await Promise.all([im.close(), rong.close()]);
+    await Promise.all([im.close(), rong.close(), fetchHandler.close(), receiver.pipeline.close()]);
   });
 
   it('are cut out of what the cloud quotes back, percent-encoded or not', async () => {

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { type EnsureBotsReport, ensureBots, validateBotSpecs } from '../bots/ensure.js';
+import { isTransient, ValidationError } from '../errors.js';
+import { withRetry } from '../http/retry.js';
+import type { BotSpec } from '../platform.js';
+import { parseInput } from '../validation.js';
+import type { WebhookAnswer } from './answer.js';
+import { pipelineOptionsShape, WebhookPipeline, type WebhookPipelineOptions } from './pipeline.js';
+
+export interface BotReceiverOptions extends Omit<WebhookPipelineOptions, 'bots'> {
+  /** The app's bots: made to exist and match at start-up. Only messages to them are handled. */
+  bots: BotSpec[];
+  /** `prune`: delete the app's undeclared bots at start-up. `retries` of transient failures (default 8). */
+  ensure?: { prune?: boolean; retries?: number } | undefined;
+  /** Path of the health route, where the entry routes requests itself. Default `/health`. */
+  healthPath?: string | undefined;
+}
+
+const receiverOptions = z.object({
+  ...pipelineOptionsShape,
+  bots: z.array(z.unknown()).min(1, 'declare at least one bot: [{ userId, name }]'),
+  onMessage: z.custom<unknown>((v) => typeof v === 'function', 'must be a function (message, reply) => …'),
+  healthPath: z.string().regex(/^\//, 'must start with "/", like "/health"').optional(),
+  ensure: z
+    .strictObject({ prune: z.boolean().optional(), retries: z.number().int().min(0).optional() })
+    .optional(),
+});
+
+type Phase = 'starting' | 'ready' | 'failed';
+
+/**
+ * A bot app's receiving side, whatever serves it: its bots are checked at once and ensured at
+ * start-up (transient failures retried), its health says whether they are, and its webhooks go
+ * through one `WebhookPipeline`. `imbot()` (Express) and `createFetchHandler()` are entries into it.
+ */
+export class BotReceiver {
+  readonly pipeline: WebhookPipeline;
+  /** Resolves with what `ensureBots` did once the bots exist and match; rejects if it failed for good. */
+  readonly ready: Promise<EnsureBotsReport>;
+  #phase: Phase = 'starting';
+  #report: EnsureBotsReport | undefined;
+  #failure: Error | undefined;
+
+  /** Validates everything first (a `ValidationError` names the option; nothing is sent), then starts. */
+  constructor(options: BotReceiverOptions) {
+    parseInput(receiverOptions, options, 'options');
+    const bots = validateBotSpecs(options.platform, options.bots);
+    this.pipeline = new WebhookPipeline({ ...options, bots: bots.map((b) => b.userId) });
+    this.ready = withRetry(
+      () => ensureBots(options.platform, bots, { prune: options.ensure?.prune ?? false }),
+      (error) => (isTransient(error) ? 'retry' : 'stop'),
+      { retries: options.ensure?.retries ?? 8, minDelayMs: 500, maxDelayMs: 30_000 },
+    ).then(
+      (result) => {
+        this.#phase = 'ready';
+        this.#report = result;
+        return result;
+      },
+      (error: unknown) => {
+        this.#phase = 'failed';
+        this.#failure = error instanceof Error ? error : new ValidationError('bots', String(error));
+        this.pipeline.report(this.#failure);
+        throw error;
+      },
+    );
+    // The app may never await `ready`; its failure has been reported above.
+    this.ready.catch(() => undefined);
+  }
+
+  /** 200 with what was ensured once the bots are ready; 503 while starting, failed or closing. */
+  health(): WebhookAnswer {
+    const closing = this.pipeline.closing;
+    const headers = { 'content-type': 'application/json' };
+    if (this.#phase === 'ready' && !closing)
+      return { status: 200, headers, body: JSON.stringify({ status: 'ready', bots: this.#report }) };
+    const status = closing ? 'closing' : this.#phase;
+    const failure = this.#phase === 'failed' ? { error: this.#failure?.message } : {};
+    return { status: 503, headers, body: JSON.stringify({ status, ...failure }) };
+  }
+}
