@@ -1,1 +1,7 @@
-export { type ImbotOptions, type ImbotRouter, imbot, type Reply } from './middleware.js';
+export {
+  type Concurrency,
+  type ImbotOptions,
+  type ImbotRouter,
+  imbot,
+  type Reply,
+} from './middleware.js';

@@ -10,7 +10,7 @@ import {
 import { type Emulator, startEmulator } from '@imbot/emulator';
 import express5 from 'express';
 import express4 from 'express4';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type ImbotOptions, type ImbotRouter, imbot } from '../src/index.js';
 
 const app = { sdkAppId: 1400000000, secretKey: 'middleware-test-key', admin: 'administrator' };
@@ -131,6 +131,26 @@ describe('bots at start-up', () => {
     const renamed = await startApp({ bots: [{ userId: BOT, name: 'Helpful' }] });
     expect(await renamed.router.ready).toMatchObject({ updated: [BOT] });
     expect(emulator.tencent.robots()[0]?.profile.nick).toBe('Helpful');
+  });
+
+  it.each([
+    ['no platform', { platform: undefined }, 'options.platform'],
+    ['platform: {}', { platform: {} }, 'options.platform'],
+    ['no onMessage', { onMessage: undefined }, 'options.onMessage'],
+    ['webhook.path "hook"', { webhook: { path: 'hook', token: TOKEN } }, 'options.webhook.path'],
+    ['bots: []', { bots: [] }, 'options.bots'],
+  ])('refuses %s with a ValidationError naming it, sending nothing', (_, change, field) => {
+    const options = {
+      platform: im.platform,
+      bots,
+      webhook: { token: TOKEN },
+      onMessage: () => undefined,
+      ...change,
+    };
+    expect(() => imbot(options as never)).toThrow(
+      expect.objectContaining({ name: 'ValidationError', field }),
+    );
+    expect(emulator.tencent.calls()).toEqual([]);
   });
 
   it('21 declared bots fail validation at once, before any request', () => {
@@ -299,8 +319,9 @@ describe('body handling', () => {
     await expect.poll(() => handled).toEqual(['hi']);
   });
 
-  it('without onError, passes a refused request to next(err) with its status', async () => {
-    const seen: unknown[] = [];
+  it('without onError, answers a refusal itself with the body every entry gives, and logs it', async () => {
+    const handled: unknown[] = [];
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     const server = express5();
     const router = imbot({
       platform: im.platform,
@@ -309,22 +330,25 @@ describe('body handling', () => {
       onMessage: () => undefined,
     });
     server.use('/im', router);
-    server.use(
-      (err: { status: number; code: string }, _req: unknown, res: express5.Response, _next: unknown) => {
-        seen.push(err);
-        res.status(err.status).json({ code: err.code });
-      },
-    );
+    server.use((err: unknown, _req: unknown, res: express5.Response, _next: unknown) => {
+      handled.push(err);
+      res.status(599).end();
+    });
     const listening = await new Promise<Server>((resolve) => {
       const s = server.listen(0, '127.0.0.1', () => resolve(s));
     });
     running.push({ server: listening, router });
     const url = `http://127.0.0.1:${(listening.address() as AddressInfo).port}`;
-    expect(await post(url, { sign: 'forged' })).toEqual({
-      status: 401,
-      body: '{"code":"WEBHOOK_VERIFICATION"}',
+    const refused = await post(url, { sign: 'forged' });
+    expect(refused.status).toBe(401);
+    expect(JSON.parse(refused.body)).toEqual({
+      error: 'WEBHOOK_VERIFICATION',
+      problem: 'bad-signature',
+      message: 'callback Sign does not match the token',
     });
-    expect(seen).toHaveLength(1);
+    expect(handled).toEqual([]);
+    expect(logged).toHaveBeenCalledWith('[imbot]', expect.objectContaining({ problem: 'bad-signature' }));
+    logged.mockRestore();
   });
 
   it('says how to mount it when something consumed the body without keeping it', async () => {
@@ -432,5 +456,82 @@ describe('timing and lifecycle', () => {
       state: 'finished',
     });
     expect((await post(url)).status).toBe(503);
+  });
+});
+
+describe('a user who writes while the bot is still answering', () => {
+  /** A model that yields each word after a pause, and stops when `signal` aborts. */
+  async function* slowly(text: string, signal: AbortSignal) {
+    for (const word of text.split(/(?<= )/)) {
+      if (signal.aborted) return;
+      yield word;
+      await new Promise((resolve) => setTimeout(resolve, 15));
+    }
+  }
+  const botReplies = () =>
+    emulator.tencent
+      .conversation('alice', BOT)
+      .filter((m) => m.from === BOT)
+      .map((m) => [m.text, m.state]);
+
+  it('queue (the default): answers one message after the other, never interleaved', async () => {
+    const log: string[] = [];
+    const { router } = await startApp({
+      onMessage: async (message, reply) => {
+        log.push(`start ${message.text}`);
+        await reply.stream().pipeFrom(slowly(`answer to ${message.text}`, reply.signal));
+        log.push(`end ${message.text}`);
+      },
+    });
+    await router.ready;
+    await emulator.tencent.userSends({ from: 'alice', to: BOT, text: 'one' });
+    await emulator.tencent.userSends({ from: 'alice', to: BOT, text: 'two' });
+    await expect.poll(() => log).toEqual(['start one', 'end one', 'start two', 'end two']);
+    await expect.poll(botReplies).toEqual([
+      ['answer to one', 'finished'],
+      ['answer to two', 'finished'],
+    ]);
+  });
+
+  it('interrupt: the answer in progress is closed where it stands, and the new message is answered', async () => {
+    const { router } = await startApp({
+      concurrency: 'interrupt',
+      onMessage: async (message, reply) => {
+        const words =
+          message.text === 'one' ? 'a very long answer that takes its time to come '.repeat(20) : 'short';
+        await reply.stream().pipeFrom(slowly(words, reply.signal));
+      },
+    });
+    await router.ready;
+    await emulator.tencent.userSends({ from: 'alice', to: BOT, text: 'one' });
+    await expect.poll(() => botReplies().length).toBe(1);
+    await emulator.tencent.userSends({ from: 'alice', to: BOT, text: 'two' });
+    await expect.poll(() => botReplies().at(-1)).toEqual(['short', 'finished']);
+    const [first] = botReplies();
+    expect(first?.[1]).toBe('finished');
+    expect(String(first?.[0]).length).toBeLessThan(
+      'a very long answer that takes its time to come '.length * 20,
+    );
+  });
+
+  it('close({ timeoutMs }) ends a stalled answer with its closing call and reports what never ran', async () => {
+    const errors: { error: Error; message?: InboundMessage }[] = [];
+    const { router } = await startApp({
+      onMessage: async (_m, reply) => {
+        const session = reply.stream();
+        session.write('Thinking');
+        await new Promise(() => undefined); // a model that never answers
+      },
+      onError: (error, context) => void errors.push({ error, ...context }),
+    });
+    await router.ready;
+    await emulator.tencent.userSends({ from: 'alice', to: BOT, text: 'stalls' });
+    await emulator.tencent.userSends({ from: 'alice', to: BOT, text: 'waits behind it' });
+    await expect.poll(() => botReplies().length).toBe(1);
+    await router.close({ timeoutMs: 200 });
+    expect(botReplies()).toEqual([['Thinking', 'finished']]);
+    expect(errors.map((e) => [e.error.name, e.message?.text])).toEqual([
+      ['NotHandledError', 'waits behind it'],
+    ]);
   });
 });
