@@ -1,19 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  adapterOptionsSchema,
   type BotPlatform,
   type BotSpec,
   ImbotError,
-  type InboundMessage,
   type NodeRequestLike,
+  type NodeResponseLike,
   NotSupportedError,
+  parseInput,
+  type Reply,
   type ReplyTarget,
-  readNodeRequest,
+  receiveNodeRequest,
+  StreamClosedError,
   type StreamSession,
   type StreamSessionOptions,
-  WebhookReceiver,
+  WebhookPipeline,
+  type WebhookPipelineOptions,
   type WebhookRequest,
-  WebhookVerificationError,
 } from '@imbot/core';
 import {
   type Activity,
@@ -32,19 +36,21 @@ import {
   targetOf,
 } from './activity.js';
 
-export interface ImBotAdapterOptions {
-  /** The cloud: `new TencentIm(…).platform`. */
+export interface ImBotAdapterOptions
+  extends Pick<
+    WebhookPipelineOptions,
+    'webhook' | 'unsignedWebhooks' | 'seen' | 'concurrency' | 'onEvent' | 'onError' | 'now'
+  > {
+  /** The cloud: `new TencentIm(…).platform` or `new RongCloud(…).platform`. */
   platform: BotPlatform;
-  /** The bot accounts this adapter answers for (ids or specs); messages to others are ignored. */
-  bots: (string | BotSpec)[];
-  webhook?: {
-    /** The callback token set in the cloud's console (Tencent). */
-    token?: string;
-    /** Larger bodies are refused with 413. Default 1 MiB. */
-    maxBodyBytes?: number;
-  };
+  /**
+   * The bot accounts this adapter answers for (ids or specs); messages to others are ignored.
+   * Default: every bot of the app a message is addressed to. Messages sent by the app's bots are
+   * ignored either way.
+   */
+  bots?: (string | BotSpec)[] | undefined;
   /** Options of the stream sessions that carry streamed replies. */
-  stream?: StreamSessionOptions;
+  stream?: StreamSessionOptions | undefined;
 }
 
 /** A webhook request in framework-neutral form. */
@@ -68,15 +74,6 @@ export interface WebhookResult {
 
 type Logic = (context: TurnContext) => Promise<void>;
 
-/** What the response object of Express, Restify or `node:http` offers. */
-interface ResponseLike {
-  writeHead?: (status: number, headers: Record<string, string>) => unknown;
-  end: (body?: string) => unknown;
-  status?: (status: number) => unknown;
-  send?: (body: string) => unknown;
-  setHeader?: (name: string, value: string) => unknown;
-}
-
 interface StreamState {
   target: ReplyTarget;
   session?: StreamSession;
@@ -84,42 +81,46 @@ interface StreamState {
   shown: string;
   /** The bot sent text that does not extend what was shown: streaming stops, the final goes out plain. */
   diverged: boolean;
+  /** The session closed under the stream (idle past `idleTimeoutMs`): reported when the stream ends. */
+  broken?: Error;
 }
 
 const TURN_STREAMS = Symbol('imbot.turnStreams');
+const TURN_REPLY = Symbol('imbot.turnReply');
 
 /**
  * A Bot Framework `BotAdapter` for instant-messaging clouds: an existing BotBuilder bot (its
- * `ActivityHandler`, dialogs and middleware) runs on Tencent Cloud Chat robots through a
- * `BotPlatform`. Incoming callbacks are verified, de-duplicated and answered at once, then run as
- * turns; replies become messages, and `typing` activities with a `streaminfo` entity (the streaming
- * contract of Teams, teams-ai and the Agents SDK) become one streamed message that grows.
+ * `ActivityHandler`, dialogs and middleware) runs on Tencent Cloud Chat robots and RongCloud bots
+ * through a `BotPlatform`. It is an entry into core's webhook pipeline: callbacks are verified,
+ * de-duplicated and answered at once, then run as turns (one at a time per conversation unless
+ * `concurrency` says otherwise); replies become messages, and `typing` activities with a
+ * `streaminfo` entity (the streaming contract of Teams, teams-ai and the Agents SDK) become one
+ * streamed message that grows.
  *
  * @example
- * const adapter = new ImBotAdapter({ platform: im.platform, bots: ['@RBT#helper'] });
+ * const adapter = new ImBotAdapter({ platform: im.platform });
  * adapter.onTurnError = async (context, error) => { console.error(error); };
  * app.post('/im/webhook', (req, res) => adapter.process(req, res, (context) => bot.run(context)));
  */
 export class ImBotAdapter extends BotAdapter {
   readonly platform: BotPlatform;
+  /** The bots named in `bots`; empty when the adapter answers for every bot of the app. */
   readonly botIds: readonly string[];
-  readonly #receiver: WebhookReceiver;
-  readonly #maxBodyBytes: number;
+  readonly #pipeline: WebhookPipeline;
   readonly #streamOptions: StreamSessionOptions | undefined;
   readonly #streams = new Map<string, StreamState>();
 
+  /** Checks every option first: a `ValidationError` names the one that is wrong, and nothing is sent. */
   constructor(options: ImBotAdapterOptions) {
     super();
-    if (!options?.platform) throw new TypeError('ImBotAdapter needs a platform: new TencentIm(…).platform');
+    parseInput(adapterOptionsSchema, options, 'options');
     this.platform = options.platform;
-    this.botIds = options.bots.map((b) => (typeof b === 'string' ? b : b.userId));
-    if (this.botIds.length === 0) throw new TypeError('ImBotAdapter needs at least one bot id in `bots`');
-    this.#receiver = new WebhookReceiver({
-      platform: this.platform,
-      botIds: this.botIds,
-      token: options.webhook?.token,
+    this.botIds = (options.bots ?? []).map((b) => (typeof b === 'string' ? b : b.userId));
+    this.#pipeline = new WebhookPipeline({
+      ...options,
+      bots: options.bots ? this.botIds : undefined,
+      onError: options.onError ?? reportToConsole,
     });
-    this.#maxBodyBytes = options.webhook?.maxBodyBytes ?? 1024 * 1024;
     this.#streamOptions = options.stream;
   }
 
@@ -136,57 +137,33 @@ export class ImBotAdapter extends BotAdapter {
     const request: WebhookRequest = { query, headers: input.headers ?? {} };
     if (input.rawBody !== undefined) request.rawBody = input.rawBody;
     else request.parsedBody = input.body;
-    let messages: InboundMessage[];
-    try {
-      messages = this.#receiver.accept(request).messages;
-    } catch (error) {
-      if (error instanceof WebhookVerificationError) return refusal(error);
-      throw error;
-    }
-    const turns = Promise.all(messages.map((message) => this.#turn(inboundToActivity(message), logic))).then(
-      () => undefined,
-    );
-    const answer = this.#receiver.answer;
-    return {
-      status: answer.status,
-      headers: { 'content-type': answer.contentType },
-      body: answer.body,
-      turns,
-    };
+    const { answer, handled } = await this.#pipeline.receive(request, this.#handler(logic));
+    return { ...answer, turns: handled };
   }
 
   /**
    * Handles a webhook request from Express, Restify or `node:http`: reads the body (raw, or as
    * parsed by a body parser), answers, then runs the turns. Resolves once the answer is sent.
    */
-  async process(req: NodeRequestLike, res: ResponseLike, logic: Logic): Promise<void> {
-    let result: WebhookResult;
-    try {
-      const request = await readNodeRequest(req, this.#maxBodyBytes);
-      const input: WebhookInput = { headers: request.headers, query: request.query };
-      if (request.rawBody !== undefined) input.rawBody = request.rawBody;
-      else input.body = request.parsedBody;
-      result = await this.handleWebhook(input, logic);
-    } catch (error) {
-      result =
-        error instanceof WebhookVerificationError
-          ? refusal(error)
-          : {
-              status: 500,
-              headers: { 'content-type': 'text/plain' },
-              body: 'internal error',
-              turns: Promise.resolve(),
-            };
-      if (!(error instanceof WebhookVerificationError)) console.error('[imbot]', error);
-    }
-    respond(res, result);
-    result.turns.catch((error: unknown) =>
-      console.error('[imbot] turn failed and no onTurnError handled it:', error),
-    );
+  async process(req: NodeRequestLike, res: NodeResponseLike, logic: Logic): Promise<void> {
+    await receiveNodeRequest(this.#pipeline, req, res, this.#handler(logic));
+  }
+
+  /**
+   * Stops taking webhooks (503), lets running turns finish for up to `timeoutMs` (default 10 s),
+   * then closes the rest's streams with their closing calls.
+   */
+  close(options?: { timeoutMs?: number }): Promise<void> {
+    return this.#pipeline.close(options);
+  }
+
+  #handler(logic: Logic) {
+    return (message: Parameters<typeof inboundToActivity>[0], reply: Reply) =>
+      this.#turn(inboundToActivity(message), logic, reply);
   }
 
   /** The same as `process`, under the name Bot Framework adapters use. */
-  processActivity(req: NodeRequestLike, res: ResponseLike, logic: Logic): Promise<void> {
+  processActivity(req: NodeRequestLike, res: NodeResponseLike, logic: Logic): Promise<void> {
     return this.process(req, res, logic);
   }
 
@@ -298,16 +275,23 @@ export class ImBotAdapter extends BotAdapter {
   }
 
   #onlyBot(what: string): string {
-    if (this.botIds.length !== 1)
-      throw new TypeError(`${what}: name the bot, this adapter has ${this.botIds.length}`);
+    if (this.botIds.length !== 1) {
+      throw new TypeError(
+        `${what}: name the bot (botId); this adapter ${this.botIds.length === 0 ? 'answers for every bot' : `has ${this.botIds.length}`}`,
+      );
+    }
     return this.botIds[0] as string;
   }
 
-  /** One turn: middleware and logic; afterwards, streams the bot left open are finished. */
-  async #turn(activity: Partial<Activity>, logic: Logic): Promise<void> {
+  /**
+   * One turn: middleware and logic; afterwards, streams the bot left open are finished. `reply` is
+   * the pipeline's for a user's message (its streams are interrupted with it), absent for proactive turns.
+   */
+  async #turn(activity: Partial<Activity>, logic: Logic, reply?: Reply): Promise<void> {
     const context = new TurnContext(this, activity);
     const opened = new Set<string>();
     context.turnState.set(TURN_STREAMS, opened);
+    if (reply) context.turnState.set(TURN_REPLY, reply);
     try {
       await this.runMiddleware(context, logic);
     } finally {
@@ -360,18 +344,32 @@ export class ImBotAdapter extends BotAdapter {
       this.#streams.set(id, state);
       (context.turnState.get(TURN_STREAMS) as Set<string> | undefined)?.add(id);
     }
-    if (streamType === 'informative' || state.diverged) return { id };
+    const reply = context.turnState.get(TURN_REPLY) as Reply | undefined;
+    // An interrupted answer shows no more text: its stream was closed for the user's newer message.
+    if (streamType === 'informative' || state.diverged || reply?.signal.aborted) return { id };
     const text = activity.text ?? '';
     if (!text.startsWith(state.shown)) {
       state.diverged = true;
       return { id };
     }
     const delta = text.slice(state.shown.length);
-    if (delta !== '') {
-      state.session ??= this.platform.openStream(state.target, this.#streamOptions);
-      state.session.write(delta);
-      state.shown = text;
+    if (delta === '') return { id };
+    if (state.session?.closed) {
+      // Closed under the stream (the bot paused past idleTimeoutMs): the user sees that message
+      // finished, the rest goes in a new one, and the turn is told when the stream ends.
+      state.broken ??= new StreamClosedError(
+        'the streamed reply was closed before it ended (no text within idleTimeoutMs); the rest went in a new message',
+      );
+      delete state.session;
     }
+    const session =
+      state.session ??
+      (reply
+        ? reply.stream(this.#streamOptions)
+        : this.platform.openStream(state.target, this.#streamOptions));
+    state.session = session;
+    session.write(delta);
+    state.shown = text;
     return { id };
   }
 
@@ -390,6 +388,7 @@ export class ImBotAdapter extends BotAdapter {
       if (text !== '') await this.platform.sendText(state.target, text);
     }
     if (activity.attachments?.length) await this.#message({ ...activity, text: '' });
+    if (state.broken) throw state.broken;
     return { id: streamId };
   }
 
@@ -400,26 +399,7 @@ export class ImBotAdapter extends BotAdapter {
   }
 }
 
-function refusal(error: WebhookVerificationError): WebhookResult {
-  return {
-    status: error.status,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ error: error.code, problem: error.problem, message: error.message }),
-    turns: Promise.resolve(),
-  };
-}
-
-function respond(res: ResponseLike, result: WebhookResult): void {
-  if (typeof res.writeHead === 'function') {
-    res.writeHead(result.status, {
-      ...result.headers,
-      'content-length': String(Buffer.byteLength(result.body)),
-    });
-    res.end(result.body);
-    return;
-  }
-  for (const [name, value] of Object.entries(result.headers)) res.setHeader?.(name, value);
-  res.status?.(result.status);
-  if (res.send) res.send(result.body);
-  else res.end(result.body);
+/** Refusals and failures outside turns, when no `onError` was given. */
+function reportToConsole(error: Error): void {
+  console.error('[imbot]', error);
 }

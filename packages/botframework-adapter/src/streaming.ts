@@ -30,6 +30,8 @@ export class StreamingResponse {
   #queue: Promise<void> = Promise.resolve();
   #flushQueued = false;
   #ended = false;
+  /** The first queued update that failed: the rest still go out, and `endStream()` throws it. */
+  #failure: { error: unknown } | undefined;
 
   constructor(context: TurnContext, options: StreamingResponseOptions = {}) {
     this.#context = context;
@@ -72,25 +74,36 @@ export class StreamingResponse {
     });
   }
 
-  /** Resolves when every queued update has been sent. */
+  /** Resolves when every queued update has been sent or has failed (`endStream()` reports failures). */
   waitForQueue(): Promise<void> {
     return this.#queue;
   }
 
-  /** Sends what is queued, then the final message with the whole text; the stream is closed. */
+  /**
+   * Sends what is queued, then the final message with the whole text; the stream is closed. Throws
+   * the first update that failed, after the final message went out, so the turn's `onTurnError` sees it.
+   */
   async endStream(): Promise<void> {
     this.#assertOpen();
     this.#ended = true;
     await this.#queue;
-    await this.#send({ type: 'message', text: this.#message }, 'final');
+    try {
+      await this.#send({ type: 'message', text: this.#message }, 'final');
+    } catch (error) {
+      this.#failure ??= { error };
+    }
+    if (this.#failure) throw this.#failure.error;
   }
 
   #assertOpen(): void {
     if (this.#ended) throw new Error('the stream has ended: endStream() was called');
   }
 
+  /** Queues `step`; a step that fails is recorded, never left unobserved, and the queue goes on. */
   #enqueue(step: () => Promise<void>): void {
-    this.#queue = this.#queue.then(step);
+    this.#queue = this.#queue.then(step).catch((error: unknown) => {
+      this.#failure ??= { error };
+    });
   }
 
   async #send(activity: Partial<Activity>, streamType: NonNullable<StreamInfo['streamType']>): Promise<void> {

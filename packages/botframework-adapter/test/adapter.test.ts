@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { inspect, promisify } from 'node:util';
 import { TencentApiError, TencentIm, tencentCallbackSign } from '@imbot/core';
 import { type Emulator, startEmulator } from '@imbot/emulator';
 import { ActivityHandler, type TurnContext } from 'botbuilder';
@@ -276,5 +278,160 @@ describe('handleWebhook', () => {
     expect(JSON.parse(result.body)).toEqual({ ActionStatus: 'OK', ErrorInfo: '', ErrorCode: 0 });
     await result.turns;
     expect(seen).toEqual(['neutral input']);
+  });
+});
+
+describe('answer first, and streams that outlive a pause', () => {
+  it('answers the cloud before a turn that blocks the event loop for 300 ms runs', async () => {
+    const turns: string[] = [];
+    const url = await serve({
+      run: async (context) => {
+        turns.push(context.activity.text);
+        const until = performance.now() + 300;
+        while (performance.now() < until) {
+          // a turn doing 300 ms of synchronous work
+        }
+      },
+    });
+    // The cloud's side runs in its own process, so this process's blocked loop cannot slow its clock.
+    const time = Math.floor(Date.now() / 1000);
+    const query = `SdkAppid=${app.sdkAppId}&RequestTime=${time}&Sign=${tencentCallbackSign(TOKEN, time)}`;
+    const body = JSON.stringify({
+      CallbackCommand: 'Bot.OnC2CMessage',
+      From_Account: 'alice',
+      To_Account: BOT,
+      MsgTime: time,
+      MsgKey: 'blocking',
+      MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'block' } }],
+    });
+    const cloud = `
+      const started = performance.now();
+      const response = await fetch(process.argv[1], { method: 'POST', body: process.argv[2] });
+      await response.text();
+      console.log(JSON.stringify({ status: response.status, ms: performance.now() - started }));`;
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      '--input-type=module',
+      '-e',
+      cloud,
+      `${url}/im/webhook?${query}`,
+      body,
+    ]);
+    const answer = JSON.parse(stdout) as { status: number; ms: number };
+    expect(answer.status).toBe(200);
+    expect(answer.ms).toBeLessThan(150);
+    expect(turns).toEqual(['block']);
+  });
+
+  it('a model pausing past idleTimeoutMs: the process lives, onTurnError runs, the message ends finished', async () => {
+    adapter = new ImBotAdapter({
+      platform: im.platform,
+      bots: [BOT],
+      webhook: { token: TOKEN },
+      stream: { idleTimeoutMs: 200 },
+    });
+    turnErrors = [];
+    adapter.onTurnError = async (_context, error) => {
+      turnErrors.push(error);
+    };
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      await serve({
+        run: async (context) => {
+          async function* model() {
+            yield 'Before the pause. ';
+            await new Promise((resolve) => setTimeout(resolve, 600));
+            yield 'After the pause.';
+          }
+          await streamText(context, model(), { intervalMs: 10 });
+        },
+      });
+      await emulator.tencent.userSends({ from: 'alice', to: BOT, text: 'pause' });
+      await expect.poll(() => turnErrors.length, { timeout: 5000 }).toBe(1);
+      expect(turnErrors[0]).toMatchObject({ code: 'STREAM_CLOSED' });
+      const replies = emulator.tencent.conversation('alice', BOT).filter((m) => m.from === BOT);
+      expect(replies.map((m) => [m.text, m.state])).toEqual([
+        ['Before the pause. ', 'finished'],
+        ['After the pause.', 'finished'],
+      ]);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
+
+describe('which bots the adapter answers for', () => {
+  it('without bots, answers every robot of the app a message is addressed to, never one sent by a robot', async () => {
+    adapter = new ImBotAdapter({ platform: im.platform, webhook: { token: TOKEN } });
+    const turns: string[] = [];
+    await serve({
+      run: async (context) => void turns.push(`${context.activity.recipient?.id}:${context.activity.text}`),
+    });
+    await emulator.tencent.userSends({ from: 'alice', to: BOT, text: 'to helper' });
+    await emulator.tencent.userSends({ from: '@RBT#other', to: BOT, text: 'from a robot' });
+    await emulator.tencent.userSends({ from: 'alice', to: BOT, text: 'sentinel' });
+    await expect.poll(() => turns).toEqual([`${BOT}:to helper`, `${BOT}:sentinel`]);
+  });
+});
+
+describe('options', () => {
+  const validation = (field: string) =>
+    expect.objectContaining({ name: 'ValidationError', code: 'VALIDATION', field });
+  it.each([
+    ['no options', () => undefined, 'options'],
+    ['no platform', () => ({ bots: [BOT] }), 'options.platform'],
+    ['platform: {}', () => ({ platform: {}, bots: [BOT] }), 'options.platform'],
+    ['bots: []', () => ({ platform: im.platform, bots: [], webhook: { token: TOKEN } }), 'options.bots'],
+    [
+      'bots: [42]',
+      () => ({ platform: im.platform, bots: [42], webhook: { token: TOKEN } }),
+      'options.bots.0',
+    ],
+    [
+      'a Tencent id without @RBT#',
+      () => ({ platform: im.platform, bots: ['helper'], webhook: { token: TOKEN } }),
+      'bots[0].userId',
+    ],
+    ['no callback token on Tencent', () => ({ platform: im.platform, bots: [BOT] }), 'callbackToken'],
+  ])('refuses %s with a ValidationError naming it, sending nothing', (_, options, field) => {
+    expect(() => new ImBotAdapter(options() as never)).toThrow(validation(field));
+    expect(emulator.tencent.calls()).toEqual([]);
+  });
+
+  it('takes { platform, webhook } alone: bots are optional', () => {
+    expect(new ImBotAdapter({ platform: im.platform, webhook: { token: TOKEN } }).botIds).toEqual([]);
+  });
+});
+
+describe('secrets', () => {
+  it('a logged Tencent adapter or TurnContext shows no secret key, UserSig or callback token', async () => {
+    const signed = new TencentIm({ ...app, baseUrl: emulator.url, callbackToken: 'token-never-to-be-seen' });
+    const withToken = new ImBotAdapter({ platform: signed.platform });
+    let logged = '';
+    const time = Math.floor(Date.now() / 1000);
+    const result = await withToken.handleWebhook(
+      {
+        query: `SdkAppid=${app.sdkAppId}&RequestTime=${time}&Sign=${tencentCallbackSign('token-never-to-be-seen', time)}`,
+        rawBody: JSON.stringify({
+          CallbackCommand: 'Bot.OnC2CMessage',
+          From_Account: 'erin',
+          To_Account: BOT,
+          MsgTime: time,
+          MsgKey: 'secrets',
+          MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'hi' } }],
+        }),
+      },
+      async (context) => {
+        await context.sendActivity('hello'); // a UserSig is made and held
+        logged = `${inspect(context, { depth: 10, showHidden: true })}${inspect(withToken, { depth: 10, showHidden: true })}`;
+      },
+    );
+    await result.turns;
+    expect(logged).toContain('erin');
+    for (const secret of [app.secretKey, 'token-never-to-be-seen']) expect(logged).not.toContain(secret);
+    expect(logged).not.toMatch(/eJ[\w*-]{40,}/); // a UserSig's shape
+    await signed.close();
   });
 });
