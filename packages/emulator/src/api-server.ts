@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Faults } from './faults.js';
-import { BodyTooLarge, readBody, sendJson, sendText } from './http.js';
+import { BodyTooLarge, readBody, sendJson, sendText, sendTooLarge } from './http.js';
 import { SlidingWindow, type WindowCounters } from './window.js';
 
 /** An answer to send: HTTP status, the cloud's own code (0 or 200 for success), and the JSON body. */
@@ -125,7 +125,7 @@ export class ApiServer {
     } catch (error) {
       if (!(error instanceof BodyTooLarge)) throw error;
       done(413);
-      return sendText(res, 413, 'request body too large');
+      return sendTooLarge(res, error);
     }
     const checked = this.#protocol.check(url, req, text);
     try {

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { type EmulatedCloud, userSendsInput, userSendsToGroupInput } from './cloud.js';
 import { type Faults, faultConfig, faultKind } from './faults.js';
-import { readBody, sendJson } from './http.js';
+import { BodyTooLarge, readBody, sendJson, sendTooLarge } from './http.js';
 import type { RongCloudEmulator } from './rongcloud/emulator.js';
 import type { TencentEmulator } from './tencent/emulator.js';
 
@@ -110,7 +110,13 @@ export async function handleControl(
   const route = findRoute(req.method, url.pathname);
   if (!route) return sendJson(res, 404, { error: `no control route ${req.method} ${url.pathname}` });
   let body: unknown;
-  const text = await readBody(req, 64 * 1024);
+  let text: string;
+  try {
+    text = await readBody(req, 64 * 1024);
+  } catch (error) {
+    if (error instanceof BodyTooLarge) return sendTooLarge(res, error);
+    throw error;
+  }
   try {
     body = text ? JSON.parse(text) : undefined;
   } catch {

@@ -1,18 +1,34 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readNodeRequest, WebhookVerificationError } from '@imbot/core';
 
-/** Thrown by `readBody` when a request is larger than allowed. */
-export class BodyTooLarge extends Error {}
-
-/** Reads a request body as UTF-8, refusing more than `maxBytes`. */
-export async function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > maxBytes) throw new BodyTooLarge(`body over ${maxBytes} bytes`);
-    chunks.push(chunk as Buffer);
+/**
+ * Thrown by `readBody` when a request is larger than allowed (or stalls); `closeConnection` says the
+ * body was left unread, so the answer must close the connection.
+ */
+export class BodyTooLarge extends Error {
+  constructor(
+    message: string,
+    readonly closeConnection: boolean,
+  ) {
+    super(message);
   }
-  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** A body not complete this long after its headers is refused. */
+const BODY_TIMEOUT_MS = 30_000;
+
+/**
+ * Reads a request body as UTF-8, refusing more than `maxBytes`, with the same reader the library's
+ * webhooks use: a refused body is drained, or the connection closed, so the socket never wedges.
+ */
+export async function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
+  try {
+    const request = await readNodeRequest(req, { maxBytes, timeoutMs: BODY_TIMEOUT_MS });
+    return String(request.rawBody ?? '');
+  } catch (error) {
+    if (!(error instanceof WebhookVerificationError)) throw error;
+    throw new BodyTooLarge(error.message, error.closeConnection);
+  }
 }
 
 /** Answers with a JSON body. */
@@ -31,7 +47,19 @@ export function sendText(
   status: number,
   text: string,
   type = 'text/plain; charset=utf-8',
+  extra: Record<string, string> = {},
 ): void {
-  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text), ...extra });
   res.end(text);
+}
+
+/** Answers a refused body: 413, closing the connection when the body was left unread. */
+export function sendTooLarge(res: ServerResponse, error: BodyTooLarge): void {
+  sendText(
+    res,
+    413,
+    'request body too large',
+    undefined,
+    error.closeConnection ? { connection: 'close' } : {},
+  );
 }

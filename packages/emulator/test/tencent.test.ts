@@ -1,9 +1,11 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { genUserSig, tencentCallbackSign } from '@imbot/core';
+import { Client } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Emulator } from '../src/index.js';
-import { ADMIN, emulatorForTests, rawCall, SDK_APP_ID, SECRET_KEY } from './rest.js';
+import { ADMIN, adminSig, emulatorForTests, rawCall, SDK_APP_ID, SECRET_KEY } from './rest.js';
 
 let emulator: Emulator;
 
@@ -82,6 +84,36 @@ describe('request checks', () => {
   it('refuses a body over 1 MB with HTTP 413', async () => {
     const { status } = await rawCall(emulator, 'openim/sendmsg', {}, { body: 'x'.repeat(1024 * 1024 + 1) });
     expect(status).toBe(413);
+  });
+
+  it('after refusing a 2 MB chunked body, answers the next call on the same connection', async () => {
+    const client = new Client(emulator.url, { pipelining: 1 });
+    let connections = 0;
+    client.on('connect', () => connections++);
+    const path = (api: string) =>
+      `/v4/${api}?${new URLSearchParams({ sdkappid: String(SDK_APP_ID), identifier: ADMIN, usersig: adminSig(), random: '1', contenttype: 'json' })}`;
+    try {
+      const big = Buffer.alloc(2 * 1024 * 1024, 'x');
+      async function* chunks() {
+        for (let i = 0; i < big.length; i += 65536) yield big.subarray(i, i + 65536);
+      }
+      const refused = await client.request({
+        method: 'POST',
+        path: path('openim/sendmsg'),
+        body: Readable.from(chunks()),
+      });
+      await refused.body.text();
+      expect(refused.statusCode).toBe(413);
+      const next = await client.request({
+        method: 'POST',
+        path: path('openim_robot_http_svc/get_all_robots'),
+        body: '{}',
+      });
+      expect(await next.body.json()).toMatchObject({ ErrorCode: 0 });
+      expect(connections).toBe(1);
+    } finally {
+      await client.close();
+    }
   });
 
   it('answers an API it does not know with 60002, naming it', async () => {
