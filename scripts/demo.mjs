@@ -13,6 +13,8 @@ const child = spawn(
   ['--conditions=@imbot/source', '--import', 'tsx', 'examples/express-streaming-bot/src/main.ts', ...args],
   { cwd: root, stdio: 'inherit' },
 );
-// Ctrl-C reaches the child too (same process group); wait for it to finish its streams.
+// Ctrl-C reaches the child too (same process group); a SIGTERM sent to this process alone is passed
+// on. Either way, wait for the child to finish its streams.
 process.on('SIGINT', () => undefined);
+process.on('SIGTERM', () => child.kill('SIGTERM'));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

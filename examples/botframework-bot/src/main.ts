@@ -19,8 +19,10 @@ const { values } = parseArgs({
 });
 
 const app = { sdkAppId: 1400000000, secretKey: 'botframework-example-key', admin: 'administrator' };
+/** The token of the Chat console's callback settings: callbacks are signed with it. */
+const CALLBACK_TOKEN = 'botframework-example-token';
 const emulator = await startEmulator({ tencent: app });
-const im = new TencentIm({ ...app, baseUrl: emulator.url });
+const im = new TencentIm({ ...app, baseUrl: emulator.url, callbackToken: CALLBACK_TOKEN });
 await ensureBots(im.platform, [{ userId: BOT, name: 'Assistant' }]);
 
 const adapter = new ImBotAdapter({ platform: im.platform, bots: [BOT] });
@@ -36,9 +38,11 @@ const server = await new Promise<Server>((resolve) => {
   const s = web.listen(Number(values.port ?? 0), '127.0.0.1', () => resolve(s));
 });
 const port = (server.address() as AddressInfo).port;
-emulator.tencent.setCallback(`http://127.0.0.1:${port}/api/messages`);
+emulator.tencent.setCallback(`http://127.0.0.1:${port}/api/messages`, CALLBACK_TOKEN);
 
+/** Stops taking messages, lets running turns finish (10 s at most), then stops. */
 async function shutdown(): Promise<void> {
+  await adapter.close();
   server.close();
   await im.close();
   await emulator.close();
@@ -80,5 +84,5 @@ if (values.say?.length) {
   console.log(
     `Read the chat: ${emulator.url}/_emulator/tencent/conversation?user=${USER}&with=${encodeURIComponent(BOT)}`,
   );
-  process.once('SIGINT', () => void shutdown());
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void shutdown());
 }

@@ -7,7 +7,8 @@
 /** Words per second of the offline generator: quick reading, so a demo answer takes a few seconds. */
 const WORDS_PER_SECOND = 12;
 
-function offlineAnswer(question: string): string {
+/** The offline generator's whole answer to `question`. */
+export function offlineAnswer(question: string): string {
   const asked = question.trim() || 'nothing at all';
   return (
     `You said "${asked}". I am the imbot demo bot, answering without any model: ` +

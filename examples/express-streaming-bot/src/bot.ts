@@ -10,12 +10,11 @@ export const BOT_ID = '@RBT#demo';
  */
 export function demoBot(
   platform: BotPlatform,
-  options: { token?: string; onError?: (error: Error) => void } = {},
+  options: { onError?: (error: Error) => void } = {},
 ): ImbotRouter {
   return imbot({
     platform,
     bots: [{ userId: BOT_ID, name: 'imbot demo', description: 'Streams its answers' }],
-    webhook: options.token ? { token: options.token } : {},
     // When the model fails mid-answer, the user sees what came and a note that it stopped there.
     onMessage: (message, reply) =>
       reply.stream({ onSourceError: ' (answer interrupted)' }).pipeFrom(answer(message.text)),

@@ -13,7 +13,8 @@ const rongApp = { appKey: 'imbot-app-key', appSecret: 'imbot-app-secret' };
 const CALLBACK_TOKEN = 'demo-callback-token';
 
 export interface Demo {
-  emulator: Emulator;
+  /** The emulator the demo started; absent when it uses a running one (`emulatorUrl`). */
+  emulator?: Emulator;
   cloud: Cloud;
   /** The web console, where a person chats with the bot. */
   consoleUrl: string;
@@ -36,10 +37,11 @@ async function listenOn(port: number): Promise<Emulator> {
  * `onError` hears what goes wrong in the bot (a model that fails, say); by default it is logged.
  */
 export async function startDemo(
-  options: { cloud?: Cloud; port?: number; onError?: (error: Error) => void } = {},
+  options: { cloud?: Cloud; port?: number; emulatorUrl?: string; onError?: (error: Error) => void } = {},
 ): Promise<Demo> {
   const cloud = options.cloud ?? 'tencent';
-  const emulator = await listenOn(options.port ?? 0);
+  const emulator = options.emulatorUrl ? undefined : await listenOn(options.port ?? 0);
+  const emulatorUrl = emulator?.url ?? (options.emulatorUrl as string);
   const web = express();
   const server = await new Promise<Server>((resolve) => {
     const s = web.listen(0, '127.0.0.1', () => resolve(s));
@@ -47,32 +49,39 @@ export async function startDemo(
   const webhook = `http://127.0.0.1:${(server.address() as AddressInfo).port}/im/webhook`;
   const client =
     cloud === 'tencent'
-      ? new TencentIm({ ...tencentApp, baseUrl: emulator.url })
+      ? new TencentIm({ ...tencentApp, baseUrl: emulatorUrl, callbackToken: CALLBACK_TOKEN })
       : new RongCloud({
           ...rongApp,
-          baseUrl: emulator.url,
-          backupBaseUrl: emulator.rongcloud.backupUrl,
+          baseUrl: emulatorUrl,
+          ...(emulator ? { backupBaseUrl: emulator.rongcloud.backupUrl } : {}),
           callbackUrl: webhook,
         });
-  if (cloud === 'tencent') emulator.tencent.setCallback(webhook, CALLBACK_TOKEN);
-  const router = demoBot(client.platform, {
-    ...(cloud === 'tencent' ? { token: CALLBACK_TOKEN } : {}),
-    ...(options.onError ? { onError: options.onError } : {}),
-  });
+  if (cloud === 'tencent') await pointTencentCallbacks(emulatorUrl, webhook);
+  const router = demoBot(client.platform, options.onError ? { onError: options.onError } : {});
   web.use('/im', router);
   await router.ready;
   return {
-    emulator,
+    ...(emulator ? { emulator } : {}),
     cloud,
-    consoleUrl: `${emulator.url}/`,
+    consoleUrl: `${emulatorUrl}/`,
     close: async () => {
       await router.close();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await client.close();
-      await emulator.close();
+      await emulator?.close();
     },
   };
+}
+
+/** Tells the emulator where Tencent callbacks go, signed with the demo's token (its control API). */
+async function pointTencentCallbacks(emulatorUrl: string, webhook: string): Promise<void> {
+  const response = await fetch(`${emulatorUrl}/_emulator/tencent/callback`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ url: webhook, token: CALLBACK_TOKEN }),
+  });
+  if (!response.ok) throw new Error(`the emulator at ${emulatorUrl} answered ${response.status}`);
 }
 
 /**
@@ -84,6 +93,7 @@ export async function ask(
   text: string,
   onUpdate: (reply: Message) => void = () => undefined,
 ): Promise<{ reply: Message; updates: number }> {
+  if (!demo.emulator) throw new Error('ask() needs the emulator the demo started itself');
   const emulated = demo.cloud === 'tencent' ? demo.emulator.tencent : demo.emulator.rongcloud;
   let updates = 0;
   let resolveFinished: (reply: Message) => void = () => undefined;

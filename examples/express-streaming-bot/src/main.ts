@@ -4,6 +4,10 @@
  *   pnpm start                    runs until Ctrl-C; open the console URL it prints
  *   pnpm start --once "hello"     says hello, prints the reply as it grows, exits when it is finished
  *   --cloud rongcloud             the same bot on RongCloud
+ *   --emulator <url>              use a running emulator (`npx imbot-emulator`) instead of starting one
+ *
+ * SIGTERM (a container stopping) and SIGINT (Ctrl-C) alike stop taking messages and let the answers
+ * in progress finish, for up to 10 s, before the process exits.
  */
 import { parseArgs } from 'node:util';
 import { ask, type Cloud, startDemo } from './demo.js';
@@ -14,6 +18,7 @@ const { values } = parseArgs({
     once: { type: 'string' },
     cloud: { type: 'string', default: 'tencent' },
     port: { type: 'string' },
+    emulator: { type: 'string' },
   },
 });
 const cloud = values.cloud as Cloud;
@@ -26,6 +31,7 @@ const errors: Error[] = [];
 const demo = await startDemo({
   cloud,
   port: Number(values.port ?? (values.once ? 0 : 5710)),
+  ...(values.emulator ? { emulatorUrl: values.emulator } : {}),
   ...(values.once !== undefined ? { onError: (error: Error) => void errors.push(error) } : {}),
 });
 
@@ -48,9 +54,11 @@ console.log(`imbot demo on ${cloud === 'tencent' ? 'Tencent Cloud Chat' : 'RongC
 console.log(`Open the console: ${demo.consoleUrl}`);
 console.log('Press Ctrl-C to stop.');
 let stopping = false;
-process.on('SIGINT', () => {
+const stop = (signal: NodeJS.Signals) => {
   if (stopping) process.exit(130);
   stopping = true;
-  console.log('\nStopping: finishing open streams…');
+  console.log(`\n${signal}: finishing the answers in progress…`);
   void demo.close().then(() => process.exit(0));
-});
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);

@@ -55,5 +55,5 @@ if (values.say !== undefined) {
   console.log(
     `The bot runs on the emulated RongCloud; chat with it in the console: ${emulator.url}/ (RongCloud tab).`,
   );
-  process.once('SIGINT', () => void stop());
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop());
 }
