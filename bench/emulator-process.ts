@@ -32,27 +32,18 @@ async function control<T>(url: string, method: 'GET' | 'POST', path: string): Pr
   return (await answer.body.json()) as T;
 }
 
-/** Starts `imbot-emulator` from its sources on a free port, with `robots` existing from the start. */
-export async function startEmulatorProcess(options: {
-  robots: string[];
-  secretKey: string;
-}): Promise<EmulatorProcess> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [
-      '--conditions=@imbot/source',
-      '--import',
-      'tsx',
-      'packages/emulator/src/bin.ts',
-      '--port',
-      '0',
-      '--secret-key',
-      options.secretKey,
-      '--robots',
-      options.robots.join(','),
-    ],
-    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+/**
+ * Runs a TypeScript entry of the workspace from its sources in a process of its own, resolving once
+ * it prints `listening on <url>`.
+ */
+export async function startListening(
+  entry: string,
+  args: string[],
+): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--conditions=@imbot/source', '--import', 'tsx', entry, ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (data: Buffer) => {
@@ -60,9 +51,25 @@ export async function startEmulatorProcess(options: {
       const match = /listening on (http:\/\/\S+)/.exec(out);
       if (match) resolve(match[1] as string);
     });
-    child.once('exit', (code) => reject(new Error(`the emulator exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${entry} exited with ${code}`)));
   });
   child.stdout?.resume();
+  return { url, child };
+}
+
+/** Starts `imbot-emulator` from its sources on a free port, with `robots` existing from the start. */
+export async function startEmulatorProcess(options: {
+  robots: string[];
+  secretKey: string;
+}): Promise<EmulatorProcess> {
+  const { url, child } = await startListening('packages/emulator/src/bin.ts', [
+    '--port',
+    '0',
+    '--secret-key',
+    options.secretKey,
+    '--robots',
+    options.robots.join(','),
+  ]);
   return {
     url,
     reset: async () => {

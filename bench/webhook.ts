@@ -7,13 +7,12 @@
  *
  *   pnpm bench:webhook [--callbacks 300000] [--rounds 3]
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { tencentCallbackSign } from '@imbot/core';
 import { Pool, request } from 'undici';
-import { startEmulatorProcess } from './emulator-process.js';
+import { startEmulatorProcess, startListening } from './emulator-process.js';
 import { BENCH_APP, BENCH_BOT, BENCH_TOKEN } from './webhook-server.js';
 
 const { values } = parseArgs({
@@ -23,38 +22,11 @@ const CALLBACKS = Number(values.callbacks);
 const ROUNDS = Number(values.rounds);
 const SEGMENTS = 3;
 const IN_FLIGHT = 64;
-const root = fileURLToPath(new URL('..', import.meta.url));
 
 type Variant = 'bare' | 'imbot';
 
-async function startServer(
-  variant: Variant,
-  emulatorUrl: string,
-): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--conditions=@imbot/source',
-      '--import',
-      'tsx',
-      'bench/webhook-server.ts',
-      '--variant',
-      variant,
-      '--emulator',
-      emulatorUrl,
-    ],
-    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (data: Buffer) => {
-      out += data.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match) resolve(match[1] as string);
-    });
-    child.once('exit', (code) => reject(new Error(`the ${variant} server exited with ${code}`)));
-  });
-  return { url, child };
+function startServer(variant: Variant, emulatorUrl: string): Promise<{ url: string; child: ChildProcess }> {
+  return startListening('bench/webhook-server.ts', ['--variant', variant, '--emulator', emulatorUrl]);
 }
 
 /** Sends `CALLBACKS` distinct callbacks, `IN_FLIGHT` at a time; callbacks per second in each segment. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Queue } from '../queue.js';
 
 /**
@@ -21,28 +22,30 @@ export interface MemorySeenStoreOptions {
 }
 
 interface Entry {
-  key: string;
+  digest: string;
+  /** When it expires, in ms since the store was made: a small integer, held unboxed. */
   expires: number;
 }
 
 /**
  * A `SeenStore` in this process's memory. Every operation is O(1) amortised, whatever the number of
  * keys: entries with the same time-to-live expire in the order they came, so each lifetime keeps its
- * own FIFO and expiry only looks at the heads; nothing is ever scanned.
+ * own FIFO and expiry only looks at the heads; nothing is ever scanned. Keys are held as SHA-1
+ * digests (27 characters) whatever their length, about 150 bytes a key in all.
  */
 export class MemorySeenStore implements SeenStore {
-  /** Key → when it expires. */
+  /** Digest → when it expires. */
   readonly #expiry = new Map<string, number>();
   /** One FIFO per distinct time-to-live, oldest first. */
   readonly #byTtl = new Map<number, Queue<Entry>>();
-  /** Every entry in arrival order, to forget the oldest when over `maxKeys`. */
-  readonly #arrivals = new Queue<Entry>();
   readonly #maxKeys: number;
   readonly #now: () => number;
+  readonly #origin: number;
 
   constructor(options: MemorySeenStoreOptions = {}) {
     this.#maxKeys = options.maxKeys ?? 1_000_000;
     this.#now = options.now ?? Date.now;
+    this.#origin = this.#now();
   }
 
   /** Keys held now, expired ones not yet swept included. */
@@ -51,20 +54,20 @@ export class MemorySeenStore implements SeenStore {
   }
 
   remember(key: string, ttlMs: number): boolean {
-    const now = this.#now();
+    const now = this.#now() - this.#origin;
     this.#sweep(now);
-    const expires = this.#expiry.get(key);
+    const digest = createHash('sha1').update(key).digest('base64url');
+    const expires = this.#expiry.get(digest);
     if (expires !== undefined && expires > now) return false;
-    const entry = { key, expires: now + ttlMs };
-    this.#expiry.set(key, entry.expires);
+    const entry = { digest, expires: now + ttlMs };
+    this.#expiry.set(digest, entry.expires);
     let line = this.#byTtl.get(ttlMs);
     if (!line) {
       line = new Queue<Entry>();
       this.#byTtl.set(ttlMs, line);
     }
     line.push(entry);
-    this.#arrivals.push(entry);
-    while (this.#expiry.size > this.#maxKeys) this.#forget(this.#arrivals.shift() as Entry);
+    while (this.#expiry.size > this.#maxKeys) this.#forgetOldest();
     return true;
   }
 
@@ -77,16 +80,23 @@ export class MemorySeenStore implements SeenStore {
       }
       if (line.size === 0) this.#byTtl.delete(ttl);
     }
-    for (let head = this.#arrivals.peek(); head && !this.#holds(head); head = this.#arrivals.peek())
-      this.#arrivals.shift();
   }
 
-  #holds(entry: Entry): boolean {
-    return this.#expiry.get(entry.key) === entry.expires;
+  /** Forgets the entry remembered first: the head that was added earliest of all the FIFOs. */
+  #forgetOldest(): void {
+    let oldest: [number, Queue<Entry>] | undefined;
+    for (const [ttl, line] of this.#byTtl) {
+      const head = line.peek() as Entry;
+      if (!oldest || head.expires - ttl < (oldest[1].peek() as Entry).expires - oldest[0])
+        oldest = [ttl, line];
+    }
+    const [ttl, line] = oldest as [number, Queue<Entry>];
+    this.#forget(line.shift() as Entry);
+    if (line.size === 0) this.#byTtl.delete(ttl);
   }
 
-  /** Forgets `entry` unless the key was remembered again since (a newer entry owns it then). */
+  /** Forgets `entry` unless its key was remembered again since (a newer entry owns it then). */
   #forget(entry: Entry): void {
-    if (this.#holds(entry)) this.#expiry.delete(entry.key);
+    if (this.#expiry.get(entry.digest) === entry.expires) this.#expiry.delete(entry.digest);
   }
 }
