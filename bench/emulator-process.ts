@@ -33,17 +33,22 @@ async function control<T>(url: string, method: 'GET' | 'POST', path: string): Pr
 }
 
 /**
- * Runs a TypeScript entry of the workspace from its sources in a process of its own, resolving once
- * it prints `listening on <url>`.
+ * Runs a TypeScript entry of the workspace from its sources in a process of its own (with `nodeFlags`
+ * such as `--expose-gc`), resolving once it prints `listening on <url>`.
  */
 export async function startListening(
   entry: string,
   args: string[],
+  nodeFlags: string[] = [],
 ): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--conditions=@imbot/source', '--import', 'tsx', entry, ...args], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...nodeFlags, '--conditions=@imbot/source', '--import', 'tsx', entry, ...args],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (data: Buffer) => {

@@ -49,7 +49,9 @@ async function main(): Promise<void> {
     });
   }
   web.get('/handled', (_req, res) => {
-    res.json({ handled, rssBytes: process.memoryUsage().rss });
+    (globalThis as { gc?: () => void }).gc?.();
+    const memory = process.memoryUsage();
+    res.json({ handled, rssBytes: memory.rss, heapBytes: memory.heapUsed });
   });
   const server = web.listen(0, '127.0.0.1', () => {
     console.log(`listening on http://127.0.0.1:${(server.address() as AddressInfo).port}`);

@@ -26,11 +26,15 @@ const IN_FLIGHT = 64;
 type Variant = 'bare' | 'imbot';
 
 function startServer(variant: Variant, emulatorUrl: string): Promise<{ url: string; child: ChildProcess }> {
-  return startListening('bench/webhook-server.ts', ['--variant', variant, '--emulator', emulatorUrl]);
+  return startListening(
+    'bench/webhook-server.ts',
+    ['--variant', variant, '--emulator', emulatorUrl],
+    ['--expose-gc'],
+  );
 }
 
 /** Sends `CALLBACKS` distinct callbacks, `IN_FLIGHT` at a time; callbacks per second in each segment. */
-async function drive(url: string): Promise<{ perSegment: number[]; rssMb: number }> {
+async function drive(url: string): Promise<{ perSegment: number[]; rssMb: number; heapMb: number }> {
   const pool = new Pool(url, { connections: 16, pipelining: 1 });
   const segmentSize = Math.ceil(CALLBACKS / SEGMENTS);
   const segmentEnds: number[] = [];
@@ -78,18 +82,22 @@ async function drive(url: string): Promise<{ perSegment: number[]; rssMb: number
   const stats = (await (await request(`${url}/handled`)).body.json()) as {
     handled: number;
     rssBytes: number;
+    heapBytes: number;
   };
   if (stats.handled !== CALLBACKS) throw new Error(`handled ${stats.handled} of ${CALLBACKS}`);
   const perSegment = segmentEnds.map(
     (end, i) => segmentSize / ((end - (segmentEnds[i - 1] ?? started)) / 1000),
   );
-  return { perSegment, rssMb: stats.rssBytes / 1024 / 1024 };
+  return { perSegment, rssMb: stats.rssBytes / 1024 / 1024, heapMb: stats.heapBytes / 1024 / 1024 };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 const emulator = await startEmulatorProcess({ robots: [BENCH_BOT], secretKey: BENCH_APP.secretKey });
-const results: Record<Variant, { perSegment: number[]; rssMb: number }[]> = { bare: [], imbot: [] };
+const results: Record<Variant, { perSegment: number[]; rssMb: number; heapMb: number }[]> = {
+  bare: [],
+  imbot: [],
+};
 try {
   for (let round = 1; round <= ROUNDS; round++) {
     for (const variant of (round % 2 ? ['bare', 'imbot'] : ['imbot', 'bare']) as Variant[]) {
@@ -98,7 +106,7 @@ try {
         const result = await drive(server.url);
         results[variant].push(result);
         console.error(
-          `round ${round} ${variant}: ${result.perSegment.map((r) => Math.round(r)).join(' / ')} callbacks/s, ${Math.round(result.rssMb)} MB RSS`,
+          `round ${round} ${variant}: ${result.perSegment.map((r) => Math.round(r)).join(' / ')} callbacks/s, ${Math.round(result.rssMb)} MB RSS, ${Math.round(result.heapMb)} MB heap after GC`,
         );
       } finally {
         server.child.kill();
@@ -120,7 +128,8 @@ for (let i = 0; i < SEGMENTS; i++) {
     `| ${segmentLabel(i)} | ${Math.round(bare)} | ${Math.round(mine)} | ${(mine / bare).toFixed(2)}× |`,
   );
 }
-const rss = (v: Variant) => Math.round(median(results[v].map((r) => r.rssMb)));
+const mb = (v: Variant, of: 'rssMb' | 'heapMb') => Math.round(median(results[v].map((r) => r[of])));
 console.log(
-  `\nRSS after ${CALLBACKS.toLocaleString('en')} callbacks: bare ${rss('bare')} MB, imbot ${rss('imbot')} MB.`,
+  `\nAfter ${CALLBACKS.toLocaleString('en')} callbacks: heap kept after GC bare ${mb('bare', 'heapMb')} MB, ` +
+    `imbot ${mb('imbot', 'heapMb')} MB; RSS bare ${mb('bare', 'rssMb')} MB, imbot ${mb('imbot', 'rssMb')} MB.`,
 );
