@@ -1,0 +1,66 @@
+import { parseInput, ValidationError } from '@imbot/core';
+import { Redis } from 'ioredis';
+import { z } from 'zod';
+
+/** How to reach Redis: a URL (`redis://host:6379/0`), or a client the app already has. */
+export type RedisConnection = { url: string; client?: undefined } | { client: Redis; url?: undefined };
+
+/** The options every imbot Redis class takes. */
+export const connectionShape = {
+  url: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  client: z.custom<Redis>((v) => v instanceof Redis, 'must be an ioredis client').optional(),
+  prefix: z
+    .string()
+    .min(1, 'must not be empty')
+    .regex(/^[^\s]+$/, 'must have no spaces')
+    .optional(),
+};
+
+/** Checks `options` against `schema`, then that exactly one of `url` and `client` is given. */
+export function parseConnection<S extends z.ZodType>(schema: S, options: unknown, what: string): z.output<S> {
+  const parsed = parseInput(schema, options, what) as { url?: string; client?: Redis };
+  if ((parsed.url === undefined) === (parsed.client === undefined))
+    throw new ValidationError(
+      `${what}.url`,
+      `${what}.url: give either url or client, not both and not neither`,
+    );
+  return parsed as z.output<S>;
+}
+
+/**
+ * A client for imbot's own use. One made from a URL fails fast while Redis is away (no offline queue,
+ * no retries per command, a 1 s command deadline) so that callers can fall back at once, and keeps
+ * reconnecting in the background; a given client is used as it is and never closed by imbot.
+ */
+export function openClient(connection: RedisConnection): { client: Redis; owned: boolean } {
+  if (connection.client) return { client: connection.client, owned: false };
+  const client = new Redis(connection.url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: 1000,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+  });
+  // Connection errors are expected while Redis is away; callers see them on their commands.
+  client.on('error', () => undefined);
+  return { client, owned: true };
+}
+
+/**
+ * Resolves once `client` is ready, or after 2 s: its commands then fail fast and the caller falls
+ * back. Waiting first keeps a process that has just started from falling back for nothing.
+ */
+export function connected(client: Redis): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      client.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, 2000);
+    client.once('ready', done);
+  });
+}

@@ -1,0 +1,3 @@
+export type { RedisConnection } from './connection.js';
+export { RedisRateLimiter, type RedisRateLimiterOptions } from './rate-limiter.js';
+export { RedisSeenStore, type RedisSeenStoreOptions } from './seen-store.js';

@@ -1,0 +1,253 @@
+import { randomUUID } from 'node:crypto';
+import { InMemoryRateLimiter, type RateLimiter, type RateLimitPermit } from '@imbot/core';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import {
+  connected,
+  connectionShape,
+  openClient,
+  parseConnection,
+  type RedisConnection,
+} from './connection.js';
+import { ACQUIRE, HEARTBEAT, RELEASE } from './scripts.js';
+
+export type RedisRateLimiterOptions = RedisConnection & {
+  /** Prefix of every key the limiter writes; one Redis serves many apps. Default `imbot`. */
+  prefix?: string;
+  /** Calls allowed per window, per key, across every process. Default 200. */
+  limit?: number;
+  /** Window length. Default 1000 ms. */
+  windowMs?: number;
+  /** Longest a call may hold its slot before it is released; a crashed process's slots come back after it. Default 30 s. */
+  leaseMs?: number;
+};
+
+const options = z.strictObject({
+  ...connectionShape,
+  limit: z.number().int().positive().optional(),
+  windowMs: z.number().int().positive().optional(),
+  leaseMs: z.number().int().positive().optional(),
+});
+
+/** A process that has not asked or beaten for this long is taken for gone. */
+const STALE_MS = 3000;
+const HEARTBEAT_MS = 1000;
+/** Bounds of the wait between two asks while no slot is free: never a tight loop, never long. */
+const MIN_WAIT_MS = 2;
+const MAX_WAIT_MS = 25;
+
+interface Commands {
+  imbotAcquire(...args: (string | number)[]): Promise<[number, number, number]>;
+  imbotRelease(...args: (string | number)[]): Promise<number>;
+  imbotHeartbeat(...args: (string | number)[]): Promise<number>;
+}
+
+interface Waiter {
+  resolve: (permit: RateLimitPermit) => void;
+  reject: (reason: unknown) => void;
+  detach: () => void;
+}
+
+class Lane {
+  readonly waiters: Waiter[] = [];
+  pumping = false;
+  constructor(readonly keys: string[]) {}
+}
+
+/**
+ * The app's call budget shared by every process through Redis, with the same arrival-safe rule as
+ * `InMemoryRateLimiter`: a call holds one of `limit` slots from the moment it is let through until
+ * `windowMs` after it completes, so no window sees more than `limit` arrivals at the cloud, whichever
+ * process made them. The rule runs atomically in Lua on Redis's clock. Processes waiting for slots
+ * share the free ones equally, each asking for all its waiting calls at once and sleeping until the
+ * earliest slot frees (2–25 ms), never in a tight loop.
+ *
+ * If Redis cannot be reached, each process falls back at once to its share of the budget (`limit` ÷
+ * the live processes it last heard of through heartbeats) and returns to the shared budget when
+ * Redis answers again: a call never fails because Redis did.
+ *
+ * @example
+ * const rateLimit = new RedisRateLimiter({ url: process.env.REDIS_URL, prefix: 'imbot:1400000000' });
+ * const im = new TencentIm({ ..., rateLimit });
+ */
+export class RedisRateLimiter implements RateLimiter {
+  readonly limit: number;
+  readonly windowMs: number;
+  /** This process's name among the limiter's users. */
+  readonly processId = randomUUID();
+  readonly #client: Redis & Commands;
+  readonly #owned: boolean;
+  readonly #prefix: string;
+  readonly #leaseMs: number;
+  readonly #lanes = new Map<string, Lane>();
+  readonly #heartbeat: NodeJS.Timeout;
+  readonly #connected: Promise<void>;
+  #liveProcesses = 1;
+  #fallback: InMemoryRateLimiter | undefined;
+  #closed = false;
+
+  constructor(options_: RedisRateLimiterOptions) {
+    parseConnection(options, options_, 'options');
+    const { client, owned } = openClient(options_);
+    client.defineCommand('imbotAcquire', { numberOfKeys: 3, lua: ACQUIRE });
+    client.defineCommand('imbotRelease', { numberOfKeys: 1, lua: RELEASE });
+    client.defineCommand('imbotHeartbeat', { numberOfKeys: 1, lua: HEARTBEAT });
+    this.#client = client as Redis & Commands;
+    this.#owned = owned;
+    this.#prefix = `${options_.prefix ?? 'imbot'}:rl`;
+    this.limit = options_.limit ?? 200;
+    this.windowMs = options_.windowMs ?? 1000;
+    this.#leaseMs = options_.leaseMs ?? 30_000;
+    this.#connected = connected(client);
+    this.#heartbeat = setInterval(() => void this.#beat(), HEARTBEAT_MS).unref();
+    void this.#connected.then(() => this.#beat());
+  }
+
+  /** Processes sharing the budget, as last heard through heartbeats. */
+  get liveProcesses(): number {
+    return this.#liveProcesses;
+  }
+
+  /** True while Redis cannot be reached and this process spends its share alone. */
+  get fallingBack(): boolean {
+    return this.#fallback !== undefined;
+  }
+
+  /** This process's share of the calls per second: what its stream sessions can keep alive. */
+  callsPerSecond(): number {
+    return (this.limit * 1000) / this.windowMs / Math.max(1, this.#liveProcesses);
+  }
+
+  acquire(key: string, signal?: AbortSignal): Promise<RateLimitPermit> {
+    signal?.throwIfAborted();
+    if (this.#closed) return Promise.reject(new Error('the rate limiter is closed'));
+    let lane = this.#lanes.get(key);
+    if (!lane) {
+      const base = `${this.#prefix}:{${key}}`;
+      lane = new Lane([`${base}:slots`, `${base}:waiting`, `${base}:seq`]);
+      this.#lanes.set(key, lane);
+    }
+    const current = lane;
+    return new Promise<RateLimitPermit>((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject, detach: () => undefined };
+      if (signal) {
+        const onAbort = () => {
+          const index = current.waiters.indexOf(waiter);
+          if (index >= 0) current.waiters.splice(index, 1);
+          reject(signal.reason);
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        waiter.detach = () => signal.removeEventListener('abort', onAbort);
+      }
+      current.waiters.push(waiter);
+      void this.#pump(key, current);
+    });
+  }
+
+  /** Stops the heartbeat and closes the connection it opened (a client given to it is left open). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#heartbeat);
+    if (this.#owned) this.#client.disconnect();
+  }
+
+  async #pump(key: string, lane: Lane): Promise<void> {
+    if (lane.pumping) return;
+    lane.pumping = true;
+    try {
+      await this.#connected;
+      while (lane.waiters.length > 0 && !this.#closed) {
+        if (this.#fallback) {
+          this.#handOver(key, lane, this.#fallback);
+          continue;
+        }
+        let answer: [number, number, number];
+        try {
+          answer = await this.#client.imbotAcquire(
+            ...lane.keys,
+            this.processId,
+            lane.waiters.length,
+            this.limit,
+            this.#leaseMs,
+            STALE_MS,
+          );
+        } catch {
+          this.#startFallback();
+          continue;
+        }
+        const [granted, last, wait] = answer;
+        const slots = lane.keys[0] as string;
+        for (let i = granted - 1; i >= 0; i--) {
+          const waiter = lane.waiters.shift();
+          const member = `${this.processId}:${last - i}`;
+          if (!waiter) {
+            this.#release(slots, member);
+            continue;
+          }
+          waiter.detach();
+          waiter.resolve({ release: once(() => this.#release(slots, member)) });
+        }
+        // Served in part: the others take their parts first. Not served: back when a slot frees.
+        if (lane.waiters.length > 0) {
+          await sleep(granted > 0 ? MIN_WAIT_MS : Math.min(MAX_WAIT_MS, Math.max(MIN_WAIT_MS, wait)));
+        }
+      }
+    } finally {
+      lane.pumping = false;
+    }
+  }
+
+  /** Hands the lane's waiters to the fallback limiter, in order. */
+  #handOver(key: string, lane: Lane, fallback: InMemoryRateLimiter): void {
+    for (let waiter = lane.waiters.shift(); waiter; waiter = lane.waiters.shift()) {
+      const { resolve, reject, detach } = waiter;
+      detach();
+      fallback.acquire(key).then(resolve, reject);
+    }
+  }
+
+  #release(slots: string, member: string): void {
+    this.#client.imbotRelease(slots, member, this.windowMs).catch(() => {
+      // Redis is away: the slot frees itself when its lease ends.
+    });
+  }
+
+  /** Redis did not answer: spend this process's share alone until it does. */
+  #startFallback(): void {
+    if (this.#fallback) return;
+    this.#fallback = new InMemoryRateLimiter({
+      limit: Math.max(1, Math.floor(this.limit / Math.max(1, this.#liveProcesses))),
+      windowMs: this.windowMs,
+    });
+  }
+
+  async #beat(): Promise<void> {
+    try {
+      this.#liveProcesses = Math.max(
+        1,
+        await this.#client.imbotHeartbeat(`${this.#prefix}:processes`, this.processId, STALE_MS),
+      );
+      if (this.#fallback) {
+        // Redis is back: new calls go to the shared budget again; waiters already handed to the
+        // fallback get their slots there.
+        this.#fallback = undefined;
+        for (const [key, lane] of this.#lanes) void this.#pump(key, lane);
+      }
+    } catch {
+      this.#startFallback();
+    }
+  }
+}
+
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

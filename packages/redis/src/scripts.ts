@@ -1,0 +1,64 @@
+/**
+ * The Lua scripts of the shared rate limiter. Each runs atomically on Redis's clock (`TIME`), so the
+ * processes' clocks never matter. Keys of one API share a hash tag, so they live in one cluster slot.
+ */
+
+const NOW = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`;
+
+/**
+ * Grants process `pid` up to `want` slots, fairly: the processes waiting now (those that asked within
+ * `staleMs` and are not yet served) share the free slots, each ask taking at most its equal part, so a
+ * process that asks more often wins nothing by it. A slot is held until `now + leaseMs` (a call in
+ * flight; it comes back by itself if its process dies) until released. Returns { granted, last slot
+ * number, ms until the earliest slot frees }.
+ *
+ * KEYS: slots (zset member → held until), waiting (zset pid → last asked), seq
+ * ARGV: pid, want, limit, leaseMs, staleMs
+ */
+export const ACQUIRE = `${NOW}
+local pid, want, limit = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local leaseMs, staleMs = tonumber(ARGV[4]), tonumber(ARGV[5])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZADD', KEYS[2], now, pid)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - staleMs)
+local free = limit - redis.call('ZCARD', KEYS[1])
+local share = math.ceil(free / redis.call('ZCARD', KEYS[2]))
+local grant = math.max(0, math.min(want, free, share))
+local last = 0
+if grant > 0 then
+  last = redis.call('INCRBY', KEYS[3], grant)
+  for i = last - grant + 1, last do
+    redis.call('ZADD', KEYS[1], now + leaseMs, pid .. ':' .. i)
+  end
+end
+if grant == want then redis.call('ZREM', KEYS[2], pid) end
+for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], leaseMs + staleMs) end
+local wait = 0
+if grant < want then
+  local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  wait = first[2] and (tonumber(first[2]) - now) or 1
+end
+return { grant, last, wait }
+`;
+
+/**
+ * A call has completed: its slot is held `windowMs` more, from now, and then frees itself.
+ * KEYS: slots. ARGV: member, windowMs
+ */
+export const RELEASE = `${NOW}
+return redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), ARGV[1])
+`;
+
+/**
+ * Process `pid` is alive; returns how many are (heard from within `staleMs`).
+ * KEYS: processes (zset pid → last heard). ARGV: pid, staleMs
+ */
+export const HEARTBEAT = `${NOW}
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 10)
+return redis.call('ZCARD', KEYS[1])
+`;

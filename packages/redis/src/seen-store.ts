@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+import { MemorySeenStore, type SeenStore } from '@imbot/core';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import {
+  connected,
+  connectionShape,
+  openClient,
+  parseConnection,
+  type RedisConnection,
+} from './connection.js';
+
+export type RedisSeenStoreOptions = RedisConnection & {
+  /** Prefix of every key this store writes. Default `imbot`. */
+  prefix?: string;
+};
+
+const options = z.strictObject(connectionShape);
+
+/**
+ * A `SeenStore` on Redis, for webhook receivers running as several replicas: a callback redelivered
+ * to another replica, or a RongCloud nonce replayed to it, is refused there too. One `SET NX PX` per
+ * key, keyed by the key's SHA-1 so that any key costs the same. While Redis cannot be reached, each
+ * process remembers in its own memory (a redelivery to the same replica is still caught) and goes
+ * back to Redis as soon as it answers: receiving never stops because Redis did.
+ *
+ * @example
+ * const seen = new RedisSeenStore({ url: process.env.REDIS_URL });
+ * app.use('/im', imbot({ platform, bots, onMessage, seen }));
+ */
+export class RedisSeenStore implements SeenStore {
+  readonly #client: Redis;
+  readonly #owned: boolean;
+  readonly #prefix: string;
+  readonly #fallback = new MemorySeenStore();
+  readonly #connected: Promise<void>;
+
+  constructor(options_: RedisSeenStoreOptions) {
+    parseConnection(options, options_, 'options');
+    ({ client: this.#client, owned: this.#owned } = openClient(options_));
+    this.#prefix = `${options_.prefix ?? 'imbot'}:seen:`;
+    this.#connected = connected(this.#client);
+  }
+
+  async remember(key: string, ttlMs: number): Promise<boolean> {
+    const digest = createHash('sha1').update(key).digest('base64url');
+    await this.#connected;
+    try {
+      const set = await this.#client.set(
+        this.#prefix + digest,
+        '1',
+        'PX',
+        Math.max(1, Math.ceil(ttlMs)),
+        'NX',
+      );
+      return set === 'OK';
+    } catch {
+      return this.#fallback.remember(key, ttlMs);
+    }
+  }
+
+  /** Closes the connection the store opened (a client given to it is left open). */
+  async close(): Promise<void> {
+    if (this.#owned) this.#client.disconnect();
+  }
+}
