@@ -93,6 +93,11 @@ export {
   RONGCLOUD_CALLBACK_TOLERANCE_MS,
   verifyRongCloudCallback,
 } from './rongcloud/webhook.js';
+export type {
+  JournalEntry,
+  OrphanCloser,
+  StreamJournal,
+} from './stream/journal.js';
 export { keepAliveCapacity } from './stream/scheduler.js';
 export {
   type FinishReason,
@@ -102,7 +107,7 @@ export {
   type StreamSessionOptions,
 } from './stream/session.js';
 export { readText, type TextSource } from './stream/source.js';
-export { STREAM_IDLE_LIMIT_MS, type StreamTransport } from './stream/transport.js';
+export { type MessageState, STREAM_IDLE_LIMIT_MS, type StreamTransport } from './stream/transport.js';
 export {
   type StreamTarget,
   TencentIm,

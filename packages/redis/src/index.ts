@@ -1,3 +1,4 @@
 export type { RedisConnection } from './connection.js';
 export { RedisRateLimiter, type RedisRateLimiterOptions } from './rate-limiter.js';
 export { RedisSeenStore, type RedisSeenStoreOptions } from './seen-store.js';
+export { RedisStreamJournal, type RedisStreamJournalOptions } from './stream-journal.js';

@@ -62,3 +62,44 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 10)
 return redis.call('ZCARD', KEYS[1])
 `;
+
+/**
+ * Records open message `id` as owned by `owner` until `now + leaseMs`.
+ * KEYS: leases (zset id → until), entries (hash id → JSON), owners (hash id → owner)
+ * ARGV: id, entry JSON, owner, leaseMs
+ */
+export const RECORD = `${NOW}
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
+return redis.call('ZADD', KEYS[1], now + tonumber(ARGV[4]), ARGV[1])
+`;
+
+/**
+ * Extends `owner`'s leases on the messages given, those it still owns.
+ * KEYS: leases, owners. ARGV: owner, leaseMs, id…
+ */
+export const RENEW = `${NOW}
+local expires = now + tonumber(ARGV[2])
+for i = 3, #ARGV do
+  if redis.call('HGET', KEYS[2], ARGV[i]) == ARGV[1] then redis.call('ZADD', KEYS[1], 'XX', expires, ARGV[i]) end
+end
+return 1
+`;
+
+/**
+ * Takes over up to `max` messages whose lease has run out: each becomes `owner`'s for `leaseMs`, so
+ * exactly one process closes it. Returns id, entry JSON and attempt count for each.
+ * KEYS: leases, entries, owners, attempts (hash id → times claimed). ARGV: owner, leaseMs, max
+ */
+export const CLAIM = `${NOW}
+local out = {}
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))) do
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), id)
+  redis.call('HSET', KEYS[3], id, ARGV[1])
+  local tries = redis.call('HINCRBY', KEYS[4], id, 1)
+  table.insert(out, id)
+  table.insert(out, redis.call('HGET', KEYS[2], id) or '')
+  table.insert(out, tries)
+end
+return out
+`;

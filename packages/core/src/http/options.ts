@@ -1,7 +1,8 @@
 import { z } from 'zod';
 
 /**
- * The options every cloud client takes for its HTTP calls: deadline, retries, rate limit, sockets.
+ * The options every cloud client takes for its HTTP calls and streams: deadline, retries, rate
+ * limit, sockets, stream journal.
  * Spread into each client's own options schema.
  */
 export const transportOptionsShape = {
@@ -26,4 +27,16 @@ export const transportOptionsShape = {
     )
     .optional(),
   connections: z.number().int().positive().optional(),
+  /** A `StreamJournal`, so that another process closes the messages a dead one left open. */
+  journal: z
+    .custom<{ record: unknown }>(
+      (value) =>
+        typeof value === 'object' &&
+        value !== null &&
+        ['record', 'forget', 'abandon', 'attach'].every(
+          (name) => typeof (value as Record<string, unknown>)[name] === 'function',
+        ),
+      'must be a StreamJournal (record, forget, abandon, attach), such as new RedisStreamJournal(…)',
+    )
+    .optional(),
 };

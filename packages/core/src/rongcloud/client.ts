@@ -16,8 +16,10 @@ import {
 } from '../limits/rate-limiter.js';
 import type { BotPlatform } from '../platform.js';
 import { redactSecrets } from '../redact.js';
+import { JournaledTransport, type StreamJournal } from '../stream/journal.js';
 import { StreamScheduler } from '../stream/scheduler.js';
 import { StreamSession, type StreamSessionOptions } from '../stream/session.js';
+import type { MessageState } from '../stream/transport.js';
 import { parseInput } from '../validation.js';
 import { rongCloudHints, rongCloudRetryCodes } from './codes.js';
 import { RongCloudPlatform } from './platform.js';
@@ -60,6 +62,11 @@ export interface RongCloudOptions {
   /** A `RateLimiter`, or `false`. Default: 100 calls of each API in any second, as the cloud allows. */
   rateLimit?: RateLimiter | false;
   connections?: number;
+  /**
+   * Where open streamed messages are recorded, so that another process closes those this one
+   * leaves open if it dies (`new RedisStreamJournal(…)` from `@imbot/redis`).
+   */
+  journal?: StreamJournal;
 }
 
 type Body = { json: Record<string, unknown> } | { form: Record<string, string | string[]> };
@@ -85,6 +92,7 @@ export class RongCloud {
   readonly #limiter: RateLimiter;
   readonly #transport: HttpTransport;
   readonly #scheduler: StreamScheduler;
+  readonly #journal: StreamJournal | undefined;
   #platform: RongCloudPlatform | undefined;
 
   constructor(options: RongCloudOptions) {
@@ -106,6 +114,15 @@ export class RongCloud {
         : (options.rateLimit ?? new InMemoryRateLimiter({ limit: 100 }));
     this.#transport = new HttpTransport({ connections: o.connections });
     this.#scheduler = new StreamScheduler(this.#limiter);
+    this.#journal = options.journal;
+    this.#journal?.attach(this.#journalName, (entry, suffix) =>
+      this.#closeOrphan(entry.target as RongStreamTarget, entry.state, suffix),
+    );
+  }
+
+  /** The name this app's messages go by in a stream journal. */
+  get #journalName(): string {
+    return `rongcloud:${this.appKey}`;
   }
 
   /** This client as a cloud-neutral `BotPlatform`, for `ensureBots`, the middleware and the adapter. */
@@ -249,6 +266,21 @@ export class RongCloud {
    * `RC:StreamMsg`): text written to it reaches the user as one message that grows.
    */
   openStream(target: RongStreamTarget, options: StreamSessionOptions = {}): StreamSession {
+    const transport = this.#transportFor(target);
+    return new StreamSession(
+      this.#journal
+        ? new JournaledTransport(transport, this.#journal, {
+            cloud: this.#journalName,
+            target: target as Record<string, string>,
+          })
+        : transport,
+      this.#scheduler,
+      options,
+    );
+  }
+
+  /** The streaming API that serves `target`, after checking it. */
+  #transportFor(target: RongStreamTarget): RongStreamTransport {
     const from = parseInput(rongUserId, target?.from, 'openStream.from');
     if ('groupId' in target) parseInput(rongUserId, target.groupId, 'openStream.groupId');
     else parseInput(rongUserId, (target as { to?: unknown }).to, 'openStream.to');
@@ -264,7 +296,14 @@ export class RongCloud {
       'groupId' in target
         ? this.publishGroup({ from, groupId: target.groupId, text }, atLeastOnce)
         : this.publishPrivate({ from, to: target.to, text }, atLeastOnce);
-    return new StreamSession(new RongStreamTransport(call, plain, target), this.#scheduler, options);
+    return new RongStreamTransport(call, plain, target);
+  }
+
+  /** Closes a message another process left open, ending it with `suffix` (from the journal). */
+  async #closeOrphan(target: RongStreamTarget, state: MessageState, suffix: string): Promise<void> {
+    const transport = this.#transportFor(target);
+    transport.resume(state);
+    await transport.send(suffix, true, await this.#limiter.acquire(transport.rateKey));
   }
 
   /** Calls any other API by path (`/user/getToken.json`), JSON or form-encoded; returns the whole answer. */

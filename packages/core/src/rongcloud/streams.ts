@@ -1,6 +1,11 @@
 import type { z } from 'zod';
 import type { RateLimitPermit } from '../limits/rate-limiter.js';
-import { STREAM_IDLE_LIMIT_MS, StreamSequence, type StreamTransport } from '../stream/transport.js';
+import {
+  type MessageState,
+  STREAM_IDLE_LIMIT_MS,
+  StreamSequence,
+  type StreamTransport,
+} from '../stream/transport.js';
 import { RONG_MESSAGE_MAX_BYTES, streamAnswer } from './schemas.js';
 
 /** Where a RongCloud stream goes: from a bot to a user, or to a group. */
@@ -62,6 +67,17 @@ export class RongStreamTransport implements StreamTransport {
   next(): void {
     this.#messageUID = undefined;
     this.#seq.reset();
+  }
+
+  snapshot(): MessageState | undefined {
+    return this.#messageUID === undefined
+      ? undefined
+      : { messageId: this.#messageUID, next: this.#seq.expected };
+  }
+
+  resume(state: MessageState): void {
+    this.#messageUID = state.messageId;
+    this.#seq.resume(state.next ?? 1);
   }
 
   async sendPlain(text: string): Promise<void> {

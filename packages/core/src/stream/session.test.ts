@@ -71,6 +71,12 @@ class ScriptedTransport implements StreamTransport {
   async sendPlain(text: string): Promise<void> {
     this.plain.push(text);
   }
+
+  snapshot(): undefined {
+    return undefined;
+  }
+
+  resume(): void {}
 }
 
 let calls: Call[];

@@ -36,6 +36,19 @@ export interface StreamTransport {
   next(): void;
   /** Sends `text` as one ordinary message, the fallback when streaming fails. */
   sendPlain(text: string): Promise<void>;
+  /** What another process needs to close the open message (no text): absent when none is open. */
+  snapshot(): MessageState | undefined;
+  /** Takes over an open message from its `snapshot()`: the next `send` continues it. */
+  resume(state: MessageState): void;
+}
+
+/** An open streamed message as the cloud knows it: its id and the sequence number it expects next. */
+export interface MessageState {
+  messageId: string;
+  /** The next sequence number (`Index`, `seq`), where the API counts calls. */
+  next?: number;
+  /** The message's `MsgRandom`, where the API wants it on every call. */
+  random?: number;
 }
 
 /**
@@ -83,7 +96,17 @@ export class StreamSequence {
 
   /** A new message starts from 1. */
   reset(): void {
-    this.#low = 1;
-    this.#high = 1;
+    this.resume(1);
+  }
+
+  /** The number the next call will try first. */
+  get expected(): number {
+    return this.#high;
+  }
+
+  /** Continues a message whose next number is `next`. */
+  resume(next: number): void {
+    this.#low = next;
+    this.#high = next;
   }
 }

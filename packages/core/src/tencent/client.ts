@@ -16,8 +16,10 @@ import {
   type RateLimitPermit,
 } from '../limits/rate-limiter.js';
 import type { BotPlatform } from '../platform.js';
+import { JournaledTransport, type StreamJournal } from '../stream/journal.js';
 import { StreamScheduler } from '../stream/scheduler.js';
 import { StreamSession, type StreamSessionOptions } from '../stream/session.js';
+import type { MessageState } from '../stream/transport.js';
 import { parseInput } from '../validation.js';
 import { tencentRetryCodes } from './codes.js';
 import { AdminUserSig } from './credentials.js';
@@ -77,6 +79,11 @@ export interface TencentImOptions {
   /** Most sockets kept open to the cloud. Default 128. */
   connections?: number;
   /**
+   * Where open streamed messages are recorded, so that another process closes those this one
+   * leaves open if it dies (`new RedisStreamJournal(…)` from `@imbot/redis`).
+   */
+  journal?: StreamJournal;
+  /**
    * The callback token of the Chat console's callback settings: callbacks are signed with it, and
    * the webhook receivers refuse unsigned ones. Kept private, never logged.
    */
@@ -133,6 +140,7 @@ export class TencentIm {
   readonly #transport: HttpTransport;
   readonly #scheduler: StreamScheduler;
   readonly #callbackToken: string | undefined;
+  readonly #journal: StreamJournal | undefined;
   #platform: TencentPlatform | undefined;
 
   constructor(options: TencentImOptions) {
@@ -159,6 +167,15 @@ export class TencentIm {
     this.#transport = new HttpTransport({ connections: o.connections });
     this.#scheduler = new StreamScheduler(this.#limiter);
     this.#callbackToken = o.callbackToken;
+    this.#journal = options.journal;
+    this.#journal?.attach(this.#journalName, (entry, suffix) =>
+      this.#closeOrphan(entry.target as StreamTarget, entry.state, suffix),
+    );
+  }
+
+  /** The name this app's messages go by in a stream journal. */
+  get #journalName(): string {
+    return `tencent:${this.sdkAppId}`;
   }
 
   /**
@@ -282,28 +299,43 @@ export class TencentIm {
    */
   openStream(target: StreamTarget, options: StreamSessionOptions = {}): StreamSession {
     const t = parseInput(openStreamInput, target, 'openStream');
+    const transport = this.#transportFor(t);
+    return new StreamSession(
+      this.#journal
+        ? new JournaledTransport(transport, this.#journal, {
+            cloud: this.#journalName,
+            target: t as Record<string, string>,
+          })
+        : transport,
+      this.#scheduler,
+      options,
+    );
+  }
+
+  /** The streaming API that serves `t`. */
+  #transportFor(t: StreamTarget): RobotStreamTransport | StreamMsgTransport {
     const call: StreamCall = (api, body, schema, permit) =>
       this.#request(api, body, schema, 'unapplied', { permit });
-    let transport: RobotStreamTransport | StreamMsgTransport;
     if ('groupId' in t) {
-      transport = new StreamMsgTransport(
+      return new StreamMsgTransport(
         call,
         // The fallback must not lose the answer: after an unknown outcome it is sent again.
         (text) => this.sendGroupMsg({ from: t.from, groupId: t.groupId, text }, { retry: 'idempotent' }),
         t,
       );
-    } else if (t.api === 'stream_msg') {
-      transport = new StreamMsgTransport(call, (text) => this.sendMsg({ from: t.from, to: t.to, text }), t);
-    } else {
-      const from = parseInput(robotId, t.from, 'openStream.from');
-      transport = new RobotStreamTransport(
-        call,
-        (text) => this.sendMsg({ from, to: t.to, text }),
-        from,
-        t.to,
-      );
     }
-    return new StreamSession(transport, this.#scheduler, options);
+    if (t.api === 'stream_msg') {
+      return new StreamMsgTransport(call, (text) => this.sendMsg({ from: t.from, to: t.to, text }), t);
+    }
+    const from = parseInput(robotId, t.from, 'openStream.from');
+    return new RobotStreamTransport(call, (text) => this.sendMsg({ from, to: t.to, text }), from, t.to);
+  }
+
+  /** Closes a message another process left open, ending it with `suffix` (from the journal). */
+  async #closeOrphan(target: StreamTarget, state: MessageState, suffix: string): Promise<void> {
+    const transport = this.#transportFor(parseInput(openStreamInput, target, 'journal.target'));
+    transport.resume(state);
+    await transport.send(suffix, true, await this.#limiter.acquire(transport.rateKey));
   }
 
   /** Sets a user's or robot's nick, avatar URL and status (`profile/portrait_set`). */

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import type { RateLimitPermit } from '../limits/rate-limiter.js';
-import { STREAM_IDLE_LIMIT_MS, StreamSequence, type StreamTransport } from '../stream/transport.js';
+import {
+  type MessageState,
+  STREAM_IDLE_LIMIT_MS,
+  StreamSequence,
+  type StreamTransport,
+} from '../stream/transport.js';
 import { randomUint32 } from './request.js';
 import { envelope, MESSAGE_MAX_BYTES, sendStreamMsgAnswer } from './schemas.js';
 
@@ -48,6 +53,14 @@ export class RobotStreamTransport implements StreamTransport {
 
   next(): void {
     this.#msgKey = undefined;
+  }
+
+  snapshot(): MessageState | undefined {
+    return this.#msgKey === undefined ? undefined : { messageId: this.#msgKey };
+  }
+
+  resume(state: MessageState): void {
+    this.#msgKey = state.messageId;
   }
 
   async sendPlain(text: string): Promise<void> {
@@ -115,6 +128,17 @@ export class StreamMsgTransport implements StreamTransport {
     this.#streamMsgId = undefined;
     this.#index.reset();
     this.#random = randomUint32();
+  }
+
+  snapshot(): MessageState | undefined {
+    if (this.#streamMsgId === undefined) return undefined;
+    return { messageId: this.#streamMsgId, next: this.#index.expected, random: this.#random };
+  }
+
+  resume(state: MessageState): void {
+    this.#streamMsgId = state.messageId;
+    this.#index.resume(state.next ?? 1);
+    if (state.random !== undefined) this.#random = state.random;
   }
 
   async sendPlain(text: string): Promise<void> {

@@ -1,0 +1,93 @@
+import type { RateLimitPermit } from '../limits/rate-limiter.js';
+import type { MessageState, StreamTransport } from './transport.js';
+
+/**
+ * An open streamed message as a journal keeps it: enough for any process to make its closing call,
+ * and no text.
+ */
+export interface JournalEntry {
+  /** Which app's client can close it: `tencent:<SDKAppID>` or `rongcloud:<App Key>`. */
+  cloud: string;
+  /** The stream's target, as given to `openStream`. */
+  target: Record<string, string>;
+  state: MessageState;
+}
+
+/** Makes the closing call of an orphaned message, ending it with `suffix`. */
+export type OrphanCloser = (entry: JournalEntry, suffix: string) => Promise<void>;
+
+/**
+ * Where clients record the messages they have open, so that a message whose process died is closed
+ * by another (`RedisStreamJournal` in `@imbot/redis`). Passed to a client as `journal`.
+ */
+export interface StreamJournal {
+  /** `id`'s message is open (or moved on); it is this process's until it forgets it or dies. */
+  record(id: string, entry: JournalEntry): void;
+  /** `id`'s message is closed. */
+  forget(id: string): void;
+  /** `id`'s message was given up open by its session: close it as an orphan. */
+  abandon(id: string): void;
+  /** The client that closes `cloud`'s orphaned messages. */
+  attach(cloud: string, close: OrphanCloser): void;
+}
+
+/**
+ * A transport that tells a journal about its open message after every call: recorded while open,
+ * forgotten once the closing call went through, abandoned when the session moves on without it.
+ */
+export class JournaledTransport implements StreamTransport {
+  readonly rateKey: string;
+  readonly maxMessageBytes: number;
+  readonly maxPlainBytes: number;
+  readonly minCallIntervalMs: number;
+  readonly emptyFinalChunk: boolean;
+  readonly idleLimitMs: number;
+  #id: string | undefined;
+
+  constructor(
+    private readonly inner: StreamTransport,
+    private readonly journal: StreamJournal,
+    private readonly where: { cloud: string; target: Record<string, string> },
+  ) {
+    this.rateKey = inner.rateKey;
+    this.maxMessageBytes = inner.maxMessageBytes;
+    this.maxPlainBytes = inner.maxPlainBytes;
+    this.minCallIntervalMs = inner.minCallIntervalMs;
+    this.emptyFinalChunk = inner.emptyFinalChunk;
+    this.idleLimitMs = inner.idleLimitMs;
+  }
+
+  async send(chunk: string, final: boolean, permit: RateLimitPermit): Promise<{ messageId: string }> {
+    const sent = await this.inner.send(chunk, final, permit);
+    if (final) {
+      if (this.#id) this.journal.forget(this.#id);
+      this.#id = undefined;
+      return sent;
+    }
+    const state = this.inner.snapshot();
+    if (state) {
+      // A message key is unique within its conversation only: the target is part of the id.
+      this.#id = `${this.where.cloud}/${Object.values(this.where.target).join('/')}/${state.messageId}`;
+      this.journal.record(this.#id, { ...this.where, state });
+    }
+    return sent;
+  }
+
+  next(): void {
+    if (this.#id) this.journal.abandon(this.#id);
+    this.#id = undefined;
+    this.inner.next();
+  }
+
+  sendPlain(text: string): Promise<void> {
+    return this.inner.sendPlain(text);
+  }
+
+  snapshot(): MessageState | undefined {
+    return this.inner.snapshot();
+  }
+
+  resume(state: MessageState): void {
+    this.inner.resume(state);
+  }
+}

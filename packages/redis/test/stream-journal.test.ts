@@ -1,0 +1,147 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { RongCloud, TencentIm } from '@imbot/core';
+import { type Emulator, startEmulator } from '@imbot/emulator';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisStreamJournal } from '../src/index.js';
+import { type RedisServer, startRedis } from './redis-server.js';
+
+const COUNT = 10;
+const LEASE_MS = 2000;
+const fixture = fileURLToPath(new URL('./fixtures/streamer.ts', import.meta.url));
+
+let redis: RedisServer;
+let emulator: Emulator;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  emulator = await startEmulator({
+    tencent: {
+      sdkAppId: 1400000000,
+      secretKey: 'journal-key',
+      admin: 'administrator',
+      robots: ['@RBT#journal'],
+    },
+    rongcloud: { appKey: 'journal-app', appSecret: 'journal-secret' },
+  });
+  const rong = new RongCloud({ appKey: 'journal-app', appSecret: 'journal-secret', baseUrl: emulator.url });
+  await rong.createBot({
+    userId: 'journal-bot',
+    name: 'Journal',
+    type: 'bot',
+    profileUrl: '',
+    integrations: [],
+  });
+  await rong.close();
+});
+afterAll(async () => {
+  await emulator.close();
+  await redis.stop();
+});
+
+describe.each(['tencent', 'rongcloud'] as const)('RedisStreamJournal on %s', (cloud) => {
+  it('closes every message of a process killed mid-stream, from a surviving process, within 20 s', async () => {
+    const journal = new RedisStreamJournal({ url: redis.url, prefix: 'test-journal', leaseMs: LEASE_MS });
+    // The surviving process: a client of the same app with the journal, and nothing streaming.
+    const survivor =
+      cloud === 'tencent'
+        ? new TencentIm({
+            sdkAppId: 1400000000,
+            admin: 'administrator',
+            secretKey: 'journal-key',
+            baseUrl: emulator.url,
+            journal,
+          })
+        : new RongCloud({
+            appKey: 'journal-app',
+            appSecret: 'journal-secret',
+            baseUrl: emulator.url,
+            journal,
+          });
+    const emulated = cloud === 'tencent' ? emulator.tencent : emulator.rongcloud;
+    const bot = cloud === 'tencent' ? '@RBT#journal' : 'journal-bot';
+    const replies = () =>
+      Array.from({ length: COUNT }, (_, i) =>
+        emulated.conversation(`user${i}`, bot).find((m) => m.from === bot),
+      );
+
+    const child = spawn(
+      process.execPath,
+      [
+        '--conditions=@imbot/source',
+        '--import',
+        'tsx',
+        fixture,
+        cloud,
+        emulator.url,
+        redis.url,
+        String(COUNT),
+        String(LEASE_MS),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      let out = '';
+      child.stdout.on('data', (data: Buffer) => {
+        out += data.toString();
+      });
+      await expect.poll(() => out, { timeout: 15_000 }).toContain('open');
+      expect(replies().every((m) => m?.state === 'streaming')).toBe(true);
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+      const killed = Date.now();
+      await expect
+        .poll(() => replies().every((m) => m?.state === 'finished'), { timeout: 20_000, interval: 100 })
+        .toBe(true);
+      expect(Date.now() - killed).toBeLessThan(20_000);
+      for (const reply of replies()) expect(reply?.text).toBe('Half an answer, then the process dies …');
+    } finally {
+      child.kill('SIGKILL');
+      await survivor.close();
+      await journal.close();
+    }
+  }, 45_000);
+});
+
+describe('RedisStreamJournal with live processes', () => {
+  it("never closes a living process's message, and forgets a message once it is finished", async () => {
+    const app = {
+      sdkAppId: 1400000000,
+      admin: 'administrator',
+      secretKey: 'journal-key',
+      baseUrl: emulator.url,
+    };
+    const journal = (prefix: string) => new RedisStreamJournal({ url: redis.url, prefix, leaseMs: 300 });
+    const [alive, dead, sweeper] = [journal('test-live'), journal('test-live'), journal('test-live')];
+    const imAlive = new TencentIm({ ...app, journal: alive });
+    const imDead = new TencentIm({ ...app, journal: dead });
+    const imSweeper = new TencentIm({ ...app, journal: sweeper });
+    const opened = (session: ReturnType<TencentIm['openStream']>, text: string) =>
+      new Promise<void>((resolve) => {
+        session.once('flush', () => resolve());
+        session.write(text);
+      });
+    const living = imAlive.openStream({ from: '@RBT#journal', to: 'alive' }, { idleTimeoutMs: 60_000 });
+    await opened(living, 'Still thinking ');
+    // The sentinel: a process that stops renewing, whose message the sweeper closes after its lease.
+    const orphan = imDead.openStream({ from: '@RBT#journal', to: 'dead' }, { idleTimeoutMs: 60_000 });
+    await opened(orphan, 'Gone ');
+    await dead.close();
+    const last = (user: string) => emulator.tencent.conversation(user, '@RBT#journal').at(-1);
+    await expect
+      .poll(() => last('dead'), { timeout: 10_000 })
+      .toMatchObject({ text: 'Gone …', state: 'finished' });
+    // Several of its leases later, the living process's message is still open: it was renewed.
+    expect(last('alive')).toMatchObject({ text: 'Still thinking', state: 'streaming' });
+    await living.end('and done.');
+    expect(last('alive')).toMatchObject({ text: 'Still thinking and done.', state: 'finished' });
+    const redisClient = new Redis(redis.url);
+    await expect.poll(() => redisClient.zrange('test-live:journal:{messages}:leases', 0, -1)).toEqual([]);
+    redisClient.disconnect();
+    await orphan.abort();
+    for (const client of [imAlive, imDead, imSweeper]) await client.close();
+    for (const j of [alive, sweeper]) await j.close();
+  }, 20_000);
+});
