@@ -57,6 +57,7 @@ export { jsonBody, stripMentions } from './platform.js';
 export { refusalAnswer, type WebhookAnswer } from './receive/answer.js';
 export { type BodyLimits, type NodeRequestLike, readFetchRequest, readNodeRequest } from './receive/body.js';
 export { createFetchHandler, type FetchHandler } from './receive/fetch.js';
+export type { Inbox } from './receive/inbox.js';
 export type { Concurrency } from './receive/lanes.js';
 export { type NodeResponseLike, receiveNodeRequest, writeNodeAnswer } from './receive/node.js';
 export {

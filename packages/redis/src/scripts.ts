@@ -103,3 +103,32 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0
 end
 return out
 `;
+
+/**
+ * Replica `id` is alive; forgets replicas not heard from within `staleMs`; returns the live ones.
+ * KEYS: replicas (zset id → last heard). ARGV: id, staleMs
+ */
+export const REPLICAS = `${NOW}
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 10)
+return redis.call('ZRANGE', KEYS[1], 0, -1)
+`;
+
+/**
+ * Extends the lease on a shard if `id` still holds it; returns 1 if it does.
+ * KEYS: the shard's owner key. ARGV: id, leaseMs
+ */
+export const RENEW_SHARD = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+  return 1
+end
+return 0
+`;
+
+/** Lets go of a shard if `id` holds it. KEYS: the shard's owner key. ARGV: id */
+export const RELEASE_SHARD = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;

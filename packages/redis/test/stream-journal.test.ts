@@ -138,7 +138,7 @@ describe('RedisStreamJournal with live processes', () => {
     await living.end('and done.');
     expect(last('alive')).toMatchObject({ text: 'Still thinking and done.', state: 'finished' });
     const redisClient = new Redis(redis.url);
-    await expect.poll(() => redisClient.zrange('test-live:journal:{messages}:leases', 0, -1)).toEqual([]);
+    await expect.poll(() => redisClient.zrange('test-live:journal:{messages}:leases', '0', '-1')).toEqual([]);
     redisClient.disconnect();
     await orphan.abort();
     for (const client of [imAlive, imDead, imSweeper]) await client.close();

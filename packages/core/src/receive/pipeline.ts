@@ -4,6 +4,7 @@ import type { BotPlatform, InboundMessage, ReplyTarget, WebhookEvent, WebhookReq
 import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
 import { parseInput } from '../validation.js';
 import { refusalAnswer, shuttingDown, type WebhookAnswer } from './answer.js';
+import type { Inbox } from './inbox.js';
 import { type Concurrency, Lanes, type Run } from './lanes.js';
 import { MemorySeenStore, type SeenStore } from './seen.js';
 
@@ -69,6 +70,11 @@ export interface WebhookPipelineOptions {
   unsignedWebhooks?: boolean | undefined;
   /** Where delivered message keys and RongCloud nonces are remembered. Default: this process's memory. */
   seen?: SeenStore | undefined;
+  /**
+   * Durable inbound work across replicas (`new RedisInbox(…)`): each accepted message is recorded
+   * before the cloud is answered and handled by whichever replica takes it. Needs `onMessage`.
+   */
+  inbox?: Inbox | undefined;
   /** When a user writes while the bot is still answering them. Default `'queue'`. */
   concurrency?: Concurrency | undefined;
   /** Defaults for every `reply.stream()`. */
@@ -119,16 +125,30 @@ export const pipelineOptionsShape = {
       'must be a SeenStore: an object with remember(key, ttlMs)',
     )
     .optional(),
+  inbox: z
+    .custom<Inbox>(
+      (v) =>
+        ['add', 'start', 'close'].every(
+          (name) => typeof (v as Record<string, unknown>)?.[name] === 'function',
+        ),
+      'must be an Inbox (add, start, close), such as new RedisInbox(…)',
+    )
+    .optional(),
   concurrency: z.enum(['queue', 'interrupt', 'concurrent']).optional(),
   stream: z.record(z.string(), z.unknown()).optional(),
   now: fn('must be a function () => number').optional(),
 };
 
-const pipelineOptions = z.object({
-  ...pipelineOptionsShape,
-  bots: z.array(z.string()).min(1, 'name at least one bot, or leave bots out').optional(),
-  onMessage: fn('must be a function (message, reply) => …').optional(),
-});
+const pipelineOptions = z
+  .object({
+    ...pipelineOptionsShape,
+    bots: z.array(z.string()).min(1, 'name at least one bot, or leave bots out').optional(),
+    onMessage: fn('must be a function (message, reply) => …').optional(),
+  })
+  .refine((o) => o.inbox === undefined || o.onMessage !== undefined, {
+    message: 'an inbox hands messages to onMessage on any replica: give onMessage',
+    path: ['inbox'],
+  });
 
 /**
  * The options of a framework adapter (Bot Framework, Agents SDK): the pipeline's, with `bots` as
@@ -136,6 +156,9 @@ const pipelineOptions = z.object({
  */
 export const adapterOptionsSchema = z.object({
   ...pipelineOptionsShape,
+  inbox: z
+    .undefined({ error: "an adapter's logic comes with each request: an inbox cannot be used" })
+    .optional(),
   bots: z
     .array(
       z.union([z.string(), z.looseObject({ userId: z.string() })], {
@@ -181,6 +204,7 @@ export class WebhookPipeline {
     this.#lanes = new Lanes(options.concurrency ?? 'queue');
     this.#now = options.now ?? Date.now;
     this.#dedupeTtlMs = options.webhook?.dedupeTtlMs ?? 10 * 60_000;
+    options.inbox?.start((message) => this.#deliver(message, this.#options.onMessage ?? noHandler));
     const signed = this.platform.signsWebhooks || options.webhook?.token !== undefined;
     if (!signed && options.unsignedWebhooks !== true) {
       throw new ValidationError(
@@ -233,11 +257,28 @@ export class WebhookPipeline {
       return { answer: this.refuse(error), handled: Promise.resolve() };
     }
     const { status, contentType, body } = this.platform.webhookAnswer;
+    const answer = { status, headers: { 'content-type': contentType }, body };
+    const inbox = this.#options.inbox;
+    if (inbox) {
+      // Recorded before the cloud hears back; a replica takes it from there.
+      try {
+        await Promise.all(messages.map((message) => inbox.add(message)));
+      } catch (error) {
+        await Promise.all(messages.map((message) => this.#seen.forget?.(this.#messageKey(message))));
+        return {
+          answer: this.refuse(
+            new ImbotError('INBOX_UNAVAILABLE', 'the message could not be recorded', { cause: error }),
+          ),
+          handled: Promise.resolve(),
+        };
+      }
+      return { answer, handled: Promise.resolve() };
+    }
     const handle = onMessage ?? this.#options.onMessage ?? noHandler;
     const handled = new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
       this.#dispatch(messages, events, handle),
     );
-    return { answer: { status, headers: { 'content-type': contentType }, body }, handled };
+    return { answer, handled };
   }
 
   /** The answer to a failed request, reported to `onError`: its refusal, or 500 for anything else. */
@@ -268,6 +309,8 @@ export class WebhookPipeline {
   }
 
   async #close(timeoutMs: number): Promise<void> {
+    // Take no more from the inbox; what is recorded and not handled here goes to other replicas.
+    await this.#options.inbox?.close();
     for (const run of this.#lanes.running()) (run as PipelineRun).closing();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
@@ -303,10 +346,14 @@ export class WebhookPipeline {
     const messages: InboundMessage[] = [];
     for (const message of parsed.messages) {
       if (!this.#addressed(message)) continue;
-      const key = `msg\u0000${this.platform.name}\u0000${message.botId}\u0000${message.messageKey}`;
-      if (await this.#seen.remember(key, this.#dedupeTtlMs)) messages.push(message);
+      if (await this.#seen.remember(this.#messageKey(message), this.#dedupeTtlMs)) messages.push(message);
     }
     return { messages, events: parsed.events };
+  }
+
+  /** The key a message is de-duplicated by. */
+  #messageKey(message: InboundMessage): string {
+    return `msg\u0000${this.platform.name}\u0000${message.botId}\u0000${message.messageKey}`;
   }
 
   /** To one of the bots handled, and not sent by a bot of the app. */
@@ -323,20 +370,21 @@ export class WebhookPipeline {
         this.#report(error);
       }
     }
-    const done = messages.map(
-      (message) =>
-        new Promise<void>((resolve) => {
-          this.#lanes.add(message, {
-            start: () => {
-              const run = new PipelineRun(message, this, handle);
-              void run.done.then(resolve);
-              return run;
-            },
-            drop: resolve,
-          });
-        }),
-    );
-    return Promise.all(done).then(() => undefined);
+    return Promise.all(messages.map((message) => this.#deliver(message, handle))).then(() => undefined);
+  }
+
+  /** Hands `message` to its conversation's lane; settles once it is handled (or dropped at close). */
+  #deliver(message: InboundMessage, handle: MessageHandler): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.#lanes.add(message, {
+        start: () => {
+          const run = new PipelineRun(message, this, handle);
+          void run.done.then(resolve);
+          return run;
+        },
+        drop: resolve,
+      });
+    });
   }
 
   /** Opens a stream to `target` with the pipeline's stream defaults under `options`. */

@@ -12,6 +12,8 @@ export interface SeenStore {
    * `false` while the key is still remembered (a repeat). A store may answer synchronously.
    */
   remember(key: string, ttlMs: number): boolean | Promise<boolean>;
+  /** Forgets `key`, so that a delivery refused after it was remembered can come again. */
+  forget?(key: string): void | Promise<void>;
 }
 
 export interface MemorySeenStoreOptions {
@@ -69,6 +71,10 @@ export class MemorySeenStore implements SeenStore {
     line.push(entry);
     while (this.#expiry.size > this.#maxKeys) this.#forgetOldest();
     return true;
+  }
+
+  forget(key: string): void {
+    this.#expiry.delete(createHash('sha1').update(key).digest('base64url'));
   }
 
   /** Drops the expired heads of every lifetime's FIFO. */
