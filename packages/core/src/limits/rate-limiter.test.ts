@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { InMemoryRateLimiter } from './rate-limiter.js';
+import { InMemoryRateLimiter, type RateLimiter, scopedLimiter } from './rate-limiter.js';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -127,5 +127,24 @@ describe('InMemoryRateLimiter', () => {
       ),
       { numRuns: 150 },
     );
+  });
+});
+
+describe('scopedLimiter', () => {
+  it('keeps one budget per app when apps share a limiter: each key names the app', async () => {
+    const keys: string[] = [];
+    const shared: RateLimiter = {
+      acquire: async (key) => {
+        keys.push(key);
+        return { release() {} };
+      },
+      callsPerSecond: (key) => (key.startsWith('tencent:1') ? 200 : 100),
+    };
+    const one = scopedLimiter(shared, 'tencent:1');
+    const two = scopedLimiter(shared, 'tencent:2');
+    await one.acquire('send_stream_msg');
+    await two.acquire('send_stream_msg');
+    expect(keys).toEqual(['tencent:1/send_stream_msg', 'tencent:2/send_stream_msg']);
+    expect([one.callsPerSecond?.('x'), two.callsPerSecond?.('x')]).toEqual([200, 100]);
   });
 });

@@ -161,3 +161,16 @@ export class InMemoryRateLimiter implements RateLimiter {
     lane.timer = setTimeout(() => this.#pump(lane), Math.max(0, Math.ceil(freeAt - this.#now())));
   }
 }
+
+/**
+ * `limiter` with every key put under `scope` (`tencent:1400000000`): a limiter shared by the clients
+ * of several apps, such as one on Redis, then keeps one budget per app and API.
+ */
+export function scopedLimiter(limiter: RateLimiter, scope: string): RateLimiter {
+  const scoped: RateLimiter = {
+    acquire: (key, signal) => limiter.acquire(`${scope}/${key}`, signal),
+  };
+  const callsPerSecond = limiter.callsPerSecond?.bind(limiter);
+  if (callsPerSecond) scoped.callsPerSecond = (key) => callsPerSecond(`${scope}/${key}`);
+  return scoped;
+}

@@ -13,6 +13,7 @@ import {
   noRateLimit,
   type RateLimiter,
   type RateLimitPermit,
+  scopedLimiter,
 } from '../limits/rate-limiter.js';
 import type { BotPlatform } from '../platform.js';
 import { redactSecrets } from '../redact.js';
@@ -108,10 +109,13 @@ export class RongCloud {
         );
     this.#timeoutMs = o.timeoutMs ?? 10_000;
     this.#retry = { ...defaultRetryPolicy, ...o.retry };
+    // A limiter given by the app may serve other apps too: its keys name this one.
     this.#limiter =
       options.rateLimit === false
         ? noRateLimit
-        : (options.rateLimit ?? new InMemoryRateLimiter({ limit: 100 }));
+        : options.rateLimit
+          ? scopedLimiter(options.rateLimit, `rongcloud:${o.appKey}`)
+          : new InMemoryRateLimiter({ limit: 100 });
     this.#transport = new HttpTransport({ connections: o.connections });
     this.#scheduler = new StreamScheduler(this.#limiter);
     this.#journal = options.journal;

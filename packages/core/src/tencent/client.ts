@@ -14,6 +14,7 @@ import {
   noRateLimit,
   type RateLimiter,
   type RateLimitPermit,
+  scopedLimiter,
 } from '../limits/rate-limiter.js';
 import type { BotPlatform } from '../platform.js';
 import { JournaledTransport, type StreamJournal } from '../stream/journal.js';
@@ -152,8 +153,13 @@ export class TencentIm {
     this.#prefix = base.pathname.replace(/\/+$/, '');
     this.#timeoutMs = o.timeoutMs ?? 10_000;
     this.#retry = { ...defaultRetryPolicy, ...o.retry };
+    // A limiter given by the app may serve other apps too: its keys name this one.
     this.#limiter =
-      options.rateLimit === false ? noRateLimit : (options.rateLimit ?? new InMemoryRateLimiter());
+      options.rateLimit === false
+        ? noRateLimit
+        : options.rateLimit
+          ? scopedLimiter(options.rateLimit, `tencent:${o.sdkAppId}`)
+          : new InMemoryRateLimiter();
     this.#userSig = new AdminUserSig(
       o.secretKey !== undefined
         ? {
