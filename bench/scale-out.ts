@@ -10,7 +10,7 @@
  *
  * `shared` and `in-memory` alternate over `--rounds` rounds (medians); the others run once.
  *
- *   pnpm bench:scale-out [--rounds 3]
+ *   pnpm bench:scale-out [--rounds 3] [--scenarios shared,in-memory,kill,redis-restart]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -19,8 +19,14 @@ import { startRedis } from '../packages/redis/test/redis-server.js';
 import { startEmulatorProcess } from './emulator-process.js';
 import { expectedText, SCALE_APP, SCALE_BOT } from './scale-out-worker.js';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' } } });
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    scenarios: { type: 'string', default: 'shared,in-memory,kill,redis-restart' },
+  },
+});
 const ROUNDS = Number(values.rounds);
+const SCENARIOS = new Set((values.scenarios as string).split(','));
 const PROCESSES = 4;
 const STREAMS = 250;
 const TOKENS = 30;
@@ -168,10 +174,10 @@ const outcomes: Record<Scenario, Outcome[]> = { shared: [], 'in-memory': [], kil
 try {
   for (let round = 1; round <= ROUNDS; round++) {
     for (const scenario of (round % 2 ? ['shared', 'in-memory'] : ['in-memory', 'shared']) as Scenario[])
-      outcomes[scenario].push(await run(scenario, round));
+      if (SCENARIOS.has(scenario)) outcomes[scenario].push(await run(scenario, round));
   }
-  outcomes.kill.push(await run('kill', 1));
-  outcomes['redis-restart'].push(await run('redis-restart', 1));
+  for (const scenario of ['kill', 'redis-restart'] as Scenario[])
+    if (SCENARIOS.has(scenario)) outcomes[scenario].push(await run(scenario, 1));
 } finally {
   await emulator.close();
   await redis.stop();
@@ -184,6 +190,7 @@ console.log(
 console.log('|---|---|---|---|---|---|---|---|');
 for (const scenario of ['shared', 'in-memory', 'kill', 'redis-restart'] as Scenario[]) {
   const os = outcomes[scenario];
+  if (os.length === 0) continue;
   const m = (pick: (o: Outcome) => number) => median(os.map(pick));
   const killed = os[0]?.killedClosedMs;
   console.log(

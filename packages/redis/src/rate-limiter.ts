@@ -9,7 +9,7 @@ import {
   parseConnection,
   type RedisConnection,
 } from './connection.js';
-import { ACQUIRE, HEARTBEAT, RELEASE } from './scripts.js';
+import { ACQUIRE, HEARTBEAT, OCCUPY, RELEASE } from './scripts.js';
 
 export type RedisRateLimiterOptions = RedisConnection & {
   /** Prefix of every key the limiter writes; one Redis serves many apps. Default `imbot`. */
@@ -40,6 +40,7 @@ interface Commands {
   imbotAcquire(...args: (string | number)[]): Promise<[number, number, number]>;
   imbotRelease(...args: (string | number)[]): Promise<number>;
   imbotHeartbeat(...args: (string | number)[]): Promise<number>;
+  imbotOccupy(...args: (string | number)[]): Promise<number>;
 }
 
 interface Waiter {
@@ -51,7 +52,32 @@ interface Waiter {
 class Lane {
   readonly waiters: Waiter[] = [];
   pumping = false;
+  /** This process's calls in flight, and when its recent ones completed: carried across a switch of budget. */
+  inFlight = 0;
+  /** Completion times, oldest first; at most one window's worth (a few hundred) is kept. */
+  readonly completed: number[] = [];
   constructor(readonly keys: string[]) {}
+
+  /** Calls the cloud may still count in its window: in flight, or completed within `windowMs`. */
+  recent(windowMs: number): number {
+    const since = performance.now() - windowMs;
+    const stale = this.completed.findIndex((t) => t >= since);
+    this.completed.splice(0, stale < 0 ? this.completed.length : stale);
+    return this.inFlight + this.completed.length;
+  }
+
+  /** A permit that counts its call as in flight until released. */
+  track(release: () => void): RateLimitPermit {
+    this.inFlight++;
+    return {
+      release: once(() => {
+        this.inFlight--;
+        this.completed.push(performance.now());
+        if (this.completed.length > 4096) this.completed.splice(0, this.completed.length - 4096);
+        release();
+      }),
+    };
+  }
 }
 
 /**
@@ -92,6 +118,7 @@ export class RedisRateLimiter implements RateLimiter {
     client.defineCommand('imbotAcquire', { numberOfKeys: 3, lua: ACQUIRE });
     client.defineCommand('imbotRelease', { numberOfKeys: 1, lua: RELEASE });
     client.defineCommand('imbotHeartbeat', { numberOfKeys: 1, lua: HEARTBEAT });
+    client.defineCommand('imbotOccupy', { numberOfKeys: 2, lua: OCCUPY });
     this.#client = client as Redis & Commands;
     this.#owned = owned;
     this.#prefix = `${options_.prefix ?? 'imbot'}:rl`;
@@ -185,7 +212,7 @@ export class RedisRateLimiter implements RateLimiter {
             continue;
           }
           waiter.detach();
-          waiter.resolve({ release: once(() => this.#release(slots, member)) });
+          waiter.resolve(lane.track(() => this.#release(slots, member)));
         }
         // Served in part: the others take their parts first. Not served: back when a slot frees.
         if (lane.waiters.length > 0) {
@@ -202,7 +229,7 @@ export class RedisRateLimiter implements RateLimiter {
     for (let waiter = lane.waiters.shift(); waiter; waiter = lane.waiters.shift()) {
       const { resolve, reject, detach } = waiter;
       detach();
-      fallback.acquire(key).then(resolve, reject);
+      fallback.acquire(key).then((permit) => resolve(lane.track(() => permit.release())), reject);
     }
   }
 
@@ -212,13 +239,21 @@ export class RedisRateLimiter implements RateLimiter {
     });
   }
 
-  /** Redis did not answer: spend this process's share alone until it does. */
+  /**
+   * Redis did not answer: spend this process's share alone until it does. The calls this process
+   * made in the last window still count against the share.
+   */
   #startFallback(): void {
     if (this.#fallback) return;
-    this.#fallback = new InMemoryRateLimiter({
+    const fallback = new InMemoryRateLimiter({
       limit: Math.max(1, Math.floor(this.limit / Math.max(1, this.#liveProcesses))),
       windowMs: this.windowMs,
     });
+    this.#fallback = fallback;
+    for (const [key, lane] of this.#lanes) {
+      for (let i = lane.recent(this.windowMs); i > 0; i--)
+        void fallback.acquire(key).then((p) => p.release());
+    }
   }
 
   async #beat(): Promise<void> {
@@ -228,8 +263,17 @@ export class RedisRateLimiter implements RateLimiter {
         await this.#client.imbotHeartbeat(`${this.#prefix}:processes`, this.processId, STALE_MS),
       );
       if (this.#fallback) {
-        // Redis is back: new calls go to the shared budget again; waiters already handed to the
-        // fallback get their slots there.
+        // Redis is back: the calls made alone in the last window take their slots in the shared
+        // budget, then new calls go to it; waiters already handed to the fallback get their slots there.
+        for (const lane of this.#lanes.values()) {
+          await this.#client.imbotOccupy(
+            lane.keys[0] as string,
+            lane.keys[2] as string,
+            this.processId,
+            lane.recent(this.windowMs),
+            this.windowMs,
+          );
+        }
         this.#fallback = undefined;
         for (const [key, lane] of this.#lanes) void this.#pump(key, lane);
       }

@@ -132,3 +132,18 @@ export const RELEASE_SHARD = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 `;
+
+/**
+ * Counts `n` calls this process made outside the shared budget (while Redis was away) as holding
+ * slots for `holdMs` more, so that the window they fall in is not spent twice.
+ * KEYS: slots, seq. ARGV: pid, n, holdMs
+ */
+export const OCCUPY = `${NOW}
+local n = tonumber(ARGV[2])
+if n <= 0 then return 0 end
+local last = redis.call('INCRBY', KEYS[2], n)
+for i = last - n + 1, last do
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1] .. ':' .. i)
+end
+return n
+`;
