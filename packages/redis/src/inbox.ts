@@ -2,18 +2,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { InboundMessage, Inbox } from '@imbot/core';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import {
-  connected,
-  connectionShape,
-  openClient,
-  parseConnection,
-  type RedisConnection,
-} from './connection.js';
+import { connect, connectionShape, type RedisOptions } from './connection.js';
 import { RELEASE_SHARD, RENEW_SHARD, REPLICAS } from './scripts.js';
 
-export type RedisInboxOptions = RedisConnection & {
-  /** Prefix of every key the inbox writes. Default `imbot`. */
-  prefix?: string;
+export type RedisInboxOptions = RedisOptions & {
   /** Streams the conversations are spread over; each is read by one replica at a time. Default 16. */
   shards?: number;
   /** How long a replica holds its shards without renewal: a dead one's work moves after it. Default 5 s. */
@@ -70,20 +62,20 @@ export class RedisInbox implements Inbox {
   #reading: Promise<void> | undefined;
 
   constructor(options_: RedisInboxOptions) {
-    parseConnection(options, options_, 'options');
-    const { client, owned } = openClient(options_);
-    client.defineCommand('imbotReplicas', { numberOfKeys: 1, lua: REPLICAS });
-    client.defineCommand('imbotRenewShard', { numberOfKeys: 1, lua: RENEW_SHARD });
-    client.defineCommand('imbotReleaseShard', { numberOfKeys: 1, lua: RELEASE_SHARD });
-    this.#client = client as Redis & Commands;
+    const { client, owned, connected, prefix } = connect<Commands>(options, options_, {
+      imbotReplicas: { keys: 1, lua: REPLICAS },
+      imbotRenewShard: { keys: 1, lua: RENEW_SHARD },
+      imbotReleaseShard: { keys: 1, lua: RELEASE_SHARD },
+    });
+    this.#client = client;
+    this.#connected = connected;
     // Blocking reads get a connection of their own.
     this.#reader = client.duplicate();
     this.#reader.on('error', () => undefined);
     this.#owned = owned;
-    this.#prefix = `${options_.prefix ?? 'imbot'}:inbox`;
+    this.#prefix = `${prefix}:inbox`;
     this.#shards = options_.shards ?? 16;
     this.#leaseMs = options_.leaseMs ?? 5000;
-    this.#connected = connected(client);
   }
 
   /** The shards this replica reads now. */

@@ -2,18 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { InMemoryRateLimiter, type RateLimiter, type RateLimitPermit } from '@imbot/core';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import {
-  connected,
-  connectionShape,
-  openClient,
-  parseConnection,
-  type RedisConnection,
-} from './connection.js';
+import { connect, connectionShape, type RedisOptions } from './connection.js';
 import { ACQUIRE, HEARTBEAT, OCCUPY, RELEASE } from './scripts.js';
 
-export type RedisRateLimiterOptions = RedisConnection & {
-  /** Prefix of every key the limiter writes; one Redis serves many apps. Default `imbot`. */
-  prefix?: string;
+export type RedisRateLimiterOptions = RedisOptions & {
   /** Calls allowed per window, per key, across every process. Default 200. */
   limit?: number;
   /** Window length. Default 1000 ms. */
@@ -113,19 +105,19 @@ export class RedisRateLimiter implements RateLimiter {
   #closed = false;
 
   constructor(options_: RedisRateLimiterOptions) {
-    parseConnection(options, options_, 'options');
-    const { client, owned } = openClient(options_);
-    client.defineCommand('imbotAcquire', { numberOfKeys: 3, lua: ACQUIRE });
-    client.defineCommand('imbotRelease', { numberOfKeys: 1, lua: RELEASE });
-    client.defineCommand('imbotHeartbeat', { numberOfKeys: 1, lua: HEARTBEAT });
-    client.defineCommand('imbotOccupy', { numberOfKeys: 2, lua: OCCUPY });
-    this.#client = client as Redis & Commands;
+    const { client, owned, connected, prefix } = connect<Commands>(options, options_, {
+      imbotAcquire: { keys: 3, lua: ACQUIRE },
+      imbotRelease: { keys: 1, lua: RELEASE },
+      imbotHeartbeat: { keys: 1, lua: HEARTBEAT },
+      imbotOccupy: { keys: 2, lua: OCCUPY },
+    });
+    this.#client = client;
     this.#owned = owned;
-    this.#prefix = `${options_.prefix ?? 'imbot'}:rl`;
+    this.#connected = connected;
+    this.#prefix = `${prefix}:rl`;
     this.limit = options_.limit ?? 200;
     this.windowMs = options_.windowMs ?? 1000;
     this.#leaseMs = options_.leaseMs ?? 30_000;
-    this.#connected = connected(client);
     this.#heartbeat = setInterval(() => void this.#beat(), HEARTBEAT_MS).unref();
     void this.#connected.then(() => this.#beat());
   }

@@ -2,18 +2,9 @@ import { createHash } from 'node:crypto';
 import { MemorySeenStore, type SeenStore } from '@imbot/core';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import {
-  connected,
-  connectionShape,
-  openClient,
-  parseConnection,
-  type RedisConnection,
-} from './connection.js';
+import { connect, connectionShape, type RedisOptions } from './connection.js';
 
-export type RedisSeenStoreOptions = RedisConnection & {
-  /** Prefix of every key this store writes. Default `imbot`. */
-  prefix?: string;
-};
+export type RedisSeenStoreOptions = RedisOptions;
 
 const options = z.strictObject(connectionShape);
 
@@ -36,10 +27,11 @@ export class RedisSeenStore implements SeenStore {
   readonly #connected: Promise<void>;
 
   constructor(options_: RedisSeenStoreOptions) {
-    parseConnection(options, options_, 'options');
-    ({ client: this.#client, owned: this.#owned } = openClient(options_));
-    this.#prefix = `${options_.prefix ?? 'imbot'}:seen:`;
-    this.#connected = connected(this.#client);
+    const { client, owned, connected, prefix } = connect(options, options_, {});
+    this.#client = client;
+    this.#owned = owned;
+    this.#connected = connected;
+    this.#prefix = `${prefix}:seen:`;
   }
 
   async remember(key: string, ttlMs: number): Promise<boolean> {

@@ -1,18 +1,10 @@
 import type { JournalEntry, OrphanCloser, StreamJournal } from '@imbot/core';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import {
-  connected,
-  connectionShape,
-  openClient,
-  parseConnection,
-  type RedisConnection,
-} from './connection.js';
+import { connect, connectionShape, type RedisOptions } from './connection.js';
 import { CLAIM, RECORD, RENEW } from './scripts.js';
 
-export type RedisStreamJournalOptions = RedisConnection & {
-  /** Prefix of every key the journal writes. Default `imbot`. */
-  prefix?: string;
+export type RedisStreamJournalOptions = RedisOptions & {
   /** How long a message stays its process's without renewal: a dead process's messages are closed after it. Default 10 s. */
   leaseMs?: number;
   /** What the closing call of an orphaned message shows at its end. Default `" …"`. */
@@ -63,14 +55,15 @@ export class RedisStreamJournal implements StreamJournal {
   #sweeping = false;
 
   constructor(options_: RedisStreamJournalOptions) {
-    parseConnection(options, options_, 'options');
-    const { client, owned } = openClient(options_);
-    client.defineCommand('imbotRecord', { numberOfKeys: 3, lua: RECORD });
-    client.defineCommand('imbotRenew', { numberOfKeys: 2, lua: RENEW });
-    client.defineCommand('imbotClaim', { numberOfKeys: 4, lua: CLAIM });
-    this.#client = client as Redis & Commands;
+    const { client, owned, connected, prefix } = connect<Commands>(options, options_, {
+      imbotRecord: { keys: 3, lua: RECORD },
+      imbotRenew: { keys: 2, lua: RENEW },
+      imbotClaim: { keys: 4, lua: CLAIM },
+    });
+    this.#client = client;
     this.#owned = owned;
-    const base = `${options_.prefix ?? 'imbot'}:journal:{messages}`;
+    this.#connected = connected;
+    const base = `${prefix}:journal:{messages}`;
     this.#keys = {
       leases: `${base}:leases`,
       entries: `${base}:entries`,
@@ -80,7 +73,6 @@ export class RedisStreamJournal implements StreamJournal {
     this.#leaseMs = options_.leaseMs ?? 10_000;
     this.#suffix = options_.suffix ?? ' …';
     this.#maxAttempts = options_.maxAttempts ?? 5;
-    this.#connected = connected(client);
     this.#timer = setInterval(() => void this.#tick(), Math.max(50, Math.floor(this.#leaseMs / 3))).unref();
   }
 
