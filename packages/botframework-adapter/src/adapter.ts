@@ -1,20 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  ActivityBridge,
+  type ActivityLike,
   adapterOptionsSchema,
   type BotPlatform,
   type BotSpec,
-  ImbotError,
+  type ConversationReferenceLike,
+  conversationReferenceFor,
+  inboundToActivity,
   type NodeRequestLike,
   type NodeResponseLike,
-  NotSupportedError,
   parseInput,
   type Reply,
-  type ReplyTarget,
   receiveNodeRequest,
-  StreamClosedError,
-  type StreamSession,
   type StreamSessionOptions,
+  type TurnScope,
   WebhookPipeline,
   type WebhookPipelineOptions,
   type WebhookRequest,
@@ -28,13 +28,6 @@ import {
   type ResourceResponse,
   TurnContext,
 } from 'botbuilder';
-import {
-  activityToText,
-  conversationReferenceFor,
-  inboundToActivity,
-  streamInfoOf,
-  targetOf,
-} from './activity.js';
 
 export interface ImBotAdapterOptions
   extends Pick<
@@ -74,19 +67,7 @@ export interface WebhookResult {
 
 type Logic = (context: TurnContext) => Promise<void>;
 
-interface StreamState {
-  target: ReplyTarget;
-  session?: StreamSession;
-  /** The cumulative text the bot has streamed so far; later updates must extend it. */
-  shown: string;
-  /** The bot sent text that does not extend what was shown: streaming stops, the final goes out plain. */
-  diverged: boolean;
-  /** The session closed under the stream (idle past `idleTimeoutMs`): reported when the stream ends. */
-  broken?: Error;
-}
-
-const TURN_STREAMS = Symbol('imbot.turnStreams');
-const TURN_REPLY = Symbol('imbot.turnReply');
+const TURN_SCOPE = Symbol('imbot.turnScope');
 
 /**
  * A Bot Framework `BotAdapter` for instant-messaging clouds: an existing BotBuilder bot (its
@@ -107,8 +88,7 @@ export class ImBotAdapter extends BotAdapter {
   /** The bots named in `bots`; empty when the adapter answers for every bot of the app. */
   readonly botIds: readonly string[];
   readonly #pipeline: WebhookPipeline;
-  readonly #streamOptions: StreamSessionOptions | undefined;
-  readonly #streams = new Map<string, StreamState>();
+  readonly #bridge: ActivityBridge;
 
   /** Checks every option first: a `ValidationError` names the one that is wrong, and nothing is sent. */
   constructor(options: ImBotAdapterOptions) {
@@ -121,7 +101,7 @@ export class ImBotAdapter extends BotAdapter {
       bots: options.bots ? this.botIds : undefined,
       onError: options.onError ?? reportToConsole,
     });
-    this.#streamOptions = options.stream;
+    this.#bridge = new ActivityBridge(this.platform, options.stream);
   }
 
   /**
@@ -159,7 +139,7 @@ export class ImBotAdapter extends BotAdapter {
 
   #handler(logic: Logic) {
     return (message: Parameters<typeof inboundToActivity>[0], reply: Reply) =>
-      this.#turn(inboundToActivity(message), logic, reply);
+      this.#turn(inboundToActivity(message) as Partial<Activity>, logic, reply);
   }
 
   /** The same as `process`, under the name Bot Framework adapters use. */
@@ -171,26 +151,24 @@ export class ImBotAdapter extends BotAdapter {
     context: TurnContext,
     activities: Partial<Activity>[],
   ): Promise<ResourceResponse[]> {
+    const turn = (context.turnState.get(TURN_SCOPE) as TurnScope | undefined) ?? {
+      streams: new Set<string>(),
+    };
     const responses: ResourceResponse[] = [];
-    for (const activity of activities) responses.push(await this.#send(context, activity));
+    for (const activity of activities)
+      responses.push(await this.#bridge.send(activity as ActivityLike, turn));
     return responses;
   }
 
   override async updateActivity(_context: TurnContext, activity: Partial<Activity>): Promise<void> {
-    if (!this.platform.updateText)
-      throw new NotSupportedError(`${this.platform.name} cannot edit a sent message`);
-    if (!activity.id) throw new TypeError('updateActivity needs the id of the message to edit');
-    await this.platform.updateText(targetOf(activity), activity.id, activityToText(activity));
+    await this.#bridge.update(activity as ActivityLike);
   }
 
   override async deleteActivity(
     _context: TurnContext,
     reference: Partial<ConversationReference>,
   ): Promise<void> {
-    if (!this.platform.deleteMessage)
-      throw new NotSupportedError(`${this.platform.name} cannot recall a sent message`);
-    if (!reference.activityId) throw new TypeError('deleteActivity needs the id of the message to recall');
-    await this.platform.deleteMessage(targetOf(reference), reference.activityId);
+    await this.#bridge.delete(reference as ConversationReferenceLike);
   }
 
   /** Runs `logic` in a new turn on an existing conversation, to send proactive messages. */
@@ -256,7 +234,11 @@ export class ImBotAdapter extends BotAdapter {
     if (!userId) throw new TypeError('createConversationAsync needs the user in parameters.members[0]');
     const botId = parameters.bot?.id || this.#onlyBot('createConversationAsync');
     await this.continueConversation(
-      conversationReferenceFor({ botId, userId, channelId: channelId || this.platform.name }),
+      conversationReferenceFor({
+        botId,
+        userId,
+        channelId: channelId || this.platform.name,
+      }) as Partial<ConversationReference>,
       logic,
     );
   }
@@ -269,9 +251,15 @@ export class ImBotAdapter extends BotAdapter {
     target: { botId?: string } & ({ userId: string } | { groupId: string }),
   ): Partial<ConversationReference> {
     const botId = target.botId ?? this.#onlyBot('conversationReferenceFor');
-    return 'groupId' in target
-      ? conversationReferenceFor({ botId, groupId: target.groupId, channelId: this.platform.name })
-      : conversationReferenceFor({ botId, userId: target.userId, channelId: this.platform.name });
+    return (
+      'groupId' in target
+        ? conversationReferenceFor({ botId, groupId: target.groupId, channelId: this.platform.name })
+        : conversationReferenceFor({
+            botId,
+            userId: target.userId,
+            channelId: this.platform.name,
+          })
+    ) as Partial<ConversationReference>;
   }
 
   #onlyBot(what: string): string {
@@ -289,113 +277,13 @@ export class ImBotAdapter extends BotAdapter {
    */
   async #turn(activity: Partial<Activity>, logic: Logic, reply?: Reply): Promise<void> {
     const context = new TurnContext(this, activity);
-    const opened = new Set<string>();
-    context.turnState.set(TURN_STREAMS, opened);
-    if (reply) context.turnState.set(TURN_REPLY, reply);
+    const turn: TurnScope = { streams: new Set<string>(), reply };
+    context.turnState.set(TURN_SCOPE, turn);
     try {
       await this.runMiddleware(context, logic);
     } finally {
-      await Promise.all([...opened].map((id) => this.#finishStream(id)));
+      await this.#bridge.endTurn(turn);
     }
-  }
-
-  async #send(context: TurnContext, activity: Partial<Activity>): Promise<ResourceResponse> {
-    const info = streamInfoOf(activity);
-    switch (activity.type) {
-      case ActivityTypes.Typing:
-        return info ? this.#streamUpdate(context, activity, info.streamId, info.streamType) : { id: '' };
-      case ActivityTypes.Message:
-      case undefined:
-        if (info?.streamType === 'final' && info.streamId && this.#streams.has(info.streamId)) {
-          return this.#streamFinal(activity, info.streamId);
-        }
-        return this.#message(activity);
-      case 'delay':
-        await sleep(typeof activity.value === 'number' ? activity.value : 1000);
-        return { id: '' };
-      default:
-        // trace, event, invokeResponse, endOfConversation…: nothing to show on these clouds.
-        return { id: '' };
-    }
-  }
-
-  async #message(activity: Partial<Activity>): Promise<ResourceResponse> {
-    const text = activityToText(activity);
-    if (text === '') return { id: '' };
-    const { messageId } = await this.platform.sendText(targetOf(activity), text);
-    return { id: messageId };
-  }
-
-  /**
-   * A streamed update: cumulative text, of which the part the user has not seen yet is written to the
-   * stream session. Informative updates ("Searching…") have no place in these clouds' messages and
-   * only reserve the stream id.
-   */
-  #streamUpdate(
-    context: TurnContext,
-    activity: Partial<Activity>,
-    streamId: string | undefined,
-    streamType: string | undefined,
-  ): ResourceResponse {
-    const id = streamId ?? randomUUID();
-    let state = this.#streams.get(id);
-    if (!state) {
-      state = { target: targetOf(activity), shown: '', diverged: false };
-      this.#streams.set(id, state);
-      (context.turnState.get(TURN_STREAMS) as Set<string> | undefined)?.add(id);
-    }
-    const reply = context.turnState.get(TURN_REPLY) as Reply | undefined;
-    // An interrupted answer shows no more text: its stream was closed for the user's newer message.
-    if (streamType === 'informative' || state.diverged || reply?.signal.aborted) return { id };
-    const text = activity.text ?? '';
-    if (!text.startsWith(state.shown)) {
-      state.diverged = true;
-      return { id };
-    }
-    const delta = text.slice(state.shown.length);
-    if (delta === '') return { id };
-    if (state.session?.closed) {
-      // Closed under the stream (the bot paused past idleTimeoutMs): the user sees that message
-      // finished, the rest goes in a new one, and the turn is told when the stream ends.
-      state.broken ??= new StreamClosedError(
-        'the streamed reply was closed before it ended (no text within idleTimeoutMs); the rest went in a new message',
-      );
-      delete state.session;
-    }
-    const session =
-      state.session ??
-      (reply
-        ? reply.stream(this.#streamOptions)
-        : this.platform.openStream(state.target, this.#streamOptions));
-    state.session = session;
-    session.write(delta);
-    state.shown = text;
-    return { id };
-  }
-
-  /** The closing `message` of a stream: the rest of the text, then the stream is finished. */
-  async #streamFinal(activity: Partial<Activity>, streamId: string): Promise<ResourceResponse> {
-    const state = this.#streams.get(streamId) as StreamState;
-    this.#streams.delete(streamId);
-    const text = activity.text ?? state.shown;
-    if (!state.diverged && text.startsWith(state.shown) && state.session) {
-      const result = await state.session.end(text.slice(state.shown.length) || undefined);
-      if (result.undelivered !== '')
-        throw result.error ?? new ImbotError('STREAM_FAILED', 'the streamed reply was not delivered');
-    } else {
-      // Nothing was streamed, or the bot rewrote what it had streamed: close, and send the final text plain.
-      if (state.session) await state.session.end();
-      if (text !== '') await this.platform.sendText(state.target, text);
-    }
-    if (activity.attachments?.length) await this.#message({ ...activity, text: '' });
-    if (state.broken) throw state.broken;
-    return { id: streamId };
-  }
-
-  async #finishStream(id: string): Promise<void> {
-    const state = this.#streams.get(id);
-    this.#streams.delete(id);
-    if (state?.session && !state.session.closed) await state.session.end();
   }
 }
 

@@ -1,17 +1,17 @@
+// The activity conversions and the streaming helper live in @imbot/core, shared with the Agents SDK
+// adapter; they are exported here too, under the names this package has always had.
 export {
   activityToText,
   attachmentToText,
   conversationIdFor,
   conversationReferenceFor,
+  getStreamingResponse,
   inboundToActivity,
   type StreamInfo,
-  streamInfoOf,
-  targetOf,
-} from './activity.js';
-export { ImBotAdapter, type ImBotAdapterOptions, type WebhookInput, type WebhookResult } from './adapter.js';
-export {
-  getStreamingResponse,
   StreamingResponse,
   type StreamingResponseOptions,
+  streamInfoOf,
   streamText,
-} from './streaming.js';
+  targetOf,
+} from '@imbot/core';
+export { ImBotAdapter, type ImBotAdapterOptions, type WebhookInput, type WebhookResult } from './adapter.js';

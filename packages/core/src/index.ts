@@ -1,3 +1,29 @@
+export { ActivityBridge, type TurnScope } from './activity/bridge.js';
+export {
+  activityToText,
+  attachmentToText,
+  conversationIdFor,
+  conversationReferenceFor,
+  inboundToActivity,
+  streamInfoOf,
+  targetOf,
+} from './activity/convert.js';
+export type {
+  ActivityLike,
+  AttachmentLike,
+  ChannelAccountLike,
+  ConversationLike,
+  ConversationReferenceLike,
+  EntityLike,
+  StreamInfo,
+} from './activity/protocol.js';
+export {
+  getStreamingResponse,
+  StreamingResponse,
+  type StreamingResponseOptions,
+  streamText,
+  type TurnContextLike,
+} from './activity/streaming.js';
 export {
   type EnsureBotsOptions,
   type EnsureBotsReport,

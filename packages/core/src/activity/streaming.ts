@@ -1,15 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readText, type TextSource } from '@imbot/core';
-import type { Activity, TurnContext } from 'botbuilder';
-import type { StreamInfo } from './activity.js';
+import { readText, type TextSource } from '../stream/source.js';
+import type { ActivityLike, StreamInfo } from './protocol.js';
+
+/**
+ * What the streaming helper needs of a turn context: the Bot Framework's and the Agents SDK's
+ * `TurnContext` both fit.
+ */
+export interface TurnContextLike {
+  // biome-ignore lint/suspicious/noExplicitAny: each SDK types its own activity class here.
+  sendActivity(activity: any): Promise<{ id?: string } | undefined>;
+  readonly turnState: { get(key: unknown): unknown; set(key: unknown, value: unknown): unknown };
+}
 
 export interface StreamingResponseOptions {
   /** Least time between two streamed updates. Default 250 ms (the adapter coalesces further). */
   intervalMs?: number;
 }
 
-const STREAMING_RESPONSE = Symbol('imbot.streamingResponse');
+const STREAMING_RESPONSE = Symbol.for('imbot.streamingResponse');
 
 /**
  * Streams a reply from bot code, with the shape teams-ai and Agents SDK users know. It sends the
@@ -21,7 +30,7 @@ const STREAMING_RESPONSE = Symbol('imbot.streamingResponse');
  * Await `endStream()` before the turn handler returns: the context is revoked after the turn.
  */
 export class StreamingResponse {
-  readonly #context: TurnContext;
+  readonly #context: TurnContextLike;
   readonly #intervalMs: number;
   #message = '';
   #sequence = 0;
@@ -33,7 +42,7 @@ export class StreamingResponse {
   /** The first queued update that failed: the rest still go out, and `endStream()` throws it. */
   #failure: { error: unknown } | undefined;
 
-  constructor(context: TurnContext, options: StreamingResponseOptions = {}) {
+  constructor(context: TurnContextLike, options: StreamingResponseOptions = {}) {
     this.#context = context;
     this.#intervalMs = options.intervalMs ?? 250;
   }
@@ -106,7 +115,7 @@ export class StreamingResponse {
     });
   }
 
-  async #send(activity: Partial<Activity>, streamType: NonNullable<StreamInfo['streamType']>): Promise<void> {
+  async #send(activity: ActivityLike, streamType: NonNullable<StreamInfo['streamType']>): Promise<void> {
     const info: StreamInfo = { type: 'streaminfo', streamType };
     if (streamType !== 'final') info.streamSequence = ++this.#sequence;
     if (this.#streamId) info.streamId = this.#streamId;
@@ -123,7 +132,7 @@ export class StreamingResponse {
 
 /** The turn's `StreamingResponse`, made on first use and kept in the turn state. */
 export function getStreamingResponse(
-  context: TurnContext,
+  context: TurnContextLike,
   options?: StreamingResponseOptions,
 ): StreamingResponse {
   let response = context.turnState.get(STREAMING_RESPONSE) as StreamingResponse | undefined;
@@ -142,7 +151,7 @@ export function getStreamingResponse(
  * await streamText(context, streamText({ model, prompt: context.activity.text }).textStream);
  */
 export async function streamText(
-  context: TurnContext,
+  context: TurnContextLike,
   source: TextSource,
   options?: StreamingResponseOptions,
 ): Promise<string> {

@@ -1,12 +1,12 @@
-import type { InboundMessage } from '@imbot/core';
 import { describe, expect, it } from 'vitest';
+import type { InboundMessage } from '../platform.js';
 import {
   activityToText,
   conversationReferenceFor,
   inboundToActivity,
   streamInfoOf,
   targetOf,
-} from '../src/index.js';
+} from './convert.js';
 
 const base: InboundMessage = {
   platform: 'tencent',
@@ -111,7 +111,6 @@ describe('activityToText', () => {
         { contentType: 'image/png', contentUrl: 'https://img/p.png', name: 'pizza.png' },
       ],
       suggestedActions: {
-        to: [],
         actions: [
           { type: 'imBack', title: 'Yes', value: 'yes' },
           { type: 'imBack', title: 'No', value: 'no' },

@@ -1,18 +1,16 @@
-import type { InboundAttachment, InboundMessage, ReplyTarget } from '@imbot/core';
-import type { Activity, Attachment, ConversationReference, Entity } from 'botbuilder';
+import type { InboundAttachment, InboundMessage, ReplyTarget } from '../platform.js';
+import type {
+  ActivityLike,
+  AttachmentLike,
+  ConversationReferenceLike,
+  EntityLike,
+  StreamInfo,
+} from './protocol.js';
 
 /**
- * Conversions between imbot's neutral messages and Bot Framework activities: pure functions, so they
- * can be tested with fixtures and reused by anyone building on the adapter.
+ * Conversions between imbot's neutral messages and activities (Bot Framework, Agents SDK): pure
+ * functions, so they can be tested with fixtures and shared by every adapter.
  */
-
-/** The `streaminfo` entity of the streaming contract that Teams, teams-ai and the Agents SDK use. */
-export interface StreamInfo {
-  type: 'streaminfo';
-  streamId?: string;
-  streamType?: 'informative' | 'streaming' | 'final';
-  streamSequence?: number;
-}
 
 const MIME_OF: Record<InboundAttachment['kind'], string> = {
   image: 'image/*',
@@ -31,24 +29,24 @@ export function conversationIdFor(target: ReplyTarget): string {
 }
 
 /** Turns an inbound message into the activity a bot's turn runs on. */
-export function inboundToActivity(message: InboundMessage): Partial<Activity> {
+export function inboundToActivity(message: InboundMessage): ActivityLike {
   const group = message.conversation.type === 'group' ? message.conversation.groupId : undefined;
   const target: ReplyTarget = group
     ? { botId: message.botId, groupId: group }
     : { botId: message.botId, userId: message.from };
-  const entities: Entity[] = message.mentions.map((id) => ({
+  const entities: EntityLike[] = message.mentions.map((id) => ({
     type: 'mention',
     mentioned: { id, name: id, role: 'bot' },
     text: `@${id}`,
   }));
-  const attachments: Attachment[] = message.attachments.map((a) => {
-    const attachment: Attachment = { contentType: MIME_OF[a.kind] };
+  const attachments: AttachmentLike[] = message.attachments.map((a) => {
+    const attachment: AttachmentLike = { contentType: MIME_OF[a.kind] };
     if (a.url) attachment.contentUrl = a.url;
     if (a.name) attachment.name = a.name;
     if (a.kind === 'other') attachment.content = a.raw;
     return attachment;
   });
-  const activity: Partial<Activity> = {
+  const activity: ActivityLike = {
     type: 'message',
     id: message.messageKey,
     timestamp: message.time,
@@ -73,8 +71,8 @@ export function inboundToActivity(message: InboundMessage): Partial<Activity> {
 }
 
 /** Where an outgoing activity (or a conversation reference) goes: the bot, and the user or group. */
-export function targetOf(reference: Partial<ConversationReference> | Partial<Activity>): ReplyTarget {
-  const ref = reference as Partial<ConversationReference> & Partial<Activity>;
+export function targetOf(reference: ConversationReferenceLike | ActivityLike): ReplyTarget {
+  const ref = reference as ConversationReferenceLike & ActivityLike;
   // An outgoing activity carries the bot in `from`; a reference carries it in `bot`.
   const bot = ref.bot ?? ref.from;
   const user = ref.user ?? ref.recipient;
@@ -87,7 +85,7 @@ export function targetOf(reference: Partial<ConversationReference> | Partial<Act
 /** A conversation reference built from ids alone, for proactive messages after a restart. */
 export function conversationReferenceFor(
   options: { botId: string; channelId?: string } & ({ userId: string } | { groupId: string }),
-): Partial<ConversationReference> {
+): ConversationReferenceLike {
   const target: ReplyTarget =
     'groupId' in options
       ? { botId: options.botId, groupId: options.groupId }
@@ -104,11 +102,11 @@ export function conversationReferenceFor(
       conversationType: group ? 'groupChat' : 'personal',
       name: group ? target.groupId : target.userId,
     },
-  } as Partial<ConversationReference>;
+  };
 }
 
 /** The `streaminfo` entity of an activity (or the same fields in `channelData`, as teams-ai mirrors them). */
-export function streamInfoOf(activity: Partial<Activity>): StreamInfo | undefined {
+export function streamInfoOf(activity: ActivityLike): StreamInfo | undefined {
   const entity = activity.entities?.find((e) => e.type === 'streaminfo') as StreamInfo | undefined;
   if (entity) return entity;
   const data = activity.channelData as Partial<StreamInfo> | undefined;
@@ -140,7 +138,7 @@ function adaptiveCardText(node: unknown, out: string[] = []): string[] {
 }
 
 /** A readable line or lines for an attachment the cloud cannot show as such. */
-export function attachmentToText(attachment: Partial<Attachment>): string {
+export function attachmentToText(attachment: Partial<AttachmentLike>): string {
   const type = attachment.contentType ?? '';
   const card = (attachment.content ?? {}) as Card;
   if (type === 'application/vnd.microsoft.card.adaptive') {
@@ -167,7 +165,7 @@ export function attachmentToText(attachment: Partial<Attachment>): string {
  * The text a message activity becomes on a cloud that shows text: its text, then a readable form of
  * each attachment (cards, images, files), then its suggested actions.
  */
-export function activityToText(activity: Partial<Activity>): string {
+export function activityToText(activity: ActivityLike): string {
   const parts: string[] = [];
   if (activity.text) parts.push(activity.text);
   for (const attachment of activity.attachments ?? []) {

@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ImbotError, NotSupportedError, StreamClosedError } from '../errors.js';
+import type { BotPlatform, ReplyTarget } from '../platform.js';
+import type { Reply } from '../receive/pipeline.js';
+import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
+import { activityToText, streamInfoOf, targetOf } from './convert.js';
+import type { ActivityLike, ConversationReferenceLike } from './protocol.js';
+
+/** One turn as the bridge sees it: the streams it opened, and the pipeline's reply for a user's message. */
+export interface TurnScope {
+  readonly streams: Set<string>;
+  /** Absent for proactive turns; present, its streams are interrupted with the turn. */
+  readonly reply?: Reply | undefined;
+}
+
+interface StreamState {
+  target: ReplyTarget;
+  session?: StreamSession;
+  /** The cumulative text the bot has streamed so far; later updates must extend it. */
+  shown: string;
+  /** The bot sent text that does not extend what was shown: streaming stops, the final goes out plain. */
+  diverged: boolean;
+  /** The session closed under the stream (idle past `idleTimeoutMs`): reported when the stream ends. */
+  broken?: Error;
+}
+
+/**
+ * What an adapter does with the activities a bot sends, whatever its SDK: messages become plain
+ * messages (cards, images and suggested actions as readable text), `typing` activities with a
+ * `streaminfo` entity become one stream session whose message grows, the final `message` closes it,
+ * `delay` pauses, and edits and recalls go to the platform where the cloud has them. The Bot
+ * Framework and Agents SDK adapters are thin layers over it.
+ */
+export class ActivityBridge {
+  readonly #platform: BotPlatform;
+  readonly #streamOptions: StreamSessionOptions | undefined;
+  readonly #streams = new Map<string, StreamState>();
+
+  constructor(platform: BotPlatform, streamOptions?: StreamSessionOptions) {
+    this.#platform = platform;
+    this.#streamOptions = streamOptions;
+  }
+
+  /** Sends one activity of `turn`; resolves with the id of what the user got ('' for nothing). */
+  async send(activity: ActivityLike, turn: TurnScope): Promise<{ id: string }> {
+    const info = streamInfoOf(activity);
+    switch (activity.type) {
+      case 'typing':
+        return info ? this.#streamUpdate(activity, turn, info.streamId, info.streamType) : { id: '' };
+      case 'message':
+      case undefined:
+        if (info?.streamType === 'final' && info.streamId && this.#streams.has(info.streamId)) {
+          return this.#streamFinal(activity, info.streamId);
+        }
+        return this.#message(activity);
+      case 'delay':
+        await sleep(typeof activity.value === 'number' ? activity.value : 1000);
+        return { id: '' };
+      default:
+        // trace, event, invokeResponse, endOfConversation…: nothing to show on these clouds.
+        return { id: '' };
+    }
+  }
+
+  /** Replaces the text of a sent message (`activity.id`), where the cloud can. */
+  async update(activity: ActivityLike): Promise<void> {
+    if (!this.#platform.updateText)
+      throw new NotSupportedError(`${this.#platform.name} cannot edit a sent message`);
+    if (!activity.id) throw new TypeError('updateActivity needs the id of the message to edit');
+    await this.#platform.updateText(targetOf(activity), activity.id, activityToText(activity));
+  }
+
+  /** Recalls a sent message (`reference.activityId`), where the cloud can. */
+  async delete(reference: ConversationReferenceLike): Promise<void> {
+    if (!this.#platform.deleteMessage)
+      throw new NotSupportedError(`${this.#platform.name} cannot recall a sent message`);
+    if (!reference.activityId) throw new TypeError('deleteActivity needs the id of the message to recall');
+    await this.#platform.deleteMessage(targetOf(reference), reference.activityId);
+  }
+
+  /** The turn is over: streams it left open are finished with what they were given. */
+  async endTurn(turn: TurnScope): Promise<void> {
+    await Promise.all(
+      [...turn.streams].map(async (id) => {
+        const state = this.#streams.get(id);
+        this.#streams.delete(id);
+        if (state?.session && !state.session.closed) await state.session.end();
+      }),
+    );
+  }
+
+  async #message(activity: ActivityLike): Promise<{ id: string }> {
+    const text = activityToText(activity);
+    if (text === '') return { id: '' };
+    const { messageId } = await this.#platform.sendText(targetOf(activity), text);
+    return { id: messageId };
+  }
+
+  /**
+   * A streamed update: cumulative text, of which the part the user has not seen yet is written to the
+   * stream session. Informative updates ("Searching…") have no place in these clouds' messages and
+   * only reserve the stream id.
+   */
+  #streamUpdate(
+    activity: ActivityLike,
+    turn: TurnScope,
+    streamId: string | undefined,
+    streamType: string | undefined,
+  ): { id: string } {
+    const id = streamId ?? randomUUID();
+    let state = this.#streams.get(id);
+    if (!state) {
+      state = { target: targetOf(activity), shown: '', diverged: false };
+      this.#streams.set(id, state);
+      turn.streams.add(id);
+    }
+    // An interrupted answer shows no more text: its stream was closed for the user's newer message.
+    if (streamType === 'informative' || state.diverged || turn.reply?.signal.aborted) return { id };
+    const text = activity.text ?? '';
+    if (!text.startsWith(state.shown)) {
+      state.diverged = true;
+      return { id };
+    }
+    const delta = text.slice(state.shown.length);
+    if (delta === '') return { id };
+    if (state.session?.closed) {
+      // Closed under the stream (the bot paused past idleTimeoutMs): the user sees that message
+      // finished, the rest goes in a new one, and the turn is told when the stream ends.
+      state.broken ??= new StreamClosedError(
+        'the streamed reply was closed before it ended (no text within idleTimeoutMs); the rest went in a new message',
+      );
+      delete state.session;
+    }
+    const session =
+      state.session ??
+      (turn.reply
+        ? turn.reply.stream(this.#streamOptions)
+        : this.#platform.openStream(state.target, this.#streamOptions));
+    state.session = session;
+    session.write(delta);
+    state.shown = text;
+    return { id };
+  }
+
+  /** The closing `message` of a stream: the rest of the text, then the stream is finished. */
+  async #streamFinal(activity: ActivityLike, streamId: string): Promise<{ id: string }> {
+    const state = this.#streams.get(streamId) as StreamState;
+    this.#streams.delete(streamId);
+    const text = activity.text ?? state.shown;
+    if (!state.diverged && text.startsWith(state.shown) && state.session) {
+      const result = await state.session.end(text.slice(state.shown.length) || undefined);
+      if (result.undelivered !== '')
+        throw result.error ?? new ImbotError('STREAM_FAILED', 'the streamed reply was not delivered');
+    } else {
+      // Nothing was streamed, or the bot rewrote what it had streamed: close, and send the final text plain.
+      if (state.session) await state.session.end();
+      if (text !== '') await this.#platform.sendText(state.target, text);
+    }
+    if (activity.attachments?.length) await this.#message({ ...activity, text: '' });
+    if (state.broken) throw state.broken;
+    return { id: streamId };
+  }
+}
