@@ -1,27 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import {
-  ActivityBridge,
   type ActivityLike,
-  adapterOptionsSchema,
+  AdapterCore,
+  type AdapterOptions,
   type BotPlatform,
-  type BotSpec,
   type ConversationReferenceLike,
   conversationReferenceFor,
-  inboundToActivity,
   type NodeRequestLike,
   type NodeResponseLike,
-  parseInput,
   type Reply,
-  receiveNodeRequest,
-  type StreamSessionOptions,
-  type TurnScope,
-  WebhookPipeline,
-  type WebhookPipelineOptions,
   type WebhookRequest,
 } from '@imbot/core';
 import {
   type Activity,
-  ActivityTypes,
   BotAdapter,
   type ConversationParameters,
   type ConversationReference,
@@ -29,22 +20,8 @@ import {
   TurnContext,
 } from 'botbuilder';
 
-export interface ImBotAdapterOptions
-  extends Pick<
-    WebhookPipelineOptions,
-    'webhook' | 'unsignedWebhooks' | 'seen' | 'concurrency' | 'onEvent' | 'onError' | 'now'
-  > {
-  /** The cloud: `new TencentIm(…).platform` or `new RongCloud(…).platform`. */
-  platform: BotPlatform;
-  /**
-   * The bot accounts this adapter answers for (ids or specs); messages to others are ignored.
-   * Default: every bot of the app a message is addressed to. Messages sent by the app's bots are
-   * ignored either way.
-   */
-  bots?: (string | BotSpec)[] | undefined;
-  /** Options of the stream sessions that carry streamed replies. */
-  stream?: StreamSessionOptions | undefined;
-}
+/** The options of `ImBotAdapter`: core's `AdapterOptions` (see its fields). */
+export type ImBotAdapterOptions = AdapterOptions;
 
 /** A webhook request in framework-neutral form. */
 export interface WebhookInput {
@@ -67,8 +44,6 @@ export interface WebhookResult {
 
 type Logic = (context: TurnContext) => Promise<void>;
 
-const TURN_SCOPE = Symbol('imbot.turnScope');
-
 /**
  * A Bot Framework `BotAdapter` for instant-messaging clouds: an existing BotBuilder bot (its
  * `ActivityHandler`, dialogs and middleware) runs on Tencent Cloud Chat robots and RongCloud bots
@@ -76,7 +51,8 @@ const TURN_SCOPE = Symbol('imbot.turnScope');
  * de-duplicated and answered at once, then run as turns (one at a time per conversation unless
  * `concurrency` says otherwise); replies become messages, and `typing` activities with a
  * `streaminfo` entity (the streaming contract of Teams, teams-ai and the Agents SDK) become one
- * streamed message that grows.
+ * streamed message that grows. What does not depend on botbuilder is core's `AdapterCore`, shared
+ * with the Agents SDK adapter.
  *
  * @example
  * const adapter = new ImBotAdapter({ platform: im.platform });
@@ -84,24 +60,22 @@ const TURN_SCOPE = Symbol('imbot.turnScope');
  * app.post('/im/webhook', (req, res) => adapter.process(req, res, (context) => bot.run(context)));
  */
 export class ImBotAdapter extends BotAdapter {
-  readonly platform: BotPlatform;
-  /** The bots named in `bots`; empty when the adapter answers for every bot of the app. */
-  readonly botIds: readonly string[];
-  readonly #pipeline: WebhookPipeline;
-  readonly #bridge: ActivityBridge;
+  readonly #core: AdapterCore;
 
   /** Checks every option first: a `ValidationError` names the one that is wrong, and nothing is sent. */
   constructor(options: ImBotAdapterOptions) {
     super();
-    parseInput(adapterOptionsSchema, options, 'options');
-    this.platform = options.platform;
-    this.botIds = (options.bots ?? []).map((b) => (typeof b === 'string' ? b : b.userId));
-    this.#pipeline = new WebhookPipeline({
-      ...options,
-      bots: options.bots ? this.botIds : undefined,
-      onError: options.onError ?? reportToConsole,
-    });
-    this.#bridge = new ActivityBridge(this.platform, options.stream);
+    this.#core = new AdapterCore(options);
+  }
+
+  /** The cloud the adapter serves. */
+  get platform(): BotPlatform {
+    return this.#core.platform;
+  }
+
+  /** The bots named in `bots`; empty when the adapter answers for every bot of the app. */
+  get botIds(): readonly string[] {
+    return this.#core.botIds;
   }
 
   /**
@@ -117,7 +91,7 @@ export class ImBotAdapter extends BotAdapter {
     const request: WebhookRequest = { query, headers: input.headers ?? {} };
     if (input.rawBody !== undefined) request.rawBody = input.rawBody;
     else request.parsedBody = input.body;
-    const { answer, handled } = await this.#pipeline.receive(request, this.#handler(logic));
+    const { answer, handled } = await this.#core.receive(request, this.#handler(logic));
     return { ...answer, turns: handled };
   }
 
@@ -125,21 +99,8 @@ export class ImBotAdapter extends BotAdapter {
    * Handles a webhook request from Express, Restify or `node:http`: reads the body (raw, or as
    * parsed by a body parser), answers, then runs the turns. Resolves once the answer is sent.
    */
-  async process(req: NodeRequestLike, res: NodeResponseLike, logic: Logic): Promise<void> {
-    await receiveNodeRequest(this.#pipeline, req, res, this.#handler(logic));
-  }
-
-  /**
-   * Stops taking webhooks (503), lets running turns finish for up to `timeoutMs` (default 10 s),
-   * then closes the rest's streams with their closing calls.
-   */
-  close(options?: { timeoutMs?: number }): Promise<void> {
-    return this.#pipeline.close(options);
-  }
-
-  #handler(logic: Logic) {
-    return (message: Parameters<typeof inboundToActivity>[0], reply: Reply) =>
-      this.#turn(inboundToActivity(message) as Partial<Activity>, logic, reply);
+  process(req: NodeRequestLike, res: NodeResponseLike, logic: Logic): Promise<void> {
+    return this.#core.process(req, res, this.#handler(logic));
   }
 
   /** The same as `process`, under the name Bot Framework adapters use. */
@@ -147,28 +108,27 @@ export class ImBotAdapter extends BotAdapter {
     return this.process(req, res, logic);
   }
 
-  override async sendActivities(
+  /**
+   * Stops taking webhooks (503), lets running turns finish for up to `timeoutMs` (default 10 s),
+   * then closes the rest's streams with their closing calls.
+   */
+  close(options?: { timeoutMs?: number }): Promise<void> {
+    return this.#core.pipeline.close(options);
+  }
+
+  override sendActivities(
     context: TurnContext,
     activities: Partial<Activity>[],
   ): Promise<ResourceResponse[]> {
-    const turn = (context.turnState.get(TURN_SCOPE) as TurnScope | undefined) ?? {
-      streams: new Set<string>(),
-    };
-    const responses: ResourceResponse[] = [];
-    for (const activity of activities)
-      responses.push(await this.#bridge.send(activity as ActivityLike, turn));
-    return responses;
+    return this.#core.send(context.turnState, activities as ActivityLike[]);
   }
 
-  override async updateActivity(_context: TurnContext, activity: Partial<Activity>): Promise<void> {
-    await this.#bridge.update(activity as ActivityLike);
+  override updateActivity(_context: TurnContext, activity: Partial<Activity>): Promise<void> {
+    return this.#core.bridge.update(activity as ActivityLike);
   }
 
-  override async deleteActivity(
-    _context: TurnContext,
-    reference: Partial<ConversationReference>,
-  ): Promise<void> {
-    await this.#bridge.delete(reference as ConversationReferenceLike);
+  override deleteActivity(_context: TurnContext, reference: Partial<ConversationReference>): Promise<void> {
+    return this.#core.bridge.delete(reference as ConversationReferenceLike);
   }
 
   /** Runs `logic` in a new turn on an existing conversation, to send proactive messages. */
@@ -176,18 +136,7 @@ export class ImBotAdapter extends BotAdapter {
     reference: Partial<ConversationReference>,
     logic: Logic,
   ): Promise<void> {
-    const activity: Partial<Activity> = {
-      type: ActivityTypes.Event,
-      name: 'ContinueConversation',
-      id: randomUUID(),
-      channelId: reference.channelId,
-      serviceUrl: reference.serviceUrl,
-      conversation: reference.conversation,
-      from: reference.user,
-      recipient: reference.bot,
-      relatesTo: reference as ConversationReference,
-    };
-    await this.#turn(activity, logic);
+    await this.#turn(this.#core.continuation(reference as ConversationReferenceLike, randomUUID()), logic);
   }
 
   override continueConversationAsync(
@@ -232,15 +181,9 @@ export class ImBotAdapter extends BotAdapter {
   ): Promise<void> {
     const userId = parameters.members?.[0]?.id;
     if (!userId) throw new TypeError('createConversationAsync needs the user in parameters.members[0]');
-    const botId = parameters.bot?.id || this.#onlyBot('createConversationAsync');
-    await this.continueConversation(
-      conversationReferenceFor({
-        botId,
-        userId,
-        channelId: channelId || this.platform.name,
-      }) as Partial<ConversationReference>,
-      logic,
-    );
+    const botId = parameters.bot?.id || this.#core.onlyBot('createConversationAsync');
+    const reference = conversationReferenceFor({ botId, userId, channelId: channelId || this.platform.name });
+    await this.continueConversation(reference as Partial<ConversationReference>, logic);
   }
 
   /**
@@ -250,44 +193,16 @@ export class ImBotAdapter extends BotAdapter {
   conversationReferenceFor(
     target: { botId?: string } & ({ userId: string } | { groupId: string }),
   ): Partial<ConversationReference> {
-    const botId = target.botId ?? this.#onlyBot('conversationReferenceFor');
-    return (
-      'groupId' in target
-        ? conversationReferenceFor({ botId, groupId: target.groupId, channelId: this.platform.name })
-        : conversationReferenceFor({
-            botId,
-            userId: target.userId,
-            channelId: this.platform.name,
-          })
-    ) as Partial<ConversationReference>;
+    return this.#core.reference(target) as Partial<ConversationReference>;
   }
 
-  #onlyBot(what: string): string {
-    if (this.botIds.length !== 1) {
-      throw new TypeError(
-        `${what}: name the bot (botId); this adapter ${this.botIds.length === 0 ? 'answers for every bot' : `has ${this.botIds.length}`}`,
-      );
-    }
-    return this.botIds[0] as string;
+  #handler(logic: Logic) {
+    return this.#core.handler((activity, reply) => this.#turn(activity, logic, reply));
   }
 
-  /**
-   * One turn: middleware and logic; afterwards, streams the bot left open are finished. `reply` is
-   * the pipeline's for a user's message (its streams are interrupted with it), absent for proactive turns.
-   */
-  async #turn(activity: Partial<Activity>, logic: Logic, reply?: Reply): Promise<void> {
-    const context = new TurnContext(this, activity);
-    const turn: TurnScope = { streams: new Set<string>(), reply };
-    context.turnState.set(TURN_SCOPE, turn);
-    try {
-      await this.runMiddleware(context, logic);
-    } finally {
-      await this.#bridge.endTurn(turn);
-    }
+  /** One turn through the middleware and `logic` (errors to `onTurnError`); its streams end with it. */
+  #turn(activity: ActivityLike, logic: Logic, reply?: Reply): Promise<void> {
+    const context = new TurnContext(this, activity as Partial<Activity>);
+    return this.#core.turn(context.turnState, reply, () => this.runMiddleware(context, logic));
   }
-}
-
-/** Refusals and failures outside turns, when no `onError` was given. */
-function reportToConsole(error: Error): void {
-  console.error('[imbot]', error);
 }

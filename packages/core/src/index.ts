@@ -1,3 +1,4 @@
+export { AdapterCore, type AdapterOptions } from './activity/adapter-core.js';
 export { ActivityBridge, type TurnScope } from './activity/bridge.js';
 export {
   activityToText,

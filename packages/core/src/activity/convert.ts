@@ -73,8 +73,8 @@ export function inboundToActivity(message: InboundMessage): ActivityLike {
 /** Where an outgoing activity (or a conversation reference) goes: the bot, and the user or group. */
 export function targetOf(reference: ConversationReferenceLike | ActivityLike): ReplyTarget {
   const ref = reference as ConversationReferenceLike & ActivityLike;
-  // An outgoing activity carries the bot in `from`; a reference carries it in `bot`.
-  const bot = ref.bot ?? ref.from;
+  // An outgoing activity carries the bot in `from`; a reference in `bot` (Bot Framework) or `agent`.
+  const bot = ref.bot ?? ref.agent ?? ref.from;
   const user = ref.user ?? ref.recipient;
   if (!bot?.id) throw new TypeError('the activity or reference names no bot (from / bot)');
   if (ref.conversation?.isGroup) return { botId: bot.id, groupId: ref.conversation.id };
@@ -82,7 +82,10 @@ export function targetOf(reference: ConversationReferenceLike | ActivityLike): R
   return { botId: bot.id, userId: user.id };
 }
 
-/** A conversation reference built from ids alone, for proactive messages after a restart. */
+/**
+ * A conversation reference built from ids alone, for proactive messages after a restart; it names the
+ * bot both ways (`bot`, `agent`), so either SDK takes it.
+ */
 export function conversationReferenceFor(
   options: { botId: string; channelId?: string } & ({ userId: string } | { groupId: string }),
 ): ConversationReferenceLike {
@@ -95,6 +98,7 @@ export function conversationReferenceFor(
     channelId: options.channelId ?? 'tencent',
     serviceUrl: '',
     bot: { id: target.botId, name: target.botId, role: 'bot' },
+    agent: { id: target.botId, name: target.botId, role: 'bot' },
     ...('userId' in target ? { user: { id: target.userId, name: target.userId, role: 'user' } } : {}),
     conversation: {
       id: conversationIdFor(target),

@@ -36,7 +36,10 @@ export interface ConversationReferenceLike {
   activityId?: string;
   channelId?: string;
   serviceUrl?: string;
+  /** The bot (Bot Framework). */
   bot?: ChannelAccountLike;
+  /** The bot (Agents SDK). */
+  agent?: ChannelAccountLike | null;
   user?: ChannelAccountLike;
   conversation?: ConversationLike;
 }
