@@ -1,6 +1,6 @@
 /**
  * One corpus of bad webhook requests, sent to every entry into the webhook pipeline (the Express
- * middleware, the Bot Framework adapter, the web-standard handler in Hono) on both clouds: each entry
+ * middleware, the Bot Framework and Agents SDK adapters, the web-standard handler in Hono) on both clouds: each entry
  * must give each request the same answer, run no handler or turn, and then answer a valid callback
  * on the same keep-alive connection.
  */
@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { Readable } from 'node:stream';
 import { serve } from '@hono/node-server';
+import { ImbotAgentsAdapter } from '@imbot/agents-adapter';
 import { ImBotAdapter } from '@imbot/botframework-adapter';
 import {
   type BotPlatform,
@@ -134,6 +135,23 @@ const entries: Record<string, (platform: BotPlatform, bot: string) => Promise<En
   async adapter(platform, bot) {
     const handled: string[] = [];
     const adapter = new ImBotAdapter({ platform, bots: [bot], webhook, onError: () => undefined });
+    const server = express()
+      .post('/im/webhook', (req, res) =>
+        adapter.process(req, res, async (context) => void handled.push(context.activity.text ?? '')),
+      )
+      .listen(0, '127.0.0.1');
+    return {
+      origin: await listen(server),
+      handled,
+      close: async () => {
+        await adapter.close();
+        server.closeAllConnections();
+      },
+    };
+  },
+  async agents(platform, bot) {
+    const handled: string[] = [];
+    const adapter = new ImbotAgentsAdapter({ platform, bots: [bot], webhook, onError: () => undefined });
     const server = express()
       .post('/im/webhook', (req, res) =>
         adapter.process(req, res, async (context) => void handled.push(context.activity.text ?? '')),

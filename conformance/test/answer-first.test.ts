@@ -1,0 +1,133 @@
+/**
+ * Every entry answers the cloud before it runs the handler or turn: a turn that blocks the event loop
+ * for 300 ms must not delay the answer. The cloud runs in a process of its own, so the blocked loop of
+ * this one cannot slow its clock.
+ */
+import { execFile } from 'node:child_process';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
+import { serve } from '@hono/node-server';
+import { ImbotAgentsAdapter } from '@imbot/agents-adapter';
+import { ImBotAdapter } from '@imbot/botframework-adapter';
+import { createFetchHandler, TencentIm, tencentCallbackSign } from '@imbot/core';
+import { type Emulator, startEmulator } from '@imbot/emulator';
+import { imbot } from '@imbot/express-middleware';
+import express from 'express';
+import { Hono } from 'hono';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const APP = { sdkAppId: 1400000000, secretKey: 'answer-first-key', admin: 'administrator' };
+const TOKEN = 'answer-first-token';
+const BOT = '@RBT#first';
+
+let emulator: Emulator;
+let im: TencentIm;
+const servers: Server[] = [];
+
+beforeAll(async () => {
+  emulator = await startEmulator({ tencent: APP });
+  im = new TencentIm({ ...APP, baseUrl: emulator.url, callbackToken: TOKEN });
+});
+afterAll(async () => {
+  for (const server of servers) server.closeAllConnections();
+  await im.close();
+  await emulator.close();
+});
+
+/** Blocks this process's event loop for 300 ms, as a slow synchronous turn would. */
+function block(): void {
+  const until = performance.now() + 300;
+  while (performance.now() < until) {
+    // synchronous work
+  }
+}
+
+async function listen(server: Server): Promise<string> {
+  servers.push(server);
+  if (!server.listening) await new Promise((resolve) => server.once('listening', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/im/webhook`;
+}
+
+/** Each entry, serving /im/webhook with a handler that records its message and blocks. */
+const entries: Record<string, (ran: string[]) => Promise<string>> = {
+  express: async (ran) => {
+    const router = imbot({
+      platform: im.platform,
+      bots: [{ userId: BOT }],
+      onMessage: (m) => void (ran.push(m.text), block()),
+    });
+    await router.ready;
+    return listen(express().use('/im', router).listen(0, '127.0.0.1'));
+  },
+  fetch: async (ran) => {
+    const handler = createFetchHandler({
+      platform: im.platform,
+      bots: [{ userId: BOT }],
+      onMessage: (m) => void (ran.push(m.text), block()),
+    });
+    await handler.ready;
+    return listen(
+      serve({
+        fetch: new Hono().all('/im/webhook', (c) => handler(c.req.raw)).fetch,
+        port: 0,
+        hostname: '127.0.0.1',
+      }) as Server,
+    );
+  },
+  'Bot Framework adapter': async (ran) => {
+    const adapter = new ImBotAdapter({ platform: im.platform });
+    return listen(
+      express()
+        .post('/im/webhook', (req, res) =>
+          adapter.process(req, res, async (c) => void (ran.push(c.activity.text), block())),
+        )
+        .listen(0, '127.0.0.1'),
+    );
+  },
+  'Agents SDK adapter': async (ran) => {
+    const adapter = new ImbotAgentsAdapter({ platform: im.platform });
+    return listen(
+      express()
+        .post('/im/webhook', (req, res) =>
+          adapter.process(req, res, async (c) => void (ran.push(c.activity.text ?? ''), block())),
+        )
+        .listen(0, '127.0.0.1'),
+    );
+  },
+};
+
+const cloud = `
+  const started = performance.now();
+  const response = await fetch(process.argv[1], { method: 'POST', body: process.argv[2] });
+  await response.text();
+  console.log(JSON.stringify({ status: response.status, ms: performance.now() - started }));`;
+
+describe.each(Object.keys(entries))('%s', (name) => {
+  it('answers before a turn that blocks for 300 ms runs', async () => {
+    const ran: string[] = [];
+    const url = await (entries[name] as (ran: string[]) => Promise<string>)(ran);
+    const time = Math.floor(Date.now() / 1000);
+    const query = `SdkAppid=${APP.sdkAppId}&RequestTime=${time}&Sign=${tencentCallbackSign(TOKEN, time)}`;
+    const body = JSON.stringify({
+      CallbackCommand: 'Bot.OnC2CMessage',
+      From_Account: 'alice',
+      To_Account: BOT,
+      MsgKey: `blocking-${name}`,
+      MsgTime: time,
+      MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'block' } }],
+    });
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      '--input-type=module',
+      '-e',
+      cloud,
+      `${url}?${query}`,
+      body,
+    ]);
+    const answer = JSON.parse(stdout) as { status: number; ms: number };
+    expect(answer.status).toBe(200);
+    expect(answer.ms).toBeLessThan(150);
+    // The turn did run, after the answer.
+    await expect.poll(() => ran).toEqual(['block']);
+  }, 20_000);
+});
