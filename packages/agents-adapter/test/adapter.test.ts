@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { RongCloud, signRongCloud, TencentIm, tencentCallbackSign } from '@imbot/core';
 import { type Emulator, startEmulator } from '@imbot/emulator';
+import { Activity } from '@microsoft/agents-activity';
 import { AgentApplication, MemoryStorage, type TurnContext, type TurnState } from '@microsoft/agents-hosting';
 import express from 'express';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -164,5 +165,46 @@ describe.each(['tencent', 'rongcloud'] as const)('ImbotAgentsAdapter on %s', (cl
     await expect.poll(() => errors.length).toBe(1);
     expect(errors[0]).toMatchObject({ code: cloud === 'tencent' ? 'TENCENT_API' : 'RONGCLOUD_API' });
     expect(turns).toEqual(['fail']);
+  });
+});
+
+describe('editing and the methods these clouds lack', () => {
+  beforeEach(() => setUp('tencent'));
+
+  it('edits and recalls a sent message; attachment uploads are not supported', async () => {
+    const adapter = new ImbotAgentsAdapter({ platform: client.platform, bots: [BOT.tencent] });
+    const errors: Error[] = [];
+    adapter.onTurnError = async (_context, error) => {
+      errors.push(error);
+    };
+    const last = () =>
+      emulator.tencent
+        .conversation('dana', BOT.tencent)
+        .filter((m) => m.from === BOT.tencent)
+        .at(-1);
+    const seen: string[] = [];
+    await adapter.continueConversation(
+      undefined,
+      adapter.conversationReferenceFor({ userId: 'dana' }),
+      async (context) => {
+        const sent = await context.sendActivity('draft');
+        await context.updateActivity(
+          Activity.fromObject({
+            ...context.activity,
+            id: sent?.id,
+            type: 'message',
+            text: 'final',
+            from: context.activity.recipient,
+            recipient: context.activity.from,
+          }),
+        );
+        seen.push(last()?.text ?? '');
+        await context.deleteActivity(sent?.id as string);
+      },
+    );
+    expect(errors).toEqual([]);
+    expect(seen).toEqual(['final']);
+    expect(last()?.state).toBe('recalled');
+    await expect(adapter.uploadAttachment()).rejects.toMatchObject({ code: 'NOT_SUPPORTED' });
   });
 });
