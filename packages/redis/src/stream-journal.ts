@@ -53,6 +53,8 @@ export class RedisStreamJournal implements StreamJournal {
   readonly #timer: NodeJS.Timeout;
   readonly #connected: Promise<void>;
   #sweeping = false;
+  /** Writes under way, which `close()` lets finish. */
+  readonly #writes = new Set<Promise<unknown>>();
 
   constructor(options_: RedisStreamJournalOptions) {
     const { client, owned, connected, prefix } = connect<Commands>(options, options_, {
@@ -79,8 +81,8 @@ export class RedisStreamJournal implements StreamJournal {
   record(id: string, entry: JournalEntry): void {
     this.#mine.add(id);
     const { leases, entries, owners } = this.#keys;
-    void this.#connected
-      .then(() =>
+    this.#track(
+      this.#connected.then(() =>
         this.#client.imbotRecord(
           leases,
           entries,
@@ -90,21 +92,27 @@ export class RedisStreamJournal implements StreamJournal {
           this.#owner,
           this.#leaseMs,
         ),
-      )
-      .catch(() => undefined);
+      ),
+    );
   }
 
   forget(id: string): void {
     this.#mine.delete(id);
     const { leases, entries, owners, attempts } = this.#keys;
-    void this.#client
-      .multi()
-      .zrem(leases, id)
-      .hdel(entries, id)
-      .hdel(owners, id)
-      .hdel(attempts, id)
-      .exec()
-      .catch(() => undefined);
+    this.#track(
+      this.#client.multi().zrem(leases, id).hdel(entries, id).hdel(owners, id).hdel(attempts, id).exec(),
+    );
+  }
+
+  /** Resolves once the records and forgets under way have reached Redis (or failed to). */
+  async settled(): Promise<void> {
+    await Promise.all(this.#writes);
+  }
+
+  /** Keeps `write` until it settles (Redis being away is not an error here: leases settle it). */
+  #track(write: Promise<unknown>): void {
+    const settled = write.catch(() => undefined).finally(() => this.#writes.delete(settled));
+    this.#writes.add(settled);
   }
 
   /** Stops renewing `id`: its lease runs out and a sweep closes it like any orphan. */
@@ -116,9 +124,13 @@ export class RedisStreamJournal implements StreamJournal {
     this.#closers.set(cloud, close);
   }
 
-  /** Stops renewing and sweeping (this process's leases then run out), and closes its connection. */
+  /**
+   * Stops renewing and sweeping (this process's leases then run out) once the writes under way have
+   * reached Redis, and closes its connection.
+   */
   async close(): Promise<void> {
     clearInterval(this.#timer);
+    await this.settled();
     if (this.#owned) this.#client.disconnect();
   }
 
