@@ -110,7 +110,35 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-/** The three entries, each serving `/im/webhook` and recording the texts its handler or turns saw. */
+/** What both framework adapters offer: a Node entry whose turns see the activity's text, and a stop. */
+interface AdapterLike {
+  process(
+    req: express.Request,
+    res: express.Response,
+    logic: (context: { activity: { text?: string | undefined } }) => Promise<void>,
+  ): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A framework adapter served at /im/webhook, recording the text of each turn. */
+async function adapterEntry(adapter: AdapterLike): Promise<Entry> {
+  const handled: string[] = [];
+  const server = express()
+    .post('/im/webhook', (req, res) =>
+      adapter.process(req, res, async (context) => void handled.push(context.activity.text ?? '')),
+    )
+    .listen(0, '127.0.0.1');
+  return {
+    origin: await listen(server),
+    handled,
+    close: async () => {
+      await adapter.close();
+      server.closeAllConnections();
+    },
+  };
+}
+
+/** The entries, each serving `/im/webhook` and recording the texts its handler or turns saw. */
 const entries: Record<string, (platform: BotPlatform, bot: string) => Promise<Entry>> = {
   async express(platform, bot) {
     const handled: string[] = [];
@@ -132,40 +160,10 @@ const entries: Record<string, (platform: BotPlatform, bot: string) => Promise<En
       },
     };
   },
-  async adapter(platform, bot) {
-    const handled: string[] = [];
-    const adapter = new ImBotAdapter({ platform, bots: [bot], webhook, onError: () => undefined });
-    const server = express()
-      .post('/im/webhook', (req, res) =>
-        adapter.process(req, res, async (context) => void handled.push(context.activity.text ?? '')),
-      )
-      .listen(0, '127.0.0.1');
-    return {
-      origin: await listen(server),
-      handled,
-      close: async () => {
-        await adapter.close();
-        server.closeAllConnections();
-      },
-    };
-  },
-  async agents(platform, bot) {
-    const handled: string[] = [];
-    const adapter = new ImbotAgentsAdapter({ platform, bots: [bot], webhook, onError: () => undefined });
-    const server = express()
-      .post('/im/webhook', (req, res) =>
-        adapter.process(req, res, async (context) => void handled.push(context.activity.text ?? '')),
-      )
-      .listen(0, '127.0.0.1');
-    return {
-      origin: await listen(server),
-      handled,
-      close: async () => {
-        await adapter.close();
-        server.closeAllConnections();
-      },
-    };
-  },
+  adapter: (platform, bot) =>
+    adapterEntry(new ImBotAdapter({ platform, bots: [bot], webhook, onError: () => undefined })),
+  agents: (platform, bot) =>
+    adapterEntry(new ImbotAgentsAdapter({ platform, bots: [bot], webhook, onError: () => undefined })),
   async fetch(platform, bot) {
     const handled: string[] = [];
     const handler = createFetchHandler({
