@@ -69,7 +69,7 @@ const emulator = await startEmulator({
 const userSig = genUserSig({ sdkAppId, secretKey, userId: admin, expireSeconds: 86_400 });
 process.stdout.write(`imbot emulator listening on ${emulator.url}
 
-Tencent Cloud Chat: sdkAppId ${sdkAppId}, admin ${admin}, secretKey ${secretKey}
+Tencent Cloud Chat: sdkAppId ${sdkAppId}, admin ${admin}, secretKey ${secretKey}, backup origin ${emulator.tencent.backupUrl}
 Try it:
   curl -s -X POST '${emulator.url}/v4/openim_robot_http_svc/get_all_robots?sdkappid=${sdkAppId}&identifier=${admin}&usersig=${userSig}&random=99999999&contenttype=json' -d '{}'
 RongCloud: App Key ${rongcloud.appKey}, App Secret ${rongcloud.appSecret}, backup origin ${emulator.rongcloud.backupUrl}

@@ -4,7 +4,13 @@ import { ApiServer, type CallRecord, type Reply } from './api-server.js';
 import type { CallbackResult } from './callbacks.js';
 import type { ChatState, Message } from './chat-state.js';
 import type { Faults } from './faults.js';
+import { sendText } from './http.js';
 import type { WindowCounters } from './window.js';
+
+/** Each cloud is served on a primary origin and a backup one, as the real data centres are. */
+export type Origin = 'primary' | 'backup';
+/** How an origin made to fail fails: the connection is reset, or it answers 503. */
+export type OriginFailure = 'reset' | 'http-503';
 
 /** A user writes to a bot. */
 export const userSendsInput = z.object({ from: z.string().min(1), to: z.string().min(1), text: z.string() });
@@ -73,6 +79,7 @@ export abstract class CloudEmulator<S extends ChatState> implements EmulatedClou
   readonly state: S;
   readonly #server: ApiServer;
   readonly #callbacks: CallbackResult[] = [];
+  #failing: Partial<Record<Origin, OriginFailure>> = {};
   readonly #streamIdleMs: number;
 
   constructor(state: S, faults: Faults, options: { rateLimit: number; streamIdleMs: number }) {
@@ -133,6 +140,29 @@ export abstract class CloudEmulator<S extends ChatState> implements EmulatedClou
     this.state.clear();
     this.#server.reset();
     this.#callbacks.length = 0;
+    this.#failing = {};
+  }
+
+  /** Makes an origin fail every request (`'reset'` or `'http-503'`), or work again (`null`). */
+  failOrigin(origin: Origin, how: OriginFailure | null): void {
+    if (how) this.#failing[origin] = how;
+    else delete this.#failing[origin];
+  }
+
+  /** Answers one request that arrived at the primary or the backup origin. */
+  async handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    origin: Origin = 'primary',
+  ): Promise<void> {
+    const failing = this.#failing[origin];
+    if (failing === 'reset') {
+      req.socket.destroy();
+      return;
+    }
+    if (failing === 'http-503') return sendText(res, 503, 'service unavailable');
+    return this.serve(req, res, url);
   }
 
   /** Drops the connections of calls left hanging by a `hang` fault. */

@@ -28,6 +28,11 @@ const required = (url: URL, name: string): string => {
  * The control API under `/_emulator/`: what the JS API offers, as JSON over HTTP, for people with
  * curl and for the web console. Every route answers JSON; bad input gets 400 with the reason.
  */
+const originFailure = z.object({
+  origin: z.enum(['primary', 'backup']),
+  failure: z.enum(['reset', 'http-503']).nullable(),
+});
+
 const routes: Record<string, Route> = {
   'GET /_emulator/health': () => ({ ok: true }),
   'POST /_emulator/reset': (_, t) => {
@@ -40,10 +45,13 @@ const routes: Record<string, Route> = {
     t.tencent.setCallback(url ?? undefined, token);
     return { ok: true };
   },
+  'PUT /_emulator/tencent/origins': ({ body }, t) => {
+    const { origin, failure } = originFailure.parse(body);
+    t.tencent.failOrigin(origin, failure);
+    return { ok: true };
+  },
   'PUT /_emulator/rongcloud/origins': ({ body }, t) => {
-    const { origin, failure } = z
-      .object({ origin: z.enum(['primary', 'backup']), failure: z.enum(['reset', 'http-503']).nullable() })
-      .parse(body);
+    const { origin, failure } = originFailure.parse(body);
     t.rongcloud.failOrigin(origin, failure);
     return { ok: true };
   },

@@ -28,7 +28,8 @@ export interface EmulatorOptions {
 export interface Emulator {
   /** `http://127.0.0.1:<port>`: give it to a client as `baseUrl`. */
   url: string;
-  tencent: TencentEmulator;
+  /** Tencent Cloud Chat; its primary origin is `url`, its backup `tencent.backupUrl`. */
+  tencent: TencentEmulator & { backupUrl: string };
   /** RongCloud; its primary origin is `url`, its backup `rongcloud.backupUrl`. */
   rongcloud: RongCloudEmulator & { backupUrl: string };
   faults: Faults;
@@ -129,15 +130,17 @@ export async function startEmulator(input: EmulatorOptions = {}): Promise<Emulat
 
   const backupRoute = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://emulator.local');
+    if (url.pathname.startsWith('/v4/') && req.method === 'POST')
+      return tencent.handle(req, res, url, 'backup');
     if (isRongCloud(url.pathname)) return rongcloud.handle(req, res, url, 'backup');
-    sendJson(res, 404, { error: 'the backup origin serves the RongCloud API only' });
+    sendJson(res, 404, { error: 'the backup origin serves the clouds’ REST APIs only' });
   };
   const host = input.host ?? '127.0.0.1';
   const server = await listen(route, input.port ?? 0, host);
   const backup = await listen(backupRoute, 0, host);
   return {
     url: urlOf(server),
-    tencent,
+    tencent: Object.assign(tencent, { backupUrl: urlOf(backup) }),
     rongcloud: Object.assign(rongcloud, { backupUrl: urlOf(backup) }),
     faults,
     reset,

@@ -1,11 +1,18 @@
 export type { CallRecord, CloudProtocol, Reply } from './api-server.js';
 export { CALLBACK_TIMEOUT_MS, type CallbackResult } from './callbacks.js';
 export type { Message, MessageState } from './chat-state.js';
-export type { EmulatedBot, EmulatedCloud, UserSendResult, UserSends, UserSendsToGroup } from './cloud.js';
+export type {
+  EmulatedBot,
+  EmulatedCloud,
+  Origin,
+  OriginFailure,
+  UserSendResult,
+  UserSends,
+  UserSendsToGroup,
+} from './cloud.js';
 export { type Emulator, type EmulatorOptions, startEmulator } from './emulator.js';
 export { type FaultConfig, type FaultKind, type FaultPlan, Faults } from './faults.js';
 export {
-  type OriginFailure,
   RongCloudEmulator,
   type RongCloudEmulatorOptions,
 } from './rongcloud/emulator.js';

@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { RONGCLOUD_FREQUENCY_LIMIT, rongCloudNonce, signRongCloud } from '@imbot/core';
 import { z } from 'zod';
 import type { Reply } from '../api-server.js';
@@ -16,7 +16,6 @@ import {
   userSendsToGroupInput,
 } from '../cloud.js';
 import type { Faults } from '../faults.js';
-import { sendText } from '../http.js';
 import { type RongAnswer, type RongContext, rongCloudApis, statusOf } from './apis.js';
 import { type RongBotRecord, RongCloudState } from './state.js';
 
@@ -29,9 +28,6 @@ export const rongCloudOptions = z.object({
   streamIdleMs: z.number().int().positive().optional(),
 });
 export type RongCloudEmulatorOptions = z.input<typeof rongCloudOptions>;
-
-/** How an origin fails when told to: the connection drops, or it answers 503. */
-export type OriginFailure = 'reset' | 'http-503';
 
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name.toLowerCase()] ?? req.headers[`rc-${name.toLowerCase()}`];
@@ -52,7 +48,6 @@ export class RongCloudEmulator extends CloudEmulator<RongCloudState> {
   readonly appSecret: string;
   readonly #options: z.output<typeof rongCloudOptions>;
   readonly #context: RongContext;
-  readonly #failing: Partial<Record<'primary' | 'backup', OriginFailure>> = {};
 
   constructor(options: RongCloudEmulatorOptions, faults: Faults) {
     const parsed = rongCloudOptions.parse(options);
@@ -70,28 +65,6 @@ export class RongCloudEmulator extends CloudEmulator<RongCloudState> {
       newUid: () => randomBytes(10).toString('hex').toUpperCase(),
       streams: new Map(),
     };
-  }
-
-  /** Makes an origin fail every request (`'reset'` or `'http-503'`), or work again (`null`). */
-  failOrigin(origin: 'primary' | 'backup', how: OriginFailure | null): void {
-    if (how) this.#failing[origin] = how;
-    else delete this.#failing[origin];
-  }
-
-  /** Answers one request that arrived at the primary or the backup origin. */
-  async handle(
-    req: IncomingMessage,
-    res: ServerResponse,
-    url: URL,
-    origin: 'primary' | 'backup',
-  ): Promise<void> {
-    const failing = this.#failing[origin];
-    if (failing === 'reset') {
-      req.socket.destroy();
-      return;
-    }
-    if (failing === 'http-503') return sendText(res, 503, 'service unavailable');
-    return this.serve(req, res, url);
   }
 
   /** A user writes to a bot: recorded, then posted to the bot's webhook integration (2 s to answer). */
@@ -150,8 +123,6 @@ export class RongCloudEmulator extends CloudEmulator<RongCloudState> {
   override reset(): void {
     super.reset();
     this.#context.streams.clear();
-    delete this.#failing.primary;
-    delete this.#failing.backup;
   }
 
   async #deliver(

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { randomUint32, TENCENT_FREQUENCY_LIMIT } from '@imbot/core';
 import { z } from 'zod';
 import type { Reply } from '../api-server.js';
@@ -156,11 +156,6 @@ export class TencentEmulator extends CloudEmulator<TencentState> {
 
   #seedRobots(): void {
     for (const id of this.#options.robots ?? []) this.state.putRobot(id);
-  }
-
-  /** Answers one `/v4/…` request. */
-  handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    return this.serve(req, res, url);
   }
 
   /** The Tencent REST API's rules: URL and UserSig checks, JSON bodies, HTTP 200 with an envelope. */
