@@ -106,7 +106,10 @@ const entries: Record<string, (platform: BotPlatform, ran: string[]) => Promise<
     const router = imbot({
       platform,
       bots: [{ userId: BOT }],
-      onMessage: (m) => void (ran.push(m.text), block()),
+      onMessage: (m) => {
+        ran.push(m.text);
+        block();
+      },
     });
     await router.ready;
     return listen(express().use('/im', router).listen(0, '127.0.0.1'));
@@ -115,7 +118,10 @@ const entries: Record<string, (platform: BotPlatform, ran: string[]) => Promise<
     const handler = createFetchHandler({
       platform,
       bots: [{ userId: BOT }],
-      onMessage: (m) => void (ran.push(m.text), block()),
+      onMessage: (m) => {
+        ran.push(m.text);
+        block();
+      },
     });
     await handler.ready;
     return listen(
@@ -131,7 +137,10 @@ const entries: Record<string, (platform: BotPlatform, ran: string[]) => Promise<
     return listen(
       express()
         .post('/im/webhook', (req, res) =>
-          adapter.process(req, res, async (c) => void (ran.push(c.activity.text), block())),
+          adapter.process(req, res, async (c) => {
+            ran.push(c.activity.text);
+            block();
+          }),
         )
         .listen(0, '127.0.0.1'),
     );
@@ -141,7 +150,10 @@ const entries: Record<string, (platform: BotPlatform, ran: string[]) => Promise<
     return listen(
       express()
         .post('/im/webhook', (req, res) =>
-          adapter.process(req, res, async (c) => void (ran.push(c.activity.text ?? ''), block())),
+          adapter.process(req, res, async (c) => {
+            ran.push(c.activity.text ?? '');
+            block();
+          }),
         )
         .listen(0, '127.0.0.1'),
     );

@@ -400,3 +400,48 @@ describe('rate limiting', () => {
     expect((times[200] as number) - (times[0] as number)).toBeGreaterThanOrEqual(1000);
   });
 });
+
+describe('backup domain', () => {
+  it('completes its calls on the backup when the primary refuses connections, and stays there', async () => {
+    const failover = client({ backupBaseUrl: emulator.tencent.backupUrl });
+    emulator.tencent.failOrigin('primary', 'reset');
+    expect(await failover.getAllRobots()).toEqual([]);
+    expect(failover.currentOrigin).toBe(emulator.tencent.backupUrl);
+    await failover.createRobot({ userId: '@RBT#backup' });
+    const sent = await failover.sendMsg({ from: '@RBT#backup', to: 'alice', text: 'via the backup' });
+    expect(sent.msgKey).toBeTruthy();
+    // A stream on the backup, whole and finished.
+    const finish = await failover
+      .openStream({ from: '@RBT#backup', to: 'bob' })
+      .end('Streamed on the backup domain.');
+    expect(finish.reason).toBe('completed');
+    expect(emulator.tencent.conversation('bob', '@RBT#backup').at(-1)).toMatchObject({
+      text: 'Streamed on the backup domain.',
+      state: 'finished',
+    });
+    await failover.close();
+  });
+
+  it('moves on 503 and back when the backup fails in turn; a region knows its backup domain', async () => {
+    const failover = client({ backupBaseUrl: emulator.tencent.backupUrl });
+    emulator.tencent.failOrigin('primary', 'http-503');
+    await failover.getAllRobots();
+    expect(failover.currentOrigin).toBe(emulator.tencent.backupUrl);
+    emulator.tencent.failOrigin('primary', null);
+    emulator.tencent.failOrigin('backup', 'http-503');
+    await failover.getAllRobots();
+    expect(failover.currentOrigin).toBe(emulator.url);
+    await failover.close();
+    const regional = new TencentIm({
+      sdkAppId: SDK_APP_ID,
+      admin: ADMIN,
+      secretKey: SECRET_KEY,
+      region: 'singapore',
+    });
+    expect(regional.currentOrigin).toBe('https://adminapisgp.im.qcloud.com');
+    await regional.close();
+    expect(() => client({ baseUrl: undefined, region: 'singapore', backupBaseUrl: emulator.url })).toThrow(
+      expect.objectContaining({ field: 'options.backupBaseUrl' }),
+    );
+  });
+});

@@ -25,7 +25,7 @@ function harness(policy: Concurrency) {
     lanes.add(message(from, text), {
       start: (): Run => {
         log.push(`start ${text}`);
-        let finish = () => undefined as void;
+        let finish: () => void = () => undefined;
         const done = new Promise<void>((resolve) => {
           finish = resolve;
         });

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import { ApiError, NetworkError, RongCloudApiError, TimeoutError } from '../errors.js';
+import { ApiError, RongCloudApiError } from '../errors.js';
+import { Origins } from '../http/origins.js';
 import {
   defaultRetryPolicy,
   type RetryMode,
@@ -86,8 +87,7 @@ export class RongCloud {
   readonly appKey: string;
   readonly callbackUrl: string | undefined;
   readonly #appSecret: string;
-  readonly #origins: string[];
-  #current = 0;
+  readonly #origins: Origins;
   readonly #timeoutMs: number;
   readonly #retry: RetryPolicy;
   readonly #limiter: RateLimiter;
@@ -102,11 +102,11 @@ export class RongCloud {
     this.#appSecret = o.appSecret;
     this.callbackUrl = o.callbackUrl;
     const region = o.region ? rongCloudRegions[o.region] : undefined;
-    this.#origins = region
-      ? [`https://${region.primary}`, `https://${region.backup}`]
-      : [o.baseUrl as string, ...(o.backupBaseUrl ? [o.backupBaseUrl] : [])].map((u) =>
-          u.replace(/\/+$/, ''),
-        );
+    this.#origins = new Origins(
+      region
+        ? [`https://${region.primary}`, `https://${region.backup}`]
+        : [o.baseUrl as string, ...(o.backupBaseUrl ? [o.backupBaseUrl] : [])],
+    );
     this.#timeoutMs = o.timeoutMs ?? 10_000;
     this.#retry = { ...defaultRetryPolicy, ...o.retry };
     // A limiter given by the app may serve other apps too: its keys name this one.
@@ -137,7 +137,7 @@ export class RongCloud {
 
   /** The origin requests go to now: the primary, or the backup after a failure. */
   get currentOrigin(): string {
-    return this.#origins[this.#current] as string;
+    return this.#origins.base(this.#origins.current);
   }
 
   /** Bots by user id (`/v3/bot/get.json`), 20 per call, asked concurrently when more are given. */
@@ -341,12 +341,12 @@ export class RongCloud {
       async () => {
         const held = given ?? (await this.#limiter.acquire(path));
         given = undefined;
-        const origin = this.#current;
+        const origin = this.#origins.current;
         const signed = rongCloudHeaders({ appKey: this.appKey, appSecret: this.#appSecret });
         // What the cloud quotes back may hold the App Secret or this request's signature.
         const redact = (text: string) => redactSecrets(text, [this.#appSecret, signed.Signature]);
         try {
-          const url = new URL(`${this.#origins[origin]}${path}`);
+          const url = new URL(`${this.#origins.base(origin)}${path}`);
           const answer = await this.#transport.post({
             origin: url.origin,
             path: url.pathname + url.search,
@@ -359,9 +359,7 @@ export class RongCloud {
           return readRongAnswer(answer, path, schema, redact);
         } catch (error) {
           // The data centre's other domain takes over; later calls stay there until it fails in turn.
-          if (failsOver(error) && origin === this.#current && this.#origins.length > 1) {
-            this.#current = (this.#current + 1) % this.#origins.length;
-          }
+          this.#origins.failed(origin, error);
           throw error;
         } finally {
           held.release();
@@ -371,12 +369,6 @@ export class RongCloud {
       this.#retry,
     );
   }
-}
-
-/** Network errors, timeouts and 5xx mean the domain (or what is in front of it) is failing. */
-function failsOver(error: unknown): boolean {
-  if (error instanceof NetworkError || error instanceof TimeoutError) return true;
-  return error instanceof ApiError && (error.status ?? 0) >= 500;
 }
 
 function formEncode(form: Record<string, string | string[]>): string {

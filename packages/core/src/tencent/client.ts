@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { TencentApiError, ValidationError } from '../errors.js';
+import { Origins } from '../http/origins.js';
 import {
   defaultRetryPolicy,
   type RetryDecision,
@@ -25,7 +26,7 @@ import { parseInput } from '../validation.js';
 import { tencentRetryCodes } from './codes.js';
 import { AdminUserSig } from './credentials.js';
 import { TencentPlatform } from './platform.js';
-import { regionBaseUrl, type TencentRegion } from './regions.js';
+import { type TencentRegion, tencentRegions } from './regions.js';
 import { randomUint32, readTencentAnswer, tencentRequestPath } from './request.js';
 import {
   type CreateRobotInput,
@@ -66,6 +67,8 @@ export interface TencentImOptions {
   region?: TencentRegion;
   /** Or: any origin that speaks the REST API, such as the emulator's `url`. */
   baseUrl?: string;
+  /** With `baseUrl`: the backup domain to move to when it fails (the emulator's `tencent.backupUrl`). */
+  backupBaseUrl?: string;
   /** Deadline of one HTTP request. Default 10 000 ms. */
   timeoutMs?: number;
   /** Life of the UserSigs made from `secretKey`. Default one day; renewed at 80 %. */
@@ -132,8 +135,9 @@ const PROFILES_PER_CALL = 100;
 export class TencentIm {
   readonly sdkAppId: number;
   readonly admin: string;
-  readonly #origin: string;
-  readonly #prefix: string;
+  /** The data centre's domains (primary, then backup), and each one's origin and path prefix. */
+  readonly #origins: Origins;
+  readonly #bases: { origin: string; prefix: string }[];
   readonly #timeoutMs: number;
   readonly #retry: RetryPolicy;
   readonly #limiter: RateLimiter;
@@ -148,9 +152,16 @@ export class TencentIm {
     const o = parseInput(clientOptions, options, 'options');
     this.sdkAppId = o.sdkAppId;
     this.admin = o.admin;
-    const base = new URL(o.baseUrl ?? regionBaseUrl(o.region as TencentRegion));
-    this.#origin = base.origin;
-    this.#prefix = base.pathname.replace(/\/+$/, '');
+    const region = o.region ? tencentRegions[o.region as TencentRegion] : undefined;
+    this.#origins = new Origins(
+      region
+        ? [`https://${region.primary}`, `https://${region.backup}`]
+        : [o.baseUrl as string, ...(o.backupBaseUrl ? [o.backupBaseUrl] : [])],
+    );
+    this.#bases = [0, 1].slice(0, region || o.backupBaseUrl ? 2 : 1).map((i) => {
+      const url = new URL(this.#origins.base(i));
+      return { origin: url.origin, prefix: url.pathname.replace(/\/+$/, '') };
+    });
     this.#timeoutMs = o.timeoutMs ?? 10_000;
     this.#retry = { ...defaultRetryPolicy, ...o.retry };
     // A limiter given by the app may serve other apps too: its keys name this one.
@@ -182,6 +193,11 @@ export class TencentIm {
   /** The name this app's messages go by in a stream journal. */
   get #journalName(): string {
     return `tencent:${this.sdkAppId}`;
+  }
+
+  /** The domain requests go to now: the primary, or the backup after a failure. */
+  get currentOrigin(): string {
+    return this.#origins.base(this.#origins.current);
   }
 
   /**
@@ -435,16 +451,18 @@ export class TencentIm {
       async () => {
         const permit = given ?? (await this.#limiter.acquire(api, signal));
         given = undefined;
+        const domain = this.#origins.current;
+        const base = this.#bases[domain] as { origin: string; prefix: string };
         try {
           const userSig = await this.#userSig.get();
-          const path = tencentRequestPath(this.#prefix, api, {
+          const path = tencentRequestPath(base.prefix, api, {
             sdkAppId: this.sdkAppId,
             identifier: this.admin,
             userSig,
             random: randomUint32(),
           });
           const answer = await this.#transport.post({
-            origin: this.#origin,
+            origin: base.origin,
             path,
             endpoint,
             headers: { 'content-type': 'application/json' },
@@ -454,6 +472,10 @@ export class TencentIm {
             redact: this.#userSig.redact,
           });
           return readTencentAnswer(answer, endpoint, schema, this.#userSig.redact);
+        } catch (error) {
+          // The data centre's backup domain takes over; later calls stay there until it fails in turn.
+          this.#origins.failed(domain, error);
+          throw error;
         } finally {
           permit.release();
         }

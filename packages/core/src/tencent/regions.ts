@@ -14,8 +14,3 @@ export const tencentRegions = {
 } as const;
 
 export type TencentRegion = keyof typeof tencentRegions;
-
-/** The HTTPS origin of a region's primary REST domain. */
-export function regionBaseUrl(region: TencentRegion): string {
-  return `https://${tencentRegions[region].primary}`;
-}

@@ -96,6 +96,7 @@ export const clientOptions = z
       .optional(),
     region: z.enum(Object.keys(tencentRegions) as [keyof typeof tencentRegions]).optional(),
     baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+    backupBaseUrl: z.url({ protocol: /^https?$/ }).optional(),
     userSigTtlSeconds: z.number().int().min(60).optional(),
     callbackToken: z.string().min(1, 'must not be empty: leave it out when no token is set').optional(),
     ...transportOptionsShape,
@@ -107,6 +108,10 @@ export const clientOptions = z
   .refine((o) => (o.region === undefined) !== (o.baseUrl === undefined), {
     message: 'give either region or baseUrl, not both and not neither',
     path: ['region'],
+  })
+  .refine((o) => o.backupBaseUrl === undefined || o.baseUrl !== undefined, {
+    message: "goes with baseUrl: a region's backup domain is known",
+    path: ['backupBaseUrl'],
   });
 
 /** The envelope of every answer. New fields may appear at any time, so unknown ones are kept. */
