@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { promisify } from 'node:util';
 import { RongCloud, signRongCloud, TencentIm, tencentCallbackSign } from '@imbot/core';
 import { type Emulator, startEmulator } from '@imbot/emulator';
 import { Activity } from '@microsoft/agents-activity';

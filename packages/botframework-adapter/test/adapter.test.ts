@@ -1,7 +1,6 @@
-import { execFile } from 'node:child_process';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { inspect, promisify } from 'node:util';
+import { inspect } from 'node:util';
 import { TencentApiError, TencentIm, tencentCallbackSign } from '@imbot/core';
 import { type Emulator, startEmulator } from '@imbot/emulator';
 import { ActivityHandler, type TurnContext } from 'botbuilder';
