@@ -71,6 +71,13 @@ describe.skipIf(!available && !required)('the web console, in headless Chromium'
     expect(await finished.locator('.body').textContent()).toContain('You said "hello from the browser"');
     expect(await page.locator('#messages li.mine').first().textContent()).toContain('hello from the browser');
     expect(await page.locator('#calls li').count()).toBeGreaterThan(0);
+    // Every header of the REST-call table fits its column at 1,280 px: none runs into the next.
+    const overflowing = await page.evaluate(() =>
+      [...document.querySelectorAll('#rate th')]
+        .filter((th) => th.scrollWidth > th.clientWidth)
+        .map((th) => th.textContent),
+    );
+    expect(overflowing).toEqual([]);
     mkdirSync(output, { recursive: true });
     await page.screenshot({ path: `${output}console.png` });
   }, 40_000);
