@@ -161,15 +161,27 @@ describe('ImBotAdapter with the emulator', () => {
     expect(lastFromBot()?.state).toBe('recalled');
   });
 
-  it('sends NotSupportedError to onTurnError for editing a group message', async () => {
+  it('edits and recalls a group message (modify_group_msg, group_msg_recall)', async () => {
     const reference = adapter.conversationReferenceFor({ groupId: 'g1' });
+    const seen: string[] = [];
     await adapter.continueConversation(reference, async (context) => {
       const sent = await context.sendActivity('to the group');
       await context.updateActivity({ id: sent?.id, type: 'message', text: 'edited' });
+      seen.push(emulator.tencent.groupConversation('g1').at(-1)?.text ?? '');
+      await context.deleteActivity(sent?.id as string);
+    });
+    expect(turnErrors).toEqual([]);
+    expect(seen).toEqual(['edited']);
+    expect(emulator.tencent.groupConversation('g1').at(-1)?.state).toBe('recalled');
+  });
+
+  it('sends a recall the cloud refuses to onTurnError', async () => {
+    const reference = adapter.conversationReferenceFor({ groupId: 'g2' });
+    await adapter.continueConversation(reference, async (context) => {
+      await context.deleteActivity('9999');
     });
     expect(turnErrors).toHaveLength(1);
-    expect(turnErrors[0]).toMatchObject({ code: 'NOT_SUPPORTED' });
-    expect(emulator.tencent.groupConversation('g1').at(-1)?.text).toBe('to the group');
+    expect(turnErrors[0]).toMatchObject({ code: 'TENCENT_API', errorCode: 10030 });
   });
 
   it('answers a group message that @-mentions the robot, in the group', async () => {

@@ -23,6 +23,8 @@ export interface Message {
   calls: number;
   /** Set on a message that arrived from a robot's `stream_msg` stream. */
   streamMsgId?: string;
+  /** A group message's number in its group (Tencent `MsgSeq`). */
+  seq?: number;
 }
 
 export interface ChatEvents {

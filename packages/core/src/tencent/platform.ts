@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NotSupportedError } from '../errors.js';
+import { TencentApiError } from '../errors.js';
 import type {
   BotPlatform,
   BotSpec,
@@ -22,6 +22,15 @@ import {
   robotId,
 } from './schemas.js';
 import { parseTencentCallback, verifyTencentCallback } from './webhook.js';
+
+/** A group message's id is its `MsgSeq`, as `sendText` gives it. */
+function groupSeq(messageId: string): number {
+  return parseInput(
+    z.coerce.number().int().positive({ message: 'a group message id is its MsgSeq, a positive number' }),
+    messageId,
+    'messageId',
+  );
+}
 
 const botSpec = z.object({
   userId: robotId,
@@ -137,37 +146,53 @@ export class TencentPlatform implements BotPlatform {
     return { messageId };
   }
 
-  /** Rewrites a one-to-one message (`openim/modify_c2c_msg`); group messages are not supported. */
+  /**
+   * Rewrites a message the bot sent: one-to-one by its `MsgKey` (`openim/modify_c2c_msg`), in a
+   * group by its `MsgSeq` (`group_open_http_svc/modify_group_msg`).
+   */
   async updateText(target: ReplyTarget, messageId: string, text: string): Promise<void> {
-    const user = this.#c2c(target, 'updating');
     const body = parseInput(maxBytes(MESSAGE_MAX_BYTES).min(1, 'must not be empty'), text, 'text');
+    const msgBody = [{ MsgType: 'TIMTextElem', MsgContent: { Text: body } }];
+    if ('groupId' in target) {
+      await this.im.call(
+        'group_open_http_svc/modify_group_msg',
+        { GroupId: target.groupId, MsgSeq: groupSeq(messageId), MsgBody: msgBody },
+        { retry: 'idempotent' },
+      );
+      return;
+    }
     await this.im.call(
       'openim/modify_c2c_msg',
-      {
-        From_Account: target.botId,
-        To_Account: user,
-        MsgKey: messageId,
-        MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: body } }],
-      },
+      { From_Account: target.botId, To_Account: target.userId, MsgKey: messageId, MsgBody: msgBody },
       { retry: 'idempotent' },
     );
   }
 
-  /** Recalls a one-to-one message (`openim/admin_msgwithdraw`); group messages are not supported. */
+  /**
+   * Recalls a message the bot sent: one-to-one (`openim/admin_msgwithdraw`), or in a group
+   * (`group_open_http_svc/group_msg_recall`).
+   */
   async deleteMessage(target: ReplyTarget, messageId: string): Promise<void> {
-    const user = this.#c2c(target, 'recalling');
+    if ('groupId' in target) {
+      const answer = await this.im.call(
+        'group_open_http_svc/group_msg_recall',
+        { GroupId: target.groupId, MsgSeqList: [{ MsgSeq: groupSeq(messageId) }] },
+        { retry: 'idempotent' },
+      );
+      const failed = (answer.RecallRetList as { RetCode?: number }[] | undefined)?.find((r) => r.RetCode);
+      if (failed) {
+        throw new TencentApiError(failed.RetCode as number, `message ${messageId} was not recalled`, {
+          endpoint: 'v4/group_open_http_svc/group_msg_recall',
+          retryable: false,
+        });
+      }
+      return;
+    }
     await this.im.call(
       'openim/admin_msgwithdraw',
-      { From_Account: target.botId, To_Account: user, MsgKey: messageId },
+      { From_Account: target.botId, To_Account: target.userId, MsgKey: messageId },
       { retry: 'idempotent' },
     );
-  }
-
-  #c2c(target: ReplyTarget, what: string): string {
-    if ('groupId' in target) {
-      throw new NotSupportedError(`${what} a group message is not supported on Tencent Cloud Chat robots`);
-    }
-    return target.userId;
   }
 
   openStream(target: ReplyTarget, options?: StreamSessionOptions): StreamSession {

@@ -296,6 +296,7 @@ const sendGroupMsg: Handler = (body, ctx) => {
   const rendered = render(data.MsgBody);
   if (rendered.bytes > MESSAGE_MAX_BYTES) return fail(MSG_TOO_LONG, 'msg too long');
   const now = ctx.now();
+  const seq = ctx.state.nextGroupSeq(data.GroupId);
   ctx.state.add({
     msgKey: ctx.state.newMsgKey(),
     from: data.From_Account ?? ctx.admin,
@@ -307,8 +308,9 @@ const sendGroupMsg: Handler = (body, ctx) => {
     time: now,
     updatedAt: now,
     calls: 1,
+    seq,
   });
-  return ok({ MsgSeq: ctx.state.nextGroupSeq(data.GroupId), MsgTime: Math.floor(now / 1000) });
+  return ok({ MsgSeq: seq, MsgTime: Math.floor(now / 1000) });
 };
 
 const streamChunk = z.looseObject({
@@ -455,6 +457,56 @@ const adminMsgWithdraw: Handler = (body, ctx) => {
   return ok();
 };
 
+/** Finds a group message by its `MsgSeq`. */
+function groupMessage(ctx: ApiContext, groupId: string, seq: number): Message | Answer {
+  const message = ctx.state.groupConversation(groupId).find((m) => m.seq === seq);
+  // The documents give no code for an unknown MsgSeq: the emulator answers 10030 (message not found).
+  return message ?? fail(10030, `no message with MsgSeq ${seq} in group ${groupId}`);
+}
+
+const modifyGroupMsg: Handler = (body, ctx) => {
+  const parsed = parse(
+    z.looseObject({
+      GroupId: z.string().min(1),
+      MsgSeq: z.number().int().positive(),
+      MsgBody: z.array(element).min(1),
+    }),
+    body,
+  );
+  if ('answer' in parsed) return parsed.answer;
+  const { GroupId, MsgSeq, MsgBody } = parsed.data;
+  const found = groupMessage(ctx, GroupId, MsgSeq);
+  if ('ErrorCode' in found) return found;
+  if (found.state === 'recalled') return fail(10030, `the message ${MsgSeq} was recalled`);
+  const rendered = render(MsgBody);
+  if (rendered.bytes > MESSAGE_MAX_BYTES) return fail(MSG_TOO_LONG, 'msg too long');
+  found.text = rendered.text;
+  found.updatedAt = ctx.now();
+  ctx.state.touch(found);
+  return ok();
+};
+
+const groupMsgRecall: Handler = (body, ctx) => {
+  const parsed = parse(
+    z.looseObject({
+      GroupId: z.string().min(1),
+      MsgSeqList: z.array(z.looseObject({ MsgSeq: z.number().int().positive() })).min(1),
+    }),
+    body,
+  );
+  if ('answer' in parsed) return parsed.answer;
+  const { GroupId, MsgSeqList } = parsed.data;
+  const results = MsgSeqList.map(({ MsgSeq }) => {
+    const found = groupMessage(ctx, GroupId, MsgSeq);
+    if ('ErrorCode' in found) return { MsgSeq, RetCode: found.ErrorCode };
+    found.state = 'recalled';
+    found.updatedAt = ctx.now();
+    ctx.state.touch(found);
+    return { MsgSeq, RetCode: 0 };
+  });
+  return ok({ RecallRetList: results });
+};
+
 /** Every REST API the emulator answers, by `service/command`. */
 export const tencentApis: Readonly<Record<string, Handler>> = {
   'openim_robot_http_svc/create_robot': createRobot,
@@ -467,6 +519,8 @@ export const tencentApis: Readonly<Record<string, Handler>> = {
   'profile/portrait_set': portraitSet,
   'profile/portrait_get': portraitGet,
   'group_open_http_svc/send_group_msg': sendGroupMsg,
+  'group_open_http_svc/modify_group_msg': modifyGroupMsg,
+  'group_open_http_svc/group_msg_recall': groupMsgRecall,
   'stream_msg/send_c2c_stream_msg': streamMsg(false),
   'stream_msg/send_group_stream_msg': streamMsg(true),
 };

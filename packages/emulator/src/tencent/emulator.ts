@@ -103,6 +103,8 @@ export class TencentEmulator extends CloudEmulator<TencentState> {
     const data = userSendsToGroupInput.parse(input);
     const text = mentionText(data.text, data.mentions);
     const message = this.addUserMessage(this.state.newMsgKey(), data.from, data.groupId, text, data.groupId);
+    // Numbered in the group whether or not a robot is told of it, as every group message is.
+    message.seq = this.state.nextGroupSeq(data.groupId);
     const now = message.time;
     const robots = data.mentions.filter((id) => this.state.validRobot(id));
     const target = this.#callbackTarget;
@@ -114,7 +116,7 @@ export class TencentEmulator extends CloudEmulator<TencentState> {
       From_Account: data.from,
       Operator_Account: data.from,
       Random: randomUint32(),
-      MsgSeq: this.state.nextGroupSeq(data.groupId),
+      MsgSeq: message.seq,
       MsgTime: Math.floor(now / 1000),
       OnlineOnlyFlag: 0,
       MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: text } }],
