@@ -429,14 +429,31 @@ const modifyC2cMsg: Handler = (body, ctx) => {
   const { From_Account, To_Account, MsgKey, MsgBody } = parsed.data;
   const found = ownMessage(ctx, From_Account, To_Account, MsgKey);
   if ('ErrorCode' in found) return found;
-  if (found.state === 'recalled') return fail(20004, `the message ${MsgKey} was recalled`);
-  const rendered = render(MsgBody);
+  return rewrite(ctx, found, MsgBody, 20004);
+};
+
+/** Rewrites a found message with `body`, unless it was recalled (`recalledCode`) or is too long. */
+function rewrite(
+  ctx: ApiContext,
+  found: Message,
+  body: z.infer<typeof element>[],
+  recalledCode: number,
+): Answer {
+  if (found.state === 'recalled') return fail(recalledCode, `the message ${found.msgKey} was recalled`);
+  const rendered = render(body);
   if (rendered.bytes > MESSAGE_MAX_BYTES) return fail(MSG_TOO_LONG, 'msg too long');
   found.text = rendered.text;
   found.updatedAt = ctx.now();
   ctx.state.touch(found);
   return ok();
-};
+}
+
+/** Marks a found message recalled. */
+function recall(ctx: ApiContext, found: Message): void {
+  found.state = 'recalled';
+  found.updatedAt = ctx.now();
+  ctx.state.touch(found);
+}
 
 const adminMsgWithdraw: Handler = (body, ctx) => {
   const parsed = parse(
@@ -451,9 +468,7 @@ const adminMsgWithdraw: Handler = (body, ctx) => {
   const { From_Account, To_Account, MsgKey } = parsed.data;
   const found = ownMessage(ctx, From_Account, To_Account, MsgKey);
   if ('ErrorCode' in found) return found;
-  found.state = 'recalled';
-  found.updatedAt = ctx.now();
-  ctx.state.touch(found);
+  recall(ctx, found);
   return ok();
 };
 
@@ -477,13 +492,7 @@ const modifyGroupMsg: Handler = (body, ctx) => {
   const { GroupId, MsgSeq, MsgBody } = parsed.data;
   const found = groupMessage(ctx, GroupId, MsgSeq);
   if ('ErrorCode' in found) return found;
-  if (found.state === 'recalled') return fail(10030, `the message ${MsgSeq} was recalled`);
-  const rendered = render(MsgBody);
-  if (rendered.bytes > MESSAGE_MAX_BYTES) return fail(MSG_TOO_LONG, 'msg too long');
-  found.text = rendered.text;
-  found.updatedAt = ctx.now();
-  ctx.state.touch(found);
-  return ok();
+  return rewrite(ctx, found, MsgBody, 10030);
 };
 
 const groupMsgRecall: Handler = (body, ctx) => {
@@ -499,9 +508,7 @@ const groupMsgRecall: Handler = (body, ctx) => {
   const results = MsgSeqList.map(({ MsgSeq }) => {
     const found = groupMessage(ctx, GroupId, MsgSeq);
     if ('ErrorCode' in found) return { MsgSeq, RetCode: found.ErrorCode };
-    found.state = 'recalled';
-    found.updatedAt = ctx.now();
-    ctx.state.touch(found);
+    recall(ctx, found);
     return { MsgSeq, RetCode: 0 };
   });
   return ok({ RecallRetList: results });
