@@ -18,10 +18,10 @@ import {
 } from '../limits/rate-limiter.js';
 import type { BotPlatform } from '../platform.js';
 import { redactSecrets } from '../redact.js';
-import { JournaledTransport, type StreamJournal } from '../stream/journal.js';
+import { joinJournal, type StreamJournal } from '../stream/journal.js';
 import { StreamScheduler } from '../stream/scheduler.js';
 import { StreamSession, type StreamSessionOptions } from '../stream/session.js';
-import type { MessageState } from '../stream/transport.js';
+import type { StreamTransport } from '../stream/transport.js';
 import { parseInput } from '../validation.js';
 import { rongCloudHints, rongCloudRetryCodes } from './codes.js';
 import { RongCloudPlatform } from './platform.js';
@@ -93,7 +93,8 @@ export class RongCloud {
   readonly #limiter: RateLimiter;
   readonly #transport: HttpTransport;
   readonly #scheduler: StreamScheduler;
-  readonly #journal: StreamJournal | undefined;
+  /** Makes a transport record its messages in the client's journal, if it has one. */
+  readonly #journaled: (transport: StreamTransport, target: RongStreamTarget) => StreamTransport;
   #platform: RongCloudPlatform | undefined;
 
   constructor(options: RongCloudOptions) {
@@ -118,15 +119,12 @@ export class RongCloud {
           : new InMemoryRateLimiter({ limit: 100 });
     this.#transport = new HttpTransport({ connections: o.connections });
     this.#scheduler = new StreamScheduler(this.#limiter);
-    this.#journal = options.journal;
-    this.#journal?.attach(this.#journalName, (entry, suffix) =>
-      this.#closeOrphan(entry.target as RongStreamTarget, entry.state, suffix),
+    this.#journaled = joinJournal(
+      options.journal,
+      `rongcloud:${o.appKey}`,
+      this.#limiter,
+      (t: RongStreamTarget) => this.#transportFor(t),
     );
-  }
-
-  /** The name this app's messages go by in a stream journal. */
-  get #journalName(): string {
-    return `rongcloud:${this.appKey}`;
   }
 
   /** This client as a cloud-neutral `BotPlatform`, for `ensureBots`, the middleware and the adapter. */
@@ -270,17 +268,7 @@ export class RongCloud {
    * `RC:StreamMsg`): text written to it reaches the user as one message that grows.
    */
   openStream(target: RongStreamTarget, options: StreamSessionOptions = {}): StreamSession {
-    const transport = this.#transportFor(target);
-    return new StreamSession(
-      this.#journal
-        ? new JournaledTransport(transport, this.#journal, {
-            cloud: this.#journalName,
-            target: target as Record<string, string>,
-          })
-        : transport,
-      this.#scheduler,
-      options,
-    );
+    return new StreamSession(this.#journaled(this.#transportFor(target), target), this.#scheduler, options);
   }
 
   /** The streaming API that serves `target`, after checking it. */
@@ -301,13 +289,6 @@ export class RongCloud {
         ? this.publishGroup({ from, groupId: target.groupId, text }, atLeastOnce)
         : this.publishPrivate({ from, to: target.to, text }, atLeastOnce);
     return new RongStreamTransport(call, plain, target);
-  }
-
-  /** Closes a message another process left open, ending it with `suffix` (from the journal). */
-  async #closeOrphan(target: RongStreamTarget, state: MessageState, suffix: string): Promise<void> {
-    const transport = this.#transportFor(target);
-    transport.resume(state);
-    await transport.send(suffix, true, await this.#limiter.acquire(transport.rateKey));
   }
 
   /** Calls any other API by path (`/user/getToken.json`), JSON or form-encoded; returns the whole answer. */

@@ -1,4 +1,4 @@
-import type { RateLimitPermit } from '../limits/rate-limiter.js';
+import type { RateLimiter, RateLimitPermit } from '../limits/rate-limiter.js';
 import type { MessageState, StreamTransport } from './transport.js';
 
 /**
@@ -90,4 +90,25 @@ export class JournaledTransport implements StreamTransport {
   resume(state: MessageState): void {
     this.inner.resume(state);
   }
+}
+
+/**
+ * Joins a client to its `journal` (if it has one) under the name `cloud`: orphans of that name are
+ * closed through `transportFor`'s transports, within `limiter`'s budget, and the function returned
+ * makes the client's transports record their messages (without a journal it returns them as they are).
+ */
+export function joinJournal<Target extends object>(
+  journal: StreamJournal | undefined,
+  cloud: string,
+  limiter: RateLimiter,
+  transportFor: (target: Target) => StreamTransport,
+): (transport: StreamTransport, target: Target) => StreamTransport {
+  if (!journal) return (transport) => transport;
+  journal.attach(cloud, async (entry, suffix) => {
+    const transport = transportFor(entry.target as Target);
+    transport.resume(entry.state);
+    await transport.send(suffix, true, await limiter.acquire(transport.rateKey));
+  });
+  return (transport, target) =>
+    new JournaledTransport(transport, journal, { cloud, target: target as Record<string, string> });
 }

@@ -18,10 +18,10 @@ import {
   scopedLimiter,
 } from '../limits/rate-limiter.js';
 import type { BotPlatform } from '../platform.js';
-import { JournaledTransport, type StreamJournal } from '../stream/journal.js';
+import { joinJournal, type StreamJournal } from '../stream/journal.js';
 import { StreamScheduler } from '../stream/scheduler.js';
 import { StreamSession, type StreamSessionOptions } from '../stream/session.js';
-import type { MessageState } from '../stream/transport.js';
+import type { StreamTransport } from '../stream/transport.js';
 import { parseInput } from '../validation.js';
 import { tencentRetryCodes } from './codes.js';
 import { AdminUserSig } from './credentials.js';
@@ -145,7 +145,8 @@ export class TencentIm {
   readonly #transport: HttpTransport;
   readonly #scheduler: StreamScheduler;
   readonly #callbackToken: string | undefined;
-  readonly #journal: StreamJournal | undefined;
+  /** Makes a transport record its messages in the client's journal, if it has one. */
+  readonly #journaled: (transport: StreamTransport, target: StreamTarget) => StreamTransport;
   #platform: TencentPlatform | undefined;
 
   constructor(options: TencentImOptions) {
@@ -184,15 +185,12 @@ export class TencentIm {
     this.#transport = new HttpTransport({ connections: o.connections });
     this.#scheduler = new StreamScheduler(this.#limiter);
     this.#callbackToken = o.callbackToken;
-    this.#journal = options.journal;
-    this.#journal?.attach(this.#journalName, (entry, suffix) =>
-      this.#closeOrphan(entry.target as StreamTarget, entry.state, suffix),
+    this.#journaled = joinJournal(
+      options.journal,
+      `tencent:${o.sdkAppId}`,
+      this.#limiter,
+      (t: StreamTarget) => this.#transportFor(parseInput(openStreamInput, t, 'journal.target')),
     );
-  }
-
-  /** The name this app's messages go by in a stream journal. */
-  get #journalName(): string {
-    return `tencent:${this.sdkAppId}`;
   }
 
   /** The domain requests go to now: the primary, or the backup after a failure. */
@@ -321,17 +319,7 @@ export class TencentIm {
    */
   openStream(target: StreamTarget, options: StreamSessionOptions = {}): StreamSession {
     const t = parseInput(openStreamInput, target, 'openStream');
-    const transport = this.#transportFor(t);
-    return new StreamSession(
-      this.#journal
-        ? new JournaledTransport(transport, this.#journal, {
-            cloud: this.#journalName,
-            target: t as Record<string, string>,
-          })
-        : transport,
-      this.#scheduler,
-      options,
-    );
+    return new StreamSession(this.#journaled(this.#transportFor(t), t), this.#scheduler, options);
   }
 
   /** The streaming API that serves `t`. */
@@ -351,13 +339,6 @@ export class TencentIm {
     }
     const from = parseInput(robotId, t.from, 'openStream.from');
     return new RobotStreamTransport(call, (text) => this.sendMsg({ from, to: t.to, text }), from, t.to);
-  }
-
-  /** Closes a message another process left open, ending it with `suffix` (from the journal). */
-  async #closeOrphan(target: StreamTarget, state: MessageState, suffix: string): Promise<void> {
-    const transport = this.#transportFor(parseInput(openStreamInput, target, 'journal.target'));
-    transport.resume(state);
-    await transport.send(suffix, true, await this.#limiter.acquire(transport.rateKey));
   }
 
   /** Sets a user's or robot's nick, avatar URL and status (`profile/portrait_set`). */
