@@ -293,7 +293,7 @@ export class WebhookPipeline {
               cause: error,
             },
           );
-    this.#report(err);
+    this.report(err);
     return refusalAnswer(err);
   }
 
@@ -324,7 +324,7 @@ export class WebhookPipeline {
     const reason = new ImbotError('SHUTTING_DOWN', `the receiver closed after waiting ${timeoutMs} ms`);
     const runs = [...this.#lanes.running()] as PipelineRun[];
     this.#lanes.stop(reason, (message) =>
-      this.#report(new NotHandledError(`the receiver closed before this message's turn came`), message),
+      this.report(new NotHandledError(`the receiver closed before this message's turn came`), message),
     );
     await Promise.all(runs.map((run) => run.streamsFinished()));
   }
@@ -367,7 +367,7 @@ export class WebhookPipeline {
       try {
         this.#options.onEvent?.(event);
       } catch (error) {
-        this.#report(error);
+        this.report(error);
       }
     }
     return Promise.all(messages.map((message) => this.#deliver(message, handle))).then(() => undefined);
@@ -394,10 +394,6 @@ export class WebhookPipeline {
 
   /** Reports a failure to `onError`, or to the console when there is none. */
   report(error: unknown, message?: InboundMessage): void {
-    this.#report(error, message);
-  }
-
-  #report(error: unknown, message?: InboundMessage): void {
     const err =
       error instanceof Error ? error : new ImbotError('HANDLER_FAILED', `the handler threw ${String(error)}`);
     const onError = this.#options.onError;
