@@ -10,24 +10,13 @@ import { promisify } from 'node:util';
 import { serve } from '@hono/node-server';
 import { ImbotAgentsAdapter } from '@imbot/agents-adapter';
 import { ImBotAdapter } from '@imbot/botframework-adapter';
-import {
-  type BotPlatform,
-  createFetchHandler,
-  RongCloud,
-  signRongCloud,
-  TencentIm,
-  tencentCallbackSign,
-} from '@imbot/core';
+import { type BotPlatform, createFetchHandler, RongCloud, TencentIm } from '@imbot/core';
 import { type Emulator, startEmulator } from '@imbot/emulator';
 import { imbot } from '@imbot/express-middleware';
 import express from 'express';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const APP = { sdkAppId: 1400000000, secretKey: 'answer-first-key', admin: 'administrator' };
-const TOKEN = 'answer-first-token';
-const RONG = { appKey: 'answer-first-app', appSecret: 'answer-first-secret' };
-const BOT = '@RBT#first';
+import { clouds, RONG, TENCENT, TOKEN } from './callbacks.js';
 
 let emulator: Emulator;
 let im: TencentIm;
@@ -35,8 +24,8 @@ let rong: RongCloud;
 const servers: Server[] = [];
 
 beforeAll(async () => {
-  emulator = await startEmulator({ tencent: APP, rongcloud: RONG });
-  im = new TencentIm({ ...APP, baseUrl: emulator.url, callbackToken: TOKEN });
+  emulator = await startEmulator({ tencent: TENCENT, rongcloud: RONG });
+  im = new TencentIm({ ...TENCENT, baseUrl: emulator.url, callbackToken: TOKEN });
   rong = new RongCloud({ ...RONG, baseUrl: emulator.url });
 });
 afterAll(async () => {
@@ -46,41 +35,6 @@ afterAll(async () => {
   await emulator.close();
 });
 
-/** A signed callback of each cloud from alice to the bot: the query and the body. */
-const callbacks = {
-  tencent: (key: string) => {
-    const time = Math.floor(Date.now() / 1000);
-    return {
-      query: `SdkAppid=${APP.sdkAppId}&RequestTime=${time}&Sign=${tencentCallbackSign(TOKEN, time)}`,
-      body: JSON.stringify({
-        CallbackCommand: 'Bot.OnC2CMessage',
-        From_Account: 'alice',
-        To_Account: BOT,
-        MsgKey: key,
-        MsgTime: time,
-        MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'block' } }],
-      }),
-    };
-  },
-  rongcloud: (key: string) => {
-    const timestamp = String(Date.now());
-    return {
-      query: `appKey=${RONG.appKey}&nonce=${key}&timestamp=${timestamp}&signature=${signRongCloud({ appSecret: RONG.appSecret, nonce: key, timestamp })}`,
-      body: JSON.stringify({
-        type: 'message:private',
-        timestamp: Date.now(),
-        bot: { userId: BOT },
-        data: {
-          fromUserId: 'alice',
-          toUserId: BOT,
-          objectName: 'RC:TxtMsg',
-          content: '{"content":"block"}',
-          msgUID: key,
-        },
-      }),
-    };
-  },
-};
 const platforms = { tencent: () => im.platform, rongcloud: () => rong.platform } satisfies Record<
   string,
   () => BotPlatform
@@ -101,11 +55,11 @@ async function listen(server: Server): Promise<string> {
 }
 
 /** Each entry, serving /im/webhook with a handler that records its message and blocks. */
-const entries: Record<string, (platform: BotPlatform, ran: string[]) => Promise<string>> = {
-  express: async (platform, ran) => {
+const entries: Record<string, (platform: BotPlatform, bot: string, ran: string[]) => Promise<string>> = {
+  express: async (platform, bot, ran) => {
     const router = imbot({
       platform,
-      bots: [{ userId: BOT }],
+      bots: [{ userId: bot }],
       onMessage: (m) => {
         ran.push(m.text);
         block();
@@ -114,10 +68,10 @@ const entries: Record<string, (platform: BotPlatform, ran: string[]) => Promise<
     await router.ready;
     return listen(express().use('/im', router).listen(0, '127.0.0.1'));
   },
-  fetch: async (platform, ran) => {
+  fetch: async (platform, bot, ran) => {
     const handler = createFetchHandler({
       platform,
-      bots: [{ userId: BOT }],
+      bots: [{ userId: bot }],
       onMessage: (m) => {
         ran.push(m.text);
         block();
@@ -132,7 +86,7 @@ const entries: Record<string, (platform: BotPlatform, ran: string[]) => Promise<
       }) as Server,
     );
   },
-  'Bot Framework adapter': async (platform, ran) => {
+  'Bot Framework adapter': async (platform, _bot, ran) => {
     const adapter = new ImBotAdapter({ platform });
     return listen(
       express()
@@ -145,7 +99,7 @@ const entries: Record<string, (platform: BotPlatform, ran: string[]) => Promise<
         .listen(0, '127.0.0.1'),
     );
   },
-  'Agents SDK adapter': async (platform, ran) => {
+  'Agents SDK adapter': async (platform, _bot, ran) => {
     const adapter = new ImbotAgentsAdapter({ platform });
     return listen(
       express()
@@ -177,9 +131,10 @@ describe.each(
 )('%s on %s', (name, cloud) => {
   it('answers before a turn that blocks for 300 ms runs', async () => {
     const ran: string[] = [];
-    const start = entries[name] as (platform: BotPlatform, ran: string[]) => Promise<string>;
-    const url = await start(platforms[cloud](), ran);
-    const { query, body } = callbacks[cloud](`blocking-${name}-${cloud}`.replace(/\W/g, '-'));
+    const start = entries[name] as (platform: BotPlatform, bot: string, ran: string[]) => Promise<string>;
+    const url = await start(platforms[cloud](), clouds[cloud].bot, ran);
+    const query = clouds[cloud].query();
+    const body = clouds[cloud].body('block');
     const { stdout } = await promisify(execFile)(process.execPath, [
       '--input-type=module',
       '-e',

@@ -12,92 +12,17 @@ import { Readable } from 'node:stream';
 import { serve } from '@hono/node-server';
 import { ImbotAgentsAdapter } from '@imbot/agents-adapter';
 import { ImBotAdapter } from '@imbot/botframework-adapter';
-import {
-  type BotPlatform,
-  createFetchHandler,
-  RongCloud,
-  signRongCloud,
-  TencentIm,
-  tencentCallbackSign,
-} from '@imbot/core';
+import { type BotPlatform, createFetchHandler, RongCloud, TencentIm } from '@imbot/core';
 import { type Emulator, startEmulator } from '@imbot/emulator';
 import { imbot } from '@imbot/express-middleware';
 import express from 'express';
 import { Hono } from 'hono';
 import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CloudName, clouds, RONG, TENCENT, TOKEN } from './callbacks.js';
 
-const TENCENT = { sdkAppId: 1400000000, secretKey: 'conformance-key', admin: 'administrator' };
-const TOKEN = 'conformance-token';
-const RONG = { appKey: 'conformance-app', appSecret: 'conformance-secret' };
 const BODY_TIMEOUT_MS = 400;
 const webhook = { maxBodyBytes: 1024 * 1024, bodyTimeoutMs: BODY_TIMEOUT_MS };
-
-type CloudName = 'tencent' | 'rongcloud';
-interface Signing {
-  time?: number;
-  secret?: string;
-  app?: string;
-  unsigned?: boolean;
-  nonce?: string;
-}
-
-/** A callback of each cloud, signed as told: the query string and the body of a user message. */
-const clouds = {
-  tencent: {
-    bot: '@RBT#conformance',
-    query({ time = Math.floor(Date.now() / 1000), secret = TOKEN, app, unsigned }: Signing = {}): string {
-      const q = new URLSearchParams({
-        SdkAppid: app ?? String(TENCENT.sdkAppId),
-        CallbackCommand: 'Bot.OnC2CMessage',
-        contenttype: 'json',
-      });
-      if (!unsigned) {
-        q.set('RequestTime', String(time));
-        q.set('Sign', tencentCallbackSign(secret, time));
-      }
-      return q.toString();
-    },
-    body(text: string, key = randomUUID()): string {
-      return JSON.stringify({
-        CallbackCommand: 'Bot.OnC2CMessage',
-        From_Account: 'alice',
-        To_Account: '@RBT#conformance',
-        MsgKey: key,
-        MsgTime: Math.floor(Date.now() / 1000),
-        MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: text } }],
-      });
-    },
-  },
-  rongcloud: {
-    bot: 'conformance-bot',
-    query({ time, secret = RONG.appSecret, app, unsigned, nonce = randomUUID() }: Signing = {}): string {
-      const timestamp = String(time === undefined ? Date.now() : time * 1000);
-      const q = new URLSearchParams({ appKey: app ?? RONG.appKey });
-      if (!unsigned) {
-        q.set('nonce', nonce);
-        q.set('timestamp', timestamp);
-        q.set('signature', signRongCloud({ appSecret: secret, nonce, timestamp }));
-      }
-      return q.toString();
-    },
-    body(text: string, key = randomUUID()): string {
-      return JSON.stringify({
-        type: 'message:private',
-        timestamp: Date.now(),
-        bot: { userId: 'conformance-bot' },
-        data: {
-          fromUserId: 'alice',
-          toUserId: 'conformance-bot',
-          objectName: 'RC:TxtMsg',
-          content: JSON.stringify({ content: text }),
-          channelType: 'PERSON',
-          msgUID: key,
-        },
-      });
-    },
-  },
-} satisfies Record<CloudName, unknown>;
 
 interface Entry {
   origin: string;
