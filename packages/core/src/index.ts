@@ -1,5 +1,6 @@
 export { AdapterCore, type AdapterOptions } from './activity/adapter-core.js';
 export { ActivityBridge, type TurnScope } from './activity/bridge.js';
+export { activityToMessages, attachmentToMessage, cardButtonOf } from './activity/cards.js';
 export {
   activityToText,
   attachmentToText,
@@ -66,6 +67,20 @@ export {
   type RateLimiter,
   type RateLimitPermit,
 } from './limits/rate-limiter.js';
+export {
+  BUTTON_PRESS_BUSINESS_ID,
+  CARD_BUSINESS_ID,
+  CARD_MAX_BUTTONS,
+  type CardButton,
+  type CardPayload,
+  cardPayload,
+  fallbackText,
+  mentionPrefix,
+  parseButtonPress,
+  parseRichMessage,
+  type RichMessage,
+  richMessageSchema,
+} from './message/rich.js';
 export type {
   BotPlatform,
   BotProfile,
@@ -94,6 +109,7 @@ export {
   pipelineOptionsShape,
   type Receipt,
   type Reply,
+  replyTargetOf,
   type WebhookOptions,
   WebhookPipeline,
   type WebhookPipelineOptions,
@@ -102,6 +118,7 @@ export { BotReceiver, type BotReceiverOptions } from './receive/receiver.js';
 export { MemorySeenStore, type MemorySeenStoreOptions, type SeenStore } from './receive/seen.js';
 export { RongCloud, type RongCloudOptions, readRongAnswer } from './rongcloud/client.js';
 export { RONGCLOUD_FREQUENCY_LIMIT, rongCloudHints, rongCloudRetryCodes } from './rongcloud/codes.js';
+export { BUTTON_OBJECT_NAME, CARD_OBJECT_NAME, rongMessageOf } from './rongcloud/elements.js';
 export { RongCloudPlatform } from './rongcloud/platform.js';
 export { type RongCloudRegion, rongCloudRegions } from './rongcloud/regions.js';
 export {
@@ -109,9 +126,14 @@ export {
   BOTS_PER_APP,
   BOTS_PER_GET,
   type CreateBotInput,
+  MENTION_MAX,
+  type PublishGroupInput,
+  type PublishPrivateInput,
+  type RecallInput,
   RONG_MESSAGE_MAX_BYTES,
   type RongBot,
   type RongBotIntegration,
+  type RongMessage,
   type UpdateBotInput,
 } from './rongcloud/schemas.js';
 export { rongCloudHeaders, rongCloudNonce, signRongCloud } from './rongcloud/signature.js';
@@ -148,11 +170,14 @@ export {
   tencentHints,
   tencentRetryCodes,
 } from './tencent/codes.js';
+export { tencentElements } from './tencent/elements.js';
 export { TencentPlatform } from './tencent/platform.js';
 export { type TencentRegion, tencentRegions } from './tencent/regions.js';
 export { randomUint32 } from './tencent/request.js';
 export {
   type CreateRobotInput,
+  GROUP_AT_MAX,
+  GROUP_MEMBERS_PER_CALL,
   MESSAGE_MAX_BYTES,
   type MsgBodyElement,
   PROFILE_FIELD_MAX_BYTES,

@@ -1,4 +1,5 @@
 import { WebhookVerificationError } from './errors.js';
+import type { RichMessage } from './message/rich.js';
 import type { StreamSession, StreamSessionOptions } from './stream/session.js';
 
 /**
@@ -54,6 +55,11 @@ export interface InboundMessage {
   time: Date;
   /** The parts of the message that are not plain text. */
   attachments: InboundAttachment[];
+  /**
+   * Set when the message is a press of a card's `message` button: `text` is then the button's
+   * value, and `messageId` the card's message when the client names it.
+   */
+  action?: { value: string; messageId?: string };
   /** The whole callback body. */
   raw: unknown;
 }
@@ -100,8 +106,14 @@ export interface WebhookProof {
   replayTtlMs?: number;
 }
 
-/** Whom a reply goes to: the user of a one-to-one chat, or a group, from `botId`. */
-export type ReplyTarget = { botId: string; userId: string } | { botId: string; groupId: string };
+/**
+ * Whom a reply goes to: the user of a one-to-one chat, or a group, from `botId`. In a group,
+ * `mention` names users the message @-mentions (`@id ` in front of the text, and the cloud's
+ * mention fields, so their clients notify them).
+ */
+export type ReplyTarget =
+  | { botId: string; userId: string }
+  | { botId: string; groupId: string; mention?: readonly string[] | undefined };
 
 export interface BotPlatform {
   /** The cloud's name, as in `InboundMessage.platform`. */
@@ -136,7 +148,19 @@ export interface BotPlatform {
 
   /** Sends a plain text message as the bot; resolves with the id of the (last) message sent. */
   sendText(target: ReplyTarget, text: string): Promise<{ messageId: string }>;
-  /** Replaces the text of a message the bot sent, where the cloud can (else absent). */
+  /**
+   * Sends a rich message (image, file, card, or text) in the cloud's own elements, with a readable
+   * text fallback for clients that cannot render it; throws `ValidationError` before any request.
+   */
+  sendMessage(target: ReplyTarget, message: RichMessage): Promise<{ messageId: string }>;
+  /** Puts a bot into a group, so that members can @-mention it and it can speak there. */
+  addBotToGroup(botId: string, groupId: string): Promise<void>;
+  /** Takes a bot out of a group. */
+  removeBotFromGroup(botId: string, groupId: string): Promise<void>;
+  /**
+   * Replaces the text of a message the bot sent, where the cloud can (else absent). The message
+   * keeps `messageId` for later edits and recalls, even where the cloud replaces it underneath.
+   */
   updateText?(target: ReplyTarget, messageId: string, text: string): Promise<void>;
   /** Recalls a message the bot sent, where the cloud can (else absent). */
   deleteMessage?(target: ReplyTarget, messageId: string): Promise<void>;

@@ -65,7 +65,9 @@ export class AdapterCore {
       bots: options.bots ? this.botIds : undefined,
       onError: options.onError ?? ((error) => console.error('[imbot]', error)),
     });
-    this.bridge = new ActivityBridge(this.platform, options.stream);
+    this.bridge = new ActivityBridge(this.platform, options.stream, {
+      mentionSender: this.pipeline.mentionSender,
+    });
   }
 
   /** A message handler that runs each user message as a turn, through `turn`. */

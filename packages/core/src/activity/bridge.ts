@@ -4,6 +4,7 @@ import { ImbotError, NotSupportedError, StreamClosedError } from '../errors.js';
 import type { BotPlatform, ReplyTarget } from '../platform.js';
 import type { Reply } from '../receive/pipeline.js';
 import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
+import { activityToMessages } from './cards.js';
 import { activityToText, streamInfoOf, targetOf } from './convert.js';
 import type { ActivityLike, ConversationReferenceLike } from './protocol.js';
 
@@ -27,7 +28,7 @@ interface StreamState {
 
 /**
  * What an adapter does with the activities a bot sends, whatever its SDK: messages become plain
- * messages (cards, images and suggested actions as readable text), `typing` activities with a
+ * messages (cards, images, files and suggested actions in the cloud's own elements), `typing` activities with a
  * `streaminfo` entity become one stream session whose message grows, the final `message` closes it,
  * `delay` pauses, and edits and recalls go to the platform where the cloud has them. The Bot
  * Framework and Agents SDK adapters are thin layers over it.
@@ -37,9 +38,17 @@ export class ActivityBridge {
   readonly #streamOptions: StreamSessionOptions | undefined;
   readonly #streams = new Map<string, StreamState>();
 
-  constructor(platform: BotPlatform, streamOptions?: StreamSessionOptions) {
+  readonly #mentionSender: boolean;
+
+  /** `mentionSender` (default true): replies in a group @-mention the user they answer. */
+  constructor(
+    platform: BotPlatform,
+    streamOptions?: StreamSessionOptions,
+    options: { mentionSender?: boolean } = {},
+  ) {
     this.#platform = platform;
     this.#streamOptions = streamOptions;
+    this.#mentionSender = options.mentionSender ?? true;
   }
 
   /** Sends one activity of `turn`; resolves with the id of what the user got ('' for nothing). */
@@ -68,7 +77,7 @@ export class ActivityBridge {
     if (!this.#platform.updateText)
       throw new NotSupportedError(`${this.#platform.name} cannot edit a sent message`);
     if (!activity.id) throw new TypeError('updateActivity needs the id of the message to edit');
-    await this.#platform.updateText(targetOf(activity), activity.id, activityToText(activity));
+    await this.#platform.updateText(this.#target(activity), activity.id, activityToText(activity));
   }
 
   /** Recalls a sent message (`reference.activityId`), where the cloud can. */
@@ -76,7 +85,7 @@ export class ActivityBridge {
     if (!this.#platform.deleteMessage)
       throw new NotSupportedError(`${this.#platform.name} cannot recall a sent message`);
     if (!reference.activityId) throw new TypeError('deleteActivity needs the id of the message to recall');
-    await this.#platform.deleteMessage(targetOf(reference), reference.activityId);
+    await this.#platform.deleteMessage(this.#target(reference), reference.activityId);
   }
 
   /** The turn is over: streams it left open are finished with what they were given. */
@@ -90,11 +99,23 @@ export class ActivityBridge {
     );
   }
 
+  /** A message activity: its text, cards, images and files, each as the cloud's own message. */
   async #message(activity: ActivityLike): Promise<{ id: string }> {
-    const text = activityToText(activity);
-    if (text === '') return { id: '' };
-    const { messageId } = await this.#platform.sendText(targetOf(activity), text);
-    return { id: messageId };
+    const target = this.#target(activity);
+    let id = '';
+    for (const message of activityToMessages(activity)) {
+      const sent =
+        message.type === 'text'
+          ? await this.#platform.sendText(target, message.text)
+          : await this.#platform.sendMessage(target, message);
+      id = sent.messageId;
+    }
+    return { id };
+  }
+
+  /** Where an outgoing activity goes, @-mentioning the user it answers in a group if so set. */
+  #target(activity: ActivityLike | ConversationReferenceLike): ReplyTarget {
+    return targetOf(activity, { mentionUser: this.#mentionSender });
   }
 
   /**
@@ -111,7 +132,7 @@ export class ActivityBridge {
     const id = streamId ?? randomUUID();
     let state = this.#streams.get(id);
     if (!state) {
-      state = { target: targetOf(activity), shown: '', diverged: false };
+      state = { target: this.#target(activity), shown: '', diverged: false };
       this.#streams.set(id, state);
       turn.streams.add(id);
     }

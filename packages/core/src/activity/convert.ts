@@ -67,17 +67,29 @@ export function inboundToActivity(message: InboundMessage): ActivityLike {
   };
   if (entities.length > 0) activity.entities = entities;
   if (attachments.length > 0) activity.attachments = attachments;
+  // A card's button press: the value is the text, and `value` says it was pressed, not typed.
+  if (message.action) activity.value = { action: message.action.value, messageId: message.action.messageId };
   return activity;
 }
 
-/** Where an outgoing activity (or a conversation reference) goes: the bot, and the user or group. */
-export function targetOf(reference: ConversationReferenceLike | ActivityLike): ReplyTarget {
+/**
+ * Where an outgoing activity (or a conversation reference) goes: the bot, and the user or group.
+ * With `mentionUser`, a group message @-mentions the user it is addressed to (a reply's recipient).
+ */
+export function targetOf(
+  reference: ConversationReferenceLike | ActivityLike,
+  options: { mentionUser?: boolean } = {},
+): ReplyTarget {
   const ref = reference as ConversationReferenceLike & ActivityLike;
   // An outgoing activity carries the bot in `from`; a reference in `bot` (Bot Framework) or `agent`.
   const bot = ref.bot ?? ref.agent ?? ref.from;
   const user = ref.user ?? ref.recipient;
   if (!bot?.id) throw new TypeError('the activity or reference names no bot (from / bot)');
-  if (ref.conversation?.isGroup) return { botId: bot.id, groupId: ref.conversation.id };
+  if (ref.conversation?.isGroup) {
+    const target = { botId: bot.id, groupId: ref.conversation.id };
+    const mentioned = options.mentionUser && user?.id && user.id !== bot.id && user.role !== 'bot';
+    return mentioned ? { ...target, mention: [user.id] } : target;
+  }
   if (!user?.id) throw new TypeError('the activity or reference names no user (recipient / user)');
   return { botId: bot.id, userId: user.id };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ImbotError, NotHandledError, ValidationError, WebhookVerificationError } from '../errors.js';
+import type { RichMessage } from '../message/rich.js';
 import type { BotPlatform, InboundMessage, ReplyTarget, WebhookEvent, WebhookRequest } from '../platform.js';
 import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
 import { parseInput } from '../validation.js';
@@ -16,6 +17,8 @@ export interface Reply {
   readonly signal: AbortSignal;
   /** Sends a plain text message as the bot; resolves with its id. */
   text(text: string): Promise<{ messageId: string }>;
+  /** Sends an image, a file or a card (or text) as the bot; resolves with its id. */
+  send(message: RichMessage): Promise<{ messageId: string }>;
   /** Opens a stream session to the sender or the group: the answer grows as you write it. */
   stream(options?: StreamSessionOptions): StreamSession;
 }
@@ -79,6 +82,11 @@ export interface WebhookPipelineOptions {
   concurrency?: Concurrency | undefined;
   /** Defaults for every `reply.stream()`. */
   stream?: StreamSessionOptions | undefined;
+  /**
+   * Whether replies in a group @-mention the user they answer (who @-mentioned the bot to get
+   * there), so the user's client notifies them. Default true.
+   */
+  mentionSender?: boolean | undefined;
   /** Clock in milliseconds since the epoch; injectable for tests. */
   now?: (() => number) | undefined;
 }
@@ -136,6 +144,7 @@ export const pipelineOptionsShape = {
     .optional(),
   concurrency: z.enum(['queue', 'interrupt', 'concurrent']).optional(),
   stream: z.record(z.string(), z.unknown()).optional(),
+  mentionSender: z.boolean().optional(),
   now: fn('must be a function () => number').optional(),
 };
 
@@ -387,6 +396,11 @@ export class WebhookPipeline {
     });
   }
 
+  /** Whether group replies @-mention the user they answer (`mentionSender`, default true). */
+  get mentionSender(): boolean {
+    return this.#options.mentionSender ?? true;
+  }
+
   /** Opens a stream to `target` with the pipeline's stream defaults under `options`. */
   openStream(target: ReplyTarget, options?: StreamSessionOptions): StreamSession {
     return this.platform.openStream(target, { ...this.#options.stream, ...options });
@@ -409,6 +423,16 @@ export class WebhookPipeline {
   }
 }
 
+/**
+ * Where a reply to `message` goes: its sender in a one-to-one chat, or its group, @-mentioning the
+ * sender when `mentionSender` is set.
+ */
+export function replyTargetOf(message: InboundMessage, mentionSender: boolean): ReplyTarget {
+  if (message.conversation.type === 'c2c') return { botId: message.botId, userId: message.from };
+  const target: ReplyTarget = { botId: message.botId, groupId: message.conversation.groupId };
+  return mentionSender ? { ...target, mention: [message.from] } : target;
+}
+
 /** One message being handled: its reply, the streams it opened, and how to interrupt it. */
 class PipelineRun implements Run {
   readonly message: InboundMessage;
@@ -419,14 +443,12 @@ class PipelineRun implements Run {
 
   constructor(message: InboundMessage, pipeline: WebhookPipeline, handle: MessageHandler) {
     this.message = message;
-    const target: ReplyTarget =
-      message.conversation.type === 'group'
-        ? { botId: message.botId, groupId: message.conversation.groupId }
-        : { botId: message.botId, userId: message.from };
+    const target = replyTargetOf(message, pipeline.mentionSender);
     const reply: Reply = {
       target,
       signal: this.#controller.signal,
       text: (text) => pipeline.platform.sendText(target, text),
+      send: (rich) => pipeline.platform.sendMessage(target, rich),
       stream: (options) => {
         const session = pipeline.openStream(target, options);
         this.#sessions.add(session);

@@ -24,6 +24,7 @@ import { StreamSession, type StreamSessionOptions } from '../stream/session.js';
 import type { StreamTransport } from '../stream/transport.js';
 import { parseInput } from '../validation.js';
 import { rongCloudHints, rongCloudRetryCodes } from './codes.js';
+import { textMessage, withMentions } from './elements.js';
 import { RongCloudPlatform } from './platform.js';
 import { type RongCloudRegion, rongCloudRegions } from './regions.js';
 import {
@@ -32,12 +33,19 @@ import {
   type CreateBotInput,
   createBotInput,
   getBotsAnswer,
+  groupMembersInput,
+  mentionList,
+  type PublishGroupInput,
+  type PublishPrivateInput,
   publishAnswer,
   publishGroupInput,
   publishPrivateInput,
   queryBotsAnswer,
+  type RecallInput,
   type RongBot,
   type RongBotIntegration,
+  type RongMessage,
+  recallInput,
   rongClientOptions,
   rongEnvelope,
   rongUserId,
@@ -218,49 +226,99 @@ export class RongCloud {
   }
 
   /**
-   * A text message (`RC:TxtMsg`) from a bot to one or more users (`/message/private/publish.json`).
-   * Retried only when it certainly was not sent, unless `retry: 'idempotent'` accepts that a retry
-   * after an unknown outcome may show it twice (RongCloud does not de-duplicate messages).
+   * A message from a bot to one or more users (`/message/private/publish.json`): `text`
+   * (`RC:TxtMsg`), or any `message` type. Retried only when it certainly was not sent, unless
+   * `retry: 'idempotent'` accepts that a retry after an unknown outcome may show it twice (RongCloud
+   * does not de-duplicate messages). Resolves with the ids and the time it was sent, which a recall
+   * needs.
    */
   async publishPrivate(
-    input: { from: string; to: string | string[]; text: string },
+    input: PublishPrivateInput,
     options: { retry?: RetryMode } = {},
-  ): Promise<{ messageUIDs: string[] }> {
+  ): Promise<{ messageUIDs: string[]; sentTime: number }> {
     const m = parseInput(publishPrivateInput, input, 'publishPrivate');
-    const form = {
-      fromUserId: m.from,
-      toUserId: Array.isArray(m.to) ? m.to : [m.to],
-      objectName: 'RC:TxtMsg',
-      content: JSON.stringify({ content: m.text, extra: '' }),
-    };
-    const answer = await this.#request(
+    const message = m.message ?? textMessage(m.text as string);
+    return this.#publish(
       '/message/private/publish.json',
-      { form },
-      publishAnswer,
-      options.retry ?? 'unapplied',
+      { fromUserId: m.from, toUserId: Array.isArray(m.to) ? m.to : [m.to] },
+      message,
+      options.retry,
     );
-    return { messageUIDs: answer.messageUIDs.map((u) => u.messageUID) };
   }
 
-  /** A text message from a bot to a group (`/message/group/publish.json`); `retry` as for `publishPrivate`. */
+  /**
+   * A message from a bot to a group (`/message/group/publish.json`): `text` or `message`, as for
+   * `publishPrivate`; `mention` @-mentions users (`mentionedInfo`, `isMentioned`, and for text
+   * `@id ` in front).
+   */
   async publishGroup(
-    input: { from: string; groupId: string; text: string },
+    input: PublishGroupInput,
     options: { retry?: RetryMode } = {},
-  ): Promise<{ messageUIDs: string[] }> {
+  ): Promise<{ messageUIDs: string[]; sentTime: number }> {
     const m = parseInput(publishGroupInput, input, 'publishGroup');
-    const form = {
-      fromUserId: m.from,
-      toGroupId: m.groupId,
-      objectName: 'RC:TxtMsg',
-      content: JSON.stringify({ content: m.text, extra: '' }),
-    };
-    const answer = await this.#request(
+    const mention = m.mention ?? [];
+    const message = withMentions(m.message ?? textMessage(m.text as string), mention);
+    return this.#publish(
       '/message/group/publish.json',
-      { form },
-      publishAnswer,
-      options.retry ?? 'unapplied',
+      { fromUserId: m.from, toGroupId: m.groupId, ...(mention.length > 0 ? { isMentioned: '1' } : {}) },
+      message,
+      options.retry,
     );
-    return { messageUIDs: answer.messageUIDs.map((u) => u.messageUID) };
+  }
+
+  async #publish(
+    path: string,
+    fields: Record<string, string | string[]>,
+    message: RongMessage,
+    retry: RetryMode | undefined,
+  ): Promise<{ messageUIDs: string[]; sentTime: number }> {
+    const form = {
+      ...fields,
+      objectName: message.objectName,
+      content: JSON.stringify(message.content),
+      ...(message.pushContent !== undefined ? { pushContent: message.pushContent } : {}),
+    };
+    const answer = await this.#request(path, { form }, publishAnswer, retry ?? 'unapplied');
+    return { messageUIDs: answer.messageUIDs.map((u) => u.messageUID), sentTime: Date.now() };
+  }
+
+  /**
+   * Recalls a message (`/message/recall.json`): clients replace it with a "message recalled" notice,
+   * or with `silent` remove it without one.
+   */
+  async recall(input: RecallInput): Promise<void> {
+    const r = parseInput(recallInput, input, 'recall');
+    const form = {
+      fromUserId: r.from,
+      conversationType: r.conversation === 'group' ? '3' : '1',
+      targetId: r.targetId,
+      messageUID: r.messageUID,
+      sentTime: String(r.sentTime),
+      isDelete: r.silent ? '1' : '0',
+    };
+    await this.#request('/message/recall.json', { form }, rongEnvelope, 'idempotent');
+  }
+
+  /** Adds users to a group (`/group/join.json`), which RongCloud creates if it does not exist yet. */
+  async joinGroup(groupId: string, userIds: string[]): Promise<void> {
+    const g = parseInput(groupMembersInput, { groupId, userIds }, 'joinGroup');
+    await this.#request(
+      '/group/join.json',
+      { form: { userId: g.userIds, groupId: g.groupId } },
+      rongEnvelope,
+      'idempotent',
+    );
+  }
+
+  /** Takes users out of a group (`/group/quit.json`). */
+  async quitGroup(groupId: string, userIds: string[]): Promise<void> {
+    const g = parseInput(groupMembersInput, { groupId, userIds }, 'quitGroup');
+    await this.#request(
+      '/group/quit.json',
+      { form: { userId: g.userIds, groupId: g.groupId } },
+      rongEnvelope,
+      'idempotent',
+    );
   }
 
   /**
@@ -274,8 +332,10 @@ export class RongCloud {
   /** The streaming API that serves `target`, after checking it. */
   #transportFor(target: RongStreamTarget): RongStreamTransport {
     const from = parseInput(rongUserId, target?.from, 'openStream.from');
-    if ('groupId' in target) parseInput(rongUserId, target.groupId, 'openStream.groupId');
-    else parseInput(rongUserId, (target as { to?: unknown }).to, 'openStream.to');
+    if ('groupId' in target) {
+      parseInput(rongUserId, target.groupId, 'openStream.groupId');
+      parseInput(mentionList, target.mention ?? [], 'openStream.mention');
+    } else parseInput(rongUserId, (target as { to?: unknown }).to, 'openStream.to');
     const call = <S extends z.ZodType>(
       path: string,
       json: Record<string, unknown>,
@@ -286,7 +346,7 @@ export class RongCloud {
     const atLeastOnce = { retry: 'idempotent' } as const;
     const plain = (text: string) =>
       'groupId' in target
-        ? this.publishGroup({ from, groupId: target.groupId, text }, atLeastOnce)
+        ? this.publishGroup({ from, groupId: target.groupId, text, mention: target.mention }, atLeastOnce)
         : this.publishPrivate({ from, to: target.to, text }, atLeastOnce);
     return new RongStreamTransport(call, plain, target);
   }

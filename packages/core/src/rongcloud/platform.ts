@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { mentionPrefix, parseRichMessage, type RichMessage } from '../message/rich.js';
 import {
   type BotPlatform,
   type BotSpec,
@@ -11,8 +12,9 @@ import {
 } from '../platform.js';
 import { cleanPrefix } from '../stream/chunking.js';
 import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
-import { maxChars, parseInput } from '../validation.js';
+import { maxChars, parseInput, utf8Bytes } from '../validation.js';
 import type { RongCloud } from './client.js';
+import { BUTTON_OBJECT_NAME, rongMessageOf } from './elements.js';
 import { BOTS_PER_APP, botId } from './schemas.js';
 import { parseRongCloudCallback, verifyRongCloudCallback } from './webhook.js';
 
@@ -25,6 +27,20 @@ const botSpec = z.object({
 
 /** Plain messages carry the text inside JSON; keep each well under the 128 KB content limit. */
 const PLAIN_MAX_BYTES = 120 * 1024;
+/** Sent messages whose send time (which a recall needs) and replacement are remembered. */
+const REMEMBERED_MESSAGES = 10_000;
+
+/** A map that forgets its oldest entry past `max`. */
+function remember<K, V>(map: Map<K, V>, key: K, value: V, max = REMEMBERED_MESSAGES): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > max) map.delete(map.keys().next().value as K);
+}
+
+/** The users a reply @-mentions: only in groups. */
+function mentionOf(target: ReplyTarget): readonly string[] {
+  return 'groupId' in target ? (target.mention ?? []) : [];
+}
 
 /**
  * RongCloud as a `BotPlatform`: bots are `/v3/bot` bots (10 per app) with a name, `profileUrl` and a
@@ -40,6 +56,10 @@ export class RongCloudPlatform implements BotPlatform {
   readonly #appSecret: string;
   /** Bot ids learnt from listing, creating and callbacks: RongCloud bot ids have no telling shape. */
   readonly #bots = new Set<string>();
+  /** When each message this platform sent was sent: a recall must name it. */
+  readonly #sentTimes = new Map<string, number>();
+  /** Edited messages: the id the bot knows → the message that now stands for it. */
+  readonly #replacedBy = new Map<string, string>();
 
   /** The App Secret stays in a private field: `console.log(platform)` shows no secret. */
   constructor(
@@ -89,7 +109,7 @@ export class RongCloudPlatform implements BotPlatform {
               type: 'webhook',
               enabled: true,
               callbackUrl,
-              objectNames: ['RC:TxtMsg', 'RC:ImgMsg', 'RC:FileMsg'],
+              objectNames: ['RC:TxtMsg', 'RC:ImgMsg', 'RC:FileMsg', BUTTON_OBJECT_NAME],
               events: ['message:private', 'message:group'],
               stream: false,
               handleResponse: false,
@@ -128,25 +148,95 @@ export class RongCloudPlatform implements BotPlatform {
     return parsed;
   }
 
-  /** Sends `text` as the bot (`RC:TxtMsg`), in several messages past 120 KB; the id is the `messageUID`. */
+  /**
+   * Sends `text` as the bot (`RC:TxtMsg`), in several messages past 120 KB; the id is the
+   * `messageUID`. In a group, each piece @-mentions `target.mention`.
+   */
   async sendText(target: ReplyTarget, text: string): Promise<{ messageId: string }> {
     let rest = text;
     let messageId = '';
+    const room = PLAIN_MAX_BYTES - utf8Bytes(mentionPrefix(mentionOf(target)));
     do {
-      const piece = cleanPrefix(rest, PLAIN_MAX_BYTES);
-      const sent =
-        'groupId' in target
-          ? await this.rong.publishGroup({ from: target.botId, groupId: target.groupId, text: piece })
-          : await this.rong.publishPrivate({ from: target.botId, to: target.userId, text: piece });
-      messageId = sent.messageUIDs[0] ?? '';
+      const piece = cleanPrefix(rest, room);
+      messageId = await this.#send(target, { text: piece });
       rest = rest.slice(piece.length);
     } while (rest !== '');
     return { messageId };
   }
 
+  /**
+   * Sends a rich message as the bot: `RC:ImgMsg`, `RC:FileMsg`, or a card as `IMB:CardMsg` (its
+   * text fallback in `content` and `pushContent`).
+   */
+  async sendMessage(target: ReplyTarget, message: RichMessage): Promise<{ messageId: string }> {
+    const checked = parseRichMessage(message);
+    if (checked.type === 'text') return this.sendText(target, checked.text);
+    return { messageId: await this.#send(target, { message: rongMessageOf(checked) }) };
+  }
+
+  async #send(
+    target: ReplyTarget,
+    body: { text: string } | { message: ReturnType<typeof rongMessageOf> },
+  ): Promise<string> {
+    const sent =
+      'groupId' in target
+        ? await this.rong.publishGroup({
+            from: target.botId,
+            groupId: target.groupId,
+            mention: target.mention,
+            ...body,
+          })
+        : await this.rong.publishPrivate({ from: target.botId, to: target.userId, ...body });
+    const messageId = sent.messageUIDs[0] ?? '';
+    remember(this.#sentTimes, messageId, sent.sentTime);
+    return messageId;
+  }
+
+  /**
+   * RongCloud has no API to change a sent message: an edit recalls the message without a notice and
+   * sends the new text in its place (the group reply's @-mentions kept). The bot goes on knowing it
+   * by `messageId`: later edits and recalls reach the message that now stands for it.
+   */
+  async updateText(target: ReplyTarget, messageId: string, text: string): Promise<void> {
+    const body = parseInput(maxChars(PLAIN_MAX_BYTES).min(1, 'must not be empty'), text, 'text');
+    await this.#recall(target, messageId, true);
+    remember(this.#replacedBy, messageId, await this.#send(target, { text: body }));
+  }
+
+  /** Recalls a message the bot sent (`/message/recall.json`): clients show that it was recalled. */
+  async deleteMessage(target: ReplyTarget, messageId: string): Promise<void> {
+    await this.#recall(target, messageId, false);
+  }
+
+  async #recall(target: ReplyTarget, messageId: string, silent: boolean): Promise<void> {
+    const current = this.#replacedBy.get(messageId) ?? messageId;
+    await this.rong.recall({
+      from: target.botId,
+      conversation: 'groupId' in target ? 'group' : 'private',
+      targetId: 'groupId' in target ? target.groupId : target.userId,
+      messageUID: current,
+      // A message another process sent (or a stream) has no remembered time: now is the best guess.
+      sentTime: this.#sentTimes.get(current) ?? Date.now(),
+      silent,
+    });
+  }
+
+  /** Puts a bot into a group (`/group/join.json`). */
+  async addBotToGroup(bot: string, groupId: string): Promise<void> {
+    await this.rong.joinGroup(groupId, [parseInput(botId, bot, 'botId')]);
+  }
+
+  /** Takes a bot out of a group (`/group/quit.json`). */
+  async removeBotFromGroup(bot: string, groupId: string): Promise<void> {
+    await this.rong.quitGroup(groupId, [parseInput(botId, bot, 'botId')]);
+  }
+
   openStream(target: ReplyTarget, options?: StreamSessionOptions): StreamSession {
     return 'groupId' in target
-      ? this.rong.openStream({ from: target.botId, groupId: target.groupId }, options)
+      ? this.rong.openStream(
+          { from: target.botId, groupId: target.groupId, mention: target.mention },
+          options,
+        )
       : this.rong.openStream({ from: target.botId, to: target.userId }, options);
   }
 }

@@ -89,13 +89,60 @@ export const publishAnswer = rongEnvelope.extend({
 });
 export const streamAnswer = rongEnvelope.extend({ messageUID: z.string().min(1) });
 
-export const publishPrivateInput = z.object({
-  from: rongUserId,
-  to: z.union([rongUserId, z.array(rongUserId).min(1).max(1000)]),
-  text: z.string().min(1, 'must not be empty'),
+/** A message in RongCloud's words: its type (`RC:ImgMsg`, `IMB:CardMsg`) and content object. */
+export const rongMessage = z.object({
+  objectName: z.string().min(1).max(32),
+  content: z.record(z.string(), z.unknown()),
+  /** What push notices and clients that cannot render the type show. */
+  pushContent: z.string().optional(),
 });
-export const publishGroupInput = z.object({
+export type RongMessage = z.infer<typeof rongMessage>;
+
+/** Users a group message may @-mention; the emulator holds apps to it. */
+export const MENTION_MAX = 30;
+
+const text = z.string().min(1, 'must not be empty');
+export const mentionList = z.array(rongUserId).max(MENTION_MAX).readonly();
+/** Exactly one of `text` and `message`. */
+function textOrMessage(value: { text?: unknown; message?: unknown }): boolean {
+  return (value.text === undefined) !== (value.message === undefined);
+}
+const oneBody = { message: 'give either text or message', path: ['text'] };
+
+export const publishPrivateInput = z
+  .object({
+    from: rongUserId,
+    to: z.union([rongUserId, z.array(rongUserId).min(1).max(1000)]),
+    text: text.optional(),
+    message: rongMessage.optional(),
+  })
+  .refine(textOrMessage, oneBody);
+export const publishGroupInput = z
+  .object({
+    from: rongUserId,
+    groupId: rongUserId,
+    /** Users the message @-mentions: `mentionedInfo` in its content, and `isMentioned`. */
+    mention: mentionList.optional(),
+    text: text.optional(),
+    message: rongMessage.optional(),
+  })
+  .refine(textOrMessage, oneBody);
+export type PublishPrivateInput = z.input<typeof publishPrivateInput>;
+export type PublishGroupInput = z.input<typeof publishGroupInput>;
+
+export const recallInput = z.object({
   from: rongUserId,
-  groupId: z.string().min(1),
-  text: z.string().min(1, 'must not be empty'),
+  conversation: z.enum(['private', 'group']),
+  targetId: rongUserId,
+  messageUID: z.string().min(1),
+  /** When the message was sent, milliseconds since the epoch. */
+  sentTime: z.number().int().positive(),
+  /** Delete without the "message recalled" notice. */
+  silent: z.boolean().optional(),
+});
+export type RecallInput = z.input<typeof recallInput>;
+
+export const groupMembersInput = z.object({
+  groupId: rongUserId,
+  userIds: z.array(rongUserId).min(1).max(1000),
 });

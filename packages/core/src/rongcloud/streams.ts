@@ -1,15 +1,19 @@
 import type { z } from 'zod';
 import type { RateLimitPermit } from '../limits/rate-limiter.js';
+import { mentionPrefix } from '../message/rich.js';
 import {
   type MessageState,
   STREAM_IDLE_LIMIT_MS,
   StreamSequence,
   type StreamTransport,
 } from '../stream/transport.js';
+import { utf8Bytes } from '../validation.js';
 import { RONG_MESSAGE_MAX_BYTES, streamAnswer } from './schemas.js';
 
 /** Where a RongCloud stream goes: from a bot to a user, or to a group. */
-export type RongStreamTarget = { from: string; to: string } | { from: string; groupId: string };
+export type RongStreamTarget =
+  | { from: string; to: string }
+  | { from: string; groupId: string; mention?: readonly string[] | undefined };
 
 type Call = <S extends z.ZodType>(
   path: string,
@@ -21,19 +25,21 @@ type Call = <S extends z.ZodType>(
 /**
  * RongCloud streaming (`publish_stream.json`, `RC:StreamMsg`): each call carries the next piece as
  * `content`, with `seq` counting from 1 and `complete` on the last (which may be empty); the first
- * call's answer names the `messageUID` that later calls repeat.
+ * call's answer names the `messageUID` that later calls repeat. In a group it may @-mention users:
+ * `@id ` in front of the first piece, and `mentionedInfo` on the first call.
  */
 export class RongStreamTransport implements StreamTransport {
   readonly rateKey: string;
   /** The assembled message stays under 128 KB, the limit of one message. */
-  readonly maxMessageBytes = RONG_MESSAGE_MAX_BYTES - 1;
+  readonly maxMessageBytes: number;
   /** A plain message's content is JSON around the text: leave room for it. */
-  readonly maxPlainBytes = RONG_MESSAGE_MAX_BYTES - 1024;
+  readonly maxPlainBytes: number;
   readonly minCallIntervalMs = 0;
   readonly emptyFinalChunk = true;
   readonly idleLimitMs = STREAM_IDLE_LIMIT_MS;
   #messageUID: string | undefined;
   readonly #seq = new StreamSequence();
+  readonly #mention: readonly string[];
 
   constructor(
     private readonly call: Call,
@@ -44,14 +50,21 @@ export class RongStreamTransport implements StreamTransport {
       'groupId' in target
         ? '/v3/message/group/publish_stream.json'
         : '/v3/message/private/publish_stream.json';
+    this.#mention = 'groupId' in target ? (target.mention ?? []) : [];
+    const prefixBytes = utf8Bytes(mentionPrefix(this.#mention));
+    this.maxMessageBytes = RONG_MESSAGE_MAX_BYTES - 1 - prefixBytes;
+    this.maxPlainBytes = RONG_MESSAGE_MAX_BYTES - 1024 - prefixBytes;
   }
 
   async send(chunk: string, final: boolean, permit: RateLimitPermit): Promise<{ messageId: string }> {
     const t = this.target;
     const answer = await this.#seq.next((seq, first) => {
-      const content: Record<string, unknown> = { content: chunk, seq, complete: final };
+      const opening = seq === 1 && this.#mention.length > 0;
+      const text = opening ? `${mentionPrefix(this.#mention)}${chunk}` : chunk;
+      const content: Record<string, unknown> = { content: text, seq, complete: final };
       if (this.#messageUID) content.messageUID = this.#messageUID;
       else content.type = 'markdown';
+      if (opening) content.mentionedInfo = { type: 2, userIdList: [...this.#mention], mentionedContent: '' };
       const body = {
         fromUserId: t.from,
         ...('groupId' in t ? { toGroupId: t.groupId } : { toUserId: t.to }),

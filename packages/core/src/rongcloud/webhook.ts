@@ -1,12 +1,14 @@
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { WebhookVerificationError } from '../errors.js';
+import { parseButtonPress } from '../message/rich.js';
 import {
   type InboundAttachment,
   type InboundMessage,
   type ParsedWebhook,
   stripMentions,
 } from '../platform.js';
+import { BUTTON_OBJECT_NAME } from './elements.js';
 import { signRongCloud } from './signature.js';
 
 /**
@@ -134,8 +136,13 @@ export function parseRongCloudCallback(body: unknown): ParsedWebhook {
   const mentions = Array.isArray(mentioned)
     ? mentioned.filter((m): m is string => typeof m === 'string')
     : [];
-  const rawText =
-    data.objectName === 'RC:TxtMsg' && typeof content.content === 'string' ? content.content : '';
+  // A card's button press arrives as its own message type, its value standing for typed text.
+  const action = data.objectName === BUTTON_OBJECT_NAME ? parseButtonPress(content) : undefined;
+  const rawText = action
+    ? action.value
+    : data.objectName === 'RC:TxtMsg' && typeof content.content === 'string'
+      ? content.content
+      : '';
   const group = type === 'message:group' ? (data.groupId ?? data.toUserId ?? '') : undefined;
   const message: InboundMessage = {
     platform: 'rongcloud',
@@ -148,7 +155,8 @@ export function parseRongCloudCallback(body: unknown): ParsedWebhook {
     mentions,
     messageKey: data.msgUID ?? `${data.fromUserId}:${timestamp}`,
     time: new Date(timestamp),
-    attachments: data.objectName === 'RC:TxtMsg' ? [] : [rongAttachment(data.objectName, content)],
+    attachments: data.objectName === 'RC:TxtMsg' || action ? [] : [rongAttachment(data.objectName, content)],
+    ...(action ? { action } : {}),
     raw: body,
   };
   // A group message reaches a bot only when it is @-mentioned.

@@ -25,16 +25,21 @@ import type { StreamTransport } from '../stream/transport.js';
 import { parseInput } from '../validation.js';
 import { tencentRetryCodes } from './codes.js';
 import { AdminUserSig } from './credentials.js';
+import { textElement, withMentions } from './elements.js';
 import { TencentPlatform } from './platform.js';
 import { type TencentRegion, tencentRegions } from './regions.js';
 import { randomUint32, readTencentAnswer, tencentRequestPath } from './request.js';
 import {
+  addGroupMemberAnswer,
   type CreateRobotInput,
   clientOptions,
   createRobotInput,
   envelope,
   getAllRobotsAnswer,
   getProfilesInput,
+  groupId as groupIdSchema,
+  groupInfoAnswer,
+  groupMembersInput,
   type MsgBodyElement,
   openStreamInput,
   portraitGetAnswer,
@@ -105,11 +110,12 @@ export interface TencentProfile {
 /**
  * Where a stream goes. `{ from, to }`: a robot streams to a user with `send_stream_msg` (or, with
  * `api: 'stream_msg'`, any account with `stream_msg/send_c2c_stream_msg`). `{ groupId }`: a stream
- * into a group with `stream_msg/send_group_stream_msg`, sent as `from` (default: the admin).
+ * into a group with `stream_msg/send_group_stream_msg`, sent as `from` (default: the admin), that
+ * @-mentions the users in `mention`.
  */
 export type StreamTarget =
   | { from: string; to: string; api?: 'robot' | 'stream_msg' }
-  | { from?: string; groupId: string };
+  | { from?: string; groupId: string; mention?: readonly string[] | undefined };
 
 const PROFILE_TAGS = {
   nick: 'Tag_Profile_IM_Nick',
@@ -282,7 +288,8 @@ export class TencentIm {
 
   /**
    * Sends a message to a group (`group_open_http_svc/send_group_msg`): `text`, or `msgBody`
-   * elements. Without `from` the admin sends it. Retried only when it certainly was not sent, since
+   * elements; `mention` @-mentions users (`@id ` in front, and `GroupAtInfo`). Without `from` the
+   * admin sends it. Retried only when it certainly was not sent, since
    * the cloud does not de-duplicate group messages, unless `retry: 'idempotent'` accepts that a retry
    * after an unknown outcome may show it twice (a stream's fallback does, so no answer is lost).
    */
@@ -291,13 +298,14 @@ export class TencentIm {
     options: { retry?: RetryMode } = {},
   ): Promise<{ msgSeq: number; msgTime: number }> {
     const message = parseInput(sendGroupMsgInput, input, 'sendGroupMsg');
-    const msgBody: MsgBodyElement[] =
-      'text' in message ? [{ MsgType: 'TIMTextElem', MsgContent: { Text: message.text } }] : message.msgBody;
+    const elements: MsgBodyElement[] = 'text' in message ? [textElement(message.text)] : message.msgBody;
+    const { msgBody, groupAtInfo } = withMentions(elements, message.mention ?? []);
     const body = {
       GroupId: message.groupId,
       Random: randomUint32(),
       From_Account: message.from,
       MsgBody: msgBody,
+      GroupAtInfo: groupAtInfo,
     };
     const answer = await this.#request(
       'group_open_http_svc/send_group_msg',
@@ -330,7 +338,11 @@ export class TencentIm {
       return new StreamMsgTransport(
         call,
         // The fallback must not lose the answer: after an unknown outcome it is sent again.
-        (text) => this.sendGroupMsg({ from: t.from, groupId: t.groupId, text }, { retry: 'idempotent' }),
+        (text) =>
+          this.sendGroupMsg(
+            { from: t.from, groupId: t.groupId, text, mention: t.mention },
+            { retry: 'idempotent' },
+          ),
         t,
       );
     }
@@ -339,6 +351,87 @@ export class TencentIm {
     }
     const from = parseInput(robotId, t.from, 'openStream.from');
     return new RobotStreamTransport(call, (text) => this.sendMsg({ from, to: t.to, text }), from, t.to);
+  }
+
+  /**
+   * The type of a group (`Public`, `Private`/`Work`, `ChatRoom`/`Meeting`, `AVChatRoom`,
+   * `Community`), from `group_open_http_svc/get_group_info`.
+   */
+  async getGroupType(groupId: string): Promise<string> {
+    const id = parseInput(groupIdSchema, groupId, 'groupId');
+    const answer = await this.#request(
+      'group_open_http_svc/get_group_info',
+      { GroupIdList: [id], ResponseFilter: { GroupBaseInfoFilter: ['Type'] } },
+      groupInfoAnswer,
+      'idempotent',
+    );
+    const info = answer.GroupInfo[0];
+    if (info?.ErrorCode !== 0 || info.Type === undefined) {
+      throw new TencentApiError(info?.ErrorCode || 10010, `group ${id}: ${info?.ErrorInfo || 'not found'}`, {
+        endpoint: 'v4/group_open_http_svc/get_group_info',
+        retryable: false,
+      });
+    }
+    return info.Type;
+  }
+
+  /**
+   * Adds accounts to a group (`group_open_http_svc/add_group_member`), silently: no notice in the
+   * group. Every group type but live-streaming groups (`AVChatRoom`), which robots join with
+   * `addLiveGroupRobots`. Adding a member twice is not an error.
+   */
+  async addGroupMembers(groupId: string, userIds: string[]): Promise<void> {
+    const m = parseInput(groupMembersInput, { groupId, userIds }, 'addGroupMembers');
+    const answer = await this.#request(
+      'group_open_http_svc/add_group_member',
+      { GroupId: m.groupId, Silence: 1, MemberList: m.userIds.map((id) => ({ Member_Account: id })) },
+      addGroupMemberAnswer,
+      'idempotent',
+    );
+    // Result 0 is a failure for that account; 1 added, 2 already a member, 3 waiting for approval.
+    const failed = answer.MemberList.filter((r) => r.Result === 0).map((r) => r.Member_Account);
+    if (failed.length > 0) {
+      throw new TencentApiError(10004, `not added to group ${m.groupId}: ${failed.join(', ')}`, {
+        endpoint: 'v4/group_open_http_svc/add_group_member',
+        retryable: false,
+      });
+    }
+  }
+
+  /** Removes accounts from a group (`group_open_http_svc/delete_group_member`), silently. */
+  async deleteGroupMembers(groupId: string, userIds: string[]): Promise<void> {
+    const m = parseInput(groupMembersInput, { groupId, userIds }, 'deleteGroupMembers');
+    await this.#request(
+      'group_open_http_svc/delete_group_member',
+      { GroupId: m.groupId, Silence: 1, MemberToDel_Account: m.userIds },
+      envelope,
+      'idempotent',
+    );
+  }
+
+  /**
+   * Pins robots in a live-streaming group's (`AVChatRoom`) online member list
+   * (`group_open_avchatroom_http_svc/add_robots`); the cloud needs a plan and console switch for it.
+   */
+  async addLiveGroupRobots(groupId: string, robotIds: string[]): Promise<void> {
+    const m = parseInput(groupMembersInput, { groupId, userIds: robotIds }, 'addLiveGroupRobots');
+    await this.#request(
+      'group_open_avchatroom_http_svc/add_robots',
+      { GroupId: m.groupId, Members_Account: m.userIds },
+      envelope,
+      'idempotent',
+    );
+  }
+
+  /** Takes robots off a live-streaming group's online member list (`…/del_robots`). */
+  async deleteLiveGroupRobots(groupId: string, robotIds: string[]): Promise<void> {
+    const m = parseInput(groupMembersInput, { groupId, userIds: robotIds }, 'deleteLiveGroupRobots');
+    await this.#request(
+      'group_open_avchatroom_http_svc/del_robots',
+      { GroupId: m.groupId, Members_Account: m.userIds },
+      envelope,
+      'idempotent',
+    );
   }
 
   /** Sets a user's or robot's nick, avatar URL and status (`profile/portrait_set`). */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TencentApiError } from '../errors.js';
+import { mentionPrefix, parseRichMessage, type RichMessage } from '../message/rich.js';
 import type {
   BotPlatform,
   BotSpec,
@@ -12,8 +13,9 @@ import type {
 import { jsonBody } from '../platform.js';
 import { cleanPrefix } from '../stream/chunking.js';
 import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
-import { maxBytes, parseInput } from '../validation.js';
+import { maxBytes, parseInput, utf8Bytes } from '../validation.js';
 import type { TencentIm } from './client.js';
+import { tencentElements, textElement, withMentions } from './elements.js';
 import {
   MESSAGE_MAX_BYTES,
   PROFILE_FIELD_MAX_BYTES,
@@ -22,6 +24,11 @@ import {
   robotId,
 } from './schemas.js';
 import { parseTencentCallback, verifyTencentCallback } from './webhook.js';
+
+/** The users a reply @-mentions: only in groups. */
+function mentionOf(target: ReplyTarget): readonly string[] {
+  return 'groupId' in target ? (target.mention ?? []) : [];
+}
 
 /** A group message's id is its `MsgSeq`, as `sendText` gives it. */
 function groupSeq(messageId: string): number {
@@ -128,15 +135,21 @@ export class TencentPlatform implements BotPlatform {
 
   /**
    * Sends `text` as the bot; text over 12 KB goes as several messages, cut at clean boundaries. The
-   * message id is the `MsgKey` (one-to-one) or the group's `MsgSeq`.
+   * message id is the `MsgKey` (one-to-one) or the group's `MsgSeq`. In a group, each piece
+   * @-mentions `target.mention`.
    */
   async sendText(target: ReplyTarget, text: string): Promise<{ messageId: string }> {
     let rest = text;
     let messageId = '';
     do {
-      const piece = cleanPrefix(rest, MESSAGE_MAX_BYTES);
+      const piece = cleanPrefix(rest, MESSAGE_MAX_BYTES - utf8Bytes(mentionPrefix(mentionOf(target))));
       if ('groupId' in target) {
-        const sent = await this.im.sendGroupMsg({ from: target.botId, groupId: target.groupId, text: piece });
+        const sent = await this.im.sendGroupMsg({
+          from: target.botId,
+          groupId: target.groupId,
+          text: piece,
+          mention: target.mention,
+        });
         messageId = String(sent.msgSeq);
       } else {
         messageId = (await this.im.sendMsg({ from: target.botId, to: target.userId, text: piece })).msgKey;
@@ -147,15 +160,54 @@ export class TencentPlatform implements BotPlatform {
   }
 
   /**
+   * Sends a rich message as the bot: an image (`TIMImageElem`), a file (`TIMFileElem`) or a card
+   * (`TIMCustomElem` carrying the card JSON, its `Desc` the text fallback). Id as for `sendText`.
+   */
+  async sendMessage(target: ReplyTarget, message: RichMessage): Promise<{ messageId: string }> {
+    const checked = parseRichMessage(message);
+    if (checked.type === 'text') return this.sendText(target, checked.text);
+    const msgBody = tencentElements(checked);
+    if ('groupId' in target) {
+      const sent = await this.im.sendGroupMsg({
+        from: target.botId,
+        groupId: target.groupId,
+        msgBody,
+        mention: target.mention,
+      });
+      return { messageId: String(sent.msgSeq) };
+    }
+    return { messageId: (await this.im.sendMsg({ from: target.botId, to: target.userId, msgBody })).msgKey };
+  }
+
+  /**
+   * Puts a robot into a group: `add_group_member`, or for a live-streaming group (`AVChatRoom`,
+   * which has no member list to add to) `add_robots`, after asking the group's type.
+   */
+  async addBotToGroup(botId: string, groupId: string): Promise<void> {
+    const bot = parseInput(robotId, botId, 'botId');
+    if ((await this.im.getGroupType(groupId)) === 'AVChatRoom')
+      await this.im.addLiveGroupRobots(groupId, [bot]);
+    else await this.im.addGroupMembers(groupId, [bot]);
+  }
+
+  /** Takes a robot out of a group: `delete_group_member`, or `del_robots` for a live-streaming group. */
+  async removeBotFromGroup(botId: string, groupId: string): Promise<void> {
+    const bot = parseInput(robotId, botId, 'botId');
+    if ((await this.im.getGroupType(groupId)) === 'AVChatRoom')
+      await this.im.deleteLiveGroupRobots(groupId, [bot]);
+    else await this.im.deleteGroupMembers(groupId, [bot]);
+  }
+
+  /**
    * Rewrites a message the bot sent: one-to-one by its `MsgKey` (`openim/modify_c2c_msg`), in a
-   * group by its `MsgSeq` (`group_open_http_svc/modify_group_msg`).
+   * group by its `MsgSeq` (`openim/modify_group_msg`), keeping the group reply's @-mentions.
    */
   async updateText(target: ReplyTarget, messageId: string, text: string): Promise<void> {
     const body = parseInput(maxBytes(MESSAGE_MAX_BYTES).min(1, 'must not be empty'), text, 'text');
-    const msgBody = [{ MsgType: 'TIMTextElem', MsgContent: { Text: body } }];
     if ('groupId' in target) {
+      const { msgBody } = withMentions([textElement(body)], mentionOf(target));
       await this.im.call(
-        'group_open_http_svc/modify_group_msg',
+        'openim/modify_group_msg',
         { GroupId: target.groupId, MsgSeq: groupSeq(messageId), MsgBody: msgBody },
         { retry: 'idempotent' },
       );
@@ -163,7 +215,12 @@ export class TencentPlatform implements BotPlatform {
     }
     await this.im.call(
       'openim/modify_c2c_msg',
-      { From_Account: target.botId, To_Account: target.userId, MsgKey: messageId, MsgBody: msgBody },
+      {
+        From_Account: target.botId,
+        To_Account: target.userId,
+        MsgKey: messageId,
+        MsgBody: [textElement(body)],
+      },
       { retry: 'idempotent' },
     );
   }
@@ -197,7 +254,7 @@ export class TencentPlatform implements BotPlatform {
 
   openStream(target: ReplyTarget, options?: StreamSessionOptions): StreamSession {
     return 'groupId' in target
-      ? this.im.openStream({ from: target.botId, groupId: target.groupId }, options)
+      ? this.im.openStream({ from: target.botId, groupId: target.groupId, mention: target.mention }, options)
       : this.im.openStream({ from: target.botId, to: target.userId }, options);
   }
 }

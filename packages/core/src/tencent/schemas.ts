@@ -20,6 +20,10 @@ export const PROFILE_FIELD_MAX_BYTES = 500;
 export const MESSAGE_MAX_BYTES = 12 * 1024;
 /** Robots per app. */
 export const ROBOTS_PER_APP = 20;
+/** Users one group message may @-mention; the emulator holds apps to it. */
+export const GROUP_AT_MAX = 30;
+/** `add_group_member` takes at most 300 members per call. */
+export const GROUP_MEMBERS_PER_CALL = 300;
 
 export const robotId = boundedId(ROBOT_ID_MAX_BYTES).refine((id) => id.startsWith(ROBOT_PREFIX), {
   message: `must start with ${ROBOT_PREFIX}`,
@@ -69,20 +73,31 @@ export const sendMsgInput = z.union([
 ]);
 export type SendMsgInput = z.infer<typeof sendMsgInput>;
 
+/** Group ids are at most 48 bytes. */
+export const groupId = boundedId(48);
+/** Users a group message @-mentions (`GroupAtInfo`). */
+const mention = z.array(userId).max(GROUP_AT_MAX).readonly().optional();
+
 export const sendGroupMsgInput = z.union([
   z.object({
     from: userId.optional(),
-    groupId: z.string().min(1),
+    groupId,
     text: maxBytes(MESSAGE_MAX_BYTES).min(1, 'must not be empty'),
+    mention,
   }),
-  z.object({ from: userId.optional(), groupId: z.string().min(1), msgBody: z.array(msgBodyElement).min(1) }),
+  z.object({ from: userId.optional(), groupId, msgBody: z.array(msgBodyElement).min(1), mention }),
 ]);
 export type SendGroupMsgInput = z.infer<typeof sendGroupMsgInput>;
 
 export const openStreamInput = z.union([
   z.object({ from: userId, to: userId, api: z.enum(['robot', 'stream_msg']).optional() }),
-  z.object({ from: userId.optional(), groupId: z.string().min(1) }),
+  z.object({ from: userId.optional(), groupId, mention }),
 ]);
+
+export const groupMembersInput = z.object({
+  groupId,
+  userIds: z.array(userId).min(1).max(GROUP_MEMBERS_PER_CALL),
+});
 
 export const getProfilesInput = z.array(userId).min(1);
 
@@ -126,6 +141,19 @@ export const getAllRobotsAnswer = envelope.extend({
   Robot_Account: z.array(z.string()).optional().default([]),
 });
 export const sendStreamMsgAnswer = envelope.extend({ MsgKey: z.string().min(1) });
+export const groupInfoAnswer = envelope.extend({
+  GroupInfo: z.array(
+    z.looseObject({
+      GroupId: z.string(),
+      ErrorCode: z.number().int(),
+      Type: z.string().optional(),
+      ErrorInfo: z.string().optional(),
+    }),
+  ),
+});
+export const addGroupMemberAnswer = envelope.extend({
+  MemberList: z.array(z.looseObject({ Member_Account: z.string(), Result: z.number().int() })).default([]),
+});
 export const sendGroupMsgAnswer = envelope.extend({ MsgSeq: z.number().int(), MsgTime: z.number().int() });
 export const sendMsgAnswer = envelope.extend({ MsgTime: z.number().int(), MsgKey: z.string().min(1) });
 

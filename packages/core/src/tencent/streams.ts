@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import type { RateLimitPermit } from '../limits/rate-limiter.js';
+import { mentionPrefix } from '../message/rich.js';
 import {
   type MessageState,
   STREAM_IDLE_LIMIT_MS,
   StreamSequence,
   type StreamTransport,
 } from '../stream/transport.js';
+import { utf8Bytes } from '../validation.js';
 import { randomUint32 } from './request.js';
 import { envelope, MESSAGE_MAX_BYTES, sendStreamMsgAnswer } from './schemas.js';
 
@@ -73,43 +75,57 @@ const STREAM_MSG_MAX_BYTES = 128 * 1024 - 1;
 /** What clients too old for stream messages show instead. */
 const COMPATIBLE_TEXT = 'This message is streamed; update the app to see it.';
 
-const streamMsgAnswer = envelope.extend({ StreamMsgID: z.string().min(1) });
+const streamMsgAnswer = envelope.extend({
+  StreamMsgID: z.string().min(1),
+  MsgSeq: z.number().int().optional(),
+});
 
 /**
  * General streaming (`stream_msg/send_c2c_stream_msg` and `send_group_stream_msg`): a
  * `TIMStreamElem` whose chunks carry `Index` from 1 and `IsLast` on the closing one (which may be
  * empty); continuations name the `StreamMsgID`. At most 5 calls per second per stream, under 128 KB.
+ * In a group, the message is known by its `MsgSeq` (what edits and recalls take) and may @-mention
+ * users: `@id ` in front of its first chunk and `GroupAtInfo` on its first call.
  */
 export class StreamMsgTransport implements StreamTransport {
   readonly rateKey: string;
-  readonly maxMessageBytes = STREAM_MSG_MAX_BYTES;
-  readonly maxPlainBytes = MESSAGE_MAX_BYTES;
+  readonly maxMessageBytes: number;
+  readonly maxPlainBytes: number;
   readonly minCallIntervalMs = 200;
   readonly emptyFinalChunk = true;
   readonly idleLimitMs = STREAM_IDLE_LIMIT_MS;
   #streamMsgId: string | undefined;
   readonly #index = new StreamSequence(this.minCallIntervalMs);
   #random = randomUint32();
+  /** `@id ` for each mentioned user, in front of each message's first chunk. */
+  readonly #prefix: string;
 
   constructor(
     private readonly call: StreamCall,
     private readonly plain: (text: string) => Promise<unknown>,
     private readonly target:
       | { from?: string | undefined; to: string }
-      | { from?: string | undefined; groupId: string },
+      | { from?: string | undefined; groupId: string; mention?: readonly string[] | undefined },
   ) {
     this.rateKey =
       'groupId' in target ? 'stream_msg/send_group_stream_msg' : 'stream_msg/send_c2c_stream_msg';
+    this.#prefix = 'groupId' in target ? mentionPrefix(target.mention ?? []) : '';
+    const prefixBytes = utf8Bytes(this.#prefix);
+    this.maxMessageBytes = STREAM_MSG_MAX_BYTES - prefixBytes;
+    this.maxPlainBytes = MESSAGE_MAX_BYTES - prefixBytes;
   }
 
   async send(chunk: string, final: boolean, permit: RateLimitPermit): Promise<{ messageId: string }> {
     const target = this.target;
     const answer = await this.#index.next((index, first) => {
+      const opening = index === 1;
+      const markdown = opening ? `${this.#prefix}${chunk}` : chunk;
       const content: Record<string, unknown> = {
-        Chunks: [{ EventType: 'data', Index: index, Markdown: chunk, IsLast: final }],
+        Chunks: [{ EventType: 'data', Index: index, Markdown: markdown, IsLast: final }],
       };
       if (this.#streamMsgId) content.StreamMsgID = this.#streamMsgId;
       else content.CompatibleText = COMPATIBLE_TEXT;
+      const mention = 'groupId' in target && opening ? (target.mention ?? []) : [];
       const body = {
         From_Account: target.from,
         ...('groupId' in target
@@ -117,11 +133,13 @@ export class StreamMsgTransport implements StreamTransport {
           : { To_Account: target.to, SyncOtherMachine: 1 }),
         MsgRandom: this.#random,
         MsgBody: [{ MsgType: 'TIMStreamElem', MsgContent: content }],
+        ...(mention.length > 0 ? { GroupAtInfo: mention.map((id) => ({ GroupAt_Account: id })) } : {}),
       };
       return this.call(this.rateKey, body, streamMsgAnswer, first ? permit : undefined);
     });
     this.#streamMsgId = answer.StreamMsgID;
-    return { messageId: answer.StreamMsgID };
+    // A group message's edits and recalls name it by MsgSeq; the stream goes on by StreamMsgID.
+    return { messageId: answer.MsgSeq !== undefined ? String(answer.MsgSeq) : answer.StreamMsgID };
   }
 
   next(): void {

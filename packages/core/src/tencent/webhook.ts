@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { WebhookVerificationError } from '../errors.js';
+import { parseButtonPress } from '../message/rich.js';
 import {
   type InboundAttachment,
   type InboundMessage,
@@ -122,15 +123,28 @@ export function tencentAttachment(el: { MsgType: string; MsgContent?: unknown })
   }
 }
 
-function textOf(body: z.infer<typeof element>[]): { text: string; attachments: InboundAttachment[] } {
+/**
+ * The text, attachments and button press of a message body. A press is a `TIMCustomElem` whose
+ * `Data` is the button-press JSON: its value becomes the text, as if the user had typed it.
+ */
+function textOf(body: z.infer<typeof element>[]): {
+  text: string;
+  attachments: InboundAttachment[];
+  action?: InboundMessage['action'];
+} {
   let text = '';
+  let action: InboundMessage['action'];
   const attachments: InboundAttachment[] = [];
   for (const el of body) {
-    const content = el.MsgContent as { Text?: unknown } | undefined;
+    const content = el.MsgContent as { Text?: unknown; Data?: unknown } | undefined;
+    const press = el.MsgType === 'TIMCustomElem' ? parseButtonPress(content?.Data) : undefined;
     if (el.MsgType === 'TIMTextElem' && typeof content?.Text === 'string') text += content.Text;
-    else attachments.push(tencentAttachment(el));
+    else if (press) {
+      action = press;
+      text += press.value;
+    } else attachments.push(tencentAttachment(el));
   }
-  return { text, attachments };
+  return action ? { text, attachments, action } : { text, attachments };
 }
 
 /**
@@ -142,7 +156,7 @@ export function parseTencentCallback(body: unknown): ParsedWebhook {
   if (command === 'Bot.OnC2CMessage') {
     const c = c2cCallback.safeParse(body);
     if (!c.success) throw malformedCallback(c.error);
-    const { text, attachments } = textOf(c.data.MsgBody);
+    const { text, attachments, action } = textOf(c.data.MsgBody);
     const message: InboundMessage = {
       platform: 'tencent',
       botId: c.data.To_Account,
@@ -154,6 +168,7 @@ export function parseTencentCallback(body: unknown): ParsedWebhook {
       messageKey: c.data.MsgKey,
       time: new Date(c.data.MsgTime * 1000),
       attachments,
+      ...(action ? { action } : {}),
       raw: body,
     };
     return { messages: [message], events: [] };
@@ -161,7 +176,7 @@ export function parseTencentCallback(body: unknown): ParsedWebhook {
   if (command === 'Bot.OnGroupMessage') {
     const g = groupCallback.safeParse(body);
     if (!g.success) throw malformedCallback(g.error);
-    const { text, attachments } = textOf(g.data.MsgBody);
+    const { text, attachments, action } = textOf(g.data.MsgBody);
     const mentions = g.data.AtRobots_Account;
     const messages = mentions.map(
       (botId): InboundMessage => ({
@@ -175,6 +190,7 @@ export function parseTencentCallback(body: unknown): ParsedWebhook {
         messageKey: `${g.data.GroupId}:${g.data.MsgSeq}`,
         time: new Date(g.data.MsgTime * 1000),
         attachments,
+        ...(action ? { action } : {}),
         raw: body,
       }),
     );
