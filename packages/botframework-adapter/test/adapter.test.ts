@@ -162,6 +162,8 @@ describe('ImBotAdapter with the emulator', () => {
   });
 
   it('edits and recalls a group message (modify_group_msg, group_msg_recall)', async () => {
+    emulator.tencent.createGroup({ groupId: 'g1' });
+    await im.platform.addBotToGroup(BOT, 'g1');
     const reference = adapter.conversationReferenceFor({ groupId: 'g1' });
     const seen: string[] = [];
     await adapter.continueConversation(reference, async (context) => {
@@ -184,12 +186,14 @@ describe('ImBotAdapter with the emulator', () => {
     expect(turnErrors[0]).toMatchObject({ code: 'TENCENT_API', errorCode: 10030 });
   });
 
-  it('answers a group message that @-mentions the robot, in the group', async () => {
+  it('answers a group message that @-mentions the robot, in the group, @-mentioning the sender', async () => {
     await serve(new EchoBot());
+    emulator.tencent.createGroup({ groupId: 'g1' });
+    await im.platform.addBotToGroup(BOT, 'g1');
     await emulator.tencent.userSendsToGroup({ from: 'bob', groupId: 'g1', text: 'ping', mentions: [BOT] });
     await expect
       .poll(() => emulator.tencent.groupConversation('g1').at(-1))
-      .toMatchObject({ from: BOT, text: 'Echo: ping' });
+      .toMatchObject({ from: BOT, text: '@bob Echo: ping', mentions: ['bob'] });
   });
 });
 

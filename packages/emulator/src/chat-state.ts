@@ -1,4 +1,4 @@
-import { randomUint32 } from '@imbot/core';
+import { type RichMessage, randomUint32 } from '@imbot/core';
 import { EventEmitter } from 'eventemitter3';
 
 /** How a message looks in the user's client: growing, complete, given up on, or recalled by its sender. */
@@ -25,6 +25,21 @@ export interface Message {
   streamMsgId?: string;
   /** A group message's number in its group (Tencent `MsgSeq`). */
   seq?: number;
+  /** Users the message @-mentions (Tencent `GroupAtInfo`, RongCloud `mentionedInfo`). */
+  mentions?: string[];
+  /** What a client renders instead of the text: an image, a file or a card (absent for text). */
+  content?: RichMessage;
+  /** Set on a user's press of a card button: `text` is the button's value. */
+  pressed?: boolean;
+  /** A recalled message that clients drop without a "message recalled" notice. */
+  silent?: boolean;
+}
+
+/** A group: its type in the cloud's words, and its members in the order they joined. */
+export interface Group {
+  groupId: string;
+  type: string;
+  members: string[];
 }
 
 export interface ChatEvents {
@@ -32,6 +47,8 @@ export interface ChatEvents {
   update: (message: Message) => void;
   /** The bots or their profiles changed. */
   robots: () => void;
+  /** A group was created or its members changed. */
+  groups: () => void;
 }
 
 /** A conversation's key: the two user ids in a fixed order. */
@@ -53,6 +70,7 @@ export class ChatState extends EventEmitter<ChatEvents> {
   #seq = 0;
   /** Accounts the app has: robots, and users once a message or profile names them. */
   readonly #accounts = new Set<string>();
+  readonly #groups = new Map<string, Group>();
 
   constructor(readonly now: () => number = Date.now) {
     super();
@@ -103,6 +121,52 @@ export class ChatState extends EventEmitter<ChatEvents> {
     this.emit('update', message);
   }
 
+  /** The group, if it exists. */
+  group(groupId: string): Group | undefined {
+    return this.#groups.get(groupId);
+  }
+
+  /** Every group, in the order they were made. */
+  groups(): Group[] {
+    return [...this.#groups.values()];
+  }
+
+  /** Makes a group of `type` if there is none with this id; returns the group. */
+  ensureGroup(groupId: string, type: string): Group {
+    let group = this.#groups.get(groupId);
+    if (!group) {
+      group = { groupId, type, members: [] };
+      this.#groups.set(groupId, group);
+      this.emit('groups');
+    }
+    return group;
+  }
+
+  /** Whether `userId` is a member of the group. */
+  isMember(groupId: string, userId: string): boolean {
+    return this.#groups.get(groupId)?.members.includes(userId) ?? false;
+  }
+
+  /** Adds a member; false if it was one already. */
+  join(groupId: string, userId: string): boolean {
+    const group = this.#groups.get(groupId);
+    if (!group || group.members.includes(userId)) return false;
+    group.members.push(userId);
+    this.#accounts.add(userId);
+    this.emit('groups');
+    return true;
+  }
+
+  /** Removes a member; false if it was not one. */
+  leave(groupId: string, userId: string): boolean {
+    const group = this.#groups.get(groupId);
+    const index = group?.members.indexOf(userId) ?? -1;
+    if (!group || index < 0) return false;
+    group.members.splice(index, 1);
+    this.emit('groups');
+    return true;
+  }
+
   byKey(msgKey: string): Message | undefined {
     return this.#byKey.get(msgKey);
   }
@@ -128,6 +192,8 @@ export class ChatState extends EventEmitter<ChatEvents> {
     this.#conversations.clear();
     this.#byKey.clear();
     this.#accounts.clear();
+    this.#groups.clear();
     this.emit('robots');
+    this.emit('groups');
   }
 }

@@ -28,6 +28,36 @@ export const userSendsToGroupInput = z.object({
 });
 export type UserSendsToGroup = z.input<typeof userSendsToGroupInput>;
 
+/** A user presses a `message` button of a card a bot sent them (or their group). */
+export const userPressesInput = z.object({
+  from: z.string().min(1),
+  /** The card's message (`msgKey` as the conversation lists it). */
+  msgKey: z.string().min(1),
+  /** The button's value; it must be one of the card's `message` buttons. */
+  value: z.string().min(1),
+});
+export type UserPresses = z.infer<typeof userPressesInput>;
+
+/** A group made by hand, as an app's own server or a client would make it. */
+export const createGroupInput = z.object({
+  groupId: z.string().min(1).max(48),
+  /** The cloud's group type; Tencent: `Public` (default), `Private`, `ChatRoom`, `AVChatRoom`, `Community`. */
+  type: z.string().min(1).optional(),
+  members: z.array(z.string().min(1)).max(300).default([]),
+});
+export type CreateGroup = z.input<typeof createGroupInput>;
+
+/** A group as the console shows it: members in join order, bots marked. */
+export interface GroupView {
+  groupId: string;
+  type: string;
+  members: { userId: string; bot: boolean }[];
+  messages: number;
+}
+
+/** The refusal of a press the client could not have made. */
+export class PressRefused extends Error {}
+
 export interface UserSendResult {
   message: Message;
   /** The callbacks posted and the app's answers; the first one as `callback`. */
@@ -51,6 +81,9 @@ export interface EmulatedCloud {
   bots(): EmulatedBot[];
   userSends(input: UserSends): Promise<UserSendResult>;
   userSendsToGroup(input: UserSendsToGroup): Promise<UserSendResult>;
+  userPresses(input: UserPresses): Promise<UserSendResult>;
+  createGroup(input: CreateGroup): GroupView;
+  groups(): GroupView[];
   conversation(userId: string, botId: string): Message[];
   groupConversation(groupId: string): Message[];
   calls(): CallRecord[];
@@ -100,6 +133,10 @@ export abstract class CloudEmulator<S extends ChatState> implements EmulatedClou
   abstract bots(): EmulatedBot[];
   abstract userSends(input: UserSends): Promise<UserSendResult>;
   abstract userSendsToGroup(input: UserSendsToGroup): Promise<UserSendResult>;
+  /** The group type a group gets when a user first writes in it. */
+  protected abstract readonly defaultGroupType: string;
+  /** Delivers a press of `card`'s button `value` by `from`, as the cloud's client sends it. */
+  protected abstract deliverPress(card: Message, from: string, value: string): Promise<UserSendResult>;
   /** Authenticates a request and reads its body (see `CloudProtocol.check`). */
   protected abstract check(
     url: URL,
@@ -118,6 +155,52 @@ export abstract class CloudEmulator<S extends ChatState> implements EmulatedClou
   /** The messages of a group, oldest first. */
   groupConversation(groupId: string): Message[] {
     return this.#settled(this.state.groupConversation(groupId));
+  }
+
+  /** Makes a group (if there is none of that id) and adds `members` to it. */
+  createGroup(input: CreateGroup): GroupView {
+    const { groupId, type, members } = createGroupInput.parse(input);
+    this.state.ensureGroup(groupId, type ?? this.defaultGroupType);
+    for (const member of members) this.state.join(groupId, member);
+    return this.#groupView(groupId);
+  }
+
+  /** Every group with its members, bots marked. */
+  groups(): GroupView[] {
+    return this.state.groups().map((g) => this.#groupView(g.groupId));
+  }
+
+  /**
+   * A user presses a card's `message` button: the press is recorded in the conversation (its text
+   * the button's value) and sent to the bot as the cloud's client sends it. A press the client could
+   * not make (no such card, no such button, someone else's chat) throws `PressRefused`.
+   */
+  async userPresses(input: UserPresses): Promise<UserSendResult> {
+    const { from, msgKey, value } = userPressesInput.parse(input);
+    const card = this.state.byKey(msgKey);
+    if (card?.content?.type !== 'card') throw new PressRefused(`no card with msgKey ${msgKey}`);
+    const inChat = card.groupId ? this.state.isMember(card.groupId, from) : card.to === from;
+    if (!inChat) throw new PressRefused(`${from} cannot see the card ${msgKey}`);
+    const pressable = card.content.buttons.some((b) => b.type === 'message' && b.value === value);
+    if (!pressable) throw new PressRefused(`the card ${msgKey} has no button that sends "${value}"`);
+    return this.deliverPress(card, from, value);
+  }
+
+  /** The group a user writes in, made on first use with the user in it. */
+  protected groupForUser(groupId: string, userId: string): void {
+    this.state.ensureGroup(groupId, this.defaultGroupType);
+    this.state.join(groupId, userId);
+  }
+
+  #groupView(groupId: string): GroupView {
+    const group = this.state.group(groupId) as NonNullable<ReturnType<S['group']>>;
+    const bots = new Set(this.bots().map((b) => b.userId));
+    return {
+      groupId,
+      type: group.type,
+      members: group.members.map((userId) => ({ userId, bot: bots.has(userId) })),
+      messages: this.state.groupConversation(groupId).length,
+    };
   }
 
   /** Every REST call so far (the latest 10 000), oldest first. */
@@ -180,21 +263,21 @@ export abstract class CloudEmulator<S extends ChatState> implements EmulatedClou
     if (this.#callbacks.length > MAX_CALLBACK_RECORDS) this.#callbacks.shift();
   }
 
-  /** Records a plain text message a user wrote (to a bot, or in a group). */
+  /** Records a message a user wrote (to a bot, or in a group): text, or a button press. */
   protected addUserMessage(
     msgKey: string,
     from: string,
     to: string,
     text: string,
-    groupId?: string,
+    extra: Pick<Message, 'groupId' | 'mentions' | 'pressed'> = {},
   ): Message {
     const now = Date.now();
     return this.state.add({
       msgKey,
       from,
       to,
-      ...(groupId ? { groupId } : {}),
-      kind: 'text',
+      ...extra,
+      kind: extra.pressed ? 'custom' : 'text',
       text,
       state: 'finished',
       time: now,

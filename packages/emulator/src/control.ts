@@ -1,6 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { type EmulatedCloud, userSendsInput, userSendsToGroupInput } from './cloud.js';
+import {
+  createGroupInput,
+  type EmulatedCloud,
+  PressRefused,
+  userPressesInput,
+  userSendsInput,
+  userSendsToGroupInput,
+} from './cloud.js';
 import { type Faults, faultConfig, faultKind } from './faults.js';
 import { BodyTooLarge, readBody, sendJson, sendTooLarge } from './http.js';
 import type { RongCloudEmulator } from './rongcloud/emulator.js';
@@ -88,6 +95,9 @@ const cloudRoutes: Record<string, (input: { url: URL; body: unknown }, cloud: Em
   'GET group': ({ url }, c) => c.groupConversation(required(url, 'id')),
   'POST messages': ({ body }, c) => c.userSends(userSendsInput.parse(body)),
   'POST group-messages': ({ body }, c) => c.userSendsToGroup(userSendsToGroupInput.parse(body)),
+  'GET groups': (_, c) => c.groups(),
+  'POST groups': ({ body }, c) => c.createGroup(createGroupInput.parse(body)),
+  'POST presses': ({ body }, c) => c.userPresses(userPressesInput.parse(body)),
   'GET calls': ({ url }, c) => {
     const api = url.searchParams.get('api');
     const limit = Number(url.searchParams.get('limit') ?? 200);
@@ -133,6 +143,7 @@ export async function handleControl(
   try {
     sendJson(res, 200, await route({ url, body }, targets));
   } catch (error) {
+    if (error instanceof PressRefused) return sendJson(res, 400, { error: error.message });
     if (error instanceof z.ZodError) {
       const issue = error.issues[0];
       return sendJson(res, 400, { error: `${issue?.path.join('.') || 'body'}: ${issue?.message}` });

@@ -1,14 +1,18 @@
 export type { CallRecord, CloudProtocol, Reply } from './api-server.js';
 export { CALLBACK_TIMEOUT_MS, type CallbackResult } from './callbacks.js';
-export type { Message, MessageState } from './chat-state.js';
-export type {
-  EmulatedBot,
-  EmulatedCloud,
-  Origin,
-  OriginFailure,
-  UserSendResult,
-  UserSends,
-  UserSendsToGroup,
+export type { Group, Message, MessageState } from './chat-state.js';
+export {
+  type CreateGroup,
+  type EmulatedBot,
+  type EmulatedCloud,
+  type GroupView,
+  type Origin,
+  type OriginFailure,
+  PressRefused,
+  type UserPresses,
+  type UserSendResult,
+  type UserSends,
+  type UserSendsToGroup,
 } from './cloud.js';
 export { type Emulator, type EmulatorOptions, startEmulator } from './emulator.js';
 export { type FaultConfig, type FaultKind, type FaultPlan, Faults } from './faults.js';

@@ -184,6 +184,7 @@ describe('RongCloud webhooks', () => {
         channelType: 'PERSON',
       },
     });
+    emulator.rongcloud.createGroup({ groupId: 'g1', members: ['b1'] });
     await emulator.rongcloud.userSendsToGroup({
       from: 'alice',
       groupId: 'g1',

@@ -361,6 +361,7 @@ describe('stream_msg', () => {
   });
 
   it('takes Random as well as MsgRandom in a group stream', async () => {
+    emulator.tencent.createGroup({ groupId: 'g1' });
     const { json } = await rawCall(emulator, 'stream_msg/send_group_stream_msg', {
       GroupId: 'g1',
       Random: 9,
@@ -511,6 +512,7 @@ describe('callbacks', () => {
     const app = await appServer(() => {});
     emulator.tencent.setCallback(app.url);
     await rawCall(emulator, 'openim_robot_http_svc/create_robot', { UserID: '@RBT#1' });
+    emulator.tencent.createGroup({ groupId: 'g1', members: ['@RBT#1'] });
     await emulator.tencent.userSendsToGroup({
       from: 'alice',
       groupId: 'g1',

@@ -292,6 +292,7 @@ describe('bad requests never reach the handler, and the app keeps serving', () =
   it('routes a group message only to the robots that were @-mentioned', async () => {
     await im.createRobot({ userId: BOT });
     await im.createRobot({ userId: '@RBT#other' });
+    emulator.tencent.createGroup({ groupId: 'g1', members: [BOT, '@RBT#other'] });
     await emulator.tencent.userSendsToGroup({
       from: 'bob',
       groupId: 'g1',

@@ -1,4 +1,4 @@
-import { utf8Bytes } from '@imbot/core';
+import { CARD_OBJECT_NAME, type RichMessage, richMessageSchema, utf8Bytes } from '@imbot/core';
 import { z } from 'zod';
 import type { Message } from '../chat-state.js';
 import type { RongBotRecord, RongCloudState } from './state.js';
@@ -140,14 +140,66 @@ function integrationCall(kind: 'create' | 'update' | 'delete'): RongHandler {
   };
 }
 
-/** The text a client shows for a message's content: the text of `RC:TxtMsg`, else the type. */
+/** What a client needs of each type it renders; the emulator refuses content that lacks it. */
+const contentChecks: Record<string, z.ZodType> = {
+  'RC:TxtMsg': z.looseObject({ content: z.string() }),
+  'RC:ImgMsg': z.looseObject({ imageUri: z.url() }),
+  'RC:FileMsg': z.looseObject({ name: z.string().min(1), fileUrl: z.url() }),
+};
+
+/** The users a content's `mentionedInfo` names. */
+function mentionsIn(content: Record<string, unknown>): string[] {
+  const mentioned = (content.mentionedInfo as { userIdList?: unknown } | undefined)?.userIdList;
+  return Array.isArray(mentioned) ? mentioned.filter((m): m is string => typeof m === 'string') : [];
+}
+
+/**
+ * What a client shows for a message's content: the text of `RC:TxtMsg`; for an image, a file or a
+ * card (`IMB:CardMsg`, rendered as the card when its JSON is one) a label or the card's fallback
+ * `content`; for other types the type. Also the users it @-mentions.
+ */
 function shown(
   objectName: string,
   content: Record<string, unknown>,
-): { text: string; kind: 'text' | 'custom' } {
-  if (objectName === 'RC:TxtMsg' && typeof content.content === 'string')
-    return { text: content.content, kind: 'text' };
-  return { text: `[${objectName}]`, kind: 'custom' };
+): { text: string; kind: 'text' | 'custom'; content?: RichMessage; mentions?: string[] } | RongAnswer {
+  const check = contentChecks[objectName]?.safeParse(content);
+  if (check && !check.success) {
+    const issue = check.error.issues[0];
+    return fail(1002, `parameter error: content.${issue?.path.join('.')} ${issue?.message}`);
+  }
+  const mentioned = (content.mentionedInfo as { userIdList?: unknown } | undefined)?.userIdList;
+  const mentions = Array.isArray(mentioned)
+    ? mentioned.filter((m): m is string => typeof m === 'string')
+    : [];
+  const extra = mentions.length > 0 ? { mentions } : {};
+  switch (objectName) {
+    case 'RC:TxtMsg':
+      return { text: content.content as string, kind: 'text', ...extra };
+    case 'RC:ImgMsg':
+      return {
+        text: '[Image]',
+        kind: 'custom',
+        content: { type: 'image', url: content.imageUri as string },
+        ...extra,
+      };
+    case 'RC:FileMsg':
+      return {
+        text: `[File: ${content.name as string}]`,
+        kind: 'custom',
+        content: { type: 'file', url: content.fileUrl as string, name: content.name as string },
+        ...extra,
+      };
+    case CARD_OBJECT_NAME: {
+      const { businessID: _, version: __, content: fallback, mentionedInfo: ___, ...fields } = content;
+      const card = richMessageSchema.safeParse({ ...fields, type: 'card' });
+      const text = typeof fallback === 'string' ? fallback : `[${objectName}]`;
+      return card.success
+        ? { text, kind: 'custom', content: card.data as RichMessage, ...extra }
+        : { text, kind: 'custom', ...extra };
+    }
+    default:
+      return { text: `[${objectName}]`, kind: 'custom', ...extra };
+  }
 }
 
 function publish(group: boolean): RongHandler {
@@ -181,13 +233,19 @@ function publish(group: boolean): RongHandler {
     }
     const targets = [data.toUserId ?? data.toGroupId ?? []].flat();
     const now = ctx.now();
-    const { text, kind } = shown(data.objectName, content);
+    const view = shown(data.objectName, content);
+    if ('code' in view) return view;
+    const { text, kind } = view;
     const messageUIDs = targets.map((to) => {
+      // The sender need not be a member; a group is made on first use (the emulator's stand-in for the app's own groups).
+      if (group) ctx.state.ensureGroup(to, 'group');
       const message = ctx.state.add({
         msgKey: ctx.newUid(),
         from: data.fromUserId,
         to,
         ...(group ? { groupId: to } : {}),
+        ...(view.content ? { content: view.content } : {}),
+        ...(group && view.mentions ? { mentions: view.mentions } : {}),
         kind,
         text,
         state: 'finished',
@@ -231,11 +289,15 @@ function publishStream(group: boolean): RongHandler {
     const to = (data.toUserId ?? data.toGroupId) as string;
     if (!piece.messageUID) {
       if (piece.seq !== 1) return fail(1002, 'parameter error: a new stream starts at seq 1');
+      if (group) ctx.state.ensureGroup(to, 'group');
+      // The stream documents give no mention field: the emulator takes mentionedInfo on the first piece, as in RC:TxtMsg.
+      const mentions = mentionsIn(piece as Record<string, unknown>);
       const message = ctx.state.add({
         msgKey: ctx.newUid(),
         from: data.fromUserId,
         to,
         ...(group ? { groupId: to } : {}),
+        ...(group && mentions.length > 0 ? { mentions } : {}),
         kind: 'stream',
         text: piece.content,
         state: piece.complete ? 'finished' : 'streaming',
@@ -268,6 +330,61 @@ function publishStream(group: boolean): RongHandler {
   };
 }
 
+const recall: RongHandler = (body, ctx) => {
+  const parsed = parse(
+    z.looseObject({
+      fromUserId: z.string().min(1),
+      conversationType: z.enum(['1', '3']),
+      targetId: z.string().min(1),
+      messageUID: z.string().min(1),
+      sentTime: z.string().regex(/^\d+$/, 'must be milliseconds since the epoch'),
+      isDelete: z.enum(['0', '1']).optional(),
+    }),
+    body,
+  );
+  if ('answer' in parsed) return parsed.answer;
+  const r = parsed.data;
+  const message = ctx.state.byKey(r.messageUID);
+  const group = r.conversationType === '3';
+  const where = group ? message?.groupId : message?.groupId === undefined ? message?.to : undefined;
+  if (!message || message.from !== r.fromUserId || where !== r.targetId) {
+    return fail(
+      1002,
+      `parameter error: no message ${r.messageUID} from ${r.fromUserId} in that conversation`,
+    );
+  }
+  // sentTime is required; the emulator finds the message by its UID and does not hold the time to it.
+  if (message.state !== 'recalled') {
+    message.state = 'recalled';
+    if (r.isDelete === '1') message.silent = true;
+    message.updatedAt = ctx.now();
+    ctx.state.touch(message);
+  }
+  return ok();
+};
+
+/** `/group/join.json` and `/group/quit.json`: a group is made when its first members join. */
+function groupMembers(join: boolean): RongHandler {
+  return (body, ctx) => {
+    const parsed = parse(
+      z.looseObject({
+        userId: z.union([z.string().min(1), z.array(z.string().min(1)).min(1).max(1000)]),
+        groupId: chars(64).pipe(z.string().min(1)),
+        groupName: z.string().optional(),
+      }),
+      body,
+    );
+    if ('answer' in parsed) return parsed.answer;
+    const { userId, groupId } = parsed.data;
+    if (join) ctx.state.ensureGroup(groupId, 'group');
+    for (const id of [userId].flat()) {
+      if (join) ctx.state.join(groupId, id);
+      else ctx.state.leave(groupId, id);
+    }
+    return ok();
+  };
+}
+
 /** Every API the RongCloud emulator answers, by path. */
 export const rongCloudApis: Readonly<Record<string, RongHandler>> = {
   '/v3/bot/create.json': createBot,
@@ -280,6 +397,9 @@ export const rongCloudApis: Readonly<Record<string, RongHandler>> = {
   '/v3/bot/integration/delete.json': integrationCall('delete'),
   '/message/private/publish.json': publish(false),
   '/message/group/publish.json': publish(true),
+  '/message/recall.json': recall,
+  '/group/join.json': groupMembers(true),
+  '/group/quit.json': groupMembers(false),
   '/v3/message/private/publish_stream.json': publishStream(false),
   '/v3/message/group/publish_stream.json': publishStream(true),
 };

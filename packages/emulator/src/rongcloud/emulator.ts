@@ -1,6 +1,12 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { RONGCLOUD_FREQUENCY_LIMIT, rongCloudNonce, signRongCloud } from '@imbot/core';
+import {
+  BUTTON_OBJECT_NAME,
+  BUTTON_PRESS_BUSINESS_ID,
+  RONGCLOUD_FREQUENCY_LIMIT,
+  rongCloudNonce,
+  signRongCloud,
+} from '@imbot/core';
 import { z } from 'zod';
 import type { Reply } from '../api-server.js';
 import { type CallbackResult, postCallback } from '../callbacks.js';
@@ -44,6 +50,7 @@ function rongReply(answer: RongAnswer): Reply {
  * users' messages to bots' webhook integrations with signed query parameters, and lets tests look inside.
  */
 export class RongCloudEmulator extends CloudEmulator<RongCloudState> {
+  protected readonly defaultGroupType = 'group';
   readonly appKey: string;
   readonly appSecret: string;
   readonly #options: z.output<typeof rongCloudOptions>;
@@ -71,38 +78,78 @@ export class RongCloudEmulator extends CloudEmulator<RongCloudState> {
   async userSends(input: UserSends): Promise<UserSendResult> {
     const { from, to, text } = userSendsInput.parse(input);
     const message = this.addUserMessage(this.#context.newUid(), from, to, text);
+    const content = { content: text, extra: '' };
+    return this.#deliverPrivate(message, to, 'RC:TxtMsg', content);
+  }
+
+  /**
+   * A user writes in a group (made on first use, with the user in it): each @-mentioned bot that is
+   * a member and has a webhook gets a `message:group` callback.
+   */
+  async userSendsToGroup(input: UserSendsToGroup): Promise<UserSendResult> {
+    const data = userSendsToGroupInput.parse(input);
+    this.groupForUser(data.groupId, data.from);
+    const text = mentionText(data.text, data.mentions);
+    const message = this.addUserMessage(this.#context.newUid(), data.from, data.groupId, text, {
+      groupId: data.groupId,
+      ...(data.mentions.length > 0 ? { mentions: data.mentions } : {}),
+    });
+    const content = { content: text, extra: '', mentionedInfo: { type: 2, userIdList: data.mentions } };
+    return this.#deliverToGroup(message, 'RC:TxtMsg', content, data.mentions);
+  }
+
+  /**
+   * A press travels as an `IMB:ButtonMsg` whose content is the button-press JSON; in a group it
+   * @-mentions the bot that sent the card, so that the bot is called back.
+   */
+  protected async deliverPress(card: Message, from: string, value: string): Promise<UserSendResult> {
+    const press = { businessID: BUTTON_PRESS_BUSINESS_ID, value, messageId: card.msgKey };
+    if (card.groupId) {
+      const message = this.addUserMessage(this.#context.newUid(), from, card.groupId, value, {
+        groupId: card.groupId,
+        mentions: [card.from],
+        pressed: true,
+      });
+      const content = { ...press, mentionedInfo: { type: 2, userIdList: [card.from] } };
+      return this.#deliverToGroup(message, BUTTON_OBJECT_NAME, content, [card.from]);
+    }
+    const message = this.addUserMessage(this.#context.newUid(), from, card.from, value, { pressed: true });
+    return this.#deliverPrivate(message, card.from, BUTTON_OBJECT_NAME, press);
+  }
+
+  async #deliverPrivate(
+    message: Message,
+    to: string,
+    objectName: string,
+    content: Record<string, unknown>,
+  ): Promise<UserSendResult> {
     const bot = this.state.bots.get(to);
     if (!bot) return { message };
-    const content = JSON.stringify({ content: text, extra: '' });
-    const callback = await this.#deliver(
-      bot,
-      'message:private',
-      { toUserId: to, content, channelType: 'PERSON' },
-      from,
-      message,
-    );
+    const data = { toUserId: to, objectName, content: JSON.stringify(content), channelType: 'PERSON' };
+    const callback = await this.#deliver(bot, 'message:private', data, message.from, message);
     return callback ? { message, callback, callbacks: [callback] } : { message };
   }
 
-  /** A user writes in a group: each @-mentioned bot with a webhook gets a `message:group` callback. */
-  async userSendsToGroup(input: UserSendsToGroup): Promise<UserSendResult> {
-    const data = userSendsToGroupInput.parse(input);
-    const text = mentionText(data.text, data.mentions);
-    const message = this.addUserMessage(this.#context.newUid(), data.from, data.groupId, text, data.groupId);
-    const content = JSON.stringify({
-      content: text,
-      extra: '',
-      mentionedInfo: { type: 2, userIdList: data.mentions },
-    });
-    const bots = data.mentions.map((id) => this.state.bots.get(id)).filter((b): b is RongBotRecord => !!b);
+  async #deliverToGroup(
+    message: Message,
+    objectName: string,
+    content: Record<string, unknown>,
+    mentions: string[],
+  ): Promise<UserSendResult> {
+    const groupId = message.groupId as string;
+    const bots = mentions
+      .filter((id) => this.state.isMember(groupId, id))
+      .map((id) => this.state.bots.get(id))
+      .filter((b): b is RongBotRecord => !!b);
+    const json = JSON.stringify(content);
     const callbacks = (
       await Promise.all(
         bots.map((bot) =>
           this.#deliver(
             bot,
             'message:group',
-            { toUserId: bot.userId, groupId: data.groupId, content, channelType: 'GROUP' },
-            data.from,
+            { toUserId: bot.userId, groupId, objectName, content: json, channelType: 'GROUP' },
+            message.from,
             message,
           ),
         ),
@@ -133,7 +180,9 @@ export class RongCloudEmulator extends CloudEmulator<RongCloudState> {
     message: Message,
   ): Promise<CallbackResult | undefined> {
     const hook = bot.integrations.find((i) => i.type === 'webhook' && i.enabled !== false);
-    if (!hook) return undefined;
+    const objectName = data.objectName as string;
+    // An integration that lists objectNames is told of those types only.
+    if (!hook || (hook.objectNames && !hook.objectNames.includes(objectName))) return undefined;
     const now = Date.now();
     const url = new URL(hook.callbackUrl);
     const nonce = rongCloudNonce();
@@ -146,7 +195,7 @@ export class RongCloudEmulator extends CloudEmulator<RongCloudState> {
       type,
       timestamp: now,
       bot: botView,
-      data: { fromUserId: from, objectName: 'RC:TxtMsg', msgUID: message.msgKey, ...data },
+      data: { fromUserId: from, msgUID: message.msgKey, ...data },
     };
     const callback = await postCallback(url, type, body, ['signature']);
     this.recordCallback(callback);

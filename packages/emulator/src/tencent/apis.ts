@@ -1,10 +1,15 @@
 import { crc32 } from 'node:zlib';
 import {
+  CARD_BUSINESS_ID,
+  GROUP_AT_MAX,
+  GROUP_MEMBERS_PER_CALL,
   MESSAGE_MAX_BYTES,
   PROFILE_FIELD_MAX_BYTES,
+  type RichMessage,
   ROBOT_ID_MAX_BYTES,
   ROBOT_PREFIX,
   ROBOTS_PER_APP,
+  richMessageSchema,
   TENCENT_FREQUENCY_LIMIT,
   utf8Bytes,
 } from '@imbot/core';
@@ -72,29 +77,79 @@ function parse<S extends z.ZodType>(schema: S, body: unknown): { data: z.output<
   return { answer: fail(10004, `invalid parameter ${issue?.path.join('.') || 'body'}: ${issue?.message}`) };
 }
 
-/** The text a client shows for a message body, and how many bytes of content it carries. */
-function render(msgBody: z.infer<typeof element>[]): {
-  text: string;
-  kind: 'text' | 'custom';
-  bytes: number;
-} {
+/** A card's JSON, as a neutral card when it is one (a client without the renderer shows `Desc`). */
+function cardOf(data: unknown): RichMessage | undefined {
+  if (typeof data !== 'string') return undefined;
+  try {
+    const { businessID, version: _, ...fields } = JSON.parse(data) as Record<string, unknown>;
+    if (businessID !== CARD_BUSINESS_ID) return undefined;
+    const card = richMessageSchema.safeParse({ ...fields, type: 'card' });
+    return card.success ? (card.data as RichMessage) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What a client needs of each element it renders; the emulator refuses elements that lack it. */
+const elementChecks: Record<string, z.ZodType> = {
+  TIMTextElem: z.looseObject({ Text: z.string() }),
+  TIMImageElem: z.looseObject({
+    ImageInfoArray: z.array(z.looseObject({ Type: z.number().int(), URL: z.url() })).min(1),
+  }),
+  TIMFileElem: z.looseObject({ Url: z.url(), FileName: z.string().min(1) }),
+  TIMCustomElem: z.looseObject({ Data: z.string() }),
+};
+
+/**
+ * What a client shows for a message body: its text (a custom element's `Desc`, else its type), the
+ * image, file or card it renders, and how many bytes of content it carries; or a 10004 answer for
+ * an element a client could not render.
+ */
+function render(
+  msgBody: z.infer<typeof element>[],
+): { text: string; kind: 'text' | 'custom'; bytes: number; content?: RichMessage } | Answer {
   let text = '';
   let bytes = 0;
   let kind: 'text' | 'custom' = 'text';
-  for (const el of msgBody) {
-    const content = el.MsgContent as Record<string, unknown>;
-    if (el.MsgType === 'TIMTextElem' && typeof content.Text === 'string') {
-      text += content.Text;
-      bytes += utf8Bytes(content.Text);
+  let content: RichMessage | undefined;
+  for (const [i, el] of msgBody.entries()) {
+    const c = el.MsgContent as Record<string, unknown>;
+    const check = elementChecks[el.MsgType]?.safeParse(c);
+    if (check && !check.success) {
+      const issue = check.error.issues[0];
+      return fail(
+        10004,
+        `invalid parameter MsgBody.${i}.MsgContent.${issue?.path.join('.')}: ${issue?.message}`,
+      );
+    }
+    if (el.MsgType === 'TIMTextElem') {
+      text += c.Text as string;
+      bytes += utf8Bytes(c.Text as string);
+      continue;
+    }
+    kind = 'custom';
+    bytes += utf8Bytes(JSON.stringify(c));
+    if (el.MsgType === 'TIMImageElem') {
+      const images = c.ImageInfoArray as { Type: number; URL: string }[];
+      const url = (images.find((img) => img.Type === 1) ?? images[0])?.URL as string;
+      content ??= { type: 'image', url };
+      text += '[Image]';
+    } else if (el.MsgType === 'TIMFileElem') {
+      content ??= { type: 'file', url: c.Url as string, name: c.FileName as string };
+      text += `[File: ${c.FileName as string}]`;
     } else {
-      kind = 'custom';
-      const shown = typeof content.Desc === 'string' && content.Desc ? content.Desc : `[${el.MsgType}]`;
-      text += shown;
-      bytes += utf8Bytes(JSON.stringify(content));
+      if (el.MsgType === 'TIMCustomElem') content ??= cardOf(c.Data);
+      text += typeof c.Desc === 'string' && c.Desc ? c.Desc : `[${el.MsgType}]`;
     }
   }
-  return { text, kind, bytes };
+  return content ? { text, kind, bytes, content } : { text, kind, bytes };
 }
+
+/** `GroupAtInfo`: the users a group message @-mentions. */
+const groupAtInfo = z
+  .array(z.looseObject({ GroupAt_Account: z.string().min(1) }))
+  .max(GROUP_AT_MAX)
+  .optional();
 
 const PROFILE_TAGS: Record<string, keyof Profile> = {
   Tag_Profile_IM_Nick: 'nick',
@@ -210,6 +265,7 @@ const sendMsg: Handler = (body, ctx) => {
   const from = data.From_Account ?? ctx.admin;
   const seq = data.MsgSeq ?? 0;
   const rendered = render(data.MsgBody);
+  if ('ErrorCode' in rendered) return rendered;
   if (rendered.bytes > MESSAGE_MAX_BYTES) return fail(MSG_TOO_LONG, 'msg too long');
   const now = ctx.now();
   for (const [key, seen] of ctx.dedup) if (now - seen.at >= DEDUP_MS) ctx.dedup.delete(key);
@@ -222,6 +278,7 @@ const sendMsg: Handler = (body, ctx) => {
     to: data.To_Account,
     kind: rendered.kind,
     text: rendered.text,
+    ...(rendered.content ? { content: rendered.content } : {}),
     state: 'finished',
     time: now,
     updatedAt: now,
@@ -281,6 +338,22 @@ const portraitGet: Handler = (body, ctx) => {
   });
 };
 
+/**
+ * The group `groupId`, if `from` may send to it: it must exist (10010) and, but for the admin and
+ * live-streaming groups, which anyone in the room may write to, `from` must be a member (10007).
+ */
+function groupFor(ctx: ApiContext, groupId: string, from: string): Answer | undefined {
+  const group = ctx.state.group(groupId);
+  if (!group) return fail(10010, `group ${groupId} does not exist or was disbanded`);
+  if (from !== ctx.admin && group.type !== 'AVChatRoom' && !group.members.includes(from)) {
+    return fail(10007, `${from} is not a member of group ${groupId}`);
+  }
+  return undefined;
+}
+
+/** The accounts `GroupAtInfo` names. */
+const mentionsOf = (info: z.infer<typeof groupAtInfo>) => (info ?? []).map((a) => a.GroupAt_Account);
+
 const sendGroupMsg: Handler = (body, ctx) => {
   const parsed = parse(
     z.looseObject({
@@ -288,22 +361,30 @@ const sendGroupMsg: Handler = (body, ctx) => {
       Random: uint32,
       From_Account: z.string().min(1).optional(),
       MsgBody: z.array(element).min(1),
+      GroupAtInfo: groupAtInfo,
     }),
     body,
   );
   if ('answer' in parsed) return parsed.answer;
   const data = parsed.data;
+  const from = data.From_Account ?? ctx.admin;
+  const refused = groupFor(ctx, data.GroupId, from);
+  if (refused) return refused;
   const rendered = render(data.MsgBody);
+  if ('ErrorCode' in rendered) return rendered;
   if (rendered.bytes > MESSAGE_MAX_BYTES) return fail(MSG_TOO_LONG, 'msg too long');
   const now = ctx.now();
   const seq = ctx.state.nextGroupSeq(data.GroupId);
+  const mentions = mentionsOf(data.GroupAtInfo);
   ctx.state.add({
     msgKey: ctx.state.newMsgKey(),
-    from: data.From_Account ?? ctx.admin,
+    from,
     to: data.GroupId,
     groupId: data.GroupId,
     kind: rendered.kind,
     text: rendered.text,
+    ...(rendered.content ? { content: rendered.content } : {}),
+    ...(mentions.length > 0 ? { mentions } : {}),
     state: 'finished',
     time: now,
     updatedAt: now,
@@ -312,6 +393,94 @@ const sendGroupMsg: Handler = (body, ctx) => {
   });
   return ok({ MsgSeq: seq, MsgTime: Math.floor(now / 1000) });
 };
+
+const getGroupInfo: Handler = (body, ctx) => {
+  const parsed = parse(z.looseObject({ GroupIdList: z.array(z.string().min(1)).min(1).max(50) }), body);
+  if ('answer' in parsed) return parsed.answer;
+  return ok({
+    GroupInfo: parsed.data.GroupIdList.map((id) => {
+      const group = ctx.state.group(id);
+      if (!group) return { GroupId: id, ErrorCode: 10010, ErrorInfo: 'group does not exist' };
+      return { GroupId: id, ErrorCode: 0, ErrorInfo: '', Type: group.type, MemberNum: group.members.length };
+    }),
+  });
+};
+
+const addGroupMember: Handler = (body, ctx) => {
+  const parsed = parse(
+    z.looseObject({
+      GroupId: z.string().min(1),
+      Silence: z.union([z.literal(0), z.literal(1)]).optional(),
+      MemberList: z
+        .array(z.looseObject({ Member_Account: z.string().min(1) }))
+        .min(1)
+        .max(GROUP_MEMBERS_PER_CALL),
+    }),
+    body,
+  );
+  if ('answer' in parsed) return parsed.answer;
+  const { GroupId, MemberList } = parsed.data;
+  const group = ctx.state.group(GroupId);
+  if (!group) return fail(10010, `group ${GroupId} does not exist or was disbanded`);
+  if (group.type === 'AVChatRoom') {
+    return fail(
+      10007,
+      'live-streaming groups (AVChatRoom) have no member list to add to; robots use add_robots',
+    );
+  }
+  return ok({
+    MemberList: MemberList.map(({ Member_Account: id }) => {
+      // A robot must be a valid one; other accounts exist once named, as users do here.
+      if (id.startsWith(ROBOT_PREFIX) && !ctx.state.validRobot(id)) return { Member_Account: id, Result: 0 };
+      return { Member_Account: id, Result: ctx.state.join(GroupId, id) ? 1 : 2 };
+    }),
+  });
+};
+
+const deleteGroupMember: Handler = (body, ctx) => {
+  const parsed = parse(
+    z.looseObject({
+      GroupId: z.string().min(1),
+      Silence: z.union([z.literal(0), z.literal(1)]).optional(),
+      MemberToDel_Account: z.array(z.string().min(1)).min(1).max(GROUP_MEMBERS_PER_CALL),
+    }),
+    body,
+  );
+  if ('answer' in parsed) return parsed.answer;
+  const { GroupId, MemberToDel_Account } = parsed.data;
+  const group = ctx.state.group(GroupId);
+  if (!group) return fail(10010, `group ${GroupId} does not exist or was disbanded`);
+  if (group.type === 'AVChatRoom')
+    return fail(10007, 'live-streaming groups (AVChatRoom) have no member list');
+  for (const id of MemberToDel_Account) ctx.state.leave(GroupId, id);
+  return ok();
+};
+
+/** `add_robots` / `del_robots`: robots pinned to (or taken off) a live-streaming group's member list. */
+function liveGroupRobots(add: boolean): Handler {
+  return (body, ctx) => {
+    const parsed = parse(
+      z.looseObject({
+        GroupId: z.string().min(1),
+        Members_Account: z.array(z.string().min(1)).min(1).max(GROUP_MEMBERS_PER_CALL),
+      }),
+      body,
+    );
+    if ('answer' in parsed) return parsed.answer;
+    const { GroupId, Members_Account } = parsed.data;
+    const group = ctx.state.group(GroupId);
+    if (!group) return fail(10010, `group ${GroupId} does not exist or was disbanded`);
+    if (group.type !== 'AVChatRoom')
+      return fail(10007, `group ${GroupId} is not a live-streaming group (AVChatRoom)`);
+    const notRobot = Members_Account.find((id) => !ctx.state.validRobot(id));
+    if (notRobot) return fail(10004, `${notRobot} is not a valid robot of this app`);
+    for (const id of Members_Account) {
+      if (add) ctx.state.join(GroupId, id);
+      else ctx.state.leave(GroupId, id);
+    }
+    return ok();
+  };
+}
 
 const streamChunk = z.looseObject({
   EventType: z.string().optional(),
@@ -339,6 +508,7 @@ function streamMsg(group: boolean): Handler {
         MsgRandom: uint32.optional(),
         Random: uint32.optional(),
         MsgBody: z.tuple([streamElement]),
+        GroupAtInfo: groupAtInfo,
       }),
       body,
     );
@@ -351,6 +521,10 @@ function streamMsg(group: boolean): Handler {
     const now = ctx.now();
     const from = data.From_Account ?? ctx.admin;
     const to = (group ? data.GroupId : data.To_Account) as string;
+    if (group) {
+      const refused = groupFor(ctx, to, from);
+      if (refused) return refused;
+    }
     let stream: StreamMsg | undefined;
     if (content.StreamMsgID) {
       stream = ctx.streams.get(content.StreamMsgID);
@@ -377,11 +551,14 @@ function streamMsg(group: boolean): Handler {
     const before = stream ? utf8Bytes(stream.message.text) : 0;
     if (before + utf8Bytes(added) >= STREAM_MSG_MAX_BYTES) return fail(MSG_TOO_LONG, 'msg too long');
     if (!stream) {
+      // The documents give GroupAtInfo for send_group_msg; the emulator takes it on a stream's first call too.
+      const mentions = mentionsOf(data.GroupAtInfo);
       const message = ctx.state.add({
         msgKey: ctx.state.newMsgKey(),
         from,
         to,
-        ...(group ? { groupId: to } : {}),
+        ...(group ? { groupId: to, seq: ctx.state.nextGroupSeq(to) } : {}),
+        ...(mentions.length > 0 ? { mentions } : {}),
         kind: 'stream',
         text: added,
         state: last ? 'finished' : 'streaming',
@@ -402,7 +579,12 @@ function streamMsg(group: boolean): Handler {
     }
     stream.nextIndex = expected + content.Chunks.length;
     const m = stream.message;
-    return ok({ StreamMsgID: m.streamMsgId, MsgKey: m.msgKey, MsgTime: Math.floor(m.time / 1000) });
+    return ok({
+      StreamMsgID: m.streamMsgId,
+      MsgKey: m.msgKey,
+      MsgTime: Math.floor(m.time / 1000),
+      ...(m.seq !== undefined ? { MsgSeq: m.seq } : {}),
+    });
   };
 }
 
@@ -441,8 +623,13 @@ function rewrite(
 ): Answer {
   if (found.state === 'recalled') return fail(recalledCode, `the message ${found.msgKey} was recalled`);
   const rendered = render(body);
+  if ('ErrorCode' in rendered) return rendered;
   if (rendered.bytes > MESSAGE_MAX_BYTES) return fail(MSG_TOO_LONG, 'msg too long');
+  // The message becomes what the new body is; its @-mentions (GroupAtInfo) stay as sent.
   found.text = rendered.text;
+  found.kind = rendered.kind;
+  if (rendered.content) found.content = rendered.content;
+  else delete found.content;
   found.updatedAt = ctx.now();
   ctx.state.touch(found);
   return ok();
@@ -525,9 +712,14 @@ export const tencentApis: Readonly<Record<string, Handler>> = {
   'openim/admin_msgwithdraw': adminMsgWithdraw,
   'profile/portrait_set': portraitSet,
   'profile/portrait_get': portraitGet,
+  'openim/modify_group_msg': modifyGroupMsg,
   'group_open_http_svc/send_group_msg': sendGroupMsg,
-  'group_open_http_svc/modify_group_msg': modifyGroupMsg,
   'group_open_http_svc/group_msg_recall': groupMsgRecall,
+  'group_open_http_svc/get_group_info': getGroupInfo,
+  'group_open_http_svc/add_group_member': addGroupMember,
+  'group_open_http_svc/delete_group_member': deleteGroupMember,
+  'group_open_avchatroom_http_svc/add_robots': liveGroupRobots(true),
+  'group_open_avchatroom_http_svc/del_robots': liveGroupRobots(false),
   'stream_msg/send_c2c_stream_msg': streamMsg(false),
   'stream_msg/send_group_stream_msg': streamMsg(true),
 };

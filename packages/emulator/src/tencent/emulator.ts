@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { randomUint32, TENCENT_FREQUENCY_LIMIT } from '@imbot/core';
+import { BUTTON_PRESS_BUSINESS_ID, randomUint32, TENCENT_FREQUENCY_LIMIT } from '@imbot/core';
 import { z } from 'zod';
 import type { Reply } from '../api-server.js';
 import type { CallbackResult } from '../callbacks.js';
@@ -43,6 +43,7 @@ export type TencentEmulatorOptions = z.input<typeof tencentOptions>;
  * and codes, plays the users who write to robots, and lets tests and people look inside.
  */
 export class TencentEmulator extends CloudEmulator<TencentState> {
+  protected readonly defaultGroupType = 'Public';
   readonly sdkAppId: number;
   readonly admin: string;
   readonly secretKey: string;
@@ -96,30 +97,70 @@ export class TencentEmulator extends CloudEmulator<TencentState> {
   }
 
   /**
-   * A user writes in a group and @-mentions robots: the message is recorded and one
-   * `Bot.OnGroupMessage` naming every mentioned robot in `AtRobots_Account` is posted.
+   * A user writes in a group (made on first use, with the user in it) and @-mentions robots: the
+   * message is recorded and one `Bot.OnGroupMessage` naming every mentioned robot that is a member
+   * in `AtRobots_Account` is posted.
    */
   async userSendsToGroup(input: UserSendsToGroup): Promise<UserSendResult> {
     const data = userSendsToGroupInput.parse(input);
+    this.groupForUser(data.groupId, data.from);
     const text = mentionText(data.text, data.mentions);
-    const message = this.addUserMessage(this.state.newMsgKey(), data.from, data.groupId, text, data.groupId);
+    const message = this.addUserMessage(this.state.newMsgKey(), data.from, data.groupId, text, {
+      groupId: data.groupId,
+      ...(data.mentions.length > 0 ? { mentions: data.mentions } : {}),
+    });
+    const msgBody = [{ MsgType: 'TIMTextElem', MsgContent: { Text: text } }];
+    return this.#deliverToGroup(message, msgBody, data.mentions);
+  }
+
+  /**
+   * A press travels as a `TIMCustomElem` whose `Data` is the button-press JSON; in a group the
+   * client also @-mentions the robot that sent the card, so that the robot callback fires.
+   */
+  protected async deliverPress(card: Message, from: string, value: string): Promise<UserSendResult> {
+    const data = JSON.stringify({
+      businessID: BUTTON_PRESS_BUSINESS_ID,
+      value,
+      messageId: card.seq ? String(card.seq) : card.msgKey,
+    });
+    const msgBody = [
+      { MsgType: 'TIMCustomElem', MsgContent: { Data: data, Desc: value, Ext: '', Sound: '' } },
+    ];
+    if (card.groupId) {
+      const message = this.addUserMessage(this.state.newMsgKey(), from, card.groupId, value, {
+        groupId: card.groupId,
+        mentions: [card.from],
+        pressed: true,
+      });
+      return this.#deliverToGroup(message, msgBody, [card.from]);
+    }
+    const message = this.addUserMessage(this.state.newMsgKey(), from, card.from, value, { pressed: true });
+    if (!this.state.validRobot(card.from)) return { message };
+    const [seq, random] = message.msgKey.split('_').map(Number) as [number, number];
+    const callback = await this.#deliver(message, msgBody, seq, random, 'Web');
+    return callback ? { message, callback } : { message };
+  }
+
+  /** Numbers a group message and posts `Bot.OnGroupMessage` for the mentioned robots in the group. */
+  async #deliverToGroup(message: Message, msgBody: unknown[], mentions: string[]): Promise<UserSendResult> {
+    const groupId = message.groupId as string;
     // Numbered in the group whether or not a robot is told of it, as every group message is.
-    message.seq = this.state.nextGroupSeq(data.groupId);
+    message.seq = this.state.nextGroupSeq(groupId);
     const now = message.time;
-    const robots = data.mentions.filter((id) => this.state.validRobot(id));
+    const robots = mentions.filter((id) => this.state.validRobot(id) && this.state.isMember(groupId, id));
     const target = this.#callbackTarget;
     if (!target || robots.length === 0) return { message };
     const body = {
       CallbackCommand: 'Bot.OnGroupMessage',
-      GroupId: data.groupId,
-      Type: 'Public',
-      From_Account: data.from,
-      Operator_Account: data.from,
+      GroupId: groupId,
+      Type: this.state.group(groupId)?.type ?? 'Public',
+      From_Account: message.from,
+      Operator_Account: message.from,
       Random: randomUint32(),
       MsgSeq: message.seq,
       MsgTime: Math.floor(now / 1000),
       OnlineOnlyFlag: 0,
-      MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: text } }],
+      MsgBody: msgBody,
       AtRobots_Account: robots,
       CloudCustomData: '',
       EventTime: now,
