@@ -92,7 +92,7 @@ const options = z.object({
 
 /**
  * Starts a local, in-process fake of the clouds on loopback: the Tencent Cloud Chat REST API under
- * `/v4/`, RongCloud's under `/v3/` and `/message/` (with a backup origin on a second port), and a
+ * `/v4/`, RongCloud's under `/v3/`, `/message/` and `/group/` (with a backup origin on a second port), and a
  * JSON control API under `/_emulator/`.
  *
  * @example
@@ -109,7 +109,7 @@ export async function startEmulator(input: EmulatorOptions = {}): Promise<Emulat
     rongcloud.reset();
     faults.clear();
   };
-  const isRongCloud = (path: string) => path.startsWith('/v3/') || path.startsWith('/message/');
+  const isRongCloud = (path: string) => /^\/(v3|message|group)\//.test(path);
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://emulator.local');
@@ -124,7 +124,7 @@ export async function startEmulator(input: EmulatorOptions = {}): Promise<Emulat
     }
     if (req.method === 'GET' && (await serveConsole(url.pathname, res))) return;
     sendJson(res, 404, {
-      error: `nothing at ${url.pathname}; Tencent's API is under /v4/, RongCloud's under /v3/ and /message/, the control API under /_emulator/`,
+      error: `nothing at ${url.pathname}; Tencent's API is under /v4/, RongCloud's under /v3/, /message/ and /group/, the control API under /_emulator/`,
     });
   };
 
