@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { RongCloud, TencentIm } from '@imbot/core';
+import { type BotPlatform, RongCloud, TencentIm } from '@imbot/core';
 import { type Emulator, type Message, startEmulator } from '@imbot/emulator';
 import express from 'express';
 import { BOT_ID, demoBot } from './bot.js';
@@ -60,10 +60,11 @@ export async function startDemo(
   const router = demoBot(client.platform, options.onError ? { onError: options.onError } : {});
   web.use('/im', router);
   await router.ready;
+  await makeDemoGroup(emulatorUrl, cloud, client.platform);
   return {
     ...(emulator ? { emulator } : {}),
     cloud,
-    consoleUrl: `${emulatorUrl}/`,
+    consoleUrl: `${emulatorUrl}/${cloud === 'rongcloud' ? '#rongcloud' : ''}`,
     close: async () => {
       await router.close();
       server.closeAllConnections();
@@ -72,6 +73,23 @@ export async function startDemo(
       await emulator?.close();
     },
   };
+}
+
+/** The group the demo bot is put into, with the console's user and a friend. */
+export const DEMO_GROUP = 'team';
+
+/**
+ * Makes the demo group in the emulator (as an app's users would), then puts the bot into it the way
+ * an app does, through the platform.
+ */
+async function makeDemoGroup(emulatorUrl: string, cloud: Cloud, platform: BotPlatform): Promise<void> {
+  const response = await fetch(`${emulatorUrl}/_emulator/${cloud}/groups`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ groupId: DEMO_GROUP, members: ['you', 'alice'] }),
+  });
+  if (!response.ok) throw new Error(`the emulator at ${emulatorUrl} answered ${response.status}`);
+  await platform.addBotToGroup(BOT_ID, DEMO_GROUP);
 }
 
 /** Tells the emulator where Tencent callbacks go, signed with the demo's token (its control API). */

@@ -1,3 +1,3 @@
 export { answer } from './answer.js';
-export { BOT_ID, demoBot } from './bot.js';
-export { ask, type Cloud, type Demo, startDemo } from './demo.js';
+export { BOT_ID, demoBot, MENU } from './bot.js';
+export { ask, type Cloud, DEMO_GROUP, type Demo, startDemo } from './demo.js';

@@ -81,4 +81,39 @@ describe.skipIf(!available && !required)('the web console, in headless Chromium'
     mkdirSync(output, { recursive: true });
     await page.screenshot({ path: `${output}console.png` });
   }, 40_000);
+
+  it('shows a group with its members, a card the bot sends on an @-mention, and the answer to its button', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
+    await page.goto(demo.consoleUrl);
+    await page.locator('#groups button', { hasText: 'team' }).click();
+    await expect.poll(() => page.textContent('#chat-title')).toContain('Group team');
+    // Members in join order, the bot marked as one.
+    await expect
+      .poll(() => page.locator('#member-list li').allTextContents())
+      .toEqual(['you', 'alice', '@RBT#demo']);
+    expect(await page.getAttribute('#member-list li:last-child', 'class')).toBe('bot');
+    // The message @-mentions the bot (the picker's default) and asks for the menu.
+    expect(await page.inputValue('#mention')).toBe('@RBT#demo');
+    await page.fill('#text', 'menu');
+    await page.click('#send');
+    const card = page.locator('#messages li.theirs [data-testid="card"]');
+    await card.waitFor({ timeout: 10_000 });
+    expect(await card.locator('strong').textContent()).toBe('What can I show you?');
+    // The card's message @-mentions the user who asked, marked as a mention of the reader.
+    expect(await page.locator('#messages li.theirs').first().locator('mark.mention.me').textContent()).toBe(
+      '@you',
+    );
+    expect(await page.locator('#messages li.mine').first().locator('mark.mention').textContent()).toBe(
+      '@@RBT#demo',
+    );
+    await card.locator('button', { hasText: 'How streaming works' }).click();
+    const answer = page.locator('#messages li.theirs[data-state="finished"]').nth(1);
+    await answer.waitFor({ timeout: 20_000 });
+    expect(await answer.locator('.body').textContent()).toMatch(/^@you You said "How does streaming work\?"/);
+    expect(await page.locator('#messages li.mine').nth(1).locator('.state').textContent()).toBe(
+      'button pressed',
+    );
+    mkdirSync(output, { recursive: true });
+    await page.screenshot({ path: `${output}console-group.png` });
+  }, 40_000);
 });

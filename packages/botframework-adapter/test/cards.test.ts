@@ -92,7 +92,10 @@ describe.each(clouds)('a hero card on $name', (cloud) => {
 
   it('one-to-one: arrives as a card, and its button press reaches the bot as a message', async () => {
     await cloudOf().userSends({ from: 'alice', to: cloud.bot, text: 'menu' });
-    const fromBot = () => cloudOf().conversation('alice', cloud.bot).filter((m) => m.from === cloud.bot);
+    const fromBot = () =>
+      cloudOf()
+        .conversation('alice', cloud.bot)
+        .filter((m) => m.from === cloud.bot);
     await expect.poll(() => fromBot().length, { timeout: 5000 }).toBe(1);
     const card = fromBot()[0] as Message;
     expect(card.content).toEqual({
@@ -108,18 +111,32 @@ describe.each(clouds)('a hero card on $name', (cloud) => {
     // What a client without a card renderer shows.
     expect(card.text).toContain('Lunch\nWhat would you like?');
 
-    const press = await cloudOf().userPresses({ from: 'alice', msgKey: card.msgKey, value: 'noodles please' });
+    const press = await cloudOf().userPresses({
+      from: 'alice',
+      msgKey: card.msgKey,
+      value: 'noodles please',
+    });
     expect(press.callback).toMatchObject({ ok: true, status: 200 });
     await expect.poll(() => fromBot().at(-1)?.text, { timeout: 5000 }).toBe('Coming up: noodles please');
-    expect(bot.pressed).toEqual([{ text: 'noodles please', value: expect.objectContaining({ action: 'noodles please' }) }]);
+    expect(bot.pressed).toEqual([
+      { text: 'noodles please', value: expect.objectContaining({ action: 'noodles please' }) },
+    ]);
     expect(turnErrors).toEqual([]);
   });
 
   it('in a group: the card and the answer to its press @-mention the user', async () => {
     cloudOf().createGroup({ groupId: 'lunch', members: ['alice'] });
     await platform.addBotToGroup(cloud.bot, 'lunch');
-    await cloudOf().userSendsToGroup({ from: 'alice', groupId: 'lunch', text: 'menu', mentions: [cloud.bot] });
-    const fromBot = () => cloudOf().groupConversation('lunch').filter((m) => m.from === cloud.bot);
+    await cloudOf().userSendsToGroup({
+      from: 'alice',
+      groupId: 'lunch',
+      text: 'menu',
+      mentions: [cloud.bot],
+    });
+    const fromBot = () =>
+      cloudOf()
+        .groupConversation('lunch')
+        .filter((m) => m.from === cloud.bot);
     await expect.poll(() => fromBot().length, { timeout: 5000 }).toBe(1);
     const card = fromBot()[0] as Message;
     expect(card).toMatchObject({ mentions: ['alice'], content: { type: 'card', title: 'Lunch' } });
@@ -133,10 +150,15 @@ describe.each(clouds)('a hero card on $name', (cloud) => {
 
   it('refuses a press of a button the card does not have', async () => {
     await cloudOf().userSends({ from: 'alice', to: cloud.bot, text: 'menu' });
-    const fromBot = () => cloudOf().conversation('alice', cloud.bot).filter((m) => m.from === cloud.bot);
+    const fromBot = () =>
+      cloudOf()
+        .conversation('alice', cloud.bot)
+        .filter((m) => m.from === cloud.bot);
     await expect.poll(() => fromBot().length, { timeout: 5000 }).toBe(1);
     const msgKey = (fromBot()[0] as Message).msgKey;
-    await expect(cloudOf().userPresses({ from: 'alice', msgKey, value: 'pizza' })).rejects.toThrow(/no button/);
+    await expect(cloudOf().userPresses({ from: 'alice', msgKey, value: 'pizza' })).rejects.toThrow(
+      /no button/,
+    );
     await expect(cloudOf().userPresses({ from: 'mallory', msgKey, value: 'noodles please' })).rejects.toThrow(
       /cannot see/,
     );

@@ -1,5 +1,6 @@
-// The emulator's web console: pick a cloud and a bot, chat as a user, watch replies stream in (pushed
-// by server-sent events), and see every REST call, the rate counters and the faults.
+// The emulator's web console: pick a cloud, then a bot or a group, chat as a user, watch replies
+// stream in (pushed by server-sent events), press the buttons of the cards bots send, and see every
+// REST call, the rate counters and the faults.
 const $ = (selector) => document.querySelector(selector);
 const api = async (path, init) => {
   const response = await fetch(`/_emulator/${path}`, {
@@ -9,9 +10,17 @@ const api = async (path, init) => {
   });
   return response.json();
 };
+const el = (tag, className, text) => {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+};
 
-const state = { cloud: 'tencent', bot: undefined, failed: new Map() };
+/** `view`: the chat shown, `{ kind: 'bot' | 'group', id }`. */
+const state = { cloud: 'tencent', view: undefined, bots: [], groups: [], failed: new Map() };
 const user = () => $('#user').value.trim() || 'you';
+const cloudName = () => (state.cloud === 'tencent' ? 'Tencent Cloud Chat' : 'RongCloud');
 
 function label(message) {
   if (state.failed.has(message.msgKey)) return 'failed';
@@ -20,27 +29,104 @@ function label(message) {
 
 function describe(message, stateName) {
   if (stateName === 'failed') return `not delivered: ${state.failed.get(message.msgKey)}`;
-  if (message.from === user()) return 'delivered';
+  if (message.from === user()) return message.pressed ? 'button pressed' : 'delivered';
   if (message.kind === 'stream')
     return `${stateName} · ${message.calls} call${message.calls === 1 ? '' : 's'}`;
   return stateName;
 }
 
-/** Draws one message, or redraws it in place as it grows. */
+/** Text with each `@id` of a mentioned user marked, and the reader's own mention stronger. */
+function mentionedText(text, mentions = []) {
+  const span = el('span', 'text');
+  const ids = mentions.map((id) => `@${id}`);
+  if (ids.length === 0) {
+    span.textContent = text;
+    return span;
+  }
+  const pattern = new RegExp(`(${ids.map((id) => id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`);
+  for (const part of text.split(pattern)) {
+    if (ids.includes(part)) span.append(el('mark', part === `@${user()}` ? 'mention me' : 'mention', part));
+    else if (part) span.append(part);
+  }
+  return span;
+}
+
+/** An image, a file or a card, as a client renders it; a card's buttons press for the user. */
+function richContent(message) {
+  const content = message.content;
+  if (content.type === 'image') {
+    const image = el('img', 'image');
+    image.src = content.url;
+    image.alt = content.alt ?? 'image';
+    return image;
+  }
+  if (content.type === 'file') {
+    const link = el('a', 'file', `📄 ${content.name}`);
+    link.href = content.url;
+    link.target = '_blank';
+    link.rel = 'noopener';
+    return link;
+  }
+  const card = el('div', 'card');
+  card.dataset.testid = 'card';
+  if (content.imageUrl) {
+    const image = el('img');
+    image.src = content.imageUrl;
+    image.alt = '';
+    card.append(image);
+  }
+  if (content.title) card.append(el('strong', '', content.title));
+  if (content.text) card.append(el('p', '', content.text));
+  const buttons = el('div', 'buttons');
+  for (const b of content.buttons) {
+    if (b.type === 'url') {
+      const link = el('a', 'button', b.title);
+      link.href = b.url;
+      link.target = '_blank';
+      link.rel = 'noopener';
+      buttons.append(link);
+    } else {
+      const button = el('button', 'button', b.title);
+      button.type = 'button';
+      button.addEventListener('click', () =>
+        api(`${state.cloud}/presses`, {
+          method: 'POST',
+          body: { from: user(), msgKey: message.msgKey, value: b.value },
+        }),
+      );
+      buttons.append(button);
+    }
+  }
+  if (content.buttons.length > 0) card.append(buttons);
+  return card;
+}
+
+/** Draws one message, or redraws it in place as it grows, is edited or is recalled. */
 function drawMessage(message) {
   let item = document.getElementById(`m-${message.msgKey}`);
   if (!item) {
-    item = document.createElement('li');
+    item = el('li');
     item.id = `m-${message.msgKey}`;
     item.dataset.testid = 'message';
-    item.innerHTML = '<span class="body"></span><span class="state"></span>';
+    item.innerHTML = '<span class="from"></span><span class="body"></span><span class="state"></span>';
     $('#messages').append(item);
   }
   const stateName = label(message);
   item.className = message.from === user() ? 'mine' : 'theirs';
+  item.hidden = message.silent === true;
   item.dataset.from = message.from;
   item.dataset.state = stateName;
-  item.querySelector('.body').textContent = message.text;
+  item.querySelector('.from').textContent = state.view?.kind === 'group' ? message.from : '';
+  const body = item.querySelector('.body');
+  if (message.state === 'recalled') body.replaceChildren(el('em', 'recalled', 'This message was recalled'));
+  else if (message.content) {
+    // A client shows the card, image or file; the text beside it is only its fallback.
+    const mentions = (message.mentions ?? []).map((id) => `@${id}`).join(' ');
+    body.replaceChildren(
+      ...(mentions ? [mentionedText(mentions, message.mentions)] : []),
+      richContent(message),
+    );
+  } else body.replaceChildren(mentionedText(message.text, message.mentions));
   item.querySelector('.state').textContent = describe(message, stateName);
   const list = $('#messages');
   list.scrollTop = list.scrollHeight;
@@ -48,42 +134,95 @@ function drawMessage(message) {
 
 async function drawConversation() {
   $('#messages').replaceChildren();
-  if (!state.bot) return;
-  const messages = await api(
-    `${state.cloud}/conversation?user=${encodeURIComponent(user())}&with=${encodeURIComponent(state.bot)}`,
-  );
+  const view = state.view;
+  if (!view) return;
+  const messages =
+    view.kind === 'group'
+      ? await api(`${state.cloud}/group?id=${encodeURIComponent(view.id)}`)
+      : await api(
+          `${state.cloud}/conversation?user=${encodeURIComponent(user())}&with=${encodeURIComponent(view.id)}`,
+        );
   for (const message of messages) drawMessage(message);
 }
 
-async function drawBots() {
-  const bots = await api(`${state.cloud}/bots`);
-  const list = $('#bots');
-  list.replaceChildren();
-  if (bots.length === 0)
-    list.innerHTML = '<li class="empty">No bots yet: start a bot app, it creates its own.</li>';
-  for (const bot of bots.filter((b) => b.valid)) {
-    const item = document.createElement('li');
-    const button = document.createElement('button');
-    button.innerHTML = '<strong></strong><small></small>';
-    button.querySelector('strong').textContent = bot.name || bot.userId;
-    button.querySelector('small').textContent = bot.userId;
-    button.setAttribute('aria-current', String(bot.userId === state.bot));
-    button.addEventListener('click', () => selectBot(bot.userId, bot.name));
-    item.append(button);
-    list.append(item);
-  }
-  if (!state.bot && bots.length > 0) selectBot(bots[0].userId, bots[0].name);
+function listButton(title, detail, current, onClick) {
+  const item = el('li');
+  const button = el('button');
+  button.append(el('strong', '', title), el('small', '', detail));
+  button.setAttribute('aria-current', String(current));
+  button.addEventListener('click', onClick);
+  item.append(button);
+  return item;
 }
 
-function selectBot(userId, name) {
-  state.bot = userId;
-  $('#chat-title').textContent =
-    `${name || userId} · ${state.cloud === 'tencent' ? 'Tencent Cloud Chat' : 'RongCloud'}`;
+async function drawBots() {
+  state.bots = (await api(`${state.cloud}/bots`)).filter((b) => b.valid);
+  const list = $('#bots');
+  list.replaceChildren();
+  if (state.bots.length === 0)
+    list.innerHTML = '<li class="empty">No bots yet: start a bot app, it creates its own.</li>';
+  for (const bot of state.bots) {
+    const current = state.view?.kind === 'bot' && state.view.id === bot.userId;
+    list.append(listButton(bot.name || bot.userId, bot.userId, current, () => select('bot', bot.userId)));
+  }
+  if (!state.view && state.bots.length > 0) select('bot', state.bots[0].userId);
+  drawMembers();
+}
+
+async function drawGroups() {
+  state.groups = await api(`${state.cloud}/groups`);
+  const list = $('#groups');
+  list.replaceChildren();
+  if (state.groups.length === 0) list.innerHTML = '<li class="empty">No groups yet.</li>';
+  for (const group of state.groups) {
+    const bots = group.members.filter((m) => m.bot).length;
+    const detail = `${group.members.length} members · ${bots} bot${bots === 1 ? '' : 's'}`;
+    const current = state.view?.kind === 'group' && state.view.id === group.groupId;
+    list.append(listButton(group.groupId, detail, current, () => select('group', group.groupId)));
+  }
+  drawMembers();
+}
+
+/** The open group's members (bots marked), the mention picker, and the bots that could join it. */
+function drawMembers() {
+  const view = state.view;
+  const group = view?.kind === 'group' ? state.groups.find((g) => g.groupId === view.id) : undefined;
+  $('#members').hidden = !group;
+  $('#mention').hidden = !group;
+  if (!group) return;
+  $('#member-list').replaceChildren(
+    ...group.members.map((m) => el('li', m.bot ? 'bot' : m.userId === user() ? 'me' : '', m.userId)),
+  );
+  const bots = group.members.filter((m) => m.bot).map((m) => m.userId);
+  const picked = $('#mention').value;
+  $('#mention').replaceChildren(
+    new Option('mention nobody', ''),
+    ...bots.map((id) => new Option(`@${id}`, id, false, id === picked || (!picked && id === bots[0]))),
+  );
+  const outside = state.bots.filter((b) => !group.members.some((m) => m.userId === b.userId));
+  $('#add-bot').replaceChildren(
+    new Option('add a bot…', ''),
+    ...outside.map((b) => new Option(b.name || b.userId, b.userId)),
+  );
+  $('#add-bot').hidden = outside.length === 0;
+}
+
+function select(kind, id) {
+  state.view = { kind, id };
+  const bot = state.bots.find((b) => b.userId === id);
+  $('#chat-title').textContent = `${kind === 'group' ? `Group ${id}` : bot?.name || id} · ${cloudName()}`;
   $('#text').disabled = false;
   $('#send').disabled = false;
-  for (const button of document.querySelectorAll('#bots button')) {
-    button.setAttribute('aria-current', String(button.querySelector('small').textContent === userId));
+  $('#text').placeholder = kind === 'group' ? 'Write to the group…' : 'Write to the bot…';
+  for (const button of document.querySelectorAll('#bots button, #groups button')) {
+    const inList = button.closest('ul').id === (kind === 'group' ? 'groups' : 'bots');
+    const name =
+      kind === 'group'
+        ? button.querySelector('strong').textContent
+        : button.querySelector('small').textContent;
+    button.setAttribute('aria-current', String(inList && name === id));
   }
+  drawMembers();
   void drawConversation();
 }
 
@@ -91,27 +230,24 @@ async function drawCalls() {
   const [calls, rate] = await Promise.all([api(`${state.cloud}/calls?limit=40`), api(`${state.cloud}/rate`)]);
   $('#rate tbody').replaceChildren(
     ...Object.entries(rate).map(([name, c]) => {
-      const row = document.createElement('tr');
-      for (const value of [name, c.accepted, c.rejected, c.busiestWindow]) {
-        const cell = document.createElement('td');
-        cell.textContent = String(value);
-        row.append(cell);
-      }
+      const row = el('tr');
+      for (const value of [name, c.accepted, c.rejected, c.busiestWindow])
+        row.append(el('td', '', String(value)));
       return row;
     }),
   );
   $('#calls').replaceChildren(
     ...calls.reverse().map((call) => {
-      const item = document.createElement('li');
+      const item = el('li');
       const good = call.errorCode === 0 || call.errorCode === 200;
       const result =
         call.fault ??
         (call.status === undefined ? 'dropped' : `${call.status}${good ? '' : ` · ${call.errorCode}`}`);
-      item.innerHTML = '<span class="time"></span><span class="api"></span><span class="result"></span>';
-      item.querySelector('.time').textContent = new Date(call.time).toLocaleTimeString();
-      item.querySelector('.api').textContent = call.api;
-      item.querySelector('.result').textContent = result;
-      item.querySelector('.result').className = call.fault ? 'fault' : good ? 'ok' : 'bad';
+      item.append(
+        el('span', 'time', new Date(call.time).toLocaleTimeString()),
+        el('span', 'api', call.api),
+        el('span', call.fault ? 'fault' : good ? 'ok' : 'bad', result),
+      );
       return item;
     }),
   );
@@ -120,29 +256,57 @@ async function drawCalls() {
 $('#composer').addEventListener('submit', async (event) => {
   event.preventDefault();
   const text = $('#text').value;
-  if (!text.trim() || !state.bot) return;
+  const view = state.view;
+  if (!text.trim() || !view) return;
   $('#text').value = '';
-  const result = await api(`${state.cloud}/messages`, {
-    method: 'POST',
-    body: { from: user(), to: state.bot, text },
-  });
+  const result =
+    view.kind === 'group'
+      ? await api(`${state.cloud}/group-messages`, {
+          method: 'POST',
+          body: {
+            from: user(),
+            groupId: view.id,
+            text,
+            mentions: $('#mention').value ? [$('#mention').value] : [],
+          },
+        })
+      : await api(`${state.cloud}/messages`, { method: 'POST', body: { from: user(), to: view.id, text } });
   if (result.callback && !result.callback.ok) {
     state.failed.set(result.message.msgKey, result.callback.error ?? `HTTP ${result.callback.status}`);
     drawMessage(result.message);
   }
 });
 
+$('#new-group').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const groupId = $('#group-id').value.trim();
+  if (!groupId) return;
+  $('#group-id').value = '';
+  await api(`${state.cloud}/groups`, { method: 'POST', body: { groupId, members: [user()] } });
+  await drawGroups();
+  select('group', groupId);
+});
+
+// Adding a bot stands in for the app's own call (addBotToGroup): the console makes it a member.
+$('#add-bot').addEventListener('change', async () => {
+  const bot = $('#add-bot').value;
+  if (!bot || state.view?.kind !== 'group') return;
+  await api(`${state.cloud}/groups`, { method: 'POST', body: { groupId: state.view.id, members: [bot] } });
+});
+
+function showCloud(cloud) {
+  state.cloud = cloud;
+  state.view = undefined;
+  for (const b of document.querySelectorAll('#clouds button'))
+    b.setAttribute('aria-pressed', String(b.dataset.cloud === cloud));
+  $('#chat-title').textContent = 'Pick a bot or a group';
+  $('#messages').replaceChildren();
+  void drawGroups().then(drawBots);
+  void drawCalls();
+}
+
 for (const button of document.querySelectorAll('#clouds button')) {
-  button.addEventListener('click', () => {
-    state.cloud = button.dataset.cloud;
-    state.bot = undefined;
-    for (const b of document.querySelectorAll('#clouds button'))
-      b.setAttribute('aria-pressed', String(b === button));
-    $('#chat-title').textContent = 'Pick a bot';
-    $('#messages').replaceChildren();
-    void drawBots();
-    void drawCalls();
-  });
+  button.addEventListener('click', () => showCloud(button.dataset.cloud));
 }
 
 $('#user').addEventListener('change', () => void drawConversation());
@@ -161,14 +325,23 @@ $('#clear-faults').addEventListener('click', async () => {
 const events = new EventSource('/_emulator/events');
 events.addEventListener('message', (event) => {
   const { cloud, message } = JSON.parse(event.data);
-  if (cloud !== state.cloud || !state.bot) return;
-  const here = [message.from, message.to].sort().join('\u0000') === [user(), state.bot].sort().join('\u0000');
-  if (here && !message.groupId) drawMessage(message);
+  const view = state.view;
+  if (cloud !== state.cloud || !view) return;
+  const here =
+    view.kind === 'group'
+      ? message.groupId === view.id
+      : !message.groupId &&
+        [message.from, message.to].sort().join('\u0000') === [user(), view.id].sort().join('\u0000');
+  if (here) drawMessage(message);
 });
 events.addEventListener('bots', (event) => {
   if (JSON.parse(event.data).cloud === state.cloud) void drawBots();
 });
+events.addEventListener('groups', (event) => {
+  if (JSON.parse(event.data).cloud === state.cloud) void drawGroups();
+});
 
-void drawBots();
-void drawCalls();
+// `#rongcloud` (or `?cloud=rongcloud`) opens on that cloud's tab.
+const asked = new URLSearchParams(location.search).get('cloud') ?? location.hash.slice(1);
+showCloud(asked === 'rongcloud' ? 'rongcloud' : 'tencent');
 setInterval(drawCalls, 1500);

@@ -4,8 +4,8 @@ import type { EmulatedCloud } from './cloud.js';
 
 /**
  * `GET /_emulator/events`: server-sent events for the console. Every new or changed message of either
- * cloud (`message`, with `{ cloud, message }`) and every change of the bots (`bots`, with `{ cloud }`)
- * is pushed as it happens, so a streamed reply can be watched as it grows.
+ * cloud (`message`, with `{ cloud, message }`), every change of the bots (`bots`, with `{ cloud }`)
+ * and of the groups (`groups`, with `{ cloud }`) is pushed as it happens, so a streamed reply can be watched as it grows.
  */
 export function streamEvents(
   req: IncomingMessage,
@@ -24,13 +24,16 @@ export function streamEvents(
   for (const [cloud, emulated] of Object.entries(clouds)) {
     const onMessage = (message: Message) => send('message', { cloud, message });
     const onBots = () => send('bots', { cloud });
+    const onGroups = () => send('groups', { cloud });
     emulated.state.on('message', onMessage);
     emulated.state.on('update', onMessage);
     emulated.state.on('robots', onBots);
+    emulated.state.on('groups', onGroups);
     off.push(() => {
       emulated.state.off('message', onMessage);
       emulated.state.off('update', onMessage);
       emulated.state.off('robots', onBots);
+      emulated.state.off('groups', onGroups);
     });
   }
   // A comment now and then keeps proxies from closing an idle stream.

@@ -86,7 +86,10 @@ describe.each(clouds)('a bot in a group on $name', (cloud) => {
   });
 
   const cloudOf = () => emulator[cloud.name];
-  const botMessages = (): Message[] => cloudOf().groupConversation('team').filter((m) => m.from === cloud.bot);
+  const botMessages = (): Message[] =>
+    cloudOf()
+      .groupConversation('team')
+      .filter((m) => m.from === cloud.bot);
 
   it('is added, answers an @-mention with a stream @-mentioning the user, and the answer is edited and recalled', async () => {
     cloudOf().createGroup({ groupId: 'team', members: ['alice', 'bob'] });
