@@ -85,6 +85,7 @@ describe('robot streaming against the emulator', () => {
     expect(shown('carol')).toMatchObject([
       { text: 'first, then the rest', state: 'finished', kind: 'stream' },
     ]);
+    emulator.tencent.createGroup({ groupId: 'team', members: [BOT] });
     const group = im.openStream({ from: BOT, groupId: 'team' });
     await group.end('hello, team');
     expect(emulator.tencent.groupConversation('team')).toMatchObject([

@@ -197,6 +197,7 @@ describe('messages and profiles', () => {
   });
 
   it('call() reaches any other REST API and returns its whole answer', async () => {
+    emulator.tencent.createGroup({ groupId: 'g1' });
     const answer = await im.call('v4/group_open_http_svc/send_group_msg', {
       GroupId: 'g1',
       Random: 1,
