@@ -89,15 +89,20 @@ describe.each(clouds)('a hero card on $name', (cloud) => {
   });
 
   const cloudOf = () => emulator[cloud.name];
+  const fromBot = () =>
+    cloudOf()
+      .conversation('alice', cloud.bot)
+      .filter((m) => m.from === cloud.bot);
+
+  /** Alice asks for the menu one-to-one; resolves with the card message she got. */
+  async function menu(): Promise<Message> {
+    await cloudOf().userSends({ from: 'alice', to: cloud.bot, text: 'menu' });
+    await expect.poll(() => fromBot().length, { timeout: 5000 }).toBe(1);
+    return fromBot()[0] as Message;
+  }
 
   it('one-to-one: arrives as a card, and its button press reaches the bot as a message', async () => {
-    await cloudOf().userSends({ from: 'alice', to: cloud.bot, text: 'menu' });
-    const fromBot = () =>
-      cloudOf()
-        .conversation('alice', cloud.bot)
-        .filter((m) => m.from === cloud.bot);
-    await expect.poll(() => fromBot().length, { timeout: 5000 }).toBe(1);
-    const card = fromBot()[0] as Message;
+    const card = await menu();
     expect(card.content).toEqual({
       type: 'card',
       title: 'Lunch',
@@ -149,13 +154,7 @@ describe.each(clouds)('a hero card on $name', (cloud) => {
   });
 
   it('refuses a press of a button the card does not have', async () => {
-    await cloudOf().userSends({ from: 'alice', to: cloud.bot, text: 'menu' });
-    const fromBot = () =>
-      cloudOf()
-        .conversation('alice', cloud.bot)
-        .filter((m) => m.from === cloud.bot);
-    await expect.poll(() => fromBot().length, { timeout: 5000 }).toBe(1);
-    const msgKey = (fromBot()[0] as Message).msgKey;
+    const msgKey = (await menu()).msgKey;
     await expect(cloudOf().userPresses({ from: 'alice', msgKey, value: 'pizza' })).rejects.toThrow(
       /no button/,
     );

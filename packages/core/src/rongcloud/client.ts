@@ -300,25 +300,19 @@ export class RongCloud {
   }
 
   /** Adds users to a group (`/group/join.json`), which RongCloud creates if it does not exist yet. */
-  async joinGroup(groupId: string, userIds: string[]): Promise<void> {
-    const g = parseInput(groupMembersInput, { groupId, userIds }, 'joinGroup');
-    await this.#request(
-      '/group/join.json',
-      { form: { userId: g.userIds, groupId: g.groupId } },
-      rongEnvelope,
-      'idempotent',
-    );
+  joinGroup(groupId: string, userIds: string[]): Promise<void> {
+    return this.#groupMembers('/group/join.json', 'joinGroup', groupId, userIds);
   }
 
   /** Takes users out of a group (`/group/quit.json`). */
-  async quitGroup(groupId: string, userIds: string[]): Promise<void> {
-    const g = parseInput(groupMembersInput, { groupId, userIds }, 'quitGroup');
-    await this.#request(
-      '/group/quit.json',
-      { form: { userId: g.userIds, groupId: g.groupId } },
-      rongEnvelope,
-      'idempotent',
-    );
+  quitGroup(groupId: string, userIds: string[]): Promise<void> {
+    return this.#groupMembers('/group/quit.json', 'quitGroup', groupId, userIds);
+  }
+
+  async #groupMembers(path: string, what: string, groupId: string, userIds: string[]): Promise<void> {
+    const g = parseInput(groupMembersInput, { groupId, userIds }, what);
+    const form = { userId: g.userIds, groupId: g.groupId };
+    await this.#request(path, { form }, rongEnvelope, 'idempotent');
   }
 
   /**

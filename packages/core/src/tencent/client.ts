@@ -401,37 +401,31 @@ export class TencentIm {
   /** Removes accounts from a group (`group_open_http_svc/delete_group_member`), silently. */
   async deleteGroupMembers(groupId: string, userIds: string[]): Promise<void> {
     const m = parseInput(groupMembersInput, { groupId, userIds }, 'deleteGroupMembers');
-    await this.#request(
-      'group_open_http_svc/delete_group_member',
-      { GroupId: m.groupId, Silence: 1, MemberToDel_Account: m.userIds },
-      envelope,
-      'idempotent',
-    );
+    const body = { GroupId: m.groupId, Silence: 1, MemberToDel_Account: m.userIds };
+    await this.#request('group_open_http_svc/delete_group_member', body, envelope, 'idempotent');
   }
 
   /**
    * Pins robots in a live-streaming group's (`AVChatRoom`) online member list
    * (`group_open_avchatroom_http_svc/add_robots`); the cloud needs a plan and console switch for it.
    */
-  async addLiveGroupRobots(groupId: string, robotIds: string[]): Promise<void> {
-    const m = parseInput(groupMembersInput, { groupId, userIds: robotIds }, 'addLiveGroupRobots');
-    await this.#request(
-      'group_open_avchatroom_http_svc/add_robots',
-      { GroupId: m.groupId, Members_Account: m.userIds },
-      envelope,
-      'idempotent',
-    );
+  addLiveGroupRobots(groupId: string, robotIds: string[]): Promise<void> {
+    return this.#liveGroupRobots('add_robots', groupId, robotIds);
   }
 
   /** Takes robots off a live-streaming group's online member list (`…/del_robots`). */
-  async deleteLiveGroupRobots(groupId: string, robotIds: string[]): Promise<void> {
-    const m = parseInput(groupMembersInput, { groupId, userIds: robotIds }, 'deleteLiveGroupRobots');
-    await this.#request(
-      'group_open_avchatroom_http_svc/del_robots',
-      { GroupId: m.groupId, Members_Account: m.userIds },
-      envelope,
-      'idempotent',
-    );
+  deleteLiveGroupRobots(groupId: string, robotIds: string[]): Promise<void> {
+    return this.#liveGroupRobots('del_robots', groupId, robotIds);
+  }
+
+  async #liveGroupRobots(
+    command: 'add_robots' | 'del_robots',
+    groupId: string,
+    robotIds: string[],
+  ): Promise<void> {
+    const m = parseInput(groupMembersInput, { groupId, userIds: robotIds }, command);
+    const body = { GroupId: m.groupId, Members_Account: m.userIds };
+    await this.#request(`group_open_avchatroom_http_svc/${command}`, body, envelope, 'idempotent');
   }
 
   /** Sets a user's or robot's nick, avatar URL and status (`profile/portrait_set`). */
