@@ -16,6 +16,8 @@ export interface EmulatorProcess {
   url: string;
   /** Forgets every message, call and counter. */
   reset(): Promise<void>;
+  /** Sets the random faults and the latency model (`PUT /_emulator/faults`). */
+  configureFaults(config: Record<string, unknown>): Promise<void>;
   /** The cloud's own count of accepted and rejected calls of each API. */
   rate(
     cloud: 'tencent' | 'rongcloud',
@@ -27,8 +29,18 @@ export interface EmulatorProcess {
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-async function control<T>(url: string, method: 'GET' | 'POST', path: string): Promise<T> {
-  const answer = await request(`${url}/_emulator/${path}`, { method });
+async function control<T>(
+  url: string,
+  method: 'GET' | 'POST' | 'PUT',
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  const answer = await request(`${url}/_emulator/${path}`, {
+    method,
+    ...(body === undefined
+      ? {}
+      : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+  });
   return (await answer.body.json()) as T;
 }
 
@@ -79,6 +91,9 @@ export async function startEmulatorProcess(options: {
     url,
     reset: async () => {
       await control(url, 'POST', 'reset');
+    },
+    configureFaults: async (config) => {
+      await control(url, 'PUT', 'faults', config);
     },
     rate: (cloud) => control(url, 'GET', `${cloud}/rate`),
     follow: async (onEvent) => {

@@ -66,6 +66,7 @@ export {
   type InMemoryRateLimiterOptions,
   type RateLimiter,
   type RateLimitPermit,
+  RoundTripFloor,
 } from './limits/rate-limiter.js';
 export {
   BUTTON_PRESS_BUSINESS_ID,

@@ -140,42 +140,52 @@ export class ApiServer {
     const api = checked.api;
     record.api = api;
     record.body = checked.body;
-    // Stamped when admitted, so that the window sees arrivals in order.
-    if (!this.#window(api).admit(performance.now())) return reply(this.#protocol.frequencyLimited(api));
-    const plan = this.#faults.plan(api);
-    if (plan.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, plan.delayMs));
-    const fault = plan.fault;
+    const latency = this.#faults.latency();
+    const pause = (ms: number) => (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : undefined);
+    await pause(latency.beforeMs);
+    // Counted as it is applied: the window sees the calls in the order they reach the cloud.
+    if (!this.#window(api).admit(performance.now())) {
+      await pause(latency.afterMs);
+      return reply(this.#protocol.frequencyLimited(api));
+    }
+    const fault = this.#faults.plan(api).fault;
     if (fault !== undefined) record.fault = typeof fault === 'string' ? fault : `error ${fault.errorCode}`;
+    switch (fault) {
+      case 'reset-before':
+        done();
+        res.destroy();
+        return;
+      case 'hang':
+        this.#hanging.add(res);
+        res.on('close', () => this.#hanging.delete(res));
+        return;
+    }
+    const answer =
+      typeof fault === 'object' || fault === 'http-502' || fault === 'malformed'
+        ? undefined
+        : this.#protocol.handle(api, checked.body);
+    await pause(latency.afterMs);
     if (typeof fault === 'object') {
       const info = (fault.errorInfo ?? 'internal error, please retry')
         .replaceAll('{query}', url.search.slice(1))
         .replaceAll('{headers}', JSON.stringify(req.headers));
       return reply(this.#protocol.failure(fault.errorCode, info));
     }
-    switch (fault) {
-      case 'http-502':
-        done(502);
-        return sendText(res, 502, '502 Bad Gateway');
-      case 'reset-before':
-        done();
-        res.destroy();
-        return;
-      case 'malformed':
-        done(200);
-        return sendText(res, 200, '<html><body>upstream error</body></html>', 'text/html');
-      case 'hang':
-        this.#hanging.add(res);
-        res.on('close', () => this.#hanging.delete(res));
-        return;
+    if (fault === 'http-502') {
+      done(502);
+      return sendText(res, 502, '502 Bad Gateway');
     }
-    const answer = this.#protocol.handle(api, checked.body);
+    if (fault === 'malformed') {
+      done(200);
+      return sendText(res, 200, '<html><body>upstream error</body></html>', 'text/html');
+    }
     if (fault === 'reset-after') {
-      record.errorCode = answer.errorCode;
+      record.errorCode = answer?.errorCode;
       done();
       res.destroy();
       return;
     }
-    reply(answer);
+    reply(answer as Reply);
   }
 
   #window(api: string): SlidingWindow {

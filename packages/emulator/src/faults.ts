@@ -34,16 +34,29 @@ export const faultConfig = z.object({
   /** Added latency per call, in ms, plus a uniform jitter of up to `jitterMs`. */
   latencyMs: z.number().min(0).optional(),
   jitterMs: z.number().min(0).optional(),
+  /**
+   * Where the latency is spent: `before` the call is applied (and counted in its rate window, as
+   * a slow request), `after` it (a slow answer), or `split` half and half. Default `after`.
+   */
+  latencySplit: z.enum(['before', 'after', 'split']).optional(),
   /** Only these APIs (`service/command`) get random faults; all when absent. */
   apis: z.array(z.string()).optional(),
 });
 export type FaultConfig = z.infer<typeof faultConfig>;
 
-/** What to do to one call: which fault, if any, and how long to wait first. */
+/** What to do to one call: which fault, if any. */
 export interface FaultPlan {
   fault: FaultKind | undefined;
-  delayMs: number;
 }
+
+/** How long one call's request and its answer take on the way. */
+export interface Latency {
+  beforeMs: number;
+  afterMs: number;
+}
+
+/** The share of a call's latency spent before it is applied. */
+const BEFORE_SHARE = { before: 1, after: 0, split: 0.5 } as const;
 
 /**
  * Decides, call by call, whether a fault strikes. Scheduled faults (`failNext`) come first, in order;
@@ -81,19 +94,25 @@ export class Faults {
     this.configure({});
   }
 
-  /** The plan for the next call of `api`. */
+  /** The latency of the next call: drawn once, then spent on the way in and the way back. */
+  latency(): Latency {
+    const c = this.#config;
+    const jitter = c.jitterMs ?? 0;
+    const total = (c.latencyMs ?? 0) + (jitter > 0 ? this.#random() * jitter : 0);
+    const beforeMs = total * BEFORE_SHARE[c.latencySplit ?? 'after'];
+    return { beforeMs, afterMs: total - beforeMs };
+  }
+
+  /** The fault for the next call of `api`, drawn when the cloud applies it. */
   plan(api: string): FaultPlan {
     const c = this.#config;
-    const latency = c.latencyMs ?? 0;
-    const jitter = c.jitterMs ?? 0;
-    const delayMs = latency + (jitter > 0 ? this.#random() * jitter : 0);
     const queue = this.#scheduled.get(api);
     const next = queue?.[0];
     if (queue && next) {
       if (--next.left <= 0) queue.shift();
-      return { fault: next.kind, delayMs };
+      return { fault: next.kind };
     }
-    if (c.apis && !c.apis.includes(api)) return { fault: undefined, delayMs };
+    if (c.apis && !c.apis.includes(api)) return { fault: undefined };
     const draws: [number | undefined, FaultKind][] = [
       [c.errorRate, { errorCode: 10002 }],
       [c.http502Rate, 'http-502'],
@@ -101,8 +120,8 @@ export class Faults {
       [c.resetAfterRate, 'reset-after'],
     ];
     for (const [probability, kind] of draws) {
-      if (probability && this.#random() < probability) return { fault: kind, delayMs };
+      if (probability && this.#random() < probability) return { fault: kind };
     }
-    return { fault: undefined, delayMs };
+    return { fault: undefined };
   }
 }

@@ -15,7 +15,7 @@ export {
   type UserSendsToGroup,
 } from './cloud.js';
 export { type Emulator, type EmulatorOptions, startEmulator } from './emulator.js';
-export { type FaultConfig, type FaultKind, type FaultPlan, Faults } from './faults.js';
+export { type FaultConfig, type FaultKind, type FaultPlan, Faults, type Latency } from './faults.js';
 export {
   RongCloudEmulator,
   type RongCloudEmulatorOptions,

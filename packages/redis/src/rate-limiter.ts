@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { InMemoryRateLimiter, type RateLimiter, type RateLimitPermit } from '@imbot/core';
+import { InMemoryRateLimiter, type RateLimiter, type RateLimitPermit, RoundTripFloor } from '@imbot/core';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { connect, connectionShape, type RedisOptions } from './connection.js';
@@ -59,15 +59,18 @@ class Lane {
   }
 
   /** A permit that counts its call as in flight until released. */
-  track(release: () => void): RateLimitPermit {
+  track(release: (roundTripMs?: number) => void): RateLimitPermit {
     this.inFlight++;
+    let done = false;
     return {
-      release: once(() => {
+      release: (roundTripMs?: number) => {
+        if (done) return;
+        done = true;
         this.inFlight--;
         this.completed.push(performance.now());
         if (this.completed.length > 4096) this.completed.splice(0, this.completed.length - 4096);
-        release();
-      }),
+        release(roundTripMs);
+      },
     };
   }
 }
@@ -75,8 +78,8 @@ class Lane {
 /**
  * The app's call budget shared by every process through Redis, with the same arrival-safe rule as
  * `InMemoryRateLimiter`: a call holds one of `limit` slots from the moment it is let through until
- * `windowMs` after it completes, so no window sees more than `limit` arrivals at the cloud, whichever
- * process made them. The rule runs atomically in Lua on Redis's clock. Processes waiting for slots
+ * `windowMs` after its answer, less the route's least round trip (learnt from the answers), so no
+ * window sees more than `limit` arrivals at the cloud, whichever process made them. The rule runs atomically in Lua on Redis's clock. Processes waiting for slots
  * share the free ones equally, each asking for all its waiting calls at once and sleeping until the
  * earliest slot frees (2–25 ms), never in a tight loop.
  *
@@ -101,6 +104,7 @@ export class RedisRateLimiter implements RateLimiter {
   readonly #heartbeat: NodeJS.Timeout;
   readonly #connected: Promise<void>;
   #liveProcesses = 1;
+  readonly #floor = new RoundTripFloor();
   #fallback: InMemoryRateLimiter | undefined;
   #closed = false;
 
@@ -200,11 +204,11 @@ export class RedisRateLimiter implements RateLimiter {
           const waiter = lane.waiters.shift();
           const member = `${this.processId}:${last - i}`;
           if (!waiter) {
-            this.#release(slots, member);
+            this.#release(slots, member, undefined);
             continue;
           }
           waiter.detach();
-          waiter.resolve(lane.track(() => this.#release(slots, member)));
+          waiter.resolve(lane.track((roundTripMs) => this.#release(slots, member, roundTripMs)));
         }
         // Served in part: the others take their parts first. Not served: back when a slot frees.
         if (lane.waiters.length > 0) {
@@ -221,12 +225,22 @@ export class RedisRateLimiter implements RateLimiter {
     for (let waiter = lane.waiters.shift(); waiter; waiter = lane.waiters.shift()) {
       const { resolve, reject, detach } = waiter;
       detach();
-      fallback.acquire(key).then((permit) => resolve(lane.track(() => permit.release())), reject);
+      fallback.acquire(key).then((permit) => resolve(lane.track((rtt) => permit.release(rtt))), reject);
     }
   }
 
-  #release(slots: string, member: string): void {
-    this.#client.imbotRelease(slots, member, this.windowMs).catch(() => {
+  /**
+   * Frees a slot `windowMs` after the call's answer, less the route's least round trip when the call
+   * was answered (the rule of `InMemoryRateLimiter`, on Redis's clock). The floor is this process's
+   * estimate: the processes sharing a budget reach the cloud over one route.
+   */
+  #release(slots: string, member: string, roundTripMs: number | undefined): void {
+    let holdMs = this.windowMs;
+    if (roundTripMs !== undefined) {
+      this.#floor.observe(roundTripMs);
+      holdMs -= Math.min(this.#floor.floorMs, this.windowMs);
+    }
+    this.#client.imbotRelease(slots, member, Math.ceil(holdMs)).catch(() => {
       // Redis is away: the slot frees itself when its lease ends.
     });
   }
@@ -273,15 +287,6 @@ export class RedisRateLimiter implements RateLimiter {
       this.#startFallback();
     }
   }
-}
-
-function once(fn: () => void): () => void {
-  let done = false;
-  return () => {
-    if (done) return;
-    done = true;
-    fn();
-  };
 }
 
 function sleep(ms: number): Promise<void> {

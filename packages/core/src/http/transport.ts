@@ -20,6 +20,11 @@ export interface HttpPost {
   endpoint: string;
   headers: Record<string, string>;
   body: string;
+  /**
+   * How long the answer's headers may take once the request is on its socket, and again how long
+   * the body may pause between parts (undici's own `headersTimeout` and `bodyTimeout`: one shared
+   * timer wheel, no timer or `AbortSignal` per request). Connecting has its own 10 s limit.
+   */
   timeoutMs: number;
   signal?: AbortSignal | undefined;
   /** Removes secrets from any text that ends up in an error. */
@@ -48,10 +53,15 @@ function errorCode(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/** undici's deadline errors: no answer's headers in time, or a body that stalled. */
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
 /**
  * One JSON-or-form-over-HTTP POST on undici, with a keep-alive pool per origin and a deadline per
  * request. It turns every failure into an `ImbotError` (`TimeoutError`, `NetworkError`) whose cause
- * has been rebuilt without anything that could carry a secret.
+ * has been rebuilt without anything that could carry a secret. A request costs no timer and no
+ * `AbortSignal` of its own: the deadline is undici's, and a signal is passed on only when the caller
+ * gives one.
  */
 export class HttpTransport {
   readonly #agent: Agent;
@@ -66,8 +76,6 @@ export class HttpTransport {
 
   /** Sends one POST and reads the whole answer, whatever its status. */
   async post(request: HttpPost): Promise<HttpAnswer> {
-    const deadline = AbortSignal.timeout(request.timeoutMs);
-    const signal = request.signal ? AbortSignal.any([request.signal, deadline]) : deadline;
     try {
       const response = await this.#agent.request({
         origin: request.origin,
@@ -75,7 +83,9 @@ export class HttpTransport {
         method: 'POST',
         headers: request.headers,
         body: request.body,
-        signal,
+        headersTimeout: request.timeoutMs,
+        bodyTimeout: request.timeoutMs,
+        ...(request.signal ? { signal: request.signal } : {}),
       });
       const body = await response.body.text();
       return { status: response.statusCode, headers: response.headers, body };
@@ -84,8 +94,9 @@ export class HttpTransport {
       if (request.signal?.aborted) {
         throw new ImbotError('ABORTED', `${request.endpoint}: the call was aborted`, { cause });
       }
-      if (deadline.aborted) throw new TimeoutError(request.endpoint, request.timeoutMs, { cause });
       const code = errorCode(error);
+      if (code && TIMEOUT_CODES.has(code))
+        throw new TimeoutError(request.endpoint, request.timeoutMs, { cause });
       const sent = !(code && CONNECT_PHASE_CODES.has(code));
       if (error instanceof undiciErrors.ResponseExceededMaxSizeError) {
         throw new NetworkError(request.endpoint, true, 'the answer was larger than allowed', { cause });

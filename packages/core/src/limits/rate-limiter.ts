@@ -6,16 +6,70 @@ import { Queue } from '../queue.js';
  * connection pool and arrive later, bunched with the next window's calls), and neither is a token
  * bucket that starts full (it lets `limit` through, then refills while the window is still open).
  *
- * The rule used here: a call holds one of `limit` slots from the moment it is let through until
- * `windowMs` after it has completed. A call arrives at the cloud somewhere between those two moments,
- * so any two calls arriving less than `windowMs` apart hold their slots at the same instant; with
- * `limit` slots, no window can see more than `limit` arrivals, however long they queued on the way.
- * Throughput is `limit / (windowMs + round trip)`: 99.5 % of the budget at a 5 ms round trip.
+ * What is known of a call's arrival. A call is let through at `s` and its answer is read at `e`. It
+ * reached the cloud at some `a` between them: after its request travelled (`q`), before its answer
+ * travelled back (`p`), so `s + q <= a <= e - p`. Neither leg is measured, only their sum with the
+ * cloud's own time, the round trip `e - s`.
+ *
+ * The answer-bound rule holds a slot from `s` to `e + windowMs`. For two arrivals less than a window
+ * apart, the later call is let through before the earlier one's answer came back plus a window, so
+ * their slots are held at the same instant; `limit` slots, at most `limit` arrivals in any window,
+ * whatever the legs. It is the tightest rule when nothing is assumed of the legs: a request may take
+ * the whole round trip one time and none of it the next. But it spends a round trip of every slot
+ * idle: `limit / (windowMs + round trip)`, 91 % of the budget at a 100 ms round trip.
+ *
+ * The rule used here assumes one thing the network gives: each leg has a fastest trip, `Q` out and
+ * `P` back, the same for every call on the route (jitter only adds to them). Their sum `F = Q + P`
+ * is the least round trip any call can take. Map each call to the window `[a - Q, a - Q + windowMs)`:
+ * two such windows overlap exactly when the arrivals are less than a window apart, and each lies
+ * within `[s, e - F + windowMs)`, because `a - Q >= s` and `a - Q <= e - P - Q`. So holding a slot
+ * from `s` until `windowMs - F` after the answer still lets no window see more than `limit`
+ * arrivals, for any split of `F` between the legs: only the sum is needed, never the split. The slot
+ * now idles for the round trip's jitter above `F` instead of the whole round trip.
+ *
+ * `F` is learnt (`RoundTripFloor`): from the fastest round trip seen, less the spread of round trips
+ * above it, so that an estimate drawn from few or unlucky samples stays below the true floor. Until
+ * 32 answers have been seen, and for calls without an answer (a timeout, a dropped connection), the
+ * answer-bound rule applies. `floorRoundTripMs` fixes `F` instead; 0 is the answer-bound rule.
  */
 
-/** A call's right to go; `release()` once it has completed (with any outcome). */
+/** How many answers are seen before the learnt floor is used. */
+const FLOOR_WARM_UP = 32;
+
+/**
+ * The least round trip a route allows, learnt from answers: the fastest seen, less how far the
+ * average lies above it (`2 × fastest − average`, never below 0). With round trips spread evenly
+ * above the floor this sits about half the spread below it; a slower route later leaves the
+ * estimate lower still, which only costs throughput. Shared by the in-memory and Redis limiters.
+ */
+export class RoundTripFloor {
+  #fastest = Number.POSITIVE_INFINITY;
+  #average = 0;
+  #seen = 0;
+
+  /** Takes one answered call's round trip. */
+  observe(roundTripMs: number): void {
+    if (!(roundTripMs >= 0)) return;
+    if (roundTripMs < this.#fastest) this.#fastest = roundTripMs;
+    this.#seen++;
+    // An average over about the last 64 answers, exact over the first ones.
+    this.#average += (roundTripMs - this.#average) / Math.min(this.#seen, 64);
+  }
+
+  /** The floor to count on now, in ms: 0 until enough answers were seen. */
+  get floorMs(): number {
+    if (this.#seen < FLOOR_WARM_UP) return 0;
+    return Math.max(0, Math.min(this.#fastest, 2 * this.#fastest - this.#average));
+  }
+}
+
+/**
+ * A call's right to go; `release()` once it has completed (with any outcome), with its round trip
+ * when its answer was read (from just before the request was handed to the transport): the limiter
+ * then frees the slot as early as the arrival rule allows.
+ */
 export interface RateLimitPermit {
-  release(): void;
+  release(roundTripMs?: number): void;
 }
 
 /**
@@ -31,9 +85,12 @@ export interface RateLimiter {
   callsPerSecond?(key: string): number;
 }
 
+/** The permit of a call nothing limits: one for all, as it holds nothing. */
+const freePermit: Promise<RateLimitPermit> = Promise.resolve({ release() {} });
+
 /** The limiter of `rateLimit: false`: every call goes at once. */
 export const noRateLimit: RateLimiter = {
-  acquire: () => Promise.resolve({ release() {} }),
+  acquire: () => freePermit,
   callsPerSecond: () => Number.POSITIVE_INFINITY,
 };
 
@@ -44,6 +101,11 @@ export interface InMemoryRateLimiterOptions {
   windowMs?: number;
   /** Monotonic clock in milliseconds; injectable for tests. */
   now?: () => number;
+  /**
+   * The least round trip any call can take, if known; default: learnt from the answers. 0 holds
+   * every slot a whole window after its answer (the answer-bound rule).
+   */
+  floorRoundTripMs?: number;
 }
 
 interface Waiter {
@@ -66,11 +128,21 @@ export class InMemoryRateLimiter implements RateLimiter {
   readonly windowMs: number;
   readonly #now: () => number;
   readonly #lanes = new Map<string, Lane>();
+  /** One route to the cloud: every key shares what its answers teach. */
+  readonly #floor: RoundTripFloor | undefined;
+  readonly #fixedFloorMs: number;
 
   constructor(options: InMemoryRateLimiterOptions = {}) {
     this.limit = options.limit ?? 200;
     this.windowMs = options.windowMs ?? 1000;
     this.#now = options.now ?? (() => performance.now());
+    this.#fixedFloorMs = Math.max(0, options.floorRoundTripMs ?? 0);
+    this.#floor = options.floorRoundTripMs === undefined ? new RoundTripFloor() : undefined;
+  }
+
+  /** The least round trip counted on now (ms): learnt, or as given. */
+  get floorRoundTripMs(): number {
+    return this.#floor ? this.#floor.floorMs : this.#fixedFloorMs;
   }
 
   acquire(key: string, signal?: AbortSignal): Promise<RateLimitPermit> {
@@ -110,11 +182,17 @@ export class InMemoryRateLimiter implements RateLimiter {
     lane.busy++;
     let released = false;
     return {
-      release: () => {
+      release: (roundTripMs?: number) => {
         if (released) return;
         released = true;
         lane.busy--;
-        lane.cooling.push(this.#now() + this.windowMs);
+        let holdMs = this.windowMs;
+        if (roundTripMs !== undefined) {
+          this.#floor?.observe(roundTripMs);
+          // Never past the window: a floor above it would free the slot before the answer.
+          holdMs -= Math.min(this.floorRoundTripMs, this.windowMs);
+        }
+        lane.cooling.push(this.#now() + holdMs);
         if (lane.waiters.size > 0) this.#schedule(lane);
       },
     };

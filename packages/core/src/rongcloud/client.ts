@@ -380,8 +380,11 @@ export class RongCloud {
         const signed = rongCloudHeaders({ appKey: this.appKey, appSecret: this.#appSecret });
         // What the cloud quotes back may hold the App Secret or this request's signature.
         const redact = (text: string) => redactSecrets(text, [this.#appSecret, signed.Signature]);
+        // Known once an answer is read, whatever it says: the limiter frees the slot by it.
+        let roundTripMs: number | undefined;
         try {
           const url = new URL(`${this.#origins.base(origin)}${path}`);
+          const sentAt = performance.now();
           const answer = await this.#transport.post({
             origin: url.origin,
             path: url.pathname + url.search,
@@ -391,13 +394,14 @@ export class RongCloud {
             timeoutMs: this.#timeoutMs,
             redact,
           });
+          roundTripMs = performance.now() - sentAt;
           return readRongAnswer(answer, path, schema, redact);
         } catch (error) {
           // The data centre's other domain takes over; later calls stay there until it fails in turn.
           this.#origins.failed(origin, error);
           throw error;
         } finally {
-          held.release();
+          held.release(roundTripMs);
         }
       },
       (error) => retryDecision(error, mode),
@@ -442,22 +446,30 @@ export function readRongAnswer<S extends z.ZodType>(
       status: 200,
     });
   }
-  const head = rongEnvelope.safeParse(json);
-  if (!head.success) {
+  // The code is checked by hand; the answer's own fields get the one schema pass.
+  const head = json as { code?: unknown; errorMessage?: unknown } | null;
+  if (
+    typeof head !== 'object' ||
+    head === null ||
+    typeof head.code !== 'number' ||
+    !Number.isInteger(head.code) ||
+    (head.errorMessage !== undefined && typeof head.errorMessage !== 'string')
+  ) {
     throw new ApiError('MALFORMED_RESPONSE', `${endpoint} answered without a code`, {
       endpoint,
       retryable: false,
       status: answer.status,
     });
   }
-  if (head.data.code !== 200) {
-    throw new RongCloudApiError(head.data.code, redact(head.data.errorMessage ?? ''), {
+  if (head.code !== 200) {
+    throw new RongCloudApiError(head.code, redact((head.errorMessage as string | undefined) ?? ''), {
       endpoint,
-      retryable: rongCloudRetryCodes.has(head.data.code),
+      retryable: rongCloudRetryCodes.has(head.code),
       status: answer.status,
-      hint: rongCloudHints.get(head.data.code),
+      hint: rongCloudHints.get(head.code),
     });
   }
+  if (schema === (rongEnvelope as z.ZodType)) return json as z.output<S>;
   const full = schema.safeParse(json);
   if (!full.success) {
     const issue = full.error.issues[0];

@@ -123,6 +123,9 @@ const PROFILE_TAGS = {
   selfSignature: 'Tag_Profile_IM_SelfSignature',
 } as const;
 
+/** Every request's headers: one object, not one per call. */
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
 /** portrait_get takes at most this many accounts per call. */
 const PROFILES_PER_CALL = 100;
 
@@ -521,31 +524,35 @@ export class TencentIm {
         given = undefined;
         const domain = this.#origins.current;
         const base = this.#bases[domain] as { origin: string; prefix: string };
+        // Known once an answer is read, whatever it says: the limiter frees the slot by it.
+        let roundTripMs: number | undefined;
         try {
-          const userSig = await this.#userSig.get();
+          const userSig = this.#userSig.fresh ?? (await this.#userSig.get());
           const path = tencentRequestPath(base.prefix, api, {
             sdkAppId: this.sdkAppId,
             identifier: this.admin,
             userSig,
             random: randomUint32(),
           });
+          const sentAt = performance.now();
           const answer = await this.#transport.post({
             origin: base.origin,
             path,
             endpoint,
-            headers: { 'content-type': 'application/json' },
+            headers: JSON_HEADERS,
             body: payload,
             timeoutMs: this.#timeoutMs,
             signal,
             redact: this.#userSig.redact,
           });
+          roundTripMs = performance.now() - sentAt;
           return readTencentAnswer(answer, endpoint, schema, this.#userSig.redact);
         } catch (error) {
           // The data centre's backup domain takes over; later calls stay there until it fails in turn.
           this.#origins.failed(domain, error);
           throw error;
         } finally {
-          permit.release();
+          permit.release(roundTripMs);
         }
       },
       (error) => this.#decide(error, mode),

@@ -1,13 +1,21 @@
-import { randomInt } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { z } from 'zod';
 import { ApiError, TencentApiError } from '../errors.js';
 import type { HttpAnswer } from '../http/transport.js';
 import { tencentHints, tencentRetryCodes } from './codes.js';
 import { envelope } from './schemas.js';
 
+/** Random uint32s drawn from the system's CSPRNG 1,024 at a time: one syscall per 1,024 calls. */
+const randomPool = new Uint32Array(1024);
+let randomLeft = 0;
+
 /** A uint32, as the REST API wants for `random`, `MsgRandom` and `MsgSeq`. */
 export function randomUint32(): number {
-  return randomInt(0, 2 ** 32);
+  if (randomLeft === 0) {
+    randomFillSync(randomPool);
+    randomLeft = randomPool.length;
+  }
+  return randomPool[--randomLeft] as number;
 }
 
 export interface TencentQuery {
@@ -19,17 +27,11 @@ export interface TencentQuery {
 
 /**
  * The path and query of a REST call: `/v4/<service>/<command>?sdkappid=…&identifier=…&usersig=…
- * &random=…&contenttype=json`. `prefix` is the base URL's own path, if any.
+ * &random=…&contenttype=json`. `prefix` is the base URL's own path, if any. Built by concatenation:
+ * only the identifier and the UserSig can hold characters to escape.
  */
 export function tencentRequestPath(prefix: string, api: string, query: TencentQuery): string {
-  const search = new URLSearchParams({
-    sdkappid: String(query.sdkAppId),
-    identifier: query.identifier,
-    usersig: query.userSig,
-    random: String(query.random),
-    contenttype: 'json',
-  });
-  return `${prefix}/v4/${api}?${search.toString()}`;
+  return `${prefix}/v4/${api}?sdkappid=${query.sdkAppId}&identifier=${encodeURIComponent(query.identifier)}&usersig=${encodeURIComponent(query.userSig)}&random=${query.random}&contenttype=json`;
 }
 
 /**
@@ -58,17 +60,38 @@ export function readTencentAnswer<S extends z.ZodType>(
   } catch {
     throw malformed(endpoint, 'a body that is not JSON');
   }
-  const head = envelope.safeParse(json);
-  if (!head.success) throw malformed(endpoint, 'no ActionStatus/ErrorCode envelope');
-  const { ErrorCode, ErrorInfo, ActionStatus, RequestId } = head.data;
-  if (ErrorCode !== 0 || ActionStatus !== 'OK') {
-    throw new TencentApiError(ErrorCode, redact(ErrorInfo), {
+  // The envelope is checked by hand; the answer's own fields get the one schema pass.
+  const head = json as {
+    ErrorCode?: unknown;
+    ErrorInfo?: unknown;
+    ActionStatus?: unknown;
+    RequestId?: unknown;
+  };
+  if (
+    typeof head !== 'object' ||
+    head === null ||
+    typeof head.ErrorCode !== 'number' ||
+    !Number.isInteger(head.ErrorCode) ||
+    typeof head.ActionStatus !== 'string' ||
+    (head.ErrorInfo !== undefined && typeof head.ErrorInfo !== 'string') ||
+    (head.RequestId !== undefined && typeof head.RequestId !== 'string')
+  ) {
+    throw malformed(endpoint, 'no ActionStatus/ErrorCode envelope');
+  }
+  const requestId = head.RequestId as string | undefined;
+  if (head.ErrorCode !== 0 || head.ActionStatus !== 'OK') {
+    const code = head.ErrorCode;
+    throw new TencentApiError(code, redact((head.ErrorInfo as string | undefined) ?? ''), {
       endpoint,
-      retryable: tencentRetryCodes.has(ErrorCode),
+      retryable: tencentRetryCodes.has(code),
       status: 200,
-      requestId: RequestId,
-      hint: tencentHints.get(ErrorCode),
+      requestId,
+      hint: tencentHints.get(code),
     });
+  }
+  if (schema === (envelope as z.ZodType)) {
+    if (head.ErrorInfo === undefined) head.ErrorInfo = '';
+    return json as z.output<S>;
   }
   const full = schema.safeParse(json);
   if (!full.success) {
@@ -76,7 +99,7 @@ export function readTencentAnswer<S extends z.ZodType>(
     throw malformed(
       endpoint,
       `field ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
-      RequestId,
+      requestId,
     );
   }
   return full.data;

@@ -1,0 +1,203 @@
+/**
+ * The request path at its limits, in two parts.
+ *
+ * Overhead: N `getAllRobots()` calls at concurrency C against a server in its own process that
+ * answers at once (`bench/answer-server.ts`), made three ways in the same rounds, interleaved:
+ * - plain: an undici `Pool` loop sending the same requests (the URL with a UserSig and a fresh
+ *   random, a JSON body, `JSON.parse` of the answer): the floor any client pays;
+ * - imbot: `TencentIm` with `rateLimit: false`;
+ * - imbot + limiter: `TencentIm` with an `InMemoryRateLimiter` too large to ever make a call wait,
+ *   so its bookkeeping is all that is added.
+ * Throughput is calls per second of wall time; CPU per call is this process's user + system time
+ * over the calls. Medians of the rounds.
+ *
+ * Budget: S stream sessions of the robot stream API write tokens for T seconds against the emulator
+ * in its own process, with its latency model at round trips of 0, 50, 100 and 200 ms (20 % jitter),
+ * spent before the call is applied, after it, or split. Each round runs the limiter with the round
+ * trip learnt and with the answer-bound rule (`floorRoundTripMs: 0`), interleaved. The table shows
+ * the share of the cloud's 200 calls/s used in steady state (after the first second) and the calls
+ * the cloud refused.
+ *
+ *   pnpm bench:client [--part overhead|budget|all] [--calls 20000] [--concurrency 64] [--rounds 3]
+ *                     [--seconds 8] [--sessions 200] [--rtts 0,50,100,200]
+ */
+import { parseArgs } from 'node:util';
+import { genUserSig, InMemoryRateLimiter, type RateLimiter, TencentIm } from '@imbot/core';
+import { Pool } from 'undici';
+import { startEmulatorProcess, startListening } from './emulator-process.js';
+
+const { values } = parseArgs({
+  options: {
+    part: { type: 'string', default: 'all' },
+    calls: { type: 'string', default: '20000' },
+    concurrency: { type: 'string', default: '64' },
+    rounds: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '8' },
+    sessions: { type: 'string', default: '200' },
+    rtts: { type: 'string', default: '0,50,100,200' },
+  },
+});
+const CALLS = Number(values.calls);
+const CONCURRENCY = Number(values.concurrency);
+const ROUNDS = Number(values.rounds);
+const SECONDS = Number(values.seconds);
+const SESSIONS = Number(values.sessions);
+const RTTS = (values.rtts as string).split(',').map(Number);
+const BUDGET = 200;
+
+const app = { sdkAppId: 1400000000, secretKey: 'bench-secret-key', admin: 'administrator' };
+const BOT = '@RBT#bench';
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+}
+
+/** Runs `call` `CALLS` times, `CONCURRENCY` at a time; calls per second and CPU µs per call. */
+async function measure(call: () => Promise<unknown>): Promise<{ perSecond: number; cpuMicros: number }> {
+  let next = 0;
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next++ < CALLS) await call();
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  return { perSecond: CALLS / seconds, cpuMicros: (used.user + used.system) / CALLS };
+}
+
+async function overhead(): Promise<void> {
+  const { url, child } = await startListening('bench/answer-server.ts', []);
+  const userSig = genUserSig({
+    sdkAppId: app.sdkAppId,
+    secretKey: app.secretKey,
+    userId: app.admin,
+    expireSeconds: 86_400,
+  });
+  const pool = new Pool(url, { connections: 128 });
+  const plain = async () => {
+    const random = (Math.random() * 2 ** 32) >>> 0;
+    const path = `/v4/openim_robot_http_svc/get_all_robots?sdkappid=${app.sdkAppId}&identifier=${app.admin}&usersig=${userSig}&random=${random}&contenttype=json`;
+    const answer = await pool.request({
+      path,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    const json = JSON.parse(await answer.body.text()) as { ErrorCode: number };
+    if (json.ErrorCode !== 0) throw new Error('refused');
+  };
+  const bare = new TencentIm({ ...app, baseUrl: url, rateLimit: false });
+  const limited = new TencentIm({
+    ...app,
+    baseUrl: url,
+    rateLimit: new InMemoryRateLimiter({ limit: 1_000_000_000 }),
+  });
+  const variants: [string, () => Promise<unknown>][] = [
+    ['plain undici Pool', plain],
+    ['imbot, rateLimit: false', () => bare.getAllRobots()],
+    ['imbot + limiter', () => limited.getAllRobots()],
+  ];
+  // One warm-up pass each: connections opened, code optimised.
+  for (const [, call] of variants) for (let i = 0; i < 2000; i++) await call();
+  const results = new Map<string, { perSecond: number; cpuMicros: number }[]>();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, call] of variants) {
+      const result = await measure(call);
+      results.set(name, [...(results.get(name) ?? []), result]);
+    }
+  }
+  const base = results.get('plain undici Pool') as { perSecond: number; cpuMicros: number }[];
+  const basePerSecond = median(base.map((r) => r.perSecond));
+  const baseCpu = median(base.map((r) => r.cpuMicros));
+  console.log(`\n${CALLS} calls at concurrency ${CONCURRENCY}, median of ${ROUNDS} interleaved rounds\n`);
+  console.log('| client | calls/s | vs plain | CPU µs per call | vs plain |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const [name, rows] of results) {
+    const perSecond = median(rows.map((r) => r.perSecond));
+    const cpu = median(rows.map((r) => r.cpuMicros));
+    console.log(
+      `| ${name} | ${perSecond.toFixed(0)} | ${(perSecond / basePerSecond).toFixed(2)}× | ${cpu.toFixed(1)} | ${(cpu / baseCpu).toFixed(2)}× |`,
+    );
+  }
+  await bare.close();
+  await limited.close();
+  await pool.close();
+  child.kill();
+}
+
+type Split = 'before' | 'after' | 'split';
+
+/** One budget run: the share of the budget used in steady state, and the calls refused. */
+async function budgetRun(
+  emulator: Awaited<ReturnType<typeof startEmulatorProcess>>,
+  rtt: number,
+  split: Split,
+  floorRoundTripMs: number | undefined,
+): Promise<{ used: number; rejected: number }> {
+  await emulator.reset();
+  await emulator.configureFaults(
+    rtt === 0 ? {} : { latencyMs: rtt * 0.9, jitterMs: rtt * 0.2, latencySplit: split, seed: 7 },
+  );
+  const limiter: RateLimiter = new InMemoryRateLimiter(
+    floorRoundTripMs === undefined ? { limit: BUDGET } : { limit: BUDGET, floorRoundTripMs },
+  );
+  const im = new TencentIm({ ...app, baseUrl: emulator.url, rateLimit: limiter, connections: 256 });
+  const sessions = Array.from({ length: SESSIONS }, (_, i) =>
+    im.openStream({ from: BOT, to: `user${i}` }, { minIntervalMs: 200 }),
+  );
+  const started = performance.now();
+  let steadyFrom = 0;
+  const timer = setInterval(() => {
+    for (const [i, session] of sessions.entries()) session.write(`word${i} `);
+  }, 100);
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  steadyFrom = (await emulator.rate('tencent'))['openim_robot_http_svc/send_stream_msg']?.accepted ?? 0;
+  const steadyStart = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000 - (performance.now() - started)));
+  const atEnd = (await emulator.rate('tencent'))['openim_robot_http_svc/send_stream_msg'];
+  const steadySeconds = (performance.now() - steadyStart) / 1000;
+  clearInterval(timer);
+  await Promise.all(sessions.map((s) => s.end()));
+  await im.close();
+  const rate = (await emulator.rate('tencent'))['openim_robot_http_svc/send_stream_msg'];
+  return {
+    used: ((atEnd?.accepted ?? 0) - steadyFrom) / steadySeconds / BUDGET,
+    rejected: rate?.rejected ?? 0,
+  };
+}
+
+async function budget(): Promise<void> {
+  const emulator = await startEmulatorProcess({ robots: [BOT], secretKey: app.secretKey });
+  const configs: [number, Split][] = RTTS.flatMap((rtt) =>
+    rtt === 0
+      ? [[0, 'after'] as [number, Split]]
+      : (['before', 'after', 'split'] as Split[]).map((s) => [rtt, s] as [number, Split]),
+  );
+  console.log(
+    `\n${SESSIONS} stream sessions, ${SECONDS} s each, 200 calls/s budget, 20 % jitter; median of ${ROUNDS} interleaved rounds\n`,
+  );
+  console.log(
+    '| round trip | latency spent | budget used (learnt round trip) | refused | budget used (answer-bound) | refused |',
+  );
+  console.log('|---:|---|---:|---:|---:|---:|');
+  for (const [rtt, split] of configs) {
+    const learnt: { used: number; rejected: number }[] = [];
+    const answerBound: { used: number; rejected: number }[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      learnt.push(await budgetRun(emulator, rtt, split, undefined));
+      answerBound.push(await budgetRun(emulator, rtt, split, 0));
+    }
+    const cell = (rows: { used: number; rejected: number }[]) =>
+      `${(median(rows.map((r) => r.used)) * 100).toFixed(1)} % | ${median(rows.map((r) => r.rejected))}`;
+    const where =
+      rtt === 0 ? '—' : split === 'split' ? 'half before, half after' : `${split} the call is applied`;
+    console.log(`| ${rtt} ms | ${where} | ${cell(learnt)} | ${cell(answerBound)} |`);
+  }
+  await emulator.close();
+}
+
+if (values.part === 'overhead' || values.part === 'all') await overhead();
+if (values.part === 'budget' || values.part === 'all') await budget();
