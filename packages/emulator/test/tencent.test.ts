@@ -451,6 +451,30 @@ describe('faults', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(59);
   });
 
+  it.each([
+    ['before', 100, 0],
+    ['after', 0, 100],
+    ['split', 50, 50],
+  ] as const)(
+    'spends the latency %s the call is applied, and counts it when applied',
+    async (latencySplit, before, after) => {
+      emulator.faults.configure({ latencyMs: 100, latencySplit });
+      const sent = Date.now();
+      const { json } = await rawCall(emulator, 'openim/sendmsg', {
+        To_Account: 'bob',
+        MsgRandom: 1,
+        MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: `spent ${latencySplit}` } }],
+      });
+      const answered = Date.now();
+      expect(json?.ErrorCode).toBe(0);
+      const applied = emulator.tencent.conversation(ADMIN, 'bob').at(-1)?.time as number;
+      // Timers never fire early: each leg takes at least its share (less 1 ms of clock rounding).
+      expect(applied - sent).toBeGreaterThanOrEqual(before - 1);
+      expect(answered - applied).toBeGreaterThanOrEqual(after - 1);
+      expect(emulator.tencent.rate()['openim/sendmsg']?.accepted).toBe(1);
+    },
+  );
+
   it('draws random faults from a seed, the same sequence every run', async () => {
     const run = async () => {
       emulator.reset();

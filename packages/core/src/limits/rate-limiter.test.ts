@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { InMemoryRateLimiter, type RateLimiter, scopedLimiter } from './rate-limiter.js';
+import { InMemoryRateLimiter, type RateLimiter, RoundTripFloor, scopedLimiter } from './rate-limiter.js';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -128,6 +128,136 @@ describe('InMemoryRateLimiter', () => {
       { numRuns: 150 },
     );
   });
+});
+
+/** A small seeded generator, so that a failing case replays. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('the round-trip rule', () => {
+  it('frees a slot one window after the answer less the learnt floor, once 32 answers were seen', async () => {
+    const limiter = new InMemoryRateLimiter({ limit: 1, windowMs: 1000, now: () => Date.now() });
+    // 32 calls of exactly 100 ms: each frees its slot a whole window after its answer until then.
+    for (let i = 0; i < 32; i++) {
+      const permit = await limiter.acquire('api');
+      await vi.advanceTimersByTimeAsync(100);
+      permit.release(100);
+      expect(limiter.floorRoundTripMs).toBe(i === 31 ? 100 : 0);
+      await vi.advanceTimersByTimeAsync(1000);
+    }
+    const permit = await limiter.acquire('api');
+    await vi.advanceTimersByTimeAsync(100);
+    permit.release(100);
+    let next = false;
+    void limiter.acquire('api').then(() => {
+      next = true;
+    });
+    await vi.advanceTimersByTimeAsync(899);
+    expect(next).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(next).toBe(true);
+  });
+
+  it('keeps the answer-bound rule for a call without an answer, and when told the floor is 0', async () => {
+    const fixed = new InMemoryRateLimiter({
+      limit: 100,
+      windowMs: 1000,
+      floorRoundTripMs: 0,
+      now: () => Date.now(),
+    });
+    for (let i = 0; i < 40; i++) (await fixed.acquire('api')).release(100);
+    expect(fixed.floorRoundTripMs).toBe(0);
+    const pinned = new InMemoryRateLimiter({
+      limit: 1,
+      windowMs: 1000,
+      floorRoundTripMs: 80,
+      now: () => Date.now(),
+    });
+    (await pinned.acquire('api')).release();
+    let next = false;
+    void pinned.acquire('api').then(() => {
+      next = true;
+    });
+    await vi.advanceTimersByTimeAsync(999);
+    expect(next).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(next).toBe(true);
+  });
+
+  it('learns a floor below every round trip drawn, from the fastest less the spread above it', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 500 }),
+        fc.integer({ min: 0, max: 200 }),
+        fc.integer(),
+        (floor, spread, seed) => {
+          const random = mulberry32(seed);
+          const learnt = new RoundTripFloor();
+          for (let i = 0; i < 200; i++) {
+            learnt.observe(floor + random() * spread);
+            expect(learnt.floorMs).toBeLessThanOrEqual(floor + 1e-9);
+          }
+          expect(learnt.floorMs).toBeGreaterThanOrEqual(Math.max(0, floor - spread));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('never lets more than `limit` calls arrive in any window, whatever the split of the round trip', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          limit: fc.integer({ min: 1, max: 30 }),
+          // Each leg's fastest trip (the split) and how much it may take beyond that (the jitter).
+          outMs: fc.integer({ min: 0, max: 300 }),
+          backMs: fc.integer({ min: 0, max: 300 }),
+          outJitterMs: fc.integer({ min: 0, max: 80 }),
+          backJitterMs: fc.integer({ min: 0, max: 80 }),
+          // Some answers never come back: those calls are released without a round trip.
+          lostShare: fc.constantFrom(0, 0, 0.05),
+          callers: fc.integer({ min: 1, max: 3 }),
+          seed: fc.integer(),
+        }),
+        async (c) => {
+          vi.useFakeTimers();
+          const windowMs = 1000;
+          const random = mulberry32(c.seed);
+          const limiter = new InMemoryRateLimiter({ limit: c.limit, windowMs, now: () => Date.now() });
+          const origin = Date.now();
+          const arrivals: number[] = [];
+          const until = origin + 8 * windowMs;
+          // Callers that always want to call: the limiter alone decides when they may.
+          const caller = async () => {
+            while (Date.now() < until) {
+              const permit = await limiter.acquire('api');
+              const sentAt = Date.now();
+              const out = c.outMs + random() * c.outJitterMs;
+              const back = c.backMs + random() * c.backJitterMs;
+              await new Promise((resolve) => setTimeout(resolve, out));
+              arrivals.push(Date.now() - origin);
+              await new Promise((resolve) => setTimeout(resolve, back));
+              permit.release(random() < c.lostShare ? undefined : Date.now() - sentAt);
+            }
+          };
+          const running = Promise.all(Array.from({ length: c.limit * c.callers }, caller));
+          await vi.runAllTimersAsync();
+          await running;
+          expect(arrivals.length).toBeGreaterThan(c.limit * 4);
+          expect(busiestWindow(arrivals, windowMs)).toBeLessThanOrEqual(c.limit);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  }, 60_000);
 });
 
 describe('scopedLimiter', () => {
