@@ -15,11 +15,12 @@
  * in its own process, with its latency model at round trips of 0, 50, 100 and 200 ms (20 % jitter),
  * spent before the call is applied, after it, or split. Each round runs the limiter with the round
  * trip learnt and with the answer-bound rule (`floorRoundTripMs: 0`), interleaved. The table shows
- * the share of the cloud's 200 calls/s used in steady state (after the first second) and the calls
- * the cloud refused.
+ * the share of the cloud's 200 calls/s used in steady state (from the third second to the end,
+ * between the latest calls the cloud had applied at each) and the calls it refused. The conversations
+ * start one by one over the first second, as people's do.
  *
  *   pnpm bench:client [--part overhead|budget|all] [--calls 20000] [--concurrency 64] [--rounds 3]
- *                     [--seconds 8] [--sessions 200] [--rtts 0,50,100,200]
+ *                     [--seconds 10] [--sessions 200] [--rtts 0,50,100,200]
  */
 import { parseArgs } from 'node:util';
 import { genUserSig, InMemoryRateLimiter, type RateLimiter, TencentIm } from '@imbot/core';
@@ -32,7 +33,7 @@ const { values } = parseArgs({
     calls: { type: 'string', default: '20000' },
     concurrency: { type: 'string', default: '64' },
     rounds: { type: 'string', default: '3' },
-    seconds: { type: 'string', default: '8' },
+    seconds: { type: 'string', default: '10' },
     sessions: { type: 'string', default: '200' },
     rtts: { type: 'string', default: '0,50,100,200' },
   },
@@ -148,24 +149,26 @@ async function budgetRun(
   const sessions = Array.from({ length: SESSIONS }, (_, i) =>
     im.openStream({ from: BOT, to: `user${i}` }, { minIntervalMs: 200 }),
   );
+  // Conversations start one by one over the first window, as people's do: no burst to measure around.
   const started = performance.now();
-  let steadyFrom = 0;
   const timer = setInterval(() => {
-    for (const [i, session] of sessions.entries()) session.write(`word${i} `);
-  }, 100);
-  await new Promise((resolve) => setTimeout(resolve, 1000));
-  steadyFrom = (await emulator.rate('tencent'))['openim_robot_http_svc/send_stream_msg']?.accepted ?? 0;
-  const steadyStart = performance.now();
+    const open = Math.min(SESSIONS, Math.floor(((performance.now() - started) / 1000) * SESSIONS));
+    for (let i = 0; i < open; i++) sessions[i]?.write(`word${i} `);
+  }, 20);
+  const read = async () => (await emulator.rate('tencent'))['openim_robot_http_svc/send_stream_msg'];
+  // Steady state: from the third second (the limiter has learnt the route by then) to the end.
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  const from = await read();
   await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000 - (performance.now() - started)));
-  const atEnd = (await emulator.rate('tencent'))['openim_robot_http_svc/send_stream_msg'];
-  const steadySeconds = (performance.now() - steadyStart) / 1000;
+  const to = await read();
   clearInterval(timer);
   await Promise.all(sessions.map((s) => s.end()));
   await im.close();
-  const rate = (await emulator.rate('tencent'))['openim_robot_http_svc/send_stream_msg'];
+  const spanSeconds = ((to?.lastAt ?? 0) - (from?.lastAt ?? 0)) / 1000;
+  const accepted = (to?.accepted ?? 0) - (from?.accepted ?? 0);
   return {
-    used: ((atEnd?.accepted ?? 0) - steadyFrom) / steadySeconds / BUDGET,
-    rejected: rate?.rejected ?? 0,
+    used: spanSeconds > 0 ? accepted / spanSeconds / BUDGET : 0,
+    rejected: (await read())?.rejected ?? 0,
   };
 }
 

@@ -21,7 +21,12 @@ export interface EmulatorProcess {
   /** The cloud's own count of accepted and rejected calls of each API. */
   rate(
     cloud: 'tencent' | 'rongcloud',
-  ): Promise<Record<string, { accepted: number; rejected: number; busiestWindow: number }>>;
+  ): Promise<
+    Record<
+      string,
+      { accepted: number; rejected: number; busiestWindow: number; firstAt?: number; lastAt?: number }
+    >
+  >;
   /** Calls `onEvent` for every message created or changed, until the returned function is called. */
   follow(onEvent: (event: MessageEvent, at: number) => void): Promise<() => void>;
   close(): Promise<void>;

@@ -6,6 +6,9 @@ export interface WindowCounters {
   rejected: number;
   /** The most calls accepted in any one window so far: never above the limit. */
   busiestWindow: number;
+  /** When the first and the latest accepted calls were applied (the emulator's monotonic ms). */
+  firstAt?: number;
+  lastAt?: number;
 }
 
 /**
@@ -41,6 +44,8 @@ export class SlidingWindow {
     }
     this.#arrivals.push(now);
     this.counters.accepted++;
+    this.counters.firstAt ??= now;
+    this.counters.lastAt = now;
     this.counters.busiestWindow = Math.max(this.counters.busiestWindow, inWindow + 1);
     return true;
   }

@@ -27,39 +27,70 @@ import { Queue } from '../queue.js';
  * arrivals, for any split of `F` between the legs: only the sum is needed, never the split. The slot
  * now idles for the round trip's jitter above `F` instead of the whole round trip.
  *
- * `F` is learnt (`RoundTripFloor`): from the fastest round trip seen, less the spread of round trips
- * above it, so that an estimate drawn from few or unlucky samples stays below the true floor. Until
- * 32 answers have been seen, and for calls without an answer (a timeout, a dropped connection), the
- * answer-bound rule applies. `floorRoundTripMs` fixes `F` instead; 0 is the answer-bound rule.
+ * `F` must hold for calls still to come, so it is learnt from the fastest round trips ever seen
+ * (`RoundTripFloor`): the fastest, less the spread of the next fastest above it and a millisecond,
+ * so that an estimate from few or unlucky samples stays below the true floor; a route that turns
+ * faster is the one case it cannot foresee, and the first faster answer lowers it. Until 64 answers were seen,
+ * and for calls without an answer (a timeout, a dropped connection), the answer-bound rule applies.
+ * `floorRoundTripMs` fixes `F` instead; 0 is the answer-bound rule.
+ *
+ * Holds differ from call to call (the estimate moves; unanswered calls hold a whole window), so the
+ * cooling slots are kept by the time they free, not by the order they were released: a slot never
+ * waits for an older one that happens to cool longer.
  */
-
-/** How many answers are seen before the learnt floor is used. */
-const FLOOR_WARM_UP = 32;
 
 /**
- * The least round trip a route allows, learnt from answers: the fastest seen, less how far the
- * average lies above it (`2 × fastest − average`, never below 0). With round trips spread evenly
- * above the floor this sits about half the spread below it; a slower route later leaves the
- * estimate lower still, which only costs throughput. Shared by the in-memory and Redis limiters.
+ * How many of the fastest round trips ever seen are kept. The fastest of many lies above the floor
+ * by about one gap between neighbours; the 16th fastest lies 15 gaps above it, so the estimate
+ * stays below the floor unless one gap outgrows fifteen (odds of about 1 in 30,000 when round trips
+ * spread evenly above the floor, the 1 ms margin aside).
+ */
+const FASTEST_KEPT = 16;
+/** Taken off the estimate besides: below a millisecond the legs' floors are not worth betting on. */
+const MARGIN_MS = 1;
+/**
+ * Answers not learnt from at first: they opened the connections, and a round trip that includes
+ * a handshake says nothing of the floor the warm calls after it will have.
+ */
+const WARM_UP = 256;
+
+/**
+ * The least round trip a route allows, learnt from answers. The fastest answer seen is close to it
+ * but above it by an unknown amount, about as far as the next fastest lie above the fastest. So the
+ * estimate is the fastest, less the gap up to the 16th fastest, less 1 ms, never below 0; it only
+ * tightens as answers come, and the first faster answer (a faster route) lowers it at once. Slow
+ * answers (queueing, a slower route) do not move it: the legs' floors stay where they were. The
+ * first 256 answers are not learnt from (they opened the connections), so it is 0 until 272 answers
+ * were seen. Shared by the in-memory and Redis limiters.
  */
 export class RoundTripFloor {
-  #fastest = Number.POSITIVE_INFINITY;
-  #average = 0;
+  /** The fastest round trips seen, fastest first. */
+  readonly #fastest: number[] = [];
   #seen = 0;
+  #floorMs = 0;
 
   /** Takes one answered call's round trip. */
   observe(roundTripMs: number): void {
-    if (!(roundTripMs >= 0)) return;
-    if (roundTripMs < this.#fastest) this.#fastest = roundTripMs;
-    this.#seen++;
-    // An average over about the last 64 answers, exact over the first ones.
-    this.#average += (roundTripMs - this.#average) / Math.min(this.#seen, 64);
+    if (!(roundTripMs >= 0) || ++this.#seen <= WARM_UP) return;
+    const fastest = this.#fastest;
+    if (fastest.length === FASTEST_KEPT && roundTripMs >= (fastest[FASTEST_KEPT - 1] as number)) return;
+    if (fastest.length === FASTEST_KEPT) fastest.pop();
+    let i = fastest.length;
+    while (i > 0 && (fastest[i - 1] as number) > roundTripMs) i--;
+    fastest.splice(i, 0, roundTripMs);
+    this.#estimate();
+  }
+
+  #estimate(): void {
+    // Until 16 are kept there is no spread to judge by.
+    const first = this.#fastest[0] as number;
+    const last = this.#fastest[this.#fastest.length - 1] as number;
+    this.#floorMs = this.#fastest.length < FASTEST_KEPT ? 0 : Math.max(0, first - (last - first) - MARGIN_MS);
   }
 
   /** The floor to count on now, in ms: 0 until enough answers were seen. */
   get floorMs(): number {
-    if (this.#seen < FLOOR_WARM_UP) return 0;
-    return Math.max(0, Math.min(this.#fastest, 2 * this.#fastest - this.#average));
+    return this.#floorMs;
   }
 }
 
@@ -114,10 +145,54 @@ interface Waiter {
   detach: () => void;
 }
 
+/** Times in a binary min-heap: the earliest is at hand, a push or pop costs O(log n). */
+class TimeHeap {
+  readonly #items: number[] = [];
+
+  get size(): number {
+    return this.#items.length;
+  }
+
+  peek(): number | undefined {
+    return this.#items[0];
+  }
+
+  push(time: number): void {
+    const items = this.#items;
+    let i = items.push(time) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if ((items[parent] as number) <= time) break;
+      items[i] = items[parent] as number;
+      i = parent;
+    }
+    items[i] = time;
+  }
+
+  shift(): number | undefined {
+    const items = this.#items;
+    const top = items[0];
+    const last = items.pop() as number;
+    if (items.length === 0) return top;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= items.length) break;
+      const right = left + 1;
+      const child = right < items.length && (items[right] as number) < (items[left] as number) ? right : left;
+      if ((items[child] as number) >= last) break;
+      items[i] = items[child] as number;
+      i = child;
+    }
+    items[i] = last;
+    return top;
+  }
+}
+
 /** The state of one key: slots in use, slots cooling down until a time, and callers waiting. */
 class Lane {
   busy = 0;
-  readonly cooling = new Queue<number>();
+  readonly cooling = new TimeHeap();
   readonly waiters = new Queue<Waiter>();
   timer: NodeJS.Timeout | undefined;
 }
