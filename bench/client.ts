@@ -9,7 +9,7 @@
  * - imbot + limiter: `TencentIm` with an `InMemoryRateLimiter` too large to ever make a call wait,
  *   so its bookkeeping is all that is added.
  * Throughput is calls per second of wall time; CPU per call is this process's user + system time
- * over the calls. Medians of the rounds.
+ * over the calls. Medians of the rounds; each round starts with the next variant.
  *
  * Budget: S stream sessions of the robot stream API write tokens for T seconds against the emulator
  * in its own process, with its latency model at round trips of 0, 50, 100 and 200 ms (20 % jitter),
@@ -105,7 +105,9 @@ async function overhead(): Promise<void> {
   for (const [, call] of variants) for (let i = 0; i < 2000; i++) await call();
   const results = new Map<string, { perSecond: number; cpuMicros: number }[]>();
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, call] of variants) {
+    // Each round starts with the next variant: none always runs right after another's garbage.
+    for (let k = 0; k < variants.length; k++) {
+      const [name, call] = variants[(round + k) % variants.length] as [string, () => Promise<unknown>];
       const result = await measure(call);
       results.set(name, [...(results.get(name) ?? []), result]);
     }

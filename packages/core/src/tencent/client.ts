@@ -28,7 +28,7 @@ import { AdminUserSig } from './credentials.js';
 import { textElement, withMentions } from './elements.js';
 import { TencentPlatform } from './platform.js';
 import { type TencentRegion, tencentRegions } from './regions.js';
-import { randomUint32, readTencentAnswer, tencentRequestPath } from './request.js';
+import { randomUint32, readTencentAnswer, tencentQueryHead } from './request.js';
 import {
   addGroupMemberAnswer,
   type CreateRobotInput,
@@ -157,6 +157,7 @@ export class TencentIm {
   /** Makes a transport record its messages in the client's journal, if it has one. */
   readonly #journaled: (transport: StreamTransport, target: StreamTarget) => StreamTransport;
   #platform: TencentPlatform | undefined;
+  #head: { userSig: string; text: string } | undefined;
 
   constructor(options: TencentImOptions) {
     const o = parseInput(clientOptions, options, 'options');
@@ -528,12 +529,7 @@ export class TencentIm {
         let roundTripMs: number | undefined;
         try {
           const userSig = this.#userSig.fresh ?? (await this.#userSig.get());
-          const path = tencentRequestPath(base.prefix, api, {
-            sdkAppId: this.sdkAppId,
-            identifier: this.admin,
-            userSig,
-            random: randomUint32(),
-          });
+          const path = `${base.prefix}/v4/${api}?${this.#queryHead(userSig)}${randomUint32()}&contenttype=json`;
           const sentAt = performance.now();
           const answer = await this.#transport.post({
             origin: base.origin,
@@ -559,6 +555,17 @@ export class TencentIm {
       this.#retry,
       { signal },
     );
+  }
+
+  /** The query up to `random=` for `userSig`, built again only when the UserSig changes. */
+  #queryHead(userSig: string): string {
+    if (this.#head?.userSig !== userSig) {
+      this.#head = {
+        userSig,
+        text: tencentQueryHead({ sdkAppId: this.sdkAppId, identifier: this.admin, userSig }),
+      };
+    }
+    return this.#head.text;
   }
 
   #decide(error: unknown, mode: RetryMode): RetryDecision {

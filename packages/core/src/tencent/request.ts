@@ -26,12 +26,20 @@ export interface TencentQuery {
 }
 
 /**
+ * The query of a REST call up to its `random` value: `sdkappid=…&identifier=…&usersig=…&random=`.
+ * It changes only with the UserSig, so a client builds it once per UserSig.
+ */
+export function tencentQueryHead(query: Omit<TencentQuery, 'random'>): string {
+  return `sdkappid=${query.sdkAppId}&identifier=${encodeURIComponent(query.identifier)}&usersig=${encodeURIComponent(query.userSig)}&random=`;
+}
+
+/**
  * The path and query of a REST call: `/v4/<service>/<command>?sdkappid=…&identifier=…&usersig=…
  * &random=…&contenttype=json`. `prefix` is the base URL's own path, if any. Built by concatenation:
  * only the identifier and the UserSig can hold characters to escape.
  */
 export function tencentRequestPath(prefix: string, api: string, query: TencentQuery): string {
-  return `${prefix}/v4/${api}?sdkappid=${query.sdkAppId}&identifier=${encodeURIComponent(query.identifier)}&usersig=${encodeURIComponent(query.userSig)}&random=${query.random}&contenttype=json`;
+  return `${prefix}/v4/${api}?${tencentQueryHead(query)}${query.random}&contenttype=json`;
 }
 
 /**
