@@ -63,21 +63,40 @@ export async function withRetry<T>(
   policy: RetryPolicy,
   options: { signal?: AbortSignal | undefined; random?: () => number } = {},
 ): Promise<T> {
+  try {
+    return await attempt(0);
+  } catch (error) {
+    return retryAfter(error, attempt, decide, policy, options);
+  }
+}
+
+/** The retries after a failed first attempt. */
+async function retryAfter<T>(
+  first: unknown,
+  attempt: (n: number) => Promise<T>,
+  decide: (error: unknown, n: number) => RetryDecision,
+  policy: RetryPolicy,
+  options: { signal?: AbortSignal | undefined; random?: () => number },
+): Promise<T> {
   let retries = 0;
   let repaired = false;
+  let error = first;
   for (let n = 0; ; n++) {
-    try {
-      return await attempt(n);
-    } catch (error) {
-      const decision = decide(error, n);
-      if (decision === 'stop' || (decision === 'again' && repaired)) throw error;
-      if (decision === 'again') repaired = true;
-      else {
-        if (retries >= policy.retries) throw error;
-        const delay = backoffDelay(retries, policy, options.random);
-        retries++;
-        if (delay > 0) await sleep(delay, undefined, { signal: options.signal });
+    if (n > 0) {
+      try {
+        return await attempt(n);
+      } catch (failure) {
+        error = failure;
       }
+    }
+    const decision = decide(error, n);
+    if (decision === 'stop' || (decision === 'again' && repaired)) throw error;
+    if (decision === 'again') repaired = true;
+    else {
+      if (retries >= policy.retries) throw error;
+      const delay = backoffDelay(retries, policy, options.random);
+      retries++;
+      if (delay > 0) await sleep(delay, undefined, { signal: options.signal });
     }
   }
 }

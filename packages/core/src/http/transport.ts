@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { Agent, errors as undiciErrors } from 'undici';
+import { Pool, errors as undiciErrors } from 'undici';
 import { ImbotError, NetworkError, redactedCause, TimeoutError } from '../errors.js';
 
 export interface HttpTransportOptions {
@@ -53,6 +53,22 @@ function errorCode(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/** The typed error for a request that failed, its cause rebuilt without anything secret. */
+function failure(error: unknown, request: HttpPost): ImbotError {
+  const cause = redactedCause(error, request.redact);
+  if (request.signal?.aborted) {
+    return new ImbotError('ABORTED', `${request.endpoint}: the call was aborted`, { cause });
+  }
+  const code = errorCode(error);
+  if (code && TIMEOUT_CODES.has(code))
+    return new TimeoutError(request.endpoint, request.timeoutMs, { cause });
+  if (error instanceof undiciErrors.ResponseExceededMaxSizeError) {
+    return new NetworkError(request.endpoint, true, 'the answer was larger than allowed', { cause });
+  }
+  const sent = !(code && CONNECT_PHASE_CODES.has(code));
+  return new NetworkError(request.endpoint, sent, code ?? cause.message, { cause });
+}
+
 /** undici's deadline errors: no answer's headers in time, or a body that stalled. */
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
@@ -64,49 +80,49 @@ const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'
  * gives one.
  */
 export class HttpTransport {
-  readonly #agent: Agent;
+  /** One keep-alive pool per origin (a client has two at most: the primary and the backup). */
+  readonly #pools = new Map<string, Pool>();
+  readonly #options: Pool.Options;
 
   constructor(options: HttpTransportOptions = {}) {
-    this.#agent = new Agent({
+    this.#options = {
       connections: options.connections ?? 128,
       keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
       maxResponseSize: options.maxResponseBytes ?? 8 * 1024 * 1024,
-    });
+    };
+  }
+
+  #pool(origin: string): Pool {
+    let pool = this.#pools.get(origin);
+    if (!pool) {
+      pool = new Pool(origin, this.#options);
+      this.#pools.set(origin, pool);
+    }
+    return pool;
   }
 
   /** Sends one POST and reads the whole answer, whatever its status. */
   async post(request: HttpPost): Promise<HttpAnswer> {
     try {
-      const response = await this.#agent.request({
-        origin: request.origin,
+      const options: Parameters<Pool['request']>[0] = {
         path: request.path,
         method: 'POST',
         headers: request.headers,
         body: request.body,
         headersTimeout: request.timeoutMs,
         bodyTimeout: request.timeoutMs,
-        ...(request.signal ? { signal: request.signal } : {}),
-      });
+      };
+      if (request.signal) options.signal = request.signal;
+      const response = await this.#pool(request.origin).request(options);
       const body = await response.body.text();
       return { status: response.statusCode, headers: response.headers, body };
     } catch (error) {
-      const cause = redactedCause(error, request.redact);
-      if (request.signal?.aborted) {
-        throw new ImbotError('ABORTED', `${request.endpoint}: the call was aborted`, { cause });
-      }
-      const code = errorCode(error);
-      if (code && TIMEOUT_CODES.has(code))
-        throw new TimeoutError(request.endpoint, request.timeoutMs, { cause });
-      const sent = !(code && CONNECT_PHASE_CODES.has(code));
-      if (error instanceof undiciErrors.ResponseExceededMaxSizeError) {
-        throw new NetworkError(request.endpoint, true, 'the answer was larger than allowed', { cause });
-      }
-      throw new NetworkError(request.endpoint, sent, code ?? cause.message, { cause });
+      throw failure(error, request);
     }
   }
 
   /** Closes every pooled socket; pending requests finish first. */
   async close(): Promise<void> {
-    await this.#agent.close();
+    await Promise.all([...this.#pools.values()].map((pool) => pool.close()));
   }
 }

@@ -194,6 +194,29 @@ describe('the round-trip rule', () => {
     expect(next).toBe(true);
   });
 
+  it('frees a slot with a shorter hold first, even when it was released after one with a longer hold', async () => {
+    const limiter = new InMemoryRateLimiter({
+      limit: 2,
+      windowMs: 1000,
+      floorRoundTripMs: 500,
+      now: () => Date.now(),
+    });
+    const unanswered = await limiter.acquire('api');
+    const answered = await limiter.acquire('api');
+    unanswered.release(); // frees at t = 1000
+    await vi.advanceTimersByTimeAsync(10);
+    answered.release(5); // frees at t = 510
+    let next = false;
+    void limiter.acquire('api').then(() => {
+      next = true;
+    });
+    await vi.advanceTimersByTimeAsync(499);
+    expect(next).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(next).toBe(true);
+    expect(limiter.inUse('api')).toBe(2);
+  });
+
   it('learns a floor below every round trip drawn, from the fastest less the spread above it', () => {
     fc.assert(
       fc.property(

@@ -145,54 +145,72 @@ interface Waiter {
   detach: () => void;
 }
 
-/** Times in a binary min-heap: the earliest is at hand, a push or pop costs O(log n). */
-class TimeHeap {
-  readonly #items: number[] = [];
+/**
+ * When cooling slots free, earliest first. Holds are nearly always released in the order they free
+ * (a FIFO, O(1)); the few that free before one released earlier go to a binary min-heap (O(log n)).
+ */
+class CoolingSlots {
+  readonly #inOrder = new Queue<number>();
+  #last = Number.NEGATIVE_INFINITY;
+  readonly #heap: number[] = [];
 
   get size(): number {
-    return this.#items.length;
+    return this.#inOrder.size + this.#heap.length;
   }
 
   peek(): number | undefined {
-    return this.#items[0];
+    const a = this.#inOrder.peek();
+    const b = this.#heap[0];
+    if (a === undefined) return b;
+    return b === undefined || a <= b ? a : b;
   }
 
   push(time: number): void {
-    const items = this.#items;
-    let i = items.push(time) - 1;
+    if (time >= this.#last || this.#inOrder.size === 0) {
+      this.#inOrder.push(time);
+      this.#last = time;
+      return;
+    }
+    const heap = this.#heap;
+    let i = heap.push(time) - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if ((items[parent] as number) <= time) break;
-      items[i] = items[parent] as number;
+      if ((heap[parent] as number) <= time) break;
+      heap[i] = heap[parent] as number;
       i = parent;
     }
-    items[i] = time;
+    heap[i] = time;
   }
 
-  shift(): number | undefined {
-    const items = this.#items;
-    const top = items[0];
-    const last = items.pop() as number;
-    if (items.length === 0) return top;
+  /** Removes the earliest. */
+  shift(): void {
+    const a = this.#inOrder.peek();
+    const b = this.#heap[0];
+    if (b === undefined || (a !== undefined && a <= b)) {
+      this.#inOrder.shift();
+      return;
+    }
+    const heap = this.#heap;
+    const last = heap.pop() as number;
+    if (heap.length === 0) return;
     let i = 0;
     for (;;) {
       const left = 2 * i + 1;
-      if (left >= items.length) break;
+      if (left >= heap.length) break;
       const right = left + 1;
-      const child = right < items.length && (items[right] as number) < (items[left] as number) ? right : left;
-      if ((items[child] as number) >= last) break;
-      items[i] = items[child] as number;
+      const child = right < heap.length && (heap[right] as number) < (heap[left] as number) ? right : left;
+      if ((heap[child] as number) >= last) break;
+      heap[i] = heap[child] as number;
       i = child;
     }
-    items[i] = last;
-    return top;
+    heap[i] = last;
   }
 }
 
 /** The state of one key: slots in use, slots cooling down until a time, and callers waiting. */
 class Lane {
   busy = 0;
-  readonly cooling = new TimeHeap();
+  readonly cooling = new CoolingSlots();
   readonly waiters = new Queue<Waiter>();
   timer: NodeJS.Timeout | undefined;
 }

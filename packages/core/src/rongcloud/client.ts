@@ -360,7 +360,7 @@ export class RongCloud {
     await this.#transport.close();
   }
 
-  async #request<S extends z.ZodType>(
+  #request<S extends z.ZodType>(
     path: string,
     body: Body,
     schema: S,

@@ -123,6 +123,12 @@ const PROFILE_TAGS = {
   selfSignature: 'Tag_Profile_IM_SelfSignature',
 } as const;
 
+/** The retry options of a call without a signal: one object for all. */
+const NO_SIGNAL = {};
+
+/** The permit of a call no limiter counts. */
+const FREE_PERMIT: RateLimitPermit = { release() {} };
+
 /** Every request's headers: one object, not one per call. */
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
@@ -507,7 +513,7 @@ export class TencentIm {
     await this.#transport.close();
   }
 
-  async #request<S extends z.ZodType>(
+  #request<S extends z.ZodType>(
     api: string,
     body: Record<string, unknown>,
     schema: S,
@@ -521,7 +527,9 @@ export class TencentIm {
     let given = options.permit;
     return withRetry(
       async () => {
-        const permit = given ?? (await this.#limiter.acquire(api, signal));
+        // Without a limiter there is nothing to wait for: no promise, no turn of the event loop.
+        const permit =
+          given ?? (this.#limiter === noRateLimit ? FREE_PERMIT : await this.#limiter.acquire(api, signal));
         given = undefined;
         const domain = this.#origins.current;
         const base = this.#bases[domain] as { origin: string; prefix: string };
@@ -551,11 +559,14 @@ export class TencentIm {
           permit.release(roundTripMs);
         }
       },
-      (error) => this.#decide(error, mode),
+      mode === 'idempotent' ? this.#decideIdempotent : this.#decideUnapplied,
       this.#retry,
-      { signal },
+      signal ? { signal } : NO_SIGNAL,
     );
   }
+
+  readonly #decideIdempotent = (error: unknown) => this.#decide(error, 'idempotent');
+  readonly #decideUnapplied = (error: unknown) => this.#decide(error, 'unapplied');
 
   /** The query up to `random=` for `userSig`, built again only when the UserSig changes. */
   #queryHead(userSig: string): string {
