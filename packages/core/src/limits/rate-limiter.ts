@@ -1,3 +1,4 @@
+import TinyQueue from 'tinyqueue';
 import { Queue } from '../queue.js';
 
 /**
@@ -147,20 +148,20 @@ interface Waiter {
 
 /**
  * When cooling slots free, earliest first. Holds are nearly always released in the order they free
- * (a FIFO, O(1)); the few that free before one released earlier go to a binary min-heap (O(log n)).
+ * (a FIFO, O(1)); the few that free before one released earlier go to a binary heap (O(log n)).
  */
 class CoolingSlots {
   readonly #inOrder = new Queue<number>();
   #last = Number.NEGATIVE_INFINITY;
-  readonly #heap: number[] = [];
+  readonly #outOfOrder = new TinyQueue<number>([], (a, b) => a - b);
 
   get size(): number {
-    return this.#inOrder.size + this.#heap.length;
+    return this.#inOrder.size + this.#outOfOrder.length;
   }
 
   peek(): number | undefined {
     const a = this.#inOrder.peek();
-    const b = this.#heap[0];
+    const b = this.#outOfOrder.peek();
     if (a === undefined) return b;
     return b === undefined || a <= b ? a : b;
   }
@@ -169,41 +170,17 @@ class CoolingSlots {
     if (time >= this.#last || this.#inOrder.size === 0) {
       this.#inOrder.push(time);
       this.#last = time;
-      return;
+    } else {
+      this.#outOfOrder.push(time);
     }
-    const heap = this.#heap;
-    let i = heap.push(time) - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if ((heap[parent] as number) <= time) break;
-      heap[i] = heap[parent] as number;
-      i = parent;
-    }
-    heap[i] = time;
   }
 
   /** Removes the earliest. */
   shift(): void {
     const a = this.#inOrder.peek();
-    const b = this.#heap[0];
-    if (b === undefined || (a !== undefined && a <= b)) {
-      this.#inOrder.shift();
-      return;
-    }
-    const heap = this.#heap;
-    const last = heap.pop() as number;
-    if (heap.length === 0) return;
-    let i = 0;
-    for (;;) {
-      const left = 2 * i + 1;
-      if (left >= heap.length) break;
-      const right = left + 1;
-      const child = right < heap.length && (heap[right] as number) < (heap[left] as number) ? right : left;
-      if ((heap[child] as number) >= last) break;
-      heap[i] = heap[child] as number;
-      i = child;
-    }
-    heap[i] = last;
+    const b = this.#outOfOrder.peek();
+    if (b === undefined || (a !== undefined && a <= b)) this.#inOrder.shift();
+    else this.#outOfOrder.pop();
   }
 }
 
