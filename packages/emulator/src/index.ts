@@ -16,6 +16,7 @@ export {
 } from './cloud.js';
 export { type Emulator, type EmulatorOptions, startEmulator } from './emulator.js';
 export { type FaultConfig, type FaultKind, type FaultPlan, Faults, type Latency } from './faults.js';
+export { seededRandom } from './random.js';
 export {
   RongCloudEmulator,
   type RongCloudEmulatorOptions,

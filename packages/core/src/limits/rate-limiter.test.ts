@@ -1,3 +1,4 @@
+import { seededRandom } from '@imbot/emulator';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InMemoryRateLimiter, type RateLimiter, RoundTripFloor, scopedLimiter } from './rate-limiter.js';
@@ -130,18 +131,6 @@ describe('InMemoryRateLimiter', () => {
   });
 });
 
-/** A small seeded generator, so that a failing case replays. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('the round-trip rule', () => {
   it('frees a slot one window after the answer less the learnt floor, once it has learnt', async () => {
     const limiter = new InMemoryRateLimiter({ limit: 1, windowMs: 1000, now: () => Date.now() });
@@ -224,7 +213,7 @@ describe('the round-trip rule', () => {
         fc.integer({ min: 0, max: 200 }),
         fc.integer(),
         (floor, spread, seed) => {
-          const random = mulberry32(seed);
+          const random = seededRandom(seed);
           const learnt = new RoundTripFloor();
           for (let i = 0; i < 600; i++) {
             learnt.observe(floor + random() * spread);
@@ -255,7 +244,7 @@ describe('the round-trip rule', () => {
         async (c) => {
           vi.useFakeTimers({ loopLimit: 1_000_000 });
           const windowMs = 1000;
-          const random = mulberry32(c.seed);
+          const random = seededRandom(c.seed);
           const limiter = new InMemoryRateLimiter({ limit: c.limit, windowMs, now: () => Date.now() });
           const origin = Date.now();
           const arrivals: number[] = [];
