@@ -3,6 +3,26 @@ import { parseArgs } from 'node:util';
 import { genUserSig } from '@imbot/core';
 import { startEmulator } from './emulator.js';
 
+/** The command line, read strictly: an unknown option or a missing value throws. */
+function parse() {
+  return parseArgs({
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'sdk-app-id': { type: 'string' },
+      'secret-key': { type: 'string' },
+      admin: { type: 'string' },
+      'callback-url': { type: 'string' },
+      'callback-token': { type: 'string' },
+      robots: { type: 'string' },
+      'rong-app-key': { type: 'string' },
+      'rong-app-secret': { type: 'string' },
+      seed: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+}
+
 const usage = `imbot-emulator: local Tencent Cloud Chat and RongCloud for development and tests
 
 Options (each also read from the environment variable in brackets):
@@ -20,51 +40,74 @@ Options (each also read from the environment variable in brackets):
   --help                this text
 `;
 
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string' },
-    host: { type: 'string' },
-    'sdk-app-id': { type: 'string' },
-    'secret-key': { type: 'string' },
-    admin: { type: 'string' },
-    'callback-url': { type: 'string' },
-    'callback-token': { type: 'string' },
-    robots: { type: 'string' },
-    'rong-app-key': { type: 'string' },
-    'rong-app-secret': { type: 'string' },
-    seed: { type: 'string' },
-    help: { type: 'boolean' },
-  },
-});
+/** Says what is wrong in one line, with where to read more, and exits with `code`. */
+function fail(message: string, code = 2): never {
+  process.stderr.write(`imbot-emulator: ${message}\nRun imbot-emulator --help for the options.\n`);
+  process.exit(code);
+}
+
+/** An integer option within bounds, or a clear failure naming it. */
+function integer(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
+    fail(`--${name} must be a whole number from ${min} to ${max}, not "${raw}"`);
+  }
+  return value;
+}
+
+let values: ReturnType<typeof parse>['values'];
+try {
+  values = parse().values;
+} catch (error) {
+  fail((error as Error).message.split('\n')[0] as string);
+}
 if (values.help) {
   process.stdout.write(usage);
   process.exit(0);
 }
 
 const env = process.env;
-const sdkAppId = Number(values['sdk-app-id'] ?? env.TENCENT_SDK_APP_ID ?? 1400000000);
+const port = integer('port', values.port ?? env.IMBOT_EMULATOR_PORT, 5710, 0, 65_535);
+const sdkAppId = integer(
+  'sdk-app-id',
+  values['sdk-app-id'] ?? env.TENCENT_SDK_APP_ID,
+  1400000000,
+  1,
+  2 ** 32 - 1,
+);
 const secretKey = values['secret-key'] ?? env.TENCENT_SECRET_KEY ?? 'imbot-emulator-key';
 const admin = values.admin ?? env.TENCENT_ADMIN ?? 'administrator';
-const seed = values.seed ?? env.IMBOT_EMULATOR_SEED;
+const seedText = values.seed ?? env.IMBOT_EMULATOR_SEED;
+const seed = seedText === undefined ? undefined : integer('seed', seedText, 0, 0, 2 ** 32 - 1);
+const host = values.host ?? env.IMBOT_EMULATOR_HOST ?? '127.0.0.1';
 const rongcloud = {
   appKey: values['rong-app-key'] ?? env.RONGCLOUD_APP_KEY ?? 'imbot-app-key',
   appSecret: values['rong-app-secret'] ?? env.RONGCLOUD_APP_SECRET ?? 'imbot-app-secret',
 };
 
-const emulator = await startEmulator({
-  port: Number(values.port ?? env.IMBOT_EMULATOR_PORT ?? 5710),
-  host: values.host ?? env.IMBOT_EMULATOR_HOST ?? '127.0.0.1',
-  seed: seed === undefined ? undefined : Number(seed),
-  tencent: {
-    sdkAppId,
-    secretKey,
-    admin,
-    callbackUrl: values['callback-url'] ?? env.TENCENT_CALLBACK_URL,
-    callbackToken: values['callback-token'] ?? env.TENCENT_CALLBACK_TOKEN,
-    robots: values.robots?.split(',').filter(Boolean),
-  },
-  rongcloud,
-});
+let emulator: Awaited<ReturnType<typeof startEmulator>>;
+try {
+  emulator = await startEmulator({
+    port,
+    host,
+    seed,
+    tencent: {
+      sdkAppId,
+      secretKey,
+      admin,
+      callbackUrl: values['callback-url'] ?? env.TENCENT_CALLBACK_URL,
+      callbackToken: values['callback-token'] ?? env.TENCENT_CALLBACK_TOKEN,
+      robots: values.robots?.split(',').filter(Boolean),
+    },
+    rongcloud,
+  });
+} catch (error) {
+  const code = (error as { code?: string }).code;
+  if (code === 'EADDRINUSE') fail(`port ${port} on ${host} is taken: pass --port 0 for any free one`, 1);
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') fail(`cannot listen on ${host}`, 1);
+  fail((error as Error).message.split('\n')[0] as string, 1);
+}
 
 const userSig = genUserSig({ sdkAppId, secretKey, userId: admin, expireSeconds: 86_400 });
 process.stdout.write(`imbot emulator listening on ${emulator.url}

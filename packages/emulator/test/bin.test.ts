@@ -61,3 +61,45 @@ describe('imbot-emulator', () => {
     }
   });
 });
+
+describe('imbot-emulator, given bad arguments', () => {
+  const fails = async (args: string[]) => {
+    const error = (await run(process.execPath, [bin, ...args]).catch((e) => e)) as {
+      code: number;
+      stderr: string;
+    };
+    return { code: error.code, lines: error.stderr.trim().split('\n') };
+  };
+
+  it.each([
+    [['--port', 'abc'], /--port must be a whole number from 0 to 65535, not "abc"/],
+    [['--bogus'], /Unknown option '--bogus'/],
+    [['--port'], /'--port <value>' argument missing/],
+    [['--sdk-app-id', '1.5'], /--sdk-app-id must be a whole number/],
+  ])('%j exits 2 with one line saying what is wrong', async (args, message) => {
+    const { code, lines } = await fails(args);
+    expect(code).toBe(2);
+    expect(lines).toEqual([expect.stringMatching(message), 'Run imbot-emulator --help for the options.']);
+  });
+
+  it('exits 1 with one line when the port is taken', async () => {
+    const { createServer } = await import('node:net');
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const { code, lines } = await fails(['--port', String(port)]);
+      expect(code).toBe(1);
+      expect(lines[0]).toBe(
+        `imbot-emulator: port ${port} on 127.0.0.1 is taken: pass --port 0 for any free one`,
+      );
+    } finally {
+      taken.close();
+    }
+  });
+
+  it('prints its usage with --help and exits 0', async () => {
+    const { stdout } = await run(process.execPath, [bin, '--help']);
+    expect(stdout).toMatch(/^imbot-emulator: local Tencent Cloud Chat and RongCloud/);
+  });
+});
