@@ -69,7 +69,7 @@ const routes: Record<string, Route> = {
   },
   'POST /_emulator/faults/next': ({ body }, t) => {
     const { api, count, fault } = z
-      .object({
+      .strictObject({
         api: z.string().min(1),
         count: z.number().int().positive().default(1),
         fault: faultKind.optional(),

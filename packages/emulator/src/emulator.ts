@@ -91,6 +91,14 @@ const options = z.object({
 });
 
 /**
+ * A request's URL. Its target is always taken as a path: `//` or `//host/x` is a path here, not a
+ * protocol-relative URL naming another host (which would make the URL unparsable).
+ */
+function requestUrl(req: IncomingMessage): URL {
+  return new URL(`http://emulator.local${req.url?.startsWith('/') ? req.url : `/${req.url ?? ''}`}`);
+}
+
+/**
  * Starts a local, in-process fake of the clouds on loopback: the Tencent Cloud Chat REST API under
  * `/v4/`, RongCloud's under `/v3/`, `/message/` and `/group/` (with a backup origin on a second port), and a
  * JSON control API under `/_emulator/`.
@@ -112,7 +120,7 @@ export async function startEmulator(input: EmulatorOptions = {}): Promise<Emulat
   const isRongCloud = (path: string) => /^\/(v3|message|group)\//.test(path);
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://emulator.local');
+    const url = requestUrl(req);
     if (url.pathname.startsWith('/v4/')) {
       if (req.method !== 'POST') return sendJson(res, 405, { error: 'the REST API takes POST only' });
       return tencent.handle(req, res, url);
@@ -129,7 +137,7 @@ export async function startEmulator(input: EmulatorOptions = {}): Promise<Emulat
   };
 
   const backupRoute = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://emulator.local');
+    const url = requestUrl(req);
     if (url.pathname.startsWith('/v4/') && req.method === 'POST')
       return tencent.handle(req, res, url, 'backup');
     if (isRongCloud(url.pathname)) return rongcloud.handle(req, res, url, 'backup');

@@ -21,7 +21,7 @@ export type FaultKind = z.infer<typeof faultKind>;
 const rate = z.number().min(0).max(1);
 
 /** Random faults, each a probability per call; drawn from a seeded generator so a run replays. */
-export const faultConfig = z.object({
+export const faultConfig = z.strictObject({
   seed: z.number().int().optional(),
   /** Probability of error 10002 (internal error, retry). */
   errorRate: rate.optional(),

@@ -624,6 +624,26 @@ describe('control API', () => {
       json: { error: expect.stringContaining('user') },
     });
     expect(await control('GET', 'nope')).toMatchObject({ status: 404 });
+    // A misspelt field is refused, not silently replaced by the default fault.
+    expect(await control('POST', 'faults/next', { api: 'openim/sendmsg', kind: 'http-502' })).toMatchObject({
+      status: 400,
+      json: { error: expect.stringContaining('kind') },
+    });
+    expect(await control('PUT', 'faults', { errorrate: 0.5 })).toMatchObject({ status: 400 });
+  });
+
+  it('takes a request target of // as a path (404), not as a URL to another host (500)', async () => {
+    const { Client } = await import('undici');
+    const client = new Client(emulator.url);
+    try {
+      for (const path of ['//', '//example.com/x']) {
+        const answer = await client.request({ path, method: 'GET' });
+        await answer.body.dump();
+        expect(answer.statusCode).toBe(404);
+      }
+    } finally {
+      await client.close();
+    }
   });
 });
 
