@@ -29,7 +29,7 @@ import { Queue } from '../queue.js';
  * now idles for the round trip's jitter above `F` instead of the whole round trip.
  *
  * `F` must hold for calls still to come, so it is learnt from the fastest round trips ever seen
- * (`RoundTripFloor`): the fastest, less the spread of the next fastest above it and a millisecond,
+ * (`RoundTripFloor`): the fastest, less twice the spread of the next fastest above it and 1 ms,
  * so that an estimate from few or unlucky samples stays below the true floor; a route that turns
  * faster is the one case it cannot foresee, and the first faster answer lowers it. Until 64 answers were seen,
  * and for calls without an answer (a timeout, a dropped connection), the answer-bound rule applies.
@@ -42,11 +42,13 @@ import { Queue } from '../queue.js';
 
 /**
  * How many of the fastest round trips ever seen are kept. The fastest of many lies above the floor
- * by about one gap between neighbours; the 16th fastest lies 15 gaps above it, so the estimate
- * stays below the floor unless one gap outgrows fifteen (odds of about 1 in 30,000 when round trips
- * spread evenly above the floor, the 1 ms margin aside).
+ * by about one gap between neighbours; the 16th fastest lies 15 gaps above it. Taking twice that
+ * spread off, the estimate stays below the floor unless one gap outgrows thirty (odds of about 1 in
+ * 14 million when round trips spread evenly above the floor, the 1 ms margin aside); the spread of
+ * the fastest shrinks as answers come, so this costs little.
  */
 const FASTEST_KEPT = 16;
+const SPREAD_FACTOR = 2;
 /** Taken off the estimate besides: below a millisecond the legs' floors are not worth betting on. */
 const MARGIN_MS = 1;
 /**
@@ -58,7 +60,7 @@ const WARM_UP = 256;
 /**
  * The least round trip a route allows, learnt from answers. The fastest answer seen is close to it
  * but above it by an unknown amount, about as far as the next fastest lie above the fastest. So the
- * estimate is the fastest, less the gap up to the 16th fastest, less 1 ms, never below 0; it only
+ * estimate is the fastest, less twice the gap up to the 16th fastest, less 1 ms, never below 0; it
  * tightens as answers come, and the first faster answer (a faster route) lowers it at once. Slow
  * answers (queueing, a slower route) do not move it: the legs' floors stay where they were. The
  * first 256 answers are not learnt from (they opened the connections), so it is 0 until 272 answers
@@ -86,7 +88,10 @@ export class RoundTripFloor {
     // Until 16 are kept there is no spread to judge by.
     const first = this.#fastest[0] as number;
     const last = this.#fastest[this.#fastest.length - 1] as number;
-    this.#floorMs = this.#fastest.length < FASTEST_KEPT ? 0 : Math.max(0, first - (last - first) - MARGIN_MS);
+    this.#floorMs =
+      this.#fastest.length < FASTEST_KEPT
+        ? 0
+        : Math.max(0, first - SPREAD_FACTOR * (last - first) - MARGIN_MS);
   }
 
   /** The floor to count on now, in ms: 0 until enough answers were seen. */
