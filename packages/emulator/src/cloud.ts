@@ -55,8 +55,11 @@ export interface GroupView {
   messages: number;
 }
 
-/** The refusal of a press the client could not have made. */
-export class PressRefused extends Error {}
+/**
+ * What a user's client would not let the user do: press a button the card does not have, or write to
+ * a robot the app does not have. The control API answers it with 400.
+ */
+export class ClientRefused extends Error {}
 
 export interface UserSendResult {
   message: Message;
@@ -173,16 +176,16 @@ export abstract class CloudEmulator<S extends ChatState> implements EmulatedClou
   /**
    * A user presses a card's `message` button: the press is recorded in the conversation (its text
    * the button's value) and sent to the bot as the cloud's client sends it. A press the client could
-   * not make (no such card, no such button, someone else's chat) throws `PressRefused`.
+   * not make (no such card, no such button, someone else's chat) throws `ClientRefused`.
    */
   async userPresses(input: UserPresses): Promise<UserSendResult> {
     const { from, msgKey, value } = userPressesInput.parse(input);
     const card = this.state.byKey(msgKey);
-    if (card?.content?.type !== 'card') throw new PressRefused(`no card with msgKey ${msgKey}`);
+    if (card?.content?.type !== 'card') throw new ClientRefused(`no card with msgKey ${msgKey}`);
     const inChat = card.groupId ? this.state.isMember(card.groupId, from) : card.to === from;
-    if (!inChat) throw new PressRefused(`${from} cannot see the card ${msgKey}`);
+    if (!inChat) throw new ClientRefused(`${from} cannot see the card ${msgKey}`);
     const pressable = card.content.buttons.some((b) => b.type === 'message' && b.value === value);
-    if (!pressable) throw new PressRefused(`the card ${msgKey} has no button that sends "${value}"`);
+    if (!pressable) throw new ClientRefused(`the card ${msgKey} has no button that sends "${value}"`);
     return this.deliverPress(card, from, value);
   }
 

@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import {
+  ClientRefused,
   createGroupInput,
   type EmulatedCloud,
-  PressRefused,
   userPressesInput,
   userSendsInput,
   userSendsToGroupInput,
@@ -143,7 +143,7 @@ export async function handleControl(
   try {
     sendJson(res, 200, await route({ url, body }, targets));
   } catch (error) {
-    if (error instanceof PressRefused) return sendJson(res, 400, { error: error.message });
+    if (error instanceof ClientRefused) return sendJson(res, 400, { error: error.message });
     if (error instanceof z.ZodError) {
       const issue = error.issues[0];
       return sendJson(res, 400, { error: `${issue?.path.join('.') || 'body'}: ${issue?.message}` });

@@ -2,13 +2,13 @@ export type { CallRecord, CloudProtocol, Reply } from './api-server.js';
 export { CALLBACK_TIMEOUT_MS, type CallbackResult } from './callbacks.js';
 export type { Group, Message, MessageState } from './chat-state.js';
 export {
+  ClientRefused,
   type CreateGroup,
   type EmulatedBot,
   type EmulatedCloud,
   type GroupView,
   type Origin,
   type OriginFailure,
-  PressRefused,
   type UserPresses,
   type UserSendResult,
   type UserSends,

@@ -632,6 +632,23 @@ describe('control API', () => {
     expect(await control('PUT', 'faults', { errorrate: 0.5 })).toMatchObject({ status: 400 });
   });
 
+  it('refuses a message to a robot the app does not have, with 400 over the control API', async () => {
+    await expect(emulator.tencent.userSends({ from: 'alice', to: '@RBT#ghost', text: 'hi' })).rejects.toThrow(
+      /@RBT#ghost is not a robot of this app/,
+    );
+    expect(
+      await control('POST', 'tencent/messages', { from: 'alice', to: '@RBT#ghost', text: 'hi' }),
+    ).toMatchObject({
+      status: 400,
+      json: { error: expect.stringContaining('@RBT#ghost') },
+    });
+    // Nothing was recorded; a message between two users still is.
+    expect(emulator.tencent.state.conversations()).toEqual([]);
+    expect(
+      (await emulator.tencent.userSends({ from: 'alice', to: 'bob', text: 'hi' })).callback,
+    ).toBeUndefined();
+  });
+
   it('takes a request target of // as a path (404), not as a URL to another host (500)', async () => {
     const { Client } = await import('undici');
     const client = new Client(emulator.url);

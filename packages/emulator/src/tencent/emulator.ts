@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { BUTTON_PRESS_BUSINESS_ID, randomUint32, TENCENT_FREQUENCY_LIMIT } from '@imbot/core';
+import { BUTTON_PRESS_BUSINESS_ID, ROBOT_PREFIX, randomUint32, TENCENT_FREQUENCY_LIMIT } from '@imbot/core';
 import { z } from 'zod';
 import type { Reply } from '../api-server.js';
 import type { CallbackResult } from '../callbacks.js';
 import type { Message } from '../chat-state.js';
 import {
+  ClientRefused,
   CloudEmulator,
   type EmulatedBot,
   mentionText,
@@ -84,10 +85,15 @@ export class TencentEmulator extends CloudEmulator<TencentState> {
 
   /**
    * A user writes to a robot: the message is recorded, then `Bot.OnC2CMessage` is posted to the
-   * callback URL; resolves with the app's answer (at most 2 s later).
+   * callback URL; resolves with the app's answer (at most 2 s later). A robot id the app does not
+   * have throws `ClientRefused`.
    */
   async userSends(input: UserSends): Promise<UserSendResult> {
     const { from, to, text } = userSendsInput.parse(input);
+    // A client can only open a chat with a robot the app has; other ids are users writing to users.
+    if (to.startsWith(ROBOT_PREFIX) && !this.state.validRobot(to)) {
+      throw new ClientRefused(`${to} is not a robot of this app: a bot app creates its robot when it starts`);
+    }
     const message = this.addUserMessage(this.state.newMsgKey(), from, to, text);
     if (!this.state.validRobot(to)) return { message };
     const msgBody = [{ MsgType: 'TIMTextElem', MsgContent: { Text: text } }];
