@@ -51,6 +51,38 @@ export interface CloudProtocol {
 const MAX_BODY_BYTES = 1024 * 1024;
 const MAX_CALL_RECORDS = 10_000;
 const CREDENTIALS = new Set(['usersig', 'signature', 'Signature']);
+/** Bodies longer than this are kept in the call log as their length and first 256 characters. */
+const LOGGED_BODY_CHARS = 16 * 1024;
+
+/** A body as the call log keeps it: whole when small, else its size and a preview. */
+function loggedBody(text: string, parsed?: unknown): unknown {
+  if (text.length > LOGGED_BODY_CHARS)
+    return { omitted: `${text.length} characters`, preview: text.slice(0, 256) };
+  if (parsed !== undefined) return parsed;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** The credentials a request carried, in the query and the headers, as written and URL-encoded. */
+function credentialsOf(url: URL, req: IncomingMessage): string[] {
+  const found: string[] = [];
+  for (const key of CREDENTIALS) {
+    const value = url.searchParams.get(key) ?? req.headers[key.toLowerCase()];
+    if (typeof value === 'string' && value.length >= 8) found.push(value, encodeURIComponent(value));
+  }
+  return found;
+}
+
+/** `json` with every credential the request carried shortened, as the log shows the query. */
+function redacted(json: unknown, secrets: string[]): unknown {
+  let text = JSON.stringify(json);
+  const before = text;
+  for (const secret of secrets) text = text.split(secret).join(`${secret.slice(0, 12)}…`);
+  return text === before ? json : JSON.parse(text);
+}
 
 /**
  * Serves one cloud's REST API: reads the body (413 past 1 MB), lets the protocol check it, applies the
@@ -116,7 +148,8 @@ export class ApiServer {
     const reply = (answer: Reply) => {
       done(answer.status);
       record.errorCode = answer.errorCode;
-      record.answer = answer.json;
+      // A cloud that quotes the request back would put a credential in the log.
+      record.answer = redacted(answer.json, credentialsOf(url, req));
       sendJson(res, answer.status, answer.json);
     };
     let text: string;
@@ -128,18 +161,14 @@ export class ApiServer {
       return sendTooLarge(res, error);
     }
     const checked = this.#protocol.check(url, req, text);
-    try {
-      record.body = JSON.parse(text);
-    } catch {
-      record.body = text;
-    }
     if ('reply' in checked) {
+      record.body = loggedBody(text);
       if (checked.api) record.api = checked.api;
       return reply(checked.reply);
     }
     const api = checked.api;
     record.api = api;
-    record.body = checked.body;
+    record.body = loggedBody(text, checked.body);
     const latency = this.#faults.latency();
     const pause = (ms: number) => (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : undefined);
     await pause(latency.beforeMs);

@@ -649,6 +649,36 @@ describe('control API', () => {
     ).toBeUndefined();
   });
 
+  it('keeps a large refused body in the call log as its size and a preview, not whole', async () => {
+    const big = JSON.stringify({ junk: 'x'.repeat(900_000) });
+    const { json } = await rawCall(emulator, 'openim_robot_http_svc/get_all_robots', undefined, {
+      query: { usersig: 'forged-forged-forged' },
+      body: big,
+    });
+    expect(json?.ErrorCode).not.toBe(0);
+    const [record] = emulator.tencent.calls().slice(-1);
+    expect(record?.body).toEqual({ omitted: `${big.length} characters`, preview: big.slice(0, 256) });
+  });
+
+  it('shortens a UserSig the cloud quotes back in an answer, as in the logged query', async () => {
+    emulator.faults.failNext('openim_robot_http_svc/get_all_robots', 1, {
+      errorCode: 60002,
+      errorInfo: 'bad {query}',
+    });
+    const usersig = adminSig();
+    const { json } = await rawCall(
+      emulator,
+      'openim_robot_http_svc/get_all_robots',
+      {},
+      { query: { usersig } },
+    );
+    // The answer itself quotes the request, as a real cloud may; the log does not keep the UserSig.
+    expect(String(json?.ErrorInfo)).toContain(usersig);
+    const logged = JSON.stringify(emulator.tencent.calls().at(-1));
+    expect(logged).not.toContain(usersig);
+    expect(logged).toContain(`${usersig.slice(0, 12)}…`);
+  });
+
   it('takes a request target of // as a path (404), not as a URL to another host (500)', async () => {
     const { Client } = await import('undici');
     const client = new Client(emulator.url);
