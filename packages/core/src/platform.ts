@@ -168,6 +168,11 @@ export interface BotPlatform {
   openStream(target: ReplyTarget, options?: StreamSessionOptions): StreamSession;
 }
 
+/** The users a reply @-mentions: only a group reply mentions anyone. */
+export function mentionsOf(target: ReplyTarget): readonly string[] {
+  return 'groupId' in target ? (target.mention ?? []) : [];
+}
+
 /** The JSON body of a webhook request, from its raw bytes or as already parsed. */
 export function jsonBody(request: WebhookRequest): unknown {
   if (request.rawBody === undefined) return request.parsedBody;

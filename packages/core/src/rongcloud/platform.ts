@@ -4,6 +4,7 @@ import {
   type BotPlatform,
   type BotSpec,
   jsonBody,
+  mentionsOf,
   type ParsedWebhook,
   type ReplyTarget,
   type VerifyOptions,
@@ -35,11 +36,6 @@ function remember<K, V>(map: Map<K, V>, key: K, value: V, max = REMEMBERED_MESSA
   map.delete(key);
   map.set(key, value);
   if (map.size > max) map.delete(map.keys().next().value as K);
-}
-
-/** The users a reply @-mentions: only in groups. */
-function mentionOf(target: ReplyTarget): readonly string[] {
-  return 'groupId' in target ? (target.mention ?? []) : [];
 }
 
 /**
@@ -155,7 +151,7 @@ export class RongCloudPlatform implements BotPlatform {
   async sendText(target: ReplyTarget, text: string): Promise<{ messageId: string }> {
     let rest = text;
     let messageId = '';
-    const room = PLAIN_MAX_BYTES - utf8Bytes(mentionPrefix(mentionOf(target)));
+    const room = PLAIN_MAX_BYTES - utf8Bytes(mentionPrefix(mentionsOf(target)));
     do {
       const piece = cleanPrefix(rest, room);
       messageId = await this.#send(target, { text: piece });

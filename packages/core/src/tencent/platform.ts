@@ -10,7 +10,7 @@ import type {
   WebhookProof,
   WebhookRequest,
 } from '../platform.js';
-import { jsonBody } from '../platform.js';
+import { jsonBody, mentionsOf } from '../platform.js';
 import { cleanPrefix } from '../stream/chunking.js';
 import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
 import { maxBytes, parseInput, utf8Bytes } from '../validation.js';
@@ -24,11 +24,6 @@ import {
   robotId,
 } from './schemas.js';
 import { parseTencentCallback, verifyTencentCallback } from './webhook.js';
-
-/** The users a reply @-mentions: only in groups. */
-function mentionOf(target: ReplyTarget): readonly string[] {
-  return 'groupId' in target ? (target.mention ?? []) : [];
-}
 
 /** A group message's id is its `MsgSeq`, as `sendText` gives it. */
 function groupSeq(messageId: string): number {
@@ -142,7 +137,7 @@ export class TencentPlatform implements BotPlatform {
     let rest = text;
     let messageId = '';
     do {
-      const piece = cleanPrefix(rest, MESSAGE_MAX_BYTES - utf8Bytes(mentionPrefix(mentionOf(target))));
+      const piece = cleanPrefix(rest, MESSAGE_MAX_BYTES - utf8Bytes(mentionPrefix(mentionsOf(target))));
       if ('groupId' in target) {
         const sent = await this.im.sendGroupMsg({
           from: target.botId,
@@ -205,7 +200,7 @@ export class TencentPlatform implements BotPlatform {
   async updateText(target: ReplyTarget, messageId: string, text: string): Promise<void> {
     const body = parseInput(maxBytes(MESSAGE_MAX_BYTES).min(1, 'must not be empty'), text, 'text');
     if ('groupId' in target) {
-      const { msgBody } = withMentions([textElement(body)], mentionOf(target));
+      const { msgBody } = withMentions([textElement(body)], mentionsOf(target));
       await this.im.call(
         'openim/modify_group_msg',
         { GroupId: target.groupId, MsgSeq: groupSeq(messageId), MsgBody: msgBody },
