@@ -95,11 +95,7 @@ export class TencentEmulator extends CloudEmulator<TencentState> {
       throw new ClientRefused(`${to} is not a robot of this app: a bot app creates its robot when it starts`);
     }
     const message = this.addUserMessage(this.state.newMsgKey(), from, to, text);
-    if (!this.state.validRobot(to)) return { message };
-    const msgBody = [{ MsgType: 'TIMTextElem', MsgContent: { Text: text } }];
-    const [seq, random] = message.msgKey.split('_').map(Number) as [number, number];
-    const callback = await this.#deliver(message, msgBody, seq, random, 'Web');
-    return callback ? { message, callback } : { message };
+    return this.#fromClient(message, [{ MsgType: 'TIMTextElem', MsgContent: { Text: text } }]);
   }
 
   /**
@@ -141,7 +137,12 @@ export class TencentEmulator extends CloudEmulator<TencentState> {
       return this.#deliverToGroup(message, msgBody, [card.from]);
     }
     const message = this.addUserMessage(this.state.newMsgKey(), from, card.from, value, { pressed: true });
-    if (!this.state.validRobot(card.from)) return { message };
+    return this.#fromClient(message, msgBody);
+  }
+
+  /** A one-to-one message a user's client sent: `Bot.OnC2CMessage` when it went to a robot. */
+  async #fromClient(message: Message, msgBody: unknown[]): Promise<UserSendResult> {
+    if (!this.state.validRobot(message.to)) return { message };
     const [seq, random] = message.msgKey.split('_').map(Number) as [number, number];
     const callback = await this.#deliver(message, msgBody, seq, random, 'Web');
     return callback ? { message, callback } : { message };
