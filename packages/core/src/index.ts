@@ -82,20 +82,6 @@ export {
   type RichMessage,
   richMessageSchema,
 } from './message/rich.js';
-export type {
-  BotPlatform,
-  BotProfile,
-  BotSpec,
-  Conversation,
-  InboundAttachment,
-  InboundMessage,
-  ParsedWebhook,
-  ReplyTarget,
-  VerifyOptions,
-  WebhookEvent,
-  WebhookProof,
-  WebhookRequest,
-} from './platform.js';
 export { jsonBody, stripMentions } from './platform.js';
 export { refusalAnswer, type WebhookAnswer } from './receive/answer.js';
 export { type BodyLimits, type NodeRequestLike, readFetchRequest, readNodeRequest } from './receive/body.js';
@@ -117,33 +103,7 @@ export {
 } from './receive/pipeline.js';
 export { BotReceiver, type BotReceiverOptions } from './receive/receiver.js';
 export { MemorySeenStore, type MemorySeenStoreOptions, type SeenStore } from './receive/seen.js';
-export { RongCloud, type RongCloudOptions, readRongAnswer } from './rongcloud/client.js';
-export { RONGCLOUD_FREQUENCY_LIMIT, rongCloudHints, rongCloudRetryCodes } from './rongcloud/codes.js';
-export { BUTTON_OBJECT_NAME, CARD_OBJECT_NAME, rongMessageOf } from './rongcloud/elements.js';
-export { RongCloudPlatform } from './rongcloud/platform.js';
-export { type RongCloudRegion, rongCloudRegions } from './rongcloud/regions.js';
-export {
-  BOT_ID_MAX_CHARS,
-  BOTS_PER_APP,
-  BOTS_PER_GET,
-  type CreateBotInput,
-  MENTION_MAX,
-  type PublishGroupInput,
-  type PublishPrivateInput,
-  type RecallInput,
-  RONG_MESSAGE_MAX_BYTES,
-  type RongBot,
-  type RongBotIntegration,
-  type RongMessage,
-  type UpdateBotInput,
-} from './rongcloud/schemas.js';
-export { rongCloudHeaders, rongCloudNonce, signRongCloud } from './rongcloud/signature.js';
-export { type RongStreamTarget, RongStreamTransport } from './rongcloud/streams.js';
-export {
-  parseRongCloudCallback,
-  RONGCLOUD_CALLBACK_TOLERANCE_MS,
-  verifyRongCloudCallback,
-} from './rongcloud/webhook.js';
+export * from './rongcloud/index.js';
 export type {
   JournalEntry,
   OrphanCloser,
@@ -159,51 +119,4 @@ export {
 } from './stream/session.js';
 export { readText, type TextSource } from './stream/source.js';
 export { type MessageState, STREAM_IDLE_LIMIT_MS, type StreamTransport } from './stream/transport.js';
-export {
-  type StreamTarget,
-  TencentIm,
-  type TencentImOptions,
-  type TencentProfile,
-} from './tencent/client.js';
-export {
-  TENCENT_FREQUENCY_LIMIT,
-  type TencentRetry,
-  tencentHints,
-  tencentRetryCodes,
-} from './tencent/codes.js';
-export { tencentElements } from './tencent/elements.js';
-export { TencentPlatform } from './tencent/platform.js';
-export { type TencentRegion, tencentRegions } from './tencent/regions.js';
-export { randomUint32 } from './tencent/request.js';
-export {
-  type CreateRobotInput,
-  GROUP_AT_MAX,
-  GROUP_MEMBERS_PER_CALL,
-  MESSAGE_MAX_BYTES,
-  type MsgBodyElement,
-  PROFILE_FIELD_MAX_BYTES,
-  ROBOT_ID_MAX_BYTES,
-  ROBOT_PREFIX,
-  ROBOTS_PER_APP,
-  type SendGroupMsgInput,
-  type SendMsgInput,
-  type SendStreamMsgInput,
-  type TencentProfileInput,
-  USER_ID_MAX_BYTES,
-} from './tencent/schemas.js';
-export {
-  decodeUserSig,
-  type GenUserSigOptions,
-  genUserSig,
-  type UserSigClaims,
-  type VerifyUserSigOptions,
-  verifyUserSig,
-} from './tencent/usersig.js';
-export {
-  parseTencentCallback,
-  TENCENT_CALLBACK_TOLERANCE_SECONDS,
-  tencentAttachment,
-  tencentCallbackSign,
-  verifyTencentCallback,
-} from './tencent/webhook.js';
-export { parseInput, utf8Bytes } from './validation.js';
+export * from './tencent/index.js';

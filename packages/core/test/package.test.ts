@@ -22,4 +22,36 @@ describe('the built package', () => {
     }).toString();
     expect(JSON.parse(out)).toEqual(['function', 'admin', 'TENCENT_API', 'ValidationError']);
   });
+
+  it('has subpaths for each cloud and keeps what only sibling packages use out of the root entry', () => {
+    const script = `
+      const root = await import('@imbot/core');
+      const tencent = await import('@imbot/core/tencent');
+      const rongcloud = await import('@imbot/core/rongcloud');
+      const internal = await import('@imbot/core/internal');
+      console.log(JSON.stringify({
+        same: root.TencentIm === tencent.TencentIm && root.RongCloud === rongcloud.RongCloud,
+        inRoot: ['randomUint32', 'readRongAnswer', 'rongCloudHeaders', 'rongCloudNonce', 'utf8Bytes', 'parseInput'].filter((name) => name in root),
+        internal: Object.keys(internal).sort(),
+        tencentOnly: 'RongCloud' in tencent, rongOnly: 'TencentIm' in rongcloud,
+      }));
+    `;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: packageDir,
+    }).toString();
+    expect(JSON.parse(out)).toEqual({
+      same: true,
+      inRoot: [],
+      internal: [
+        'parseInput',
+        'randomUint32',
+        'readRongAnswer',
+        'rongCloudHeaders',
+        'rongCloudNonce',
+        'utf8Bytes',
+      ],
+      tencentOnly: false,
+      rongOnly: false,
+    });
+  });
 });

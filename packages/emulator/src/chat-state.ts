@@ -1,4 +1,5 @@
-import { type RichMessage, randomUint32 } from '@imbot/core';
+import type { RichMessage } from '@imbot/core';
+import { randomUint32 } from '@imbot/core/internal';
 import { EventEmitter } from 'eventemitter3';
 
 /** How a message looks in the user's client: growing, complete, given up on, or recalled by its sender. */

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseInput } from '@imbot/core';
+import { parseInput } from '@imbot/core/internal';
 import { z } from 'zod';
 import { serveConsole } from './console.js';
 import { handleControl } from './control.js';

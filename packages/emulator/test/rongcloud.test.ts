@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { rongCloudHeaders, verifyRongCloudCallback } from '@imbot/core';
+import { verifyRongCloudCallback } from '@imbot/core';
+import { rongCloudHeaders } from '@imbot/core/internal';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../src/index.js';
 

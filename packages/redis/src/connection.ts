@@ -1,4 +1,5 @@
-import { parseInput, ValidationError } from '@imbot/core';
+import { ValidationError } from '@imbot/core';
+import { parseInput } from '@imbot/core/internal';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 

@@ -1,4 +1,5 @@
-import { CARD_OBJECT_NAME, type RichMessage, richMessageSchema, utf8Bytes } from '@imbot/core';
+import { CARD_OBJECT_NAME, type RichMessage, richMessageSchema } from '@imbot/core';
+import { utf8Bytes } from '@imbot/core/internal';
 import { z } from 'zod';
 import type { Message } from '../chat-state.js';
 import type { RongBotRecord, RongCloudState } from './state.js';

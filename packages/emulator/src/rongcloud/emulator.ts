@@ -4,9 +4,9 @@ import {
   BUTTON_OBJECT_NAME,
   BUTTON_PRESS_BUSINESS_ID,
   RONGCLOUD_FREQUENCY_LIMIT,
-  rongCloudNonce,
   signRongCloud,
 } from '@imbot/core';
+import { rongCloudNonce } from '@imbot/core/internal';
 import { z } from 'zod';
 import type { Reply } from '../api-server.js';
 import { type CallbackResult, postCallback } from '../callbacks.js';

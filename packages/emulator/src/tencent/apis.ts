@@ -11,8 +11,8 @@ import {
   ROBOTS_PER_APP,
   richMessageSchema,
   TENCENT_FREQUENCY_LIMIT,
-  utf8Bytes,
 } from '@imbot/core';
+import { utf8Bytes } from '@imbot/core/internal';
 import { z } from 'zod';
 import type { Message } from '../chat-state.js';
 import { SlidingWindow } from '../window.js';

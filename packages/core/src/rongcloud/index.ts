@@ -1,0 +1,28 @@
+/** `@imbot/core/rongcloud`: the RongCloud client, its platform, codes, signature and callbacks. */
+export { RongCloud, type RongCloudOptions } from './client.js';
+export { RONGCLOUD_FREQUENCY_LIMIT, rongCloudHints, rongCloudRetryCodes } from './codes.js';
+export { BUTTON_OBJECT_NAME, CARD_OBJECT_NAME, rongMessageOf } from './elements.js';
+export { RongCloudPlatform } from './platform.js';
+export { type RongCloudRegion, rongCloudRegions } from './regions.js';
+export {
+  BOT_ID_MAX_CHARS,
+  BOTS_PER_APP,
+  BOTS_PER_GET,
+  type CreateBotInput,
+  MENTION_MAX,
+  type PublishGroupInput,
+  type PublishPrivateInput,
+  type RecallInput,
+  RONG_MESSAGE_MAX_BYTES,
+  type RongBot,
+  type RongBotIntegration,
+  type RongMessage,
+  type UpdateBotInput,
+} from './schemas.js';
+export { signRongCloud } from './signature.js';
+export { type RongStreamTarget, RongStreamTransport } from './streams.js';
+export {
+  parseRongCloudCallback,
+  RONGCLOUD_CALLBACK_TOLERANCE_MS,
+  verifyRongCloudCallback,
+} from './webhook.js';

@@ -1,0 +1,42 @@
+// Type-checked under node16, nodenext and bundler resolution: the published types resolve and fit.
+
+import { ImbotAgentsAdapter } from '@imbot/agents-adapter';
+import { ImBotAdapter } from '@imbot/botframework-adapter';
+import { type InboundMessage, type Reply, type RichMessage, TencentIm } from '@imbot/core';
+import { randomUint32 } from '@imbot/core/internal';
+import { RongCloud, signRongCloud } from '@imbot/core/rongcloud';
+import { genUserSig } from '@imbot/core/tencent';
+import { type Emulator, startEmulator } from '@imbot/emulator';
+import { imbot } from '@imbot/express-middleware';
+import { RedisRateLimiter } from '@imbot/redis';
+
+const im = new TencentIm({
+  sdkAppId: 1400000000,
+  admin: 'administrator',
+  secretKey: 'k',
+  region: 'singapore',
+});
+const rong: RongCloud = new RongCloud({ appKey: 'a', appSecret: 's', region: 'singapore' });
+const card: RichMessage = {
+  type: 'card',
+  title: 'Menu',
+  buttons: [{ title: 'Hi', type: 'message', value: 'hi' }],
+};
+const router = imbot({
+  platform: im.platform,
+  bots: [{ userId: '@RBT#bot', name: 'Bot' }],
+  unsignedWebhooks: true,
+  onMessage: (message: InboundMessage, reply: Reply) => reply.send({ ...card, text: message.text }),
+});
+const emulator: Promise<Emulator> = startEmulator();
+export const used = [
+  router,
+  rong,
+  emulator,
+  genUserSig,
+  signRongCloud,
+  randomUint32,
+  ImBotAdapter,
+  ImbotAgentsAdapter,
+  RedisRateLimiter,
+];
