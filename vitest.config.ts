@@ -2,6 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'examples/*', 'conformance'],
+    projects: ['packages/*', 'examples/*', '!examples/starter', 'conformance'],
+    globalSetup: ['./vitest.build.ts'],
   },
 });

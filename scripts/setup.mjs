@@ -1,6 +1,9 @@
-// Sets up a fresh clone with nothing but Node and npm: installs pnpm 10 when it is missing (or
-// another major), then the workspace's dependencies. `node scripts/setup.mjs`, or imported by the demo.
-import { execSync } from 'node:child_process';
+// Sets up a fresh clone with nothing but Node and npm, as any user: installs the workspace's
+// dependencies with pnpm 10. A pnpm 10 on the PATH is used as it is; otherwise `npx pnpm@10` fetches
+// pnpm into npm's own cache (no global install, no root needed), and the install puts the
+// workspace's own pnpm in node_modules/.bin, which every `npm run`/`npm test` finds from then on.
+// `npm run setup`, or imported by the demo.
+import { execFileSync, execSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -23,16 +26,23 @@ export function setup({ quick = false } = {}) {
     console.error(`imbot needs Node >= 20.19; this is ${process.version}.`);
     process.exit(1);
   }
-  const found = pnpmVersion();
-  if (!found?.startsWith('10.')) {
-    console.log(found ? `pnpm ${found} found; installing pnpm 10` : 'pnpm not found; installing pnpm 10');
-    execSync('npm install --global pnpm@10', { stdio: 'inherit' });
-  }
   if (quick && existsSync(`${root}node_modules/.pnpm`)) return;
-  execSync('pnpm install', { stdio: 'inherit', cwd: root });
+  const found = pnpmVersion();
+  const [command, args] = found?.startsWith('10.')
+    ? ['pnpm', ['install']]
+    : ['npx', ['--yes', 'pnpm@10', 'install']];
+  console.log(
+    `Installing the workspace's dependencies with ${found?.startsWith('10.') ? `pnpm ${found}` : 'pnpm 10 through npx (kept in npm’s cache, nothing installed globally)'}…`,
+  );
+  try {
+    execFileSync(command, args, { stdio: 'inherit', cwd: root, shell: process.platform === 'win32' });
+  } catch {
+    console.error(`setup: \`${command} ${args.join(' ')}\` failed (its output is above).`);
+    process.exit(1);
+  }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   setup();
-  console.log('\nReady. Run the whole test suite with: pnpm test');
+  console.log('\nReady. Run the whole test suite with: npm test');
 }

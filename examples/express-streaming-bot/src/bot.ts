@@ -1,11 +1,11 @@
-import type { BotPlatform, RichMessage } from '@imbot/core';
+import type { BotPlatform, InboundMessage, RichMessage } from '@imbot/core';
 import { type ImbotRouter, imbot } from '@imbot/express-middleware';
 import { answer } from './answer.js';
 
 export const BOT_ID = '@RBT#demo';
 
 /** What the bot shows when asked for its menu: a card whose buttons ask it something. */
-export const MENU: RichMessage = {
+export const MENU = {
   type: 'card',
   title: 'What can I show you?',
   text: 'Press a button, or just write.',
@@ -14,24 +14,47 @@ export const MENU: RichMessage = {
     { title: 'Bots in groups', type: 'message', value: 'How do bots work in groups?' },
     { title: 'imbot on npm', type: 'url', url: 'https://www.npmjs.com/package/@imbot/core' },
   ],
-};
+} satisfies RichMessage;
 
 /**
  * The bot: one robot that answers "menu" with a card and every other message by streaming (in a
  * group, @-mentioning whoever asked). This is all an app needs; the platform decides the cloud.
+ * `log` hears one line for each message in and each reply out.
  */
 export function demoBot(
   platform: BotPlatform,
-  options: { onError?: (error: Error) => void } = {},
+  options: { onError?: (error: Error) => void; log?: (line: string) => void } = {},
 ): ImbotRouter {
+  const log = options.log ?? (() => undefined);
   return imbot({
     platform,
     bots: [{ userId: BOT_ID, name: 'imbot demo', description: 'Streams its answers' }],
-    // When the model fails mid-answer, the user sees what came and a note that it stopped there.
-    onMessage: (message, reply) =>
-      /^\s*menu\s*$/i.test(message.text)
-        ? reply.send(MENU)
-        : reply.stream({ onSourceError: ' (answer interrupted)' }).pipeFrom(answer(message.text)),
+    onMessage: async (message, reply) => {
+      log(
+        `in   ${direction(message, 'in')}: ${JSON.stringify(message.text)}${message.action ? ' (button)' : ''}`,
+      );
+      const started = Date.now();
+      if (/^\s*menu\s*$/i.test(message.text)) {
+        await reply.send(MENU);
+        log(`out  ${direction(message, 'out')}: card "${MENU.title}"`);
+        return;
+      }
+      // When the model fails mid-answer, the user sees what came and a note that it stopped there.
+      const result = await reply
+        .stream({ onSourceError: ' (answer interrupted)' })
+        .pipeFrom(answer(message.text));
+      log(
+        `out  ${direction(message, 'out')}: ${result.text.length} chars streamed in ${result.calls} calls, ${Date.now() - started} ms (${result.reason})`,
+      );
+    },
     onError: options.onError ?? ((error) => console.error('[demo bot]', error.message)),
   });
+}
+
+/** Who wrote to whom, for the log: `you → @RBT#demo` (and back), or `#team alice` in a group. */
+function direction(message: InboundMessage, way: 'in' | 'out'): string {
+  const [writer, reader] = way === 'in' ? [message.from, message.botId] : [message.botId, message.from];
+  return message.conversation.type === 'group'
+    ? `#${message.conversation.groupId} ${writer}`
+    : `${writer} → ${reader}`;
 }

@@ -35,9 +35,16 @@ async function listenOn(port: number): Promise<Emulator> {
  * Starts the emulator, the demo bot's Express app on the chosen cloud, and waits until the bot
  * account exists. The emulator takes `port` (the console's address) or any free one if it is taken.
  * `onError` hears what goes wrong in the bot (a model that fails, say); by default it is logged.
+ * `log` hears one line for each message in and each reply out.
  */
 export async function startDemo(
-  options: { cloud?: Cloud; port?: number; emulatorUrl?: string; onError?: (error: Error) => void } = {},
+  options: {
+    cloud?: Cloud;
+    port?: number;
+    emulatorUrl?: string;
+    onError?: (error: Error) => void;
+    log?: (line: string) => void;
+  } = {},
 ): Promise<Demo> {
   const cloud = options.cloud ?? 'tencent';
   const emulator = options.emulatorUrl ? undefined : await listenOn(options.port ?? 0);
@@ -57,7 +64,10 @@ export async function startDemo(
           callbackUrl: webhook,
         });
   if (cloud === 'tencent') await pointTencentCallbacks(emulatorUrl, webhook);
-  const router = demoBot(client.platform, options.onError ? { onError: options.onError } : {});
+  const router = demoBot(client.platform, {
+    ...(options.onError ? { onError: options.onError } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  });
   web.use('/im', router);
   await router.ready;
   await makeDemoGroup(emulatorUrl, cloud, client.platform);

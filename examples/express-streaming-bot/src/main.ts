@@ -1,45 +1,45 @@
 /**
- * The demo: the emulator, this bot, and the web console to chat with it.
- *
- *   pnpm start                    runs until Ctrl-C; open the console URL it prints
- *   pnpm start --once "hello"     says hello, prints the reply as it grows, exits when it is finished
- *   --cloud rongcloud             the same bot on RongCloud
- *   --emulator <url>              use a running emulator (`npx imbot-emulator`) instead of starting one
+ * The demo: the emulator, this bot, and the web console to chat with it. `--help` lists the options
+ * (src/cli.ts); a bad one ends with one line on stderr and exit code 2.
  *
  * SIGTERM (a container stopping) and SIGINT (Ctrl-C) alike stop taking messages and let the answers
  * in progress finish, for up to 10 s, before the process exits.
  */
-import { parseArgs } from 'node:util';
-import { ask, type Cloud, startDemo } from './demo.js';
+import { DEMO_USAGE, parseDemoArgs } from './cli.js';
+import { ask, startDemo } from './demo.js';
 
-const { values } = parseArgs({
-  args: process.argv.slice(2).filter((arg) => arg !== '--'),
-  options: {
-    once: { type: 'string' },
-    cloud: { type: 'string', default: 'tencent' },
-    port: { type: 'string' },
-    emulator: { type: 'string' },
-  },
-});
-const cloud = values.cloud as Cloud;
-if (cloud !== 'tencent' && cloud !== 'rongcloud') {
-  console.error(`--cloud is tencent or rongcloud, not ${cloud}`);
+const command = parseDemoArgs(process.argv.slice(2), process.env);
+if (command.kind === 'help') {
+  process.stdout.write(DEMO_USAGE);
+  process.exit(0);
+}
+if (command.kind === 'error') {
+  console.error(`demo: ${command.message}`);
   process.exit(2);
 }
 
 const errors: Error[] = [];
-const demo = await startDemo({
-  cloud,
-  port: Number(values.port ?? (values.once ? 0 : 5710)),
-  ...(values.emulator ? { emulatorUrl: values.emulator } : {}),
-  ...(values.once !== undefined ? { onError: (error: Error) => void errors.push(error) } : {}),
-});
+const once = command.once;
+let demo: Awaited<ReturnType<typeof startDemo>>;
+try {
+  demo = await startDemo({
+    cloud: command.cloud,
+    port: command.port,
+    ...(command.emulatorUrl ? { emulatorUrl: command.emulatorUrl } : {}),
+    ...(once !== undefined
+      ? { onError: (error: Error) => void errors.push(error) }
+      : { log: (line: string) => console.log(line) }),
+  });
+} catch (error) {
+  console.error(`demo: ${(error as Error).message.split('\n')[0]}`);
+  process.exit(1);
+}
 
-if (values.once !== undefined) {
-  console.log(`you: ${values.once}`);
+if (once !== undefined) {
+  console.log(`you: ${once}`);
   process.stdout.write('bot: ');
   let shown = 0;
-  const { reply, updates } = await ask(demo, values.once, (message) => {
+  const { reply, updates } = await ask(demo, once, (message) => {
     process.stdout.write(message.text.slice(shown));
     shown = message.text.length;
   });
@@ -50,9 +50,9 @@ if (values.once !== undefined) {
   process.exit(reply.state === 'finished' && errors.length === 0 ? 0 : 1);
 }
 
-console.log(`imbot demo on ${cloud === 'tencent' ? 'Tencent Cloud Chat' : 'RongCloud'}, all local.`);
+console.log(`imbot demo on ${command.cloud === 'tencent' ? 'Tencent Cloud Chat' : 'RongCloud'}, all local.`);
 console.log(`Open the console: ${demo.consoleUrl}`);
-console.log('Press Ctrl-C to stop.');
+console.log('Press Ctrl-C to stop. Each message in and each reply out is logged here.');
 let stopping = false;
 const stop = (signal: NodeJS.Signals) => {
   if (stopping) process.exit(130);

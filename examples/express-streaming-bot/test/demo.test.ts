@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { ask, startDemo } from '../src/demo.js';
 
 const dir = fileURLToPath(new URL('..', import.meta.url));
 const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
@@ -53,4 +54,23 @@ describe('the demo, once', () => {
     expect(stderr).toContain('ECONNREFUSED');
     expect(stderr + stdout).not.toContain('not-a-real-key');
   }, 40_000);
+});
+
+describe('the demo, running', () => {
+  it('logs one line for each message in and each reply out', async () => {
+    vi.stubEnv('OPENAI_BASE_URL', '');
+    const lines: string[] = [];
+    const demo = await startDemo({ log: (line) => lines.push(line) });
+    try {
+      await ask(demo, 'hello');
+      await vi.waitFor(() => expect(lines).toHaveLength(2));
+      expect(lines[0]).toBe('in   you → @RBT#demo: "hello"');
+      expect(lines[1]).toMatch(
+        /^out {2}@RBT#demo → you: \d+ chars streamed in \d+ calls, \d+ ms \(completed\)$/,
+      );
+    } finally {
+      await demo.close();
+      vi.unstubAllEnvs();
+    }
+  });
 });

@@ -40,9 +40,12 @@ Options (each also read from the environment variable in brackets):
   --help                this text
 `;
 
-/** Says what is wrong in one line, with where to read more, and exits with `code`. */
+/**
+ * Says what is wrong in one line and exits with `code`: 2 for a bad argument (pointing at --help),
+ * 1 for a failure to start.
+ */
 function fail(message: string, code = 2): never {
-  process.stderr.write(`imbot-emulator: ${message}\nRun imbot-emulator --help for the options.\n`);
+  process.stderr.write(`imbot-emulator: ${message}${code === 2 ? ' (see --help)' : ''}\n`);
   process.exit(code);
 }
 
@@ -60,7 +63,8 @@ let values: ReturnType<typeof parse>['values'];
 try {
   values = parse().values;
 } catch (error) {
-  fail((error as Error).message.split('\n')[0] as string);
+  // Node's own words, without the advice on '-'-prefixed positionals that this command has none of.
+  fail(((error as Error).message.split('\n')[0] as string).replace(/\. To specify a positional.*$/, ''));
 }
 if (values.help) {
   process.stdout.write(usage);

@@ -1,11 +1,14 @@
 import { execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { genUserSig } from '@imbot/core';
 import { describe, expect, it } from 'vitest';
 
-const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+// The command as package managers link it: the launcher, which runs the build.
+const bin = fileURLToPath(new URL('../bin/imbot-emulator.js', import.meta.url));
 const run = promisify(execFile);
 
 async function curl(url: string): Promise<Record<string, unknown>> {
@@ -15,7 +18,9 @@ async function curl(url: string): Promise<Record<string, unknown>> {
 
 describe('imbot-emulator', () => {
   it('starts from the command line, prints its URL, and answers curl as the cloud does', async () => {
-    expect(existsSync(bin), 'dist/bin.js is missing: run `pnpm build` first').toBe(true);
+    expect(existsSync(new URL('../dist/bin.js', import.meta.url)), 'dist/ is missing: run `pnpm build`').toBe(
+      true,
+    );
     const child = spawn(process.execPath, [
       bin,
       '--port',
@@ -63,8 +68,8 @@ describe('imbot-emulator', () => {
 });
 
 describe('imbot-emulator, given bad arguments', () => {
-  const fails = async (args: string[]) => {
-    const error = (await run(process.execPath, [bin, ...args]).catch((e) => e)) as {
+  const fails = async (args: string[], command = bin) => {
+    const error = (await run(process.execPath, [command, ...args]).catch((e) => e)) as {
       code: number;
       stderr: string;
     };
@@ -79,7 +84,8 @@ describe('imbot-emulator, given bad arguments', () => {
   ])('%j exits 2 with one line saying what is wrong', async (args, message) => {
     const { code, lines } = await fails(args);
     expect(code).toBe(2);
-    expect(lines).toEqual([expect.stringMatching(message), 'Run imbot-emulator --help for the options.']);
+    expect(lines).toEqual([expect.stringMatching(message)]);
+    expect(lines[0]).toMatch(/^imbot-emulator: .* \(see --help\)$/);
   });
 
   it('exits 1 with one line when the port is taken', async () => {
@@ -90,9 +96,9 @@ describe('imbot-emulator, given bad arguments', () => {
     try {
       const { code, lines } = await fails(['--port', String(port)]);
       expect(code).toBe(1);
-      expect(lines[0]).toBe(
+      expect(lines).toEqual([
         `imbot-emulator: port ${port} on 127.0.0.1 is taken: pass --port 0 for any free one`,
-      );
+      ]);
     } finally {
       taken.close();
     }
@@ -101,5 +107,20 @@ describe('imbot-emulator, given bad arguments', () => {
   it('prints its usage with --help and exits 0', async () => {
     const { stdout } = await run(process.execPath, [bin, '--help']);
     expect(stdout).toMatch(/^imbot-emulator: local Tencent Cloud Chat and RongCloud/);
+  });
+
+  it('says in one line that the copy is not built yet when dist/ is missing', async () => {
+    const copy = mkdtempSync(join(tmpdir(), 'imbot-emulator-'));
+    try {
+      mkdirSync(join(copy, 'bin'));
+      copyFileSync(bin, join(copy, 'bin', 'imbot-emulator.js'));
+      const { code, lines } = await fails(['--help'], join(copy, 'bin', 'imbot-emulator.js'));
+      expect(code).toBe(1);
+      expect(lines).toEqual([
+        'imbot-emulator: this copy is not built yet; run `npm run build` at the root of the clone.',
+      ]);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   });
 });
