@@ -82,6 +82,28 @@ export {
   type RichMessage,
   richMessageSchema,
 } from './message/rich.js';
+export { type Logger, silentLogger } from './observe/logger.js';
+export type {
+  ApiStats,
+  CallOutcome,
+  ClientStats,
+  MeterLike,
+  ObservabilityOptions,
+} from './observe/telemetry.js';
+export type {
+  BotPlatform,
+  BotProfile,
+  BotSpec,
+  Conversation,
+  InboundAttachment,
+  InboundMessage,
+  ParsedWebhook,
+  ReplyTarget,
+  VerifyOptions,
+  WebhookEvent,
+  WebhookProof,
+  WebhookRequest,
+} from './platform.js';
 export { jsonBody, stripMentions } from './platform.js';
 export { refusalAnswer, type WebhookAnswer } from './receive/answer.js';
 export { type BodyLimits, type NodeRequestLike, readFetchRequest, readNodeRequest } from './receive/body.js';

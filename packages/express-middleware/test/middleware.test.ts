@@ -536,3 +536,33 @@ describe('a user who writes while the bot is still answering', () => {
     ]);
   });
 });
+
+describe('the logger option', () => {
+  it('logs the bots ready, each message in, and a refused callback, never the token', async () => {
+    const lines: { level: string; fields: Record<string, unknown>; message?: string }[] = [];
+    const at = (level: string) => (fields: object, message?: string) =>
+      void lines.push({ level, fields: fields as Record<string, unknown>, ...(message ? { message } : {}) });
+    const logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+    const handled: string[] = [];
+    const { router, url } = await startApp({
+      logger,
+      onError: undefined,
+      onMessage: (m) => void handled.push(m.text),
+    });
+    await router.ready;
+    await emulator.tencent.userSends({ from: 'alice', to: BOT, text: 'hello' });
+    await vi.waitFor(() => expect(handled).toEqual(['hello']));
+    // A callback signed with another token: refused, and said so at warn level.
+    emulator.tencent.setCallback(`${url}/im/webhook`, 'not-the-token');
+    const refused = await emulator.tencent.userSends({ from: 'mallory', to: BOT, text: 'forged' });
+    expect(refused.callback?.status).toBe(401);
+    expect(lines.map(({ level, message }) => `${level} ${message}`)).toEqual([
+      'info imbot: bots ready',
+      'debug imbot: message in',
+      'warn imbot: webhook refused: callback Sign does not match the token',
+    ]);
+    expect(lines[1]?.fields).toMatchObject({ platform: 'tencent', botId: BOT, from: 'alice' });
+    expect(lines[2]?.fields).toMatchObject({ code: 'WEBHOOK_VERIFICATION', problem: 'bad-signature' });
+    expect(JSON.stringify(lines)).not.toContain(TOKEN);
+  });
+});

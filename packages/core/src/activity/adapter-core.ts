@@ -20,7 +20,7 @@ import type { ActivityLike, ConversationReferenceLike } from './protocol.js';
 export interface AdapterOptions
   extends Pick<
     WebhookPipelineOptions,
-    'webhook' | 'unsignedWebhooks' | 'seen' | 'concurrency' | 'onEvent' | 'onError' | 'now'
+    'webhook' | 'unsignedWebhooks' | 'seen' | 'concurrency' | 'onEvent' | 'onError' | 'logger' | 'now'
   > {
   /** The cloud: `new TencentIm(…).platform` or `new RongCloud(…).platform`. */
   platform: BotPlatform;
@@ -60,11 +60,7 @@ export class AdapterCore {
     parseInput(adapterOptionsSchema, options, 'options');
     this.platform = options.platform;
     this.botIds = (options.bots ?? []).map((b) => (typeof b === 'string' ? b : b.userId));
-    this.pipeline = new WebhookPipeline({
-      ...options,
-      bots: options.bots ? this.botIds : undefined,
-      onError: options.onError ?? ((error) => console.error('[imbot]', error)),
-    });
+    this.pipeline = new WebhookPipeline({ ...options, bots: options.bots ? this.botIds : undefined });
     this.bridge = new ActivityBridge(this.platform, options.stream, {
       mentionSender: this.pipeline.mentionSender,
     });

@@ -1,8 +1,10 @@
 import { z } from 'zod';
+import { loggerOption } from '../observe/logger.js';
+import { meterOption } from '../observe/telemetry.js';
 
 /**
  * The options every cloud client takes for its HTTP calls and streams: deadline, retries, rate
- * limit, sockets, stream journal.
+ * limit, sockets, stream journal, logger and metrics.
  * Spread into each client's own options schema.
  */
 export const transportOptionsShape = {
@@ -39,4 +41,6 @@ export const transportOptionsShape = {
       'must be a StreamJournal (record, forget, abandon, attach), such as new RedisStreamJournal(…)',
     )
     .optional(),
+  logger: loggerOption.optional(),
+  meter: meterOption.optional(),
 };

@@ -120,6 +120,8 @@ export interface RateLimiter {
    * it to open no more messages than the budget can keep alive; without it they open all they are asked.
    */
   callsPerSecond?(key: string): number;
+  /** Slots of `key` held or cooling now, if the limiter can tell at once (for `stats()` and metrics). */
+  inUse?(key: string): number;
 }
 
 /** The permit of a call nothing limits: one for all, as it holds nothing. */
@@ -325,5 +327,7 @@ export function scopedLimiter(limiter: RateLimiter, scope: string): RateLimiter 
   };
   const callsPerSecond = limiter.callsPerSecond?.bind(limiter);
   if (callsPerSecond) scoped.callsPerSecond = (key) => callsPerSecond(`${scope}/${key}`);
+  const inUse = limiter.inUse?.bind(limiter);
+  if (inUse) scoped.inUse = (key) => inUse(`${scope}/${key}`);
   return scoped;
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ImbotError, NotHandledError, ValidationError, WebhookVerificationError } from '../errors.js';
 import type { RichMessage } from '../message/rich.js';
+import { type Logger, loggerOption } from '../observe/logger.js';
 import type { BotPlatform, InboundMessage, ReplyTarget, WebhookEvent, WebhookRequest } from '../platform.js';
 import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
 import { parseInput } from '../validation.js';
@@ -63,8 +64,13 @@ export interface WebhookPipelineOptions {
   onMessage?: MessageHandler | undefined;
   /** Callbacks that are not user messages, passed through. */
   onEvent?: ((event: WebhookEvent) => void) | undefined;
-  /** Refusals, handler errors, messages left unhandled at close. Default: `console.error`. */
+  /** Refusals, handler errors, messages left unhandled at close. Default: the logger, or `console.error`. */
   onError?: ErrorReporter | undefined;
+  /**
+   * A pino-compatible logger: each message in at debug level, refusals at warn, failures at error
+   * (also when `onError` is given). Never a secret. Default: none (failures go to `console.error`).
+   */
+  logger?: Logger | undefined;
   webhook?: WebhookOptions | undefined;
   /**
    * Accept callbacks the cloud does not sign (Tencent with no callback token). Without it such a
@@ -125,6 +131,7 @@ export const pipelineOptionsShape = {
   platform: platformSchema,
   onEvent: fn('must be a function (event) => void').optional(),
   onError: fn('must be a function (error, context) => void').optional(),
+  logger: loggerOption.optional(),
   webhook: webhookOptionsSchema.optional(),
   unsignedWebhooks: z.boolean().optional(),
   seen: z
@@ -199,6 +206,7 @@ export class WebhookPipeline {
   readonly #lanes: Lanes;
   readonly #now: () => number;
   readonly #dedupeTtlMs: number;
+  readonly #logger: Logger | undefined;
   #closing: Promise<void> | undefined;
 
   /** Checks the options (a `ValidationError` names the one that is wrong) and the webhook's security. */
@@ -213,6 +221,7 @@ export class WebhookPipeline {
     this.#lanes = new Lanes(options.concurrency ?? 'queue');
     this.#now = options.now ?? Date.now;
     this.#dedupeTtlMs = options.webhook?.dedupeTtlMs ?? 10 * 60_000;
+    this.#logger = options.logger;
     options.inbox?.start((message) => this.#deliver(message, this.#options.onMessage ?? noHandler));
     const signed = this.platform.signsWebhooks || options.webhook?.token !== undefined;
     if (!signed && options.unsignedWebhooks !== true) {
@@ -231,6 +240,11 @@ export class WebhookPipeline {
         { code: 'IMBOT_UNSIGNED_WEBHOOKS' },
       );
     }
+  }
+
+  /** The logger given in the options, if any. */
+  get logger(): Logger | undefined {
+    return this.#logger;
   }
 
   /** What an entry needs of the body limits. */
@@ -384,6 +398,15 @@ export class WebhookPipeline {
 
   /** Hands `message` to its conversation's lane; settles once it is handled (or dropped at close). */
   #deliver(message: InboundMessage, handle: MessageHandler): Promise<void> {
+    this.#logger?.debug(
+      {
+        platform: message.platform,
+        botId: message.botId,
+        from: message.from,
+        messageKey: message.messageKey,
+      },
+      'imbot: message in',
+    );
     return new Promise<void>((resolve) => {
       this.#lanes.add(message, {
         start: () => {
@@ -406,13 +429,24 @@ export class WebhookPipeline {
     return this.platform.openStream(target, { ...this.#options.stream, ...options });
   }
 
-  /** Reports a failure to `onError`, or to the console when there is none. */
+  /** Reports a failure to the logger and `onError`, or to the console when there is neither. */
   report(error: unknown, message?: InboundMessage): void {
     const err =
       error instanceof Error ? error : new ImbotError('HANDLER_FAILED', `the handler threw ${String(error)}`);
+    const logger = this.#logger;
+    if (logger) {
+      const fields = {
+        code: (err as { code?: unknown }).code ?? err.name,
+        ...(err instanceof WebhookVerificationError ? { problem: err.problem } : {}),
+        ...(message ? { botId: message.botId, from: message.from, messageKey: message.messageKey } : {}),
+      };
+      if (err instanceof WebhookVerificationError || err instanceof ValidationError) {
+        logger.warn(fields, `imbot: webhook refused: ${err.message}`);
+      } else logger.error(fields, `imbot: ${err.message}`);
+    }
     const onError = this.#options.onError;
     if (!onError) {
-      console.error('[imbot]', err);
+      if (!logger) console.error('[imbot]', err);
       return;
     }
     try {

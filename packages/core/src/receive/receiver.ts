@@ -54,6 +54,7 @@ export class BotReceiver {
       (result) => {
         this.#phase = 'ready';
         this.#report = result;
+        this.pipeline.logger?.info({ bots: result }, 'imbot: bots ready');
         return result;
       },
       (error: unknown) => {

@@ -16,6 +16,12 @@ import {
   type RateLimitPermit,
   scopedLimiter,
 } from '../limits/rate-limiter.js';
+import {
+  type ClientStats,
+  ClientTelemetry,
+  type ObservabilityOptions,
+  outcomeOf,
+} from '../observe/telemetry.js';
 import type { BotPlatform } from '../platform.js';
 import { redactSecrets } from '../redact.js';
 import { joinJournal, type StreamJournal } from '../stream/journal.js';
@@ -55,7 +61,7 @@ import {
 import { rongCloudHeaders } from './signature.js';
 import { type RongStreamTarget, RongStreamTransport } from './streams.js';
 
-export interface RongCloudOptions {
+export interface RongCloudOptions extends ObservabilityOptions {
   appKey: string;
   /** The App Secret: it signs every request and is never sent. */
   appSecret: string;
@@ -101,6 +107,7 @@ export class RongCloud {
   readonly #limiter: RateLimiter;
   readonly #transport: HttpTransport;
   readonly #scheduler: StreamScheduler;
+  readonly #telemetry: ClientTelemetry;
   /** Makes a transport record its messages in the client's journal, if it has one. */
   readonly #journaled: (transport: StreamTransport, target: RongStreamTarget) => StreamTransport;
   #platform: RongCloudPlatform | undefined;
@@ -126,7 +133,17 @@ export class RongCloud {
           ? scopedLimiter(options.rateLimit, `rongcloud:${o.appKey}`)
           : new InMemoryRateLimiter({ limit: 100 });
     this.#transport = new HttpTransport({ connections: o.connections });
-    this.#scheduler = new StreamScheduler(this.#limiter);
+    const limiter = this.#limiter;
+    this.#telemetry = new ClientTelemetry('rongcloud', options, {
+      budget: (api) =>
+        limiter.inUse && limiter.callsPerSecond
+          ? { inUse: limiter.inUse(api), perSecond: limiter.callsPerSecond(api) }
+          : undefined,
+      streams: () => ({ open: this.#scheduler.openSessions, queued: this.#scheduler.queued }),
+    });
+    this.#scheduler = new StreamScheduler(this.#limiter, {
+      onDelivered: (latencyMs) => this.#telemetry.delivered(latencyMs),
+    });
     this.#journaled = joinJournal(
       options.journal,
       `rongcloud:${o.appKey}`,
@@ -354,6 +371,14 @@ export class RongCloud {
     return this.#request(path, body, rongEnvelope, options.retry ?? 'unapplied');
   }
 
+  /**
+   * A snapshot of what this client has done: calls by API and outcome, rejections by code, retries,
+   * the call budget in use, the stream queue and the stream delivery latency.
+   */
+  stats(): ClientStats {
+    return this.#telemetry.stats();
+  }
+
   /** Finishes every open stream session, then closes the connection pool. */
   async close(): Promise<void> {
     await this.#scheduler.close();
@@ -373,7 +398,8 @@ export class RongCloud {
         : { type: 'application/x-www-form-urlencoded', text: formEncode(body.form) };
     let given = permit;
     return withRetry(
-      async () => {
+      async (attempt) => {
+        if (attempt > 0) this.#telemetry.retry(path, attempt);
         const held = given ?? (await this.#limiter.acquire(path));
         given = undefined;
         const origin = this.#origins.current;
@@ -382,9 +408,10 @@ export class RongCloud {
         const redact = (text: string) => redactSecrets(text, [this.#appSecret, signed.Signature]);
         // Known once an answer is read, whatever it says: the limiter frees the slot by it.
         let roundTripMs: number | undefined;
+        let sentAt = performance.now();
         try {
           const url = new URL(`${this.#origins.base(origin)}${path}`);
-          const sentAt = performance.now();
+          sentAt = performance.now();
           const answer = await this.#transport.post({
             origin: url.origin,
             path: url.pathname + url.search,
@@ -395,8 +422,11 @@ export class RongCloud {
             redact,
           });
           roundTripMs = performance.now() - sentAt;
-          return readRongAnswer(answer, path, schema, redact);
+          const result = readRongAnswer(answer, path, schema, redact);
+          this.#telemetry.call(path, 'ok', roundTripMs);
+          return result;
         } catch (error) {
+          this.#telemetry.call(path, outcomeOf(error), performance.now() - sentAt, error);
           // The data centre's other domain takes over; later calls stay there until it fails in turn.
           this.#origins.failed(origin, error);
           throw error;

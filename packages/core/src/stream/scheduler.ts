@@ -23,6 +23,8 @@ export interface Schedulable {
 export interface StreamSchedulerOptions {
   /** Monotonic clock in milliseconds, shared with the sessions; injectable for tests. */
   now?: () => number;
+  /** Hears each stream call answered, with how long its oldest text waited (the client's telemetry). */
+  onDelivered?: (latencyMs: number) => void;
 }
 
 /**
@@ -110,14 +112,25 @@ export class StreamScheduler {
   /** The clock the sessions and the deadlines share. */
   readonly now: () => number;
 
+  /** Called by a session when one of its calls is answered: how long its oldest text waited. */
+  readonly delivered: (latencyMs: number) => void;
+
   constructor(limiter: RateLimiter, options: StreamSchedulerOptions = {}) {
     this.#limiter = limiter;
     this.now = options.now ?? (() => performance.now());
+    this.delivered = options.onDelivered ?? (() => undefined);
   }
 
   /** Sessions not yet finished. */
   get openSessions(): number {
     return this.#open.size;
+  }
+
+  /** Sessions waiting for a call, of every key: ready to make one, or waiting to open a message. */
+  get queued(): number {
+    let queued = 0;
+    for (const lane of this.#lanes.values()) queued += lane.ready + lane.waiting.size;
+    return queued;
   }
 
   /** Sessions of `key` waiting to open a message because the budget keeps no more alive. */

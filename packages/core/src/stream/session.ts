@@ -419,6 +419,7 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
     this.#messageBytes += plan.bytes;
     this.#sealing = false;
     const latencyMs = this.#lastCallEnd - since;
+    this.#scheduler.delivered(latencyMs);
     this.emit('flush', { chunk: plan.chunk, bytes: plan.bytes, latencyMs, final: plan.final });
     if (plan.final) this.#messageEnded();
     else this.#keepAlive.set(this.#lastCallStart + this.idleLimitMs * SEAL_AFTER);

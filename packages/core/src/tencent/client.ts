@@ -17,6 +17,12 @@ import {
   type RateLimitPermit,
   scopedLimiter,
 } from '../limits/rate-limiter.js';
+import {
+  type ClientStats,
+  ClientTelemetry,
+  type ObservabilityOptions,
+  outcomeOf,
+} from '../observe/telemetry.js';
 import type { BotPlatform } from '../platform.js';
 import { joinJournal, type StreamJournal } from '../stream/journal.js';
 import { StreamScheduler } from '../stream/scheduler.js';
@@ -59,7 +65,7 @@ import {
 } from './schemas.js';
 import { RobotStreamTransport, type StreamCall, StreamMsgTransport } from './streams.js';
 
-export interface TencentImOptions {
+export interface TencentImOptions extends ObservabilityOptions {
   /** The app's SDKAppID, from the Chat console. */
   sdkAppId: number;
   /** An App admin identifier: every REST call is made as this account. */
@@ -159,6 +165,7 @@ export class TencentIm {
   readonly #userSig: AdminUserSig;
   readonly #transport: HttpTransport;
   readonly #scheduler: StreamScheduler;
+  readonly #telemetry: ClientTelemetry;
   readonly #callbackToken: string | undefined;
   /** Makes a transport record its messages in the client's journal, if it has one. */
   readonly #journaled: (transport: StreamTransport, target: StreamTarget) => StreamTransport;
@@ -199,7 +206,17 @@ export class TencentIm {
         : { userSig: o.userSig as () => string | Promise<string> },
     );
     this.#transport = new HttpTransport({ connections: o.connections });
-    this.#scheduler = new StreamScheduler(this.#limiter);
+    const limiter = this.#limiter;
+    this.#telemetry = new ClientTelemetry('tencent', options, {
+      budget: (api) =>
+        limiter.inUse && limiter.callsPerSecond
+          ? { inUse: limiter.inUse(api), perSecond: limiter.callsPerSecond(api) }
+          : undefined,
+      streams: () => ({ open: this.#scheduler.openSessions, queued: this.#scheduler.queued }),
+    });
+    this.#scheduler = new StreamScheduler(this.#limiter, {
+      onDelivered: (latencyMs) => this.#telemetry.delivered(latencyMs),
+    });
     this.#callbackToken = o.callbackToken;
     this.#journaled = joinJournal(
       options.journal,
@@ -505,6 +522,14 @@ export class TencentIm {
   }
 
   /**
+   * A snapshot of what this client has done: calls by API and outcome, rejections by code, retries,
+   * the call budget in use, the stream queue and the stream delivery latency.
+   */
+  stats(): ClientStats {
+    return this.#telemetry.stats();
+  }
+
+  /**
    * Finishes every open stream session (each still makes its closing call), then closes the
    * connection pool. Resolves when all of that is done.
    */
@@ -526,7 +551,8 @@ export class TencentIm {
     // A caller that already holds a permit (the stream scheduler) spends it on the first attempt.
     let given = options.permit;
     return withRetry(
-      async () => {
+      async (attempt) => {
+        if (attempt > 0) this.#telemetry.retry(api, attempt);
         // Without a limiter there is nothing to wait for: no promise, no turn of the event loop.
         const permit =
           given ?? (this.#limiter === noRateLimit ? FREE_PERMIT : await this.#limiter.acquire(api, signal));
@@ -535,10 +561,11 @@ export class TencentIm {
         const base = this.#bases[domain] as { origin: string; prefix: string };
         // Known once an answer is read, whatever it says: the limiter frees the slot by it.
         let roundTripMs: number | undefined;
+        let sentAt = performance.now();
         try {
           const userSig = this.#userSig.fresh ?? (await this.#userSig.get());
           const path = `${base.prefix}/v4/${api}?${this.#queryHead(userSig)}${randomUint32()}&contenttype=json`;
-          const sentAt = performance.now();
+          sentAt = performance.now();
           const answer = await this.#transport.post({
             origin: base.origin,
             path,
@@ -550,8 +577,11 @@ export class TencentIm {
             redact: this.#userSig.redact,
           });
           roundTripMs = performance.now() - sentAt;
-          return readTencentAnswer(answer, endpoint, schema, this.#userSig.redact);
+          const result = readTencentAnswer(answer, endpoint, schema, this.#userSig.redact);
+          this.#telemetry.call(api, 'ok', roundTripMs);
+          return result;
         } catch (error) {
+          this.#telemetry.call(api, outcomeOf(error), performance.now() - sentAt, error);
           // The data centre's backup domain takes over; later calls stay there until it fails in turn.
           this.#origins.failed(domain, error);
           throw error;
