@@ -78,6 +78,21 @@ describe.skipIf(!available && !required)('the web console, in headless Chromium'
         .map((th) => th.textContent),
     );
     expect(overflowing).toEqual([]);
+    // The live chart: the dashed budget line at the cloud's limit per API, the streaming API's calls
+    // per second under it, and the stream latency of the reply.
+    await expect.poll(() => page.getAttribute('#traffic-calls line.limit', 'data-limit')).toBe('200');
+    await expect
+      .poll(() => page.locator('#traffic-calls .legend li').allTextContents())
+      .toContainEqual(expect.stringMatching(/stream_msg: \d+\/s, peak [1-9]\d*\/s$/));
+    const { limitY, highestY } = await page.evaluate(() => {
+      const limit = document.querySelector('#traffic-calls line.limit') as Element;
+      const ys = [...document.querySelectorAll('#traffic-calls polyline.api-line')].flatMap((line) =>
+        (line.getAttribute('points') ?? '').split(' ').map((point) => Number(point.split(',')[1])),
+      );
+      return { limitY: Number(limit.getAttribute('y1')), highestY: Math.min(...ys) };
+    });
+    expect(highestY).toBeGreaterThan(limitY); // SVG's y grows downwards: every line stays under the limit
+    await expect.poll(() => page.textContent('#traffic-latency')).toMatch(/worst [1-9]\d* ms/);
     mkdirSync(output, { recursive: true });
     await page.screenshot({ path: `${output}console.png` });
   }, 40_000);

@@ -1,6 +1,6 @@
 // The emulator's web console: pick a cloud, then a bot or a group, chat as a user, watch replies
 // stream in (pushed by server-sent events), press the buttons of the cards bots send, and see every
-// REST call, the rate counters and the faults.
+// REST call, the rate counters, a live chart of the traffic against the limit, and the faults.
 const $ = (selector) => document.querySelector(selector);
 const api = async (path, init) => {
   const response = await fetch(`/_emulator/${path}`, {
@@ -253,6 +253,102 @@ async function drawCalls() {
   );
 }
 
+const SVG = 'http://www.w3.org/2000/svg';
+const COLORS = ['#2563eb', '#16a34a', '#d97706', '#9333ea', '#0891b2'];
+const svgEl = (tag, attributes, text) => {
+  const node = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, String(value));
+  if (text !== undefined) node.textContent = text;
+  return node;
+};
+
+/** A polyline of `values` (one per second, null for none) in a `width`×`height` plot scaled to `max`. */
+function series(values, max, width, height, color, className) {
+  const step = width / Math.max(1, values.length - 1);
+  const points = values.map(
+    (v, i) => `${(i * step).toFixed(1)},${(height - ((v ?? 0) / max) * height).toFixed(1)}`,
+  );
+  return svgEl('polyline', {
+    points: points.join(' '),
+    fill: 'none',
+    stroke: color,
+    'stroke-width': 1.5,
+    class: className,
+  });
+}
+
+/**
+ * The live chart: calls per second of the busiest APIs under the dashed budget line (the cloud's
+ * limit per API), and the stream latency, drawn from `GET /_emulator/<cloud>/traffic` each second.
+ */
+async function drawTraffic() {
+  const traffic = await api(`${state.cloud}/traffic`);
+  const { limitPerSecond, seconds } = traffic;
+  const totals = new Map();
+  for (const second of seconds)
+    for (const [name, n] of Object.entries(second.calls)) totals.set(name, (totals.get(name) ?? 0) + n);
+  const busiest = [...totals]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, COLORS.length)
+    .map(([name]) => name);
+  const peak = Math.max(0, ...seconds.flatMap((s) => Object.values(s.calls)));
+  const top = Math.max(limitPerSecond, peak) * 1.15;
+  const [width, height] = [300, 100];
+  const calls = $('#traffic-calls svg');
+  const limitY = height - (limitPerSecond / top) * height;
+  calls.replaceChildren(
+    svgEl('line', { x1: 0, x2: width, y1: height, y2: height, class: 'axis' }),
+    svgEl('line', { x1: 0, x2: width, y1: limitY, y2: limitY, class: 'limit', 'data-limit': limitPerSecond }),
+    svgEl(
+      'text',
+      { x: width - 2, y: limitY - 3, class: 'limit-label', 'text-anchor': 'end' },
+      `limit ${limitPerSecond}/s per API`,
+    ),
+    ...busiest.map((name, i) =>
+      series(
+        seconds.map((s) => s.calls[name] ?? 0),
+        top,
+        width,
+        height,
+        COLORS[i],
+        'api-line',
+      ),
+    ),
+  );
+  $('#traffic-calls .legend').replaceChildren(
+    ...busiest.map((name, i) => {
+      const item = el(
+        'li',
+        '',
+        `${name}: ${seconds.at(-1).calls[name] ?? 0}/s, peak ${Math.max(...seconds.map((s) => s.calls[name] ?? 0))}/s`,
+      );
+      item.style.setProperty('--color', COLORS[i]);
+      return item;
+    }),
+    ...(seconds.some((s) => s.refused > 0)
+      ? [el('li', 'refused', `refused: ${seconds.reduce((n, s) => n + s.refused, 0)}`)]
+      : []),
+  );
+  const gaps = seconds.map((s) => s.streamGapMs);
+  const worst = Math.max(0, ...gaps.filter((g) => g !== null));
+  const latencyTop = Math.max(1000, worst * 1.15);
+  const latency = $('#traffic-latency svg');
+  latency.replaceChildren(
+    svgEl('line', { x1: 0, x2: width, y1: 70, y2: 70, class: 'axis' }),
+    svgEl(
+      'text',
+      { x: width - 2, y: 10, class: 'scale', 'text-anchor': 'end' },
+      `${Math.round(latencyTop)} ms`,
+    ),
+    series(gaps, latencyTop, width, 70, '#dc2626', 'latency-line'),
+    svgEl(
+      'text',
+      { x: 2, y: 10, class: 'scale' },
+      worst > 0 ? `worst ${Math.round(worst)} ms` : 'no streams yet',
+    ),
+  );
+}
+
 $('#composer').addEventListener('submit', async (event) => {
   event.preventDefault();
   const text = $('#text').value;
@@ -303,6 +399,7 @@ function showCloud(cloud) {
   $('#messages').replaceChildren();
   void drawGroups().then(drawBots);
   void drawCalls();
+  void drawTraffic();
 }
 
 for (const button of document.querySelectorAll('#clouds button')) {
@@ -345,3 +442,4 @@ events.addEventListener('groups', (event) => {
 const asked = new URLSearchParams(location.search).get('cloud') ?? location.hash.slice(1);
 showCloud(asked === 'rongcloud' ? 'rongcloud' : 'tencent');
 setInterval(drawCalls, 1500);
+setInterval(drawTraffic, 1000);

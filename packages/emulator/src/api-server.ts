@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Faults } from './faults.js';
 import { BodyTooLarge, readBody, sendJson, sendText, sendTooLarge } from './http.js';
+import { Traffic } from './traffic.js';
 import { SlidingWindow, type WindowCounters } from './window.js';
 
 /** An answer to send: HTTP status, the cloud's own code (0 or 200 for success), and the JSON body. */
@@ -96,12 +97,15 @@ export class ApiServer {
   readonly #windows = new Map<string, SlidingWindow>();
   readonly #calls: CallRecord[] = [];
   readonly #hanging = new Set<ServerResponse>();
+  /** The last minute's calls per second, for the console's chart. */
+  readonly traffic: Traffic;
   #nextId = 1;
 
   constructor(protocol: CloudProtocol, faults: Faults, rateLimit: number) {
     this.#protocol = protocol;
     this.#faults = faults;
     this.#rateLimit = rateLimit;
+    this.traffic = new Traffic(rateLimit);
   }
 
   /** Every call so far (the latest 10 000), oldest first. */
@@ -117,6 +121,7 @@ export class ApiServer {
   reset(): void {
     this.#calls.length = 0;
     this.#windows.clear();
+    this.traffic.clear();
   }
 
   /** Drops the connections of calls left hanging by a `hang` fault. */
@@ -173,7 +178,9 @@ export class ApiServer {
     const pause = (ms: number) => (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : undefined);
     await pause(latency.beforeMs);
     // Counted as it is applied: the window sees the calls in the order they reach the cloud.
-    if (!this.#window(api).admit(performance.now())) {
+    const admitted = this.#window(api).admit(performance.now());
+    this.traffic.call(api, admitted);
+    if (!admitted) {
       await pause(latency.afterMs);
       return reply(this.#protocol.frequencyLimited(api));
     }

@@ -5,6 +5,7 @@ import type { CallbackResult } from './callbacks.js';
 import type { ChatState, Message } from './chat-state.js';
 import type { Faults } from './faults.js';
 import { sendText } from './http.js';
+import type { TrafficView } from './traffic.js';
 import type { WindowCounters } from './window.js';
 
 /** Each cloud is served on a primary origin and a backup one, as the real data centres are. */
@@ -92,6 +93,8 @@ export interface EmulatedCloud {
   calls(): CallRecord[];
   callbacks(): CallbackResult[];
   rate(): Record<string, WindowCounters>;
+  /** The last minute, second by second: calls per API against the limit, and streaming gaps. */
+  traffic(): TrafficView;
 }
 
 /** The text of a group message: each mentioned bot's `@<id> ` in front, unless the text names it. */
@@ -131,6 +134,17 @@ export abstract class CloudEmulator<S extends ChatState> implements EmulatedClou
       faults,
       options.rateLimit,
     );
+    // How long each streaming message waited between pieces: the chart's stream latency.
+    const grewAt = new WeakMap<Message, number>();
+    state.on('message', (message: Message) => {
+      if (message.kind === 'stream') grewAt.set(message, message.updatedAt);
+    });
+    state.on('update', (message: Message) => {
+      const before = grewAt.get(message);
+      if (before === undefined || message.updatedAt <= before) return;
+      this.#server.traffic.streamGap(message.updatedAt - before);
+      grewAt.set(message, message.updatedAt);
+    });
   }
 
   abstract bots(): EmulatedBot[];
@@ -219,6 +233,11 @@ export abstract class CloudEmulator<S extends ChatState> implements EmulatedClou
   /** Per API: calls accepted, calls refused for the frequency limit, and the busiest second seen. */
   rate(): Record<string, WindowCounters> {
     return this.#server.rate();
+  }
+
+  /** The last minute, second by second: calls per API against the limit, and streaming gaps. */
+  traffic(): TrafficView {
+    return this.#server.traffic.view();
   }
 
   /** Forgets messages, calls, callbacks and rate counters. */

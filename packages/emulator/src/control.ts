@@ -108,6 +108,7 @@ const cloudRoutes: Record<string, (input: { url: URL; body: unknown }, cloud: Em
   },
   'GET callbacks': (_, c) => c.callbacks(),
   'GET rate': (_, c) => c.rate(),
+  'GET traffic': (_, c) => c.traffic(),
 };
 
 function findRoute(method: string | undefined, path: string): Route | undefined {

@@ -27,4 +27,5 @@ export {
   type TencentEmulatorOptions,
 } from './tencent/emulator.js';
 export type { Profile, Robot } from './tencent/state.js';
+export type { TrafficSecond, TrafficView } from './traffic.js';
 export type { WindowCounters } from './window.js';
