@@ -14,14 +14,18 @@ export type Origin = 'primary' | 'backup';
 export type OriginFailure = 'reset' | 'http-503';
 
 /** A user writes to a bot. */
-export const userSendsInput = z.object({ from: z.string().min(1), to: z.string().min(1), text: z.string() });
+export const userSendsInput = z.strictObject({
+  from: z.string().min(1),
+  to: z.string().min(1),
+  text: z.string(),
+});
 export type UserSends = z.infer<typeof userSendsInput>;
 
 /**
  * A user writes in a group and @-mentions bots; each gets `@<id> ` in front of the text unless the
  * text already names it.
  */
-export const userSendsToGroupInput = z.object({
+export const userSendsToGroupInput = z.strictObject({
   from: z.string().min(1),
   groupId: z.string().min(1),
   text: z.string(),
@@ -30,7 +34,7 @@ export const userSendsToGroupInput = z.object({
 export type UserSendsToGroup = z.input<typeof userSendsToGroupInput>;
 
 /** A user presses a `message` button of a card a bot sent them (or their group). */
-export const userPressesInput = z.object({
+export const userPressesInput = z.strictObject({
   from: z.string().min(1),
   /** The card's message (`msgKey` as the conversation lists it). */
   msgKey: z.string().min(1),
@@ -40,7 +44,7 @@ export const userPressesInput = z.object({
 export type UserPresses = z.infer<typeof userPressesInput>;
 
 /** A group made by hand, as an app's own server or a client would make it. */
-export const createGroupInput = z.object({
+export const createGroupInput = z.strictObject({
   groupId: z.string().min(1).max(48),
   /** The cloud's group type; Tencent: `Public` (default), `Private`, `ChatRoom`, `AVChatRoom`, `Community`. */
   type: z.string().min(1).optional(),

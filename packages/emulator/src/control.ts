@@ -146,8 +146,9 @@ export async function handleControl(
   } catch (error) {
     if (error instanceof ClientRefused) return sendJson(res, 400, { error: error.message });
     if (error instanceof z.ZodError) {
-      const issue = error.issues[0];
-      return sendJson(res, 400, { error: `${issue?.path.join('.') || 'body'}: ${issue?.message}` });
+      // Every problem at once, so that a misspelt field is named beside the one it stands for.
+      const reasons = error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`);
+      return sendJson(res, 400, { error: reasons.join('; ') });
     }
     throw error;
   }

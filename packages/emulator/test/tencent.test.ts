@@ -630,6 +630,20 @@ describe('control API', () => {
       json: { error: expect.stringContaining('kind') },
     });
     expect(await control('PUT', 'faults', { errorrate: 0.5 })).toMatchObject({ status: 400 });
+    // So is one in the user's side of the control API, and nothing is sent.
+    for (const [path, body, field] of [
+      ['tencent/messages', { from: 'alice', to: '@RBT#1', txt: 'hi' }, 'txt'],
+      ['tencent/group-messages', { from: 'alice', groupId: 'g', text: 'hi', mention: ['@RBT#1'] }, 'mention'],
+      ['tencent/groups', { groupId: 'g', member: ['alice'] }, 'member'],
+      ['tencent/presses', { from: 'alice', msgKey: 'k', value: 'v', button: 1 }, 'button'],
+    ] as const) {
+      expect(await control('POST', path, body)).toMatchObject({
+        status: 400,
+        json: { error: expect.stringContaining(field) },
+      });
+    }
+    expect(emulator.tencent.state.conversations()).toEqual([]);
+    expect((await control('GET', 'tencent/groups')).json).toEqual([]);
   });
 
   it('refuses a message to a robot the app does not have, with 400 over the control API', async () => {
@@ -658,6 +672,21 @@ describe('control API', () => {
     expect(json?.ErrorCode).not.toBe(0);
     const [record] = emulator.tencent.calls().slice(-1);
     expect(record?.body).toEqual({ omitted: `${big.length} characters`, preview: big.slice(0, 256) });
+  });
+
+  it('answers the call log after a deeply nested body (no stack overflow writing it out)', async () => {
+    const deep = `{"x":${'['.repeat(150_000)}${']'.repeat(150_000)}}`;
+    const { json } = await rawCall(emulator, 'openim_robot_http_svc/get_all_robots', undefined, {
+      query: { usersig: adminSig() },
+      body: deep,
+    });
+    expect(json?.ActionStatus).toBe('OK');
+    const response = await fetch(`${emulator.url}/_emulator/tencent/calls`);
+    expect(response.status).toBe(200);
+    expect((await response.json()).at(-1).body).toEqual({
+      omitted: `${deep.length} characters`,
+      preview: deep.slice(0, 256),
+    });
   });
 
   it('shortens a UserSig the cloud quotes back in an answer, as in the logged query', async () => {
