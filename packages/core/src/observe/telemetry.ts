@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { ApiError, ImbotError } from '../errors.js';
+import type { RateLimiter } from '../limits/rate-limiter.js';
+import { StreamScheduler } from '../stream/scheduler.js';
 import { type Logger, logsDebug, silentLogger } from './logger.js';
 
 /**
@@ -251,6 +253,28 @@ export class ClientTelemetry {
       .addCallback((result) => result.observe(this.#probes.streams().open, { cloud }));
     return instruments;
   }
+}
+
+/**
+ * A client's stream scheduler and the telemetry it reports to, made together: the telemetry reads the
+ * scheduler's queue and the limiter's budget; the scheduler tells it each delivery's latency.
+ */
+export function watchedScheduler(
+  cloud: string,
+  options: ObservabilityOptions,
+  limiter: RateLimiter,
+): { telemetry: ClientTelemetry; scheduler: StreamScheduler } {
+  const telemetry: ClientTelemetry = new ClientTelemetry(cloud, options, {
+    budget: (api) =>
+      limiter.inUse && limiter.callsPerSecond
+        ? { inUse: limiter.inUse(api), perSecond: limiter.callsPerSecond(api) }
+        : undefined,
+    streams: () => ({ open: scheduler.openSessions, queued: scheduler.queued }),
+  });
+  const scheduler = new StreamScheduler(limiter, {
+    onDelivered: (latencyMs) => telemetry.delivered(latencyMs),
+  });
+  return { telemetry, scheduler };
 }
 
 interface Instruments {

@@ -18,14 +18,15 @@ import {
 } from '../limits/rate-limiter.js';
 import {
   type ClientStats,
-  ClientTelemetry,
+  type ClientTelemetry,
   type ObservabilityOptions,
   outcomeOf,
+  watchedScheduler,
 } from '../observe/telemetry.js';
 import type { BotPlatform } from '../platform.js';
 import { redactSecrets } from '../redact.js';
 import { joinJournal, type StreamJournal } from '../stream/journal.js';
-import { StreamScheduler } from '../stream/scheduler.js';
+import type { StreamScheduler } from '../stream/scheduler.js';
 import { StreamSession, type StreamSessionOptions } from '../stream/session.js';
 import type { StreamTransport } from '../stream/transport.js';
 import { parseInput } from '../validation.js';
@@ -133,17 +134,11 @@ export class RongCloud {
           ? scopedLimiter(options.rateLimit, `rongcloud:${o.appKey}`)
           : new InMemoryRateLimiter({ limit: 100 });
     this.#transport = new HttpTransport({ connections: o.connections });
-    const limiter = this.#limiter;
-    this.#telemetry = new ClientTelemetry('rongcloud', options, {
-      budget: (api) =>
-        limiter.inUse && limiter.callsPerSecond
-          ? { inUse: limiter.inUse(api), perSecond: limiter.callsPerSecond(api) }
-          : undefined,
-      streams: () => ({ open: this.#scheduler.openSessions, queued: this.#scheduler.queued }),
-    });
-    this.#scheduler = new StreamScheduler(this.#limiter, {
-      onDelivered: (latencyMs) => this.#telemetry.delivered(latencyMs),
-    });
+    ({ telemetry: this.#telemetry, scheduler: this.#scheduler } = watchedScheduler(
+      'rongcloud',
+      options,
+      this.#limiter,
+    ));
     this.#journaled = joinJournal(
       options.journal,
       `rongcloud:${o.appKey}`,
