@@ -131,4 +131,19 @@ describe.skipIf(!available && !required)('the web console, in headless Chromium'
     mkdirSync(output, { recursive: true });
     await page.screenshot({ path: `${output}console-group.png` });
   }, 40_000);
+
+  it('opens on the RongCloud tab, with its bot, for a demo on RongCloud', async () => {
+    const rongDemo = await startDemo({ cloud: 'rongcloud' });
+    try {
+      expect(rongDemo.consoleUrl).toMatch(/#rongcloud$/);
+      const page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
+      await page.goto(rongDemo.consoleUrl);
+      await page.waitForSelector('#bots button');
+      expect(await page.getAttribute('#clouds button[data-cloud="rongcloud"]', 'aria-pressed')).toBe('true');
+      await expect.poll(() => page.textContent('#chat-title')).toContain('RongCloud');
+      expect(await page.textContent('#bots')).toContain('@RBT#demo');
+    } finally {
+      await rongDemo.close();
+    }
+  }, 30_000);
 });
