@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The consumer test: what a user of the published packages gets. Packs every package as it would be
-# published (pnpm pack, whose prepack builds), checks each tarball (LICENSE and README in, no
+# published (pnpm pack, from no build: its prepack builds), checks each tarball (LICENSE and README in, no
 # .tsbuildinfo, publint, attw's esm-only profile), installs the tarballs with npm into a fresh
 # project outside the repository, then, on every Node given (default: the one on the PATH):
 #   - imports each package and the core subpaths from ESM,
@@ -21,6 +21,8 @@ packages=(core express-middleware botframework-adapter agents-adapter redis emul
 
 echo "consumer test: packing into $work"
 mkdir -p "$work/packs"
+# From no build at all: each package's prepack must build it.
+rm -rf "$root"/packages/*/dist
 for name in "${packages[@]}"; do
   (cd "$root/packages/$name" && "$bin/pnpm" pack --pack-destination "$work/packs" >/dev/null)
 done
