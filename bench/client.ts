@@ -2,12 +2,13 @@
  * The request path at its limits, in two parts.
  *
  * Overhead: N `getAllRobots()` calls at concurrency C against a server in its own process that
- * answers at once (`bench/answer-server.ts`), made three ways in the same rounds, interleaved:
+ * answers at once (`bench/answer-server.ts`), made four ways in the same rounds, interleaved:
  * - plain: an undici `Pool` loop sending the same requests (the URL with a UserSig and a fresh
  *   random, a JSON body, `JSON.parse` of the answer): the floor any client pays;
  * - imbot: `TencentIm` with `rateLimit: false`;
  * - imbot + limiter: `TencentIm` with an `InMemoryRateLimiter` too large to ever make a call wait,
- *   so its bookkeeping is all that is added.
+ *   so its bookkeeping is all that is added;
+ * - imbot + OpenTelemetry SDK meter: `rateLimit: false`, its metrics recorded by the SDK.
  * Throughput is calls per second of wall time; CPU per call is this process's user + system time
  * over the calls. Each round runs the variants in turns of a sixth of their calls; medians of the
  * rounds. Client and server are pinned to a CPU each where `taskset` exists.
@@ -23,9 +24,11 @@
  *   pnpm bench:client [--part overhead|budget|all] [--calls 60000] [--concurrency 64] [--rounds 3]
  *                     [--seconds 10] [--sessions 200] [--rtts 0,50,100,200]
  */
+
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { genUserSig, InMemoryRateLimiter, type RateLimiter, TencentIm } from '@imbot/core';
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { Pool } from 'undici';
 import { startEmulatorProcess, startListening } from './emulator-process.js';
 
@@ -108,10 +111,23 @@ async function overhead(): Promise<void> {
     baseUrl: url,
     rateLimit: new InMemoryRateLimiter({ limit: 1_000_000_000 }),
   });
+  // Metrics into an OpenTelemetry SDK meter provider, read by a reader nobody asks: the cost of
+  // recording, as an app with metrics on pays it.
+  const reader = new (class extends MetricReader {
+    protected override async onForceFlush(): Promise<void> {}
+    protected override async onShutdown(): Promise<void> {}
+  })();
+  const metered = new TencentIm({
+    ...app,
+    baseUrl: url,
+    rateLimit: false,
+    meter: new MeterProvider({ readers: [reader] }).getMeter('bench'),
+  });
   const variants: [string, () => Promise<unknown>][] = [
     ['plain undici Pool', plain],
     ['imbot, rateLimit: false', () => bare.getAllRobots()],
     ['imbot + limiter', () => limited.getAllRobots()],
+    ['imbot + OpenTelemetry SDK meter', () => metered.getAllRobots()],
   ];
   // One warm-up pass each: connections opened, code optimised.
   for (const [, call] of variants) for (let i = 0; i < 2000; i++) await call();
@@ -151,6 +167,7 @@ async function overhead(): Promise<void> {
   }
   await bare.close();
   await limited.close();
+  await metered.close();
   await pool.close();
   child.kill();
 }
