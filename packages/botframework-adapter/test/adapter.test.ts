@@ -5,7 +5,7 @@ import { TencentApiError, TencentIm, tencentCallbackSign } from '@imbot/core';
 import { type Emulator, startEmulator } from '@imbot/emulator';
 import { ActivityHandler, type TurnContext } from 'botbuilder';
 import express from 'express';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ImBotAdapter, streamText } from '../src/index.js';
 
 const app = { sdkAppId: 1400000000, secretKey: 'adapter-test-key', admin: 'administrator' };
@@ -408,5 +408,36 @@ describe('secrets', () => {
     for (const secret of [app.secretKey, 'token-never-to-be-seen']) expect(logged).not.toContain(secret);
     expect(logged).not.toMatch(/eJ[\w*-]{40,}/); // a UserSig's shape
     await signed.close();
+  });
+});
+
+describe('the logger option', () => {
+  it('hears each message in and each refused callback, and the console hears nothing', async () => {
+    const lines: string[] = [];
+    const at = (level: string) => (_fields: object, message?: string) =>
+      void lines.push(`${level} ${message}`);
+    adapter = new ImBotAdapter({
+      platform: im.platform,
+      bots: [BOT],
+      webhook: { token: TOKEN },
+      logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') },
+    });
+    const consoleError = vi.spyOn(console, 'error');
+    try {
+      const url = await serve(new EchoBot());
+      await emulator.tencent.userSends({ from: 'alice', to: BOT, text: 'hi' });
+      await vi.waitFor(() => expect(lastFromBot()?.text).toBe('Echo: hi'));
+      emulator.tencent.setCallback(`${url}/im/webhook`, 'not-the-token');
+      expect(
+        (await emulator.tencent.userSends({ from: 'mallory', to: BOT, text: 'x' })).callback?.status,
+      ).toBe(401);
+      expect(lines).toEqual([
+        'debug imbot: message in',
+        'warn imbot: webhook refused: callback Sign does not match the token',
+      ]);
+      expect(consoleError).not.toHaveBeenCalled();
+    } finally {
+      consoleError.mockRestore();
+    }
   });
 });
