@@ -141,6 +141,14 @@ export class RedisRateLimiter implements RateLimiter {
     return (this.limit * 1000) / this.windowMs / Math.max(1, this.#liveProcesses);
   }
 
+  /**
+   * This process's part of `key`'s budget in use: its calls in flight or answered within the last
+   * window (for `stats()` and the budget gauge, beside `callsPerSecond()`, this process's share).
+   */
+  inUse(key: string): number {
+    return this.#lanes.get(key)?.recent(this.windowMs) ?? 0;
+  }
+
   acquire(key: string, signal?: AbortSignal): Promise<RateLimitPermit> {
     signal?.throwIfAborted();
     if (this.#closed) return Promise.reject(new Error('the rate limiter is closed'));

@@ -107,6 +107,18 @@ describe('RedisRateLimiter', () => {
     await Promise.all(limiters.map((l) => l.close()));
   });
 
+  it("gives a client's stats() this process's budget in use and its share", async () => {
+    const limiter = new RedisRateLimiter({ url: redis.url, prefix: 'test-stats', limit: LIMIT });
+    const client = new TencentIm({ ...TENCENT, baseUrl: emulator.url, rateLimit: limiter });
+    for (let i = 0; i < 5; i++) await client.getAllRobots();
+    expect(client.stats().apis['openim_robot_http_svc/get_all_robots']).toMatchObject({
+      ok: 5,
+      budget: { inUse: 5, perSecond: LIMIT },
+    });
+    await client.close();
+    await limiter.close();
+  });
+
   it('refuses bad options with a ValidationError naming them', () => {
     const field = (f: string) => expect.objectContaining({ name: 'ValidationError', field: f });
     expect(() => new RedisRateLimiter({} as never)).toThrow(field('options.url'));
