@@ -3,9 +3,11 @@
  * processes' clocks never matter. Keys of one API share a hash tag, so they live in one cluster slot.
  */
 
+// Milliseconds with the microseconds kept: rounded down to the millisecond, a slot released late in
+// one millisecond would free up to a millisecond before its window had passed.
 const NOW = `
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 `;
 
 /**

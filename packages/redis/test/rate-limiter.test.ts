@@ -119,6 +119,22 @@ describe('RedisRateLimiter', () => {
     await limiter.close();
   });
 
+  it('frees a slot no sooner than a window after its release, to the microsecond', async () => {
+    const limiter = new RedisRateLimiter({ url: redis.url, prefix: 'test-exact', limit: 1, windowMs: 20 });
+    const gaps: number[] = [];
+    let permit = await limiter.acquire('api');
+    for (let i = 0; i < 60; i++) {
+      const releasedBefore = performance.now();
+      permit.release();
+      permit = await limiter.acquire('api');
+      // Redis freed the slot at most this long after it took the release: never under the window.
+      gaps.push(performance.now() - releasedBefore);
+    }
+    permit.release();
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(20);
+    await limiter.close();
+  });
+
   it('refuses bad options with a ValidationError naming them', () => {
     const field = (f: string) => expect.objectContaining({ name: 'ValidationError', field: f });
     expect(() => new RedisRateLimiter({} as never)).toThrow(field('options.url'));
