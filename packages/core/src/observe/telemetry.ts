@@ -97,7 +97,7 @@ const LATENCY_WINDOW = 1024;
  * logger and no meter, nothing is allocated per call.
  */
 export class ClientTelemetry {
-  readonly logger: Logger;
+  readonly #logger: Logger;
   readonly #cloud: string;
   readonly #probes: TelemetryProbes;
   readonly #debug: boolean;
@@ -114,8 +114,8 @@ export class ClientTelemetry {
   ) {
     this.#cloud = cloud;
     this.#probes = probes;
-    this.logger = options.logger ?? silentLogger;
-    this.#debug = logsDebug(this.logger);
+    this.#logger = options.logger ?? silentLogger;
+    this.#debug = logsDebug(this.#logger);
     const meter = options.meter === false ? undefined : (options.meter ?? globalMeter());
     this.#instruments = meter ? this.#instrument(meter) : undefined;
   }
@@ -135,12 +135,12 @@ export class ClientTelemetry {
       if (code !== undefined) instruments.rejections.add(1, { cloud: this.#cloud, api, code });
     }
     if (outcome !== 'ok') {
-      this.logger.warn(
+      this.#logger.warn(
         { cloud: this.#cloud, api, outcome, ms: Math.round(durationMs), ...problemOf(error) },
         `imbot: ${api} ${outcome === 'rejected' ? 'rejected by the cloud' : 'failed'}`,
       );
     } else if (this.#debug) {
-      this.logger.debug({ cloud: this.#cloud, api, outcome, ms: Math.round(durationMs) }, `imbot: ${api}`);
+      this.#logger.debug({ cloud: this.#cloud, api, outcome, ms: Math.round(durationMs) }, `imbot: ${api}`);
     }
   }
 
@@ -149,7 +149,7 @@ export class ClientTelemetry {
     this.#api(api).retries++;
     this.#totals.retries++;
     this.#instruments?.retries.add(1, { cloud: this.#cloud, api });
-    if (this.#debug) this.logger.debug({ cloud: this.#cloud, api, attempt }, `imbot: retrying ${api}`);
+    if (this.#debug) this.#logger.debug({ cloud: this.#cloud, api, attempt }, `imbot: retrying ${api}`);
   }
 
   /** A stream call was answered `latencyMs` after the oldest text it carried was written. */

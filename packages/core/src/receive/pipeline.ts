@@ -206,7 +206,6 @@ export class WebhookPipeline {
   readonly #lanes: Lanes;
   readonly #now: () => number;
   readonly #dedupeTtlMs: number;
-  readonly #logger: Logger | undefined;
   #closing: Promise<void> | undefined;
 
   /** Checks the options (a `ValidationError` names the one that is wrong) and the webhook's security. */
@@ -221,7 +220,6 @@ export class WebhookPipeline {
     this.#lanes = new Lanes(options.concurrency ?? 'queue');
     this.#now = options.now ?? Date.now;
     this.#dedupeTtlMs = options.webhook?.dedupeTtlMs ?? 10 * 60_000;
-    this.#logger = options.logger;
     options.inbox?.start((message) => this.#deliver(message, this.#options.onMessage ?? noHandler));
     const signed = this.platform.signsWebhooks || options.webhook?.token !== undefined;
     if (!signed && options.unsignedWebhooks !== true) {
@@ -244,7 +242,7 @@ export class WebhookPipeline {
 
   /** The logger given in the options, if any. */
   get logger(): Logger | undefined {
-    return this.#logger;
+    return this.#options.logger;
   }
 
   /** What an entry needs of the body limits. */
@@ -398,7 +396,7 @@ export class WebhookPipeline {
 
   /** Hands `message` to its conversation's lane; settles once it is handled (or dropped at close). */
   #deliver(message: InboundMessage, handle: MessageHandler): Promise<void> {
-    this.#logger?.debug(
+    this.#options.logger?.debug(
       {
         platform: message.platform,
         botId: message.botId,
@@ -433,7 +431,7 @@ export class WebhookPipeline {
   report(error: unknown, message?: InboundMessage): void {
     const err =
       error instanceof Error ? error : new ImbotError('HANDLER_FAILED', `the handler threw ${String(error)}`);
-    const logger = this.#logger;
+    const logger = this.#options.logger;
     if (logger) {
       const fields = {
         code: (err as { code?: unknown }).code ?? err.name,
