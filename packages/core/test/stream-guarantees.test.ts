@@ -8,6 +8,7 @@ const tencentApp = { sdkAppId: 1400000000, secretKey: 'guarantees-secret-key', a
 const rongApp = { appKey: 'guarantees-key', appSecret: 'guarantees-secret' };
 const BOT = '@RBT#writer';
 const RONG_BOT = 'writer-bot';
+const RETRIES = 4;
 
 let emulator: Emulator;
 
@@ -25,14 +26,14 @@ const tencent = () =>
   new TencentIm({
     ...tencentApp,
     baseUrl: emulator.url,
-    retry: { retries: 4, minDelayMs: 1, maxDelayMs: 10 },
+    retry: { retries: RETRIES, minDelayMs: 1, maxDelayMs: 10 },
   });
 const rong = () =>
   new RongCloud({
     ...rongApp,
     baseUrl: emulator.url,
     backupBaseUrl: emulator.rongcloud.backupUrl,
-    retry: { retries: 4, minDelayMs: 1, maxDelayMs: 10 },
+    retry: { retries: RETRIES, minDelayMs: 1, maxDelayMs: 10 },
   });
 
 const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
@@ -163,7 +164,14 @@ describe('property: ambiguous faults on both clouds', () => {
               ? emulator.rongcloud.conversation(user, RONG_BOT).filter((m) => m.from === RONG_BOT)
               : emulator.tencent.conversation(user, BOT).filter((m) => m.from === BOT);
           expect(finishes).toHaveLength(1);
-          expect(result.undelivered).toBe('');
+          if (result.undelivered !== '') {
+            // Only when the retries ran out: faults strike 20 % of calls at random, so now and then
+            // (about once in 3,000 calls) one call meets five in a row. The session then ends with
+            // the error and names what it could not deliver; it makes no call after giving up.
+            const calls = cloud === 'rongcloud' ? emulator.rongcloud.calls() : emulator.tencent.calls();
+            expect(result.reason).toBe('error');
+            expect(calls.slice(-RETRIES - 1).every((call) => call.fault !== undefined)).toBe(true);
+          }
           expect(isSubsequence(written, messages.map((m) => m.text).join(''))).toBe(true);
           // A message is left open only when its first call was applied and never answered: the
           // client cannot name it, so it holds that one chunk and the cloud ends it.
