@@ -19,7 +19,8 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { genUserSig, keepAliveCapacity, STREAM_IDLE_LIMIT_MS, TencentIm } from '@imbot/core';
+import { genUserSig, TencentIm } from '@imbot/core';
+import { keepAliveCapacity, STREAM_IDLE_LIMIT_MS } from '@imbot/core/internal';
 import { Pool } from 'undici';
 import { type EmulatorProcess, type MessageEvent, startEmulatorProcess } from './emulator-process.js';
 

@@ -7,7 +7,8 @@
  */
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import { TencentIm, verifyTencentCallback } from '@imbot/core';
+import { TencentIm } from '@imbot/core';
+import { verifyTencentCallback } from '@imbot/core/tencent';
 import { imbot } from '@imbot/express-middleware';
 import express from 'express';
 

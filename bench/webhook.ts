@@ -10,7 +10,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { tencentCallbackSign } from '@imbot/core';
+import { tencentCallbackSign } from '@imbot/core/tencent';
 import { Pool, request } from 'undici';
 import { startEmulatorProcess, startListening } from './emulator-process.js';
 import { BENCH_APP, BENCH_BOT, BENCH_TOKEN } from './webhook-server.js';

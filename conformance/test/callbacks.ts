@@ -3,7 +3,8 @@
  * as told, so that a test can forge, age or leave out the signature) and the body of a user message.
  */
 import { randomUUID } from 'node:crypto';
-import { signRongCloud, tencentCallbackSign } from '@imbot/core';
+import { signRongCloud } from '@imbot/core';
+import { tencentCallbackSign } from '@imbot/core/tencent';
 
 export const TENCENT = { sdkAppId: 1400000000, secretKey: 'conformance-key', admin: 'administrator' };
 export const TOKEN = 'conformance-token';

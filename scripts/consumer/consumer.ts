@@ -2,10 +2,16 @@
 
 import { ImbotAgentsAdapter } from '@imbot/agents-adapter';
 import { ImBotAdapter } from '@imbot/botframework-adapter';
-import { type InboundMessage, type Reply, type RichMessage, TencentIm } from '@imbot/core';
+import {
+  genUserSig,
+  type InboundMessage,
+  type Reply,
+  type RichMessage,
+  RongCloud,
+  signRongCloud,
+  TencentIm,
+} from '@imbot/core';
 import { randomUint32 } from '@imbot/core/internal';
-import { RongCloud, signRongCloud } from '@imbot/core/rongcloud';
-import { genUserSig } from '@imbot/core/tencent';
 import { type Emulator, startEmulator } from '@imbot/emulator';
 import { imbot } from '@imbot/express-middleware';
 import { RedisRateLimiter } from '@imbot/redis';

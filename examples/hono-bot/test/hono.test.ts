@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
-import { TencentIm, tencentCallbackSign } from '@imbot/core';
+import { TencentIm } from '@imbot/core';
+import { tencentCallbackSign } from '@imbot/core/tencent';
 import { type Emulator, startEmulator } from '@imbot/emulator';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BOT_ID, honoBot } from '../src/app.js';

@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import {
-  type ActivityLike,
-  AdapterCore,
-  type AdapterOptions,
   type BotPlatform,
-  type ConversationReferenceLike,
   type NodeRequestLike,
   type NodeResponseLike,
   NotSupportedError,
   type Reply,
 } from '@imbot/core';
+import {
+  type ActivityLike,
+  AdapterCore,
+  type AdapterOptions,
+  type ConversationReferenceLike,
+} from '@imbot/core/activity';
 import { Activity, type ConversationReference } from '@microsoft/agents-activity';
 import {
   type AttachmentInfo,

@@ -1,4 +1,8 @@
-import { getStreamingResponse, type StreamingResponse, type StreamingResponseOptions } from '@imbot/core';
+import {
+  getStreamingResponse,
+  type StreamingResponse,
+  type StreamingResponseOptions,
+} from '@imbot/core/activity';
 import type { TurnContext } from '@microsoft/agents-hosting';
 
 export {
@@ -7,7 +11,7 @@ export {
   type StreamingResponse,
   type StreamingResponseOptions,
   streamText,
-} from '@imbot/core';
+} from '@imbot/core/activity';
 export { ImbotAgentsAdapter, type ImbotAgentsAdapterOptions } from './adapter.js';
 
 /**

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { RongCloud, signRongCloud, TencentIm, tencentCallbackSign } from '@imbot/core';
+import { RongCloud, signRongCloud, TencentIm } from '@imbot/core';
+import { tencentCallbackSign } from '@imbot/core/tencent';
 import { type Emulator, startEmulator } from '@imbot/emulator';
 import { Activity } from '@microsoft/agents-activity';
 import { AgentApplication, MemoryStorage, type TurnContext, type TurnState } from '@microsoft/agents-hosting';

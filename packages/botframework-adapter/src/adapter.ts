@@ -1,16 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import type { BotPlatform, NodeRequestLike, NodeResponseLike, Reply, WebhookRequest } from '@imbot/core';
 import {
   type ActivityLike,
   AdapterCore,
   type AdapterOptions,
-  type BotPlatform,
   type ConversationReferenceLike,
   conversationReferenceFor,
-  type NodeRequestLike,
-  type NodeResponseLike,
-  type Reply,
-  type WebhookRequest,
-} from '@imbot/core';
+} from '@imbot/core/activity';
 import {
   type Activity,
   BotAdapter,

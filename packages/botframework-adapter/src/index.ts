@@ -13,5 +13,5 @@ export {
   streamInfoOf,
   streamText,
   targetOf,
-} from '@imbot/core';
+} from '@imbot/core/activity';
 export { ImBotAdapter, type ImBotAdapterOptions, type WebhookInput, type WebhookResult } from './adapter.js';

@@ -1,7 +1,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
-import { TencentApiError, TencentIm, tencentCallbackSign } from '@imbot/core';
+import { TencentApiError, TencentIm } from '@imbot/core';
+import { tencentCallbackSign } from '@imbot/core/tencent';
 import { type Emulator, startEmulator } from '@imbot/emulator';
 import { ActivityHandler, type TurnContext } from 'botbuilder';
 import express from 'express';

@@ -80,37 +80,28 @@ export class ApiError extends ImbotError {
   }
 }
 
-/** Tencent Cloud Chat answered `ActionStatus: "FAIL"`; `errorCode` is its `ErrorCode`. */
-export class TencentApiError extends ApiError {
+/**
+ * The cloud answered with its own error code: it refused the call, so nothing was applied. Each
+ * cloud's folder has a subclass in the cloud's own words; code that serves every cloud branches on
+ * `code`, `errorCode` or `retryable` here.
+ */
+export class CloudApiError extends ApiError {
+  /** Which cloud answered, as its platform names it. */
+  readonly cloud: string;
+  /** The cloud's own error code. */
   readonly errorCode: number;
-  readonly errorInfo: string;
 
   constructor(
+    code: string,
+    cloud: string,
     errorCode: number,
-    errorInfo: string,
+    message: string,
     details: ApiErrorDetails & { hint?: string | undefined },
   ) {
     const hint = details.hint ? ` (${details.hint})` : '';
-    super(
-      'TENCENT_API',
-      `${details.endpoint} failed with ErrorCode ${errorCode}: ${errorInfo}${hint}`,
-      details,
-    );
+    super(code, `${message}${hint}`, details);
+    this.cloud = cloud;
     this.errorCode = errorCode;
-    this.errorInfo = errorInfo;
-  }
-}
-
-/** Why a UserSig was refused; each maps to the cloud's own error code. */
-export type UserSigProblem = 'malformed' | 'sdkappid-mismatch' | 'bad-signature' | 'expired';
-
-/** A UserSig could not be decoded, was signed with another key or app, or has expired. */
-export class UserSigError extends ImbotError {
-  readonly problem: UserSigProblem;
-
-  constructor(problem: UserSigProblem, message: string) {
-    super('USERSIG', message);
-    this.problem = problem;
   }
 }
 
@@ -127,27 +118,6 @@ export function redactedCause(error: unknown, redact: (text: string) => string):
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string') Object.assign(copy, { code });
   return copy;
-}
-
-/** RongCloud answered a business code other than 200; `errorCode` is it, `errorMessage` its text. */
-export class RongCloudApiError extends ApiError {
-  readonly errorCode: number;
-  readonly errorMessage: string;
-
-  constructor(
-    errorCode: number,
-    errorMessage: string,
-    details: ApiErrorDetails & { hint?: string | undefined },
-  ) {
-    const hint = details.hint ? ` (${details.hint})` : '';
-    super(
-      'RONGCLOUD_API',
-      `${details.endpoint} failed with code ${errorCode}: ${errorMessage}${hint}`,
-      details,
-    );
-    this.errorCode = errorCode;
-    this.errorMessage = errorMessage;
-  }
 }
 
 /** The cloud has no way to do what was asked (edit a group message, say). */
@@ -239,14 +209,13 @@ export function isTransient(error: unknown): boolean {
 
 /**
  * Whether a failed call may have been carried out anyway: the cloud may or may not have applied it.
- * An answer with the cloud's own error code (Tencent's `ErrorCode`, RongCloud's `code`) is a refusal:
- * nothing was applied. A gateway's status, a garbled answer, a timeout or a dropped connection after
+ * An answer with the cloud's own error code (a `CloudApiError`) is a refusal: nothing was applied. A gateway's status, a garbled answer, a timeout or a dropped connection after
  * the request was written leave it unknown.
  */
 export function outcomeUnknown(error: unknown): boolean {
   if (error instanceof TimeoutError) return true;
   if (error instanceof NetworkError) return error.sent;
-  if (error instanceof TencentApiError || error instanceof RongCloudApiError) return false;
+  if (error instanceof CloudApiError) return false;
   if (error instanceof ApiError) {
     return error.code === 'MALFORMED_RESPONSE' || (error.status !== 429 && error.status !== 503);
   }

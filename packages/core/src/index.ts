@@ -1,88 +1,39 @@
-export { AdapterCore, type AdapterOptions } from './activity/adapter-core.js';
-export { ActivityBridge, type TurnScope } from './activity/bridge.js';
-export { activityToMessages, attachmentToMessage, cardButtonOf } from './activity/cards.js';
-export {
-  activityToText,
-  attachmentToText,
-  conversationIdFor,
-  conversationReferenceFor,
-  inboundToActivity,
-  streamInfoOf,
-  targetOf,
-} from './activity/convert.js';
-export type {
-  ActivityLike,
-  AttachmentLike,
-  ChannelAccountLike,
-  ConversationLike,
-  ConversationReferenceLike,
-  EntityLike,
-  StreamInfo,
-} from './activity/protocol.js';
-export {
-  getStreamingResponse,
-  StreamingResponse,
-  type StreamingResponseOptions,
-  streamText,
-  type TurnContextLike,
-} from './activity/streaming.js';
+/**
+ * `@imbot/core`: the clients of both clouds, stream sessions, bot registration, the webhook pipeline
+ * and the errors. What only some users need lives behind subpaths: `@imbot/core/tencent` and
+ * `@imbot/core/rongcloud` (each cloud's limits, codes, signing and callbacks), `@imbot/core/activity`
+ * (the activity model both activity adapters share) and `@imbot/core/internal` (what the sibling
+ * packages share, with no semver promise).
+ */
 export {
   type EnsureBotsOptions,
   type EnsureBotsReport,
   ensureBots,
-  validateBotSpecs,
 } from './bots/ensure.js';
 export {
   ApiError,
   type ApiErrorDetails,
+  CloudApiError,
   ImbotError,
-  isTransient,
   NetworkError,
   NotHandledError,
   NotSupportedError,
-  outcomeUnknown,
-  RongCloudApiError,
   StreamClosedError,
   StreamSourceError,
-  TencentApiError,
   TimeoutError,
-  UserSigError,
-  type UserSigProblem,
   ValidationError,
   type WebhookProblem,
   WebhookVerificationError,
 } from './errors.js';
-export {
-  backoffDelay,
-  defaultRetryPolicy,
-  type RetryDecision,
-  type RetryMode,
-  type RetryPolicy,
-  retryDecision,
-  withRetry,
-} from './http/retry.js';
+export type { RetryMode, RetryPolicy } from './http/retry.js';
 export {
   InMemoryRateLimiter,
   type InMemoryRateLimiterOptions,
   type RateLimiter,
   type RateLimitPermit,
-  RoundTripFloor,
 } from './limits/rate-limiter.js';
-export {
-  BUTTON_PRESS_BUSINESS_ID,
-  CARD_BUSINESS_ID,
-  CARD_MAX_BUTTONS,
-  type CardButton,
-  type CardPayload,
-  cardPayload,
-  fallbackText,
-  mentionPrefix,
-  parseButtonPress,
-  parseRichMessage,
-  type RichMessage,
-  richMessageSchema,
-} from './message/rich.js';
-export { type Logger, silentLogger } from './observe/logger.js';
+export { type CardButton, type CardPayload, fallbackText, type RichMessage } from './message/rich.js';
+export type { Logger } from './observe/logger.js';
 export type {
   ApiStats,
   CallOutcome,
@@ -104,34 +55,29 @@ export type {
   WebhookProof,
   WebhookRequest,
 } from './platform.js';
-export { jsonBody, stripMentions } from './platform.js';
-export { refusalAnswer, type WebhookAnswer } from './receive/answer.js';
-export { type BodyLimits, type NodeRequestLike, readFetchRequest, readNodeRequest } from './receive/body.js';
+export type { WebhookAnswer } from './receive/answer.js';
+export { type BodyLimits, type NodeRequestLike, readFetchRequest } from './receive/body.js';
 export { createFetchHandler, type FetchHandler } from './receive/fetch.js';
 export type { Inbox } from './receive/inbox.js';
 export type { Concurrency } from './receive/lanes.js';
-export { type NodeResponseLike, receiveNodeRequest, writeNodeAnswer } from './receive/node.js';
+export { type NodeResponseLike, receiveNodeRequest } from './receive/node.js';
 export {
-  adapterOptionsSchema,
   type ErrorReporter,
   type MessageHandler,
-  pipelineOptionsShape,
   type Receipt,
   type Reply,
-  replyTargetOf,
   type WebhookOptions,
   WebhookPipeline,
   type WebhookPipelineOptions,
 } from './receive/pipeline.js';
 export { BotReceiver, type BotReceiverOptions } from './receive/receiver.js';
 export { MemorySeenStore, type MemorySeenStoreOptions, type SeenStore } from './receive/seen.js';
-export * from './rongcloud/index.js';
-export type {
-  JournalEntry,
-  OrphanCloser,
-  StreamJournal,
-} from './stream/journal.js';
-export { keepAliveCapacity } from './stream/scheduler.js';
+export { RongCloud, type RongCloudOptions } from './rongcloud/client.js';
+export { RongCloudApiError } from './rongcloud/errors.js';
+export type { RongBot } from './rongcloud/schemas.js';
+export { signRongCloud } from './rongcloud/signature.js';
+export type { RongStreamTarget } from './rongcloud/streams.js';
+export type { JournalEntry, OrphanCloser, StreamJournal } from './stream/journal.js';
 export {
   type FinishReason,
   type StreamFinish,
@@ -139,6 +85,14 @@ export {
   type StreamSessionEvents,
   type StreamSessionOptions,
 } from './stream/session.js';
-export { readText, type TextSource } from './stream/source.js';
-export { type MessageState, STREAM_IDLE_LIMIT_MS, type StreamTransport } from './stream/transport.js';
-export * from './tencent/index.js';
+export type { TextSource } from './stream/source.js';
+export type { MessageState, StreamTransport } from './stream/transport.js';
+export {
+  type StreamTarget,
+  TencentIm,
+  type TencentImOptions,
+  type TencentProfile,
+} from './tencent/client.js';
+export { TencentApiError, UserSigError, type UserSigProblem } from './tencent/errors.js';
+export type { TencentRegion } from './tencent/regions.js';
+export { genUserSig, verifyUserSig } from './tencent/usersig.js';

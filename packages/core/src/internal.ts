@@ -1,8 +1,15 @@
 /**
- * `@imbot/core/internal`: helpers the other imbot packages share (the emulator signs, draws ids and
- * checks sizes exactly as the clients do). Not part of the documented API: no semver promise.
+ * `@imbot/core/internal`: what the other imbot packages share (the emulator signs, draws ids and
+ * checks sizes exactly as the clients do; the Redis package learns round trips as the in-memory
+ * limiter does). Not part of the documented API: no semver promise.
  */
-export { readRongAnswer } from './rongcloud/client.js';
+export { RoundTripFloor } from './limits/rate-limiter.js';
+export { BUTTON_PRESS_BUSINESS_ID, CARD_BUSINESS_ID, richMessageSchema } from './message/rich.js';
+export { readNodeRequest } from './receive/body.js';
+export { writeNodeAnswer } from './receive/node.js';
+export { readRongAnswer } from './rongcloud/protocol.js';
 export { rongCloudHeaders, rongCloudNonce } from './rongcloud/signature.js';
-export { randomUint32 } from './tencent/request.js';
+export { keepAliveCapacity } from './stream/scheduler.js';
+export { STREAM_IDLE_LIMIT_MS } from './stream/transport.js';
+export { randomUint32 } from './tencent/protocol.js';
 export { parseInput, utf8Bytes } from './validation.js';

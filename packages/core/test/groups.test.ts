@@ -2,14 +2,14 @@ import { type Emulator, startEmulator } from '@imbot/emulator';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type BotPlatform,
-  parseRongCloudCallback,
-  parseTencentCallback,
   type RichMessage,
   RongCloud,
   TencentApiError,
   TencentIm,
   ValidationError,
 } from '../src/index.js';
+import { parseRongCloudCallback } from '../src/rongcloud/index.js';
+import { parseTencentCallback } from '../src/tencent/index.js';
 
 /**
  * Groups and rich messages through the platform against the emulator over real HTTP, on both

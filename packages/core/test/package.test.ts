@@ -23,33 +23,54 @@ describe('the built package', () => {
     expect(JSON.parse(out)).toEqual(['function', 'admin', 'TENCENT_API', 'ValidationError']);
   });
 
-  it('has subpaths for each cloud and keeps what only sibling packages use out of the root entry', () => {
+  it('has a narrow root, a subpath for each cloud and the activity model, and keeps what only sibling packages use out of the root', () => {
     const script = `
       const root = await import('@imbot/core');
       const tencent = await import('@imbot/core/tencent');
       const rongcloud = await import('@imbot/core/rongcloud');
+      const activity = await import('@imbot/core/activity');
       const internal = await import('@imbot/core/internal');
+      const contract = ['TencentIm', 'genUserSig', 'verifyUserSig', 'RongCloud', 'signRongCloud', 'StreamSession',
+        'ensureBots', 'ImbotError', 'ApiError', 'TencentApiError', 'RongCloudApiError', 'ValidationError',
+        'WebhookVerificationError', 'createFetchHandler'];
       console.log(JSON.stringify({
-        same: root.TencentIm === tencent.TencentIm && root.RongCloud === rongcloud.RongCloud,
-        inRoot: ['randomUint32', 'readRongAnswer', 'rongCloudHeaders', 'rongCloudNonce', 'utf8Bytes', 'parseInput'].filter((name) => name in root),
+        rootNames: Object.keys(root).length,
+        contractMissing: contract.filter((name) => !(name in root)),
+        same: root.TencentIm === tencent.TencentIm && root.RongCloud === rongcloud.RongCloud
+          && root.TencentApiError === tencent.TencentApiError,
+        inRoot: [...Object.keys(internal), ...Object.keys(activity)].filter((name) => name in root),
         internal: Object.keys(internal).sort(),
+        activity: ['AdapterCore', 'ActivityBridge', 'getStreamingResponse', 'conversationReferenceFor'].every((name) => name in activity),
         tencentOnly: 'RongCloud' in tencent, rongOnly: 'TencentIm' in rongcloud,
       }));
     `;
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
       cwd: packageDir,
     }).toString();
-    expect(JSON.parse(out)).toEqual({
+    const result = JSON.parse(out);
+    expect(result.rootNames).toBeLessThanOrEqual(45);
+    expect(result).toEqual({
+      rootNames: result.rootNames,
+      contractMissing: [],
       same: true,
       inRoot: [],
       internal: [
+        'BUTTON_PRESS_BUSINESS_ID',
+        'CARD_BUSINESS_ID',
+        'RoundTripFloor',
+        'STREAM_IDLE_LIMIT_MS',
+        'keepAliveCapacity',
         'parseInput',
         'randomUint32',
+        'readNodeRequest',
         'readRongAnswer',
+        'richMessageSchema',
         'rongCloudHeaders',
         'rongCloudNonce',
         'utf8Bytes',
+        'writeNodeAnswer',
       ],
+      activity: true,
       tencentOnly: false,
       rongOnly: false,
     });

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readNodeRequest, WebhookVerificationError } from '@imbot/core';
+import { WebhookVerificationError } from '@imbot/core';
+import { readNodeRequest } from '@imbot/core/internal';
 
 /**
  * Thrown by `readBody` when a request is larger than allowed (or stalls); `closeConnection` says the

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { verifyRongCloudCallback } from '@imbot/core';
 import { rongCloudHeaders } from '@imbot/core/internal';
+import { verifyRongCloudCallback } from '@imbot/core/rongcloud';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../src/index.js';
 

@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import { genUserSig, tencentCallbackSign } from '@imbot/core';
+import { genUserSig } from '@imbot/core';
+import { tencentCallbackSign } from '@imbot/core/tencent';
 import { Client } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Emulator } from '../src/index.js';

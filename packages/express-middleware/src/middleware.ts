@@ -5,8 +5,8 @@ import {
   type EnsureBotsReport,
   type NodeRequestLike,
   receiveNodeRequest,
-  writeNodeAnswer,
 } from '@imbot/core';
+import { writeNodeAnswer } from '@imbot/core/internal';
 
 export type { Concurrency, Reply } from '@imbot/core';
 

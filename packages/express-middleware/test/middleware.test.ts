@@ -1,12 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  type BotSpec,
-  type InboundMessage,
-  TencentIm,
-  tencentCallbackSign,
-  ValidationError,
-} from '@imbot/core';
+import { type BotSpec, type InboundMessage, TencentIm, ValidationError } from '@imbot/core';
+import { tencentCallbackSign } from '@imbot/core/tencent';
 import { type Emulator, startEmulator } from '@imbot/emulator';
 import express5 from 'express';
 import express4 from 'express4';

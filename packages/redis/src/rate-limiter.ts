@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { InMemoryRateLimiter, type RateLimiter, type RateLimitPermit, RoundTripFloor } from '@imbot/core';
+import { InMemoryRateLimiter, type RateLimiter, type RateLimitPermit } from '@imbot/core';
+import { RoundTripFloor } from '@imbot/core/internal';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { connect, connectionShape, type RedisOptions } from './connection.js';

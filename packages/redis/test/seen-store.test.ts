@@ -7,9 +7,9 @@ import {
   receiveNodeRequest,
   signRongCloud,
   TencentIm,
-  tencentCallbackSign,
   WebhookPipeline,
 } from '@imbot/core';
+import { tencentCallbackSign } from '@imbot/core/tencent';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisSeenStore } from '../src/index.js';
 import { type RedisServer, startRedis } from './redis-server.js';

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiError, isTransient, outcomeUnknown } from '../errors.js';
+import { CloudApiError, isTransient, outcomeUnknown } from '../errors.js';
 
 /**
  * How a call may be retried. `idempotent`: sending it twice does no harm, so any transient failure
@@ -15,7 +15,7 @@ export type RetryMode = 'idempotent' | 'unapplied';
  * (the cloud refused the call, so it was not applied); other failures as `mode` allows.
  */
 export function retryDecision(error: unknown, mode: RetryMode): RetryDecision {
-  if (error instanceof ApiError && 'errorCode' in error) return error.retryable ? 'retry' : 'stop';
+  if (error instanceof CloudApiError) return error.retryable ? 'retry' : 'stop';
   if (!isTransient(error)) return 'stop';
   return mode === 'idempotent' || !outcomeUnknown(error) ? 'retry' : 'stop';
 }

@@ -1,38 +1,22 @@
 import type { z } from 'zod';
-import { ApiError, RongCloudApiError } from '../errors.js';
-import { Origins } from '../http/origins.js';
-import {
-  defaultRetryPolicy,
-  type RetryMode,
-  type RetryPolicy,
-  retryDecision,
-  withRetry,
-} from '../http/retry.js';
-import { type HttpAnswer, HttpTransport } from '../http/transport.js';
-import {
-  InMemoryRateLimiter,
-  noRateLimit,
-  type RateLimiter,
-  type RateLimitPermit,
-  scopedLimiter,
-} from '../limits/rate-limiter.js';
+import { type Body, RequestLayer } from '../http/request.js';
+import { defaultRetryPolicy, type RetryMode, type RetryPolicy } from '../http/retry.js';
+import { InMemoryRateLimiter, noRateLimit, type RateLimiter, scopedLimiter } from '../limits/rate-limiter.js';
 import {
   type ClientStats,
   type ClientTelemetry,
   type ObservabilityOptions,
-  outcomeOf,
   watchedScheduler,
 } from '../observe/telemetry.js';
 import type { BotPlatform } from '../platform.js';
-import { redactSecrets } from '../redact.js';
 import { joinJournal, type StreamJournal } from '../stream/journal.js';
 import type { StreamScheduler } from '../stream/scheduler.js';
 import { StreamSession, type StreamSessionOptions } from '../stream/session.js';
 import type { StreamTransport } from '../stream/transport.js';
 import { parseInput } from '../validation.js';
-import { rongCloudHints, rongCloudRetryCodes } from './codes.js';
 import { textMessage, withMentions } from './elements.js';
 import { RongCloudPlatform } from './platform.js';
+import { RongCloudProtocol } from './protocol.js';
 import { type RongCloudRegion, rongCloudRegions } from './regions.js';
 import {
   BOTS_PER_GET,
@@ -59,7 +43,6 @@ import {
   type UpdateBotInput,
   updateBotInput,
 } from './schemas.js';
-import { rongCloudHeaders } from './signature.js';
 import { type RongStreamTarget, RongStreamTransport } from './streams.js';
 
 export interface RongCloudOptions extends ObservabilityOptions {
@@ -86,8 +69,6 @@ export interface RongCloudOptions extends ObservabilityOptions {
   journal?: StreamJournal;
 }
 
-type Body = { json: Record<string, unknown> } | { form: Record<string, string | string[]> };
-
 /**
  * A client for RongCloud's server API as bots use it: bots (`/v3/bot/*.json`), messages from a bot,
  * and streaming (`RC:StreamMsg`). Every request is freshly signed; on network errors, timeouts and
@@ -102,11 +83,7 @@ export class RongCloud {
   readonly appKey: string;
   readonly callbackUrl: string | undefined;
   readonly #appSecret: string;
-  readonly #origins: Origins;
-  readonly #timeoutMs: number;
-  readonly #retry: RetryPolicy;
-  readonly #limiter: RateLimiter;
-  readonly #transport: HttpTransport;
+  readonly #requests: RequestLayer;
   readonly #scheduler: StreamScheduler;
   readonly #telemetry: ClientTelemetry;
   /** Makes a transport record its messages in the client's journal, if it has one. */
@@ -119,31 +96,30 @@ export class RongCloud {
     this.#appSecret = o.appSecret;
     this.callbackUrl = o.callbackUrl;
     const region = o.region ? rongCloudRegions[o.region] : undefined;
-    this.#origins = new Origins(
-      region
-        ? [`https://${region.primary}`, `https://${region.backup}`]
-        : [o.baseUrl as string, ...(o.backupBaseUrl ? [o.backupBaseUrl] : [])],
-    );
-    this.#timeoutMs = o.timeoutMs ?? 10_000;
-    this.#retry = { ...defaultRetryPolicy, ...o.retry };
     // A limiter given by the app may serve other apps too: its keys name this one.
-    this.#limiter =
+    const limiter: RateLimiter =
       options.rateLimit === false
         ? noRateLimit
         : options.rateLimit
           ? scopedLimiter(options.rateLimit, `rongcloud:${o.appKey}`)
           : new InMemoryRateLimiter({ limit: 100 });
-    this.#transport = new HttpTransport({ connections: o.connections });
     ({ telemetry: this.#telemetry, scheduler: this.#scheduler } = watchedScheduler(
       'rongcloud',
       options,
-      this.#limiter,
+      limiter,
     ));
-    this.#journaled = joinJournal(
-      options.journal,
-      `rongcloud:${o.appKey}`,
-      this.#limiter,
-      (t: RongStreamTarget) => this.#transportFor(t),
+    this.#requests = new RequestLayer(new RongCloudProtocol(o), {
+      bases: region
+        ? [`https://${region.primary}`, `https://${region.backup}`]
+        : [o.baseUrl as string, ...(o.backupBaseUrl ? [o.backupBaseUrl] : [])],
+      timeoutMs: o.timeoutMs ?? 10_000,
+      retry: { ...defaultRetryPolicy, ...o.retry } as RetryPolicy,
+      connections: o.connections,
+      budget: this.#scheduler,
+      telemetry: this.#telemetry,
+    });
+    this.#journaled = joinJournal(options.journal, `rongcloud:${o.appKey}`, (t: RongStreamTarget) =>
+      this.#transportFor(t),
     );
   }
 
@@ -155,7 +131,7 @@ export class RongCloud {
 
   /** The origin requests go to now: the primary, or the backup after a failure. */
   get currentOrigin(): string {
-    return this.#origins.base(this.#origins.current);
+    return this.#requests.currentOrigin;
   }
 
   /** Bots by user id (`/v3/bot/get.json`), 20 per call, asked concurrently when more are given. */
@@ -342,12 +318,8 @@ export class RongCloud {
       parseInput(rongUserId, target.groupId, 'openStream.groupId');
       parseInput(mentionList, target.mention ?? [], 'openStream.mention');
     } else parseInput(rongUserId, (target as { to?: unknown }).to, 'openStream.to');
-    const call = <S extends z.ZodType>(
-      path: string,
-      json: Record<string, unknown>,
-      schema: S,
-      permit: RateLimitPermit | undefined,
-    ) => this.#request(path, { json }, schema, 'unapplied', permit);
+    const call = <S extends z.ZodType>(path: string, json: Record<string, unknown>, schema: S) =>
+      this.#request(path, { json }, schema, 'unapplied');
     // The fallback must not lose the answer: after an unknown outcome it is sent again (at least once).
     const atLeastOnce = { retry: 'idempotent' } as const;
     const plain = (text: string) =>
@@ -361,9 +333,9 @@ export class RongCloud {
   async call(
     path: string,
     body: Body,
-    options: { retry?: RetryMode } = {},
+    options: { retry?: RetryMode; signal?: AbortSignal } = {},
   ): Promise<z.output<typeof rongEnvelope>> {
-    return this.#request(path, body, rongEnvelope, options.retry ?? 'unapplied');
+    return this.#request(path, body, rongEnvelope, options.retry ?? 'unapplied', options.signal);
   }
 
   /**
@@ -377,136 +349,17 @@ export class RongCloud {
   /** Finishes every open stream session, then closes the connection pool. */
   async close(): Promise<void> {
     await this.#scheduler.close();
-    await this.#transport.close();
+    await this.#requests.close();
   }
 
+  /** One call of API `path` through the request layer. */
   #request<S extends z.ZodType>(
     path: string,
     body: Body,
     schema: S,
     mode: RetryMode,
-    permit?: RateLimitPermit,
+    signal?: AbortSignal,
   ): Promise<z.output<S>> {
-    const payload =
-      'json' in body
-        ? { type: 'application/json', text: JSON.stringify(body.json) }
-        : { type: 'application/x-www-form-urlencoded', text: formEncode(body.form) };
-    let given = permit;
-    return withRetry(
-      async (attempt) => {
-        if (attempt > 0) this.#telemetry.retry(path, attempt);
-        const held = given ?? (await this.#limiter.acquire(path));
-        given = undefined;
-        const origin = this.#origins.current;
-        const signed = rongCloudHeaders({ appKey: this.appKey, appSecret: this.#appSecret });
-        // What the cloud quotes back may hold the App Secret or this request's signature.
-        const redact = (text: string) => redactSecrets(text, [this.#appSecret, signed.Signature]);
-        // Known once an answer is read, whatever it says: the limiter frees the slot by it.
-        let roundTripMs: number | undefined;
-        let sentAt = performance.now();
-        try {
-          const url = new URL(`${this.#origins.base(origin)}${path}`);
-          sentAt = performance.now();
-          const answer = await this.#transport.post({
-            origin: url.origin,
-            path: url.pathname + url.search,
-            endpoint: path,
-            headers: { ...signed, 'content-type': payload.type },
-            body: payload.text,
-            timeoutMs: this.#timeoutMs,
-            redact,
-          });
-          roundTripMs = performance.now() - sentAt;
-          const result = readRongAnswer(answer, path, schema, redact);
-          this.#telemetry.call(path, 'ok', roundTripMs);
-          return result;
-        } catch (error) {
-          this.#telemetry.call(path, outcomeOf(error), performance.now() - sentAt, error);
-          // The data centre's other domain takes over; later calls stay there until it fails in turn.
-          this.#origins.failed(origin, error);
-          throw error;
-        } finally {
-          held.release(roundTripMs);
-        }
-      },
-      (error) => retryDecision(error, mode),
-      this.#retry,
-    );
+    return this.#requests.request(path, path, body, schema, mode, signal);
   }
-}
-
-function formEncode(form: Record<string, string | string[]>): string {
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(form)) {
-    for (const v of Array.isArray(value) ? value : [value]) params.append(key, v);
-  }
-  return params.toString();
-}
-
-/**
- * Reads an answer: RongCloud mirrors its business code in the HTTP status, so the envelope is read
- * whatever the status; `code` 200 is success, anything else a `RongCloudApiError`, whose
- * `errorMessage` goes through `redact` (a cloud may quote the request's credentials back).
- */
-export function readRongAnswer<S extends z.ZodType>(
-  answer: HttpAnswer,
-  endpoint: string,
-  schema: S,
-  redact: (text: string) => string = (text) => text,
-): z.output<S> {
-  let json: unknown;
-  try {
-    json = JSON.parse(answer.body);
-  } catch {
-    if (answer.status !== 200) {
-      throw new ApiError('HTTP_STATUS', `${endpoint} answered HTTP ${answer.status}`, {
-        endpoint,
-        retryable: answer.status >= 500 || answer.status === 429,
-        status: answer.status,
-      });
-    }
-    throw new ApiError('MALFORMED_RESPONSE', `${endpoint} answered with a body that is not JSON`, {
-      endpoint,
-      retryable: false,
-      status: 200,
-    });
-  }
-  // The code is checked by hand; the answer's own fields get the one schema pass.
-  const head = json as { code?: unknown; errorMessage?: unknown } | null;
-  if (
-    typeof head !== 'object' ||
-    head === null ||
-    typeof head.code !== 'number' ||
-    !Number.isInteger(head.code) ||
-    (head.errorMessage !== undefined && typeof head.errorMessage !== 'string')
-  ) {
-    throw new ApiError('MALFORMED_RESPONSE', `${endpoint} answered without a code`, {
-      endpoint,
-      retryable: false,
-      status: answer.status,
-    });
-  }
-  if (head.code !== 200) {
-    throw new RongCloudApiError(head.code, redact((head.errorMessage as string | undefined) ?? ''), {
-      endpoint,
-      retryable: rongCloudRetryCodes.has(head.code),
-      status: answer.status,
-      hint: rongCloudHints.get(head.code),
-    });
-  }
-  if (schema === (rongEnvelope as z.ZodType)) return json as z.output<S>;
-  const full = schema.safeParse(json);
-  if (!full.success) {
-    const issue = full.error.issues[0];
-    throw new ApiError(
-      'MALFORMED_RESPONSE',
-      `${endpoint} answered with field ${issue?.path.join('.')}: ${issue?.message}`,
-      {
-        endpoint,
-        retryable: false,
-        status: answer.status,
-      },
-    );
-  }
-  return full.data;
 }

@@ -2,6 +2,7 @@
 export { RongCloud, type RongCloudOptions } from './client.js';
 export { RONGCLOUD_FREQUENCY_LIMIT, rongCloudHints, rongCloudRetryCodes } from './codes.js';
 export { BUTTON_OBJECT_NAME, CARD_OBJECT_NAME, rongMessageOf } from './elements.js';
+export { RongCloudApiError } from './errors.js';
 export { RongCloudPlatform } from './platform.js';
 export { type RongCloudRegion, rongCloudRegions } from './regions.js';
 export {

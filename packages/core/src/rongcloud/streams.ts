@@ -1,5 +1,4 @@
 import type { z } from 'zod';
-import type { RateLimitPermit } from '../limits/rate-limiter.js';
 import { mentionPrefix } from '../message/rich.js';
 import {
   type MessageState,
@@ -19,7 +18,6 @@ type Call = <S extends z.ZodType>(
   path: string,
   json: Record<string, unknown>,
   schema: S,
-  permit: RateLimitPermit | undefined,
 ) => Promise<z.output<S>>;
 
 /**
@@ -56,9 +54,9 @@ export class RongStreamTransport implements StreamTransport {
     this.maxPlainBytes = RONG_MESSAGE_MAX_BYTES - 1024 - prefixBytes;
   }
 
-  async send(chunk: string, final: boolean, permit: RateLimitPermit): Promise<{ messageId: string }> {
+  async send(chunk: string, final: boolean): Promise<{ messageId: string }> {
     const t = this.target;
-    const answer = await this.#seq.next((seq, first) => {
+    const answer = await this.#seq.next((seq) => {
       const opening = seq === 1 && this.#mention.length > 0;
       const text = opening ? `${mentionPrefix(this.#mention)}${chunk}` : chunk;
       const content: Record<string, unknown> = { content: text, seq, complete: final };
@@ -71,7 +69,7 @@ export class RongStreamTransport implements StreamTransport {
         objectName: 'RC:StreamMsg',
         content,
       };
-      return this.call(this.rateKey, body, streamAnswer, first ? permit : undefined);
+      return this.call(this.rateKey, body, streamAnswer);
     });
     this.#messageUID = answer.messageUID;
     return { messageId: answer.messageUID };

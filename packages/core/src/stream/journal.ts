@@ -1,4 +1,3 @@
-import type { RateLimiter, RateLimitPermit } from '../limits/rate-limiter.js';
 import type { MessageState, StreamTransport } from './transport.js';
 
 /**
@@ -57,8 +56,8 @@ export class JournaledTransport implements StreamTransport {
     this.idleLimitMs = inner.idleLimitMs;
   }
 
-  async send(chunk: string, final: boolean, permit: RateLimitPermit): Promise<{ messageId: string }> {
-    const sent = await this.inner.send(chunk, final, permit);
+  async send(chunk: string, final: boolean): Promise<{ messageId: string }> {
+    const sent = await this.inner.send(chunk, final);
     if (final) {
       if (this.#id) this.journal.forget(this.#id);
       this.#id = undefined;
@@ -94,20 +93,20 @@ export class JournaledTransport implements StreamTransport {
 
 /**
  * Joins a client to its `journal` (if it has one) under the name `cloud`: orphans of that name are
- * closed through `transportFor`'s transports, within `limiter`'s budget, and the function returned
- * makes the client's transports record their messages (without a journal it returns them as they are).
+ * closed through `transportFor`'s transports (within the client's budget, as every call is), and
+ * the function returned makes the client's transports record their messages (without a journal it
+ * returns them as they are).
  */
 export function joinJournal<Target extends object>(
   journal: StreamJournal | undefined,
   cloud: string,
-  limiter: RateLimiter,
   transportFor: (target: Target) => StreamTransport,
 ): (transport: StreamTransport, target: Target) => StreamTransport {
   if (!journal) return (transport) => transport;
   journal.attach(cloud, async (entry, suffix) => {
     const transport = transportFor(entry.target as Target);
     transport.resume(entry.state);
-    await transport.send(suffix, true, await limiter.acquire(transport.rateKey));
+    await transport.send(suffix, true);
   });
   return (transport, target) =>
     new JournaledTransport(transport, journal, { cloud, target: target as Record<string, string> });

@@ -28,9 +28,8 @@ class Session implements Schedulable {
   readonly rateKey = 'api';
   readonly idleLimitMs = 15_000;
   constructor(readonly name: string) {}
-  take(permit: RateLimitPermit): void {
+  take(): void {
     served.push(this.name);
-    permit.release();
   }
   refused(): void {
     served.push(`${this.name}!`);
@@ -147,5 +146,62 @@ describe('StreamScheduler', () => {
     for (const s of make(['a', 'b'])) scheduler.ready(s, 'open');
     await vi.advanceTimersByTimeAsync(0);
     expect(served).toEqual(['a!', 'b!']);
+  });
+
+  describe('as the one owner of the budget', () => {
+    /** A limiter that grants at once and counts the slots held. */
+    class CountingLimiter implements RateLimiter {
+      acquired = 0;
+      held = 0;
+      acquire(): Promise<RateLimitPermit> {
+        this.acquired++;
+        this.held++;
+        return Promise.resolve({ release: () => void this.held-- });
+      }
+    }
+
+    it("gives the call a session makes in its turn the turn's slot, and no other", async () => {
+      const limiter = new CountingLimiter();
+      const scheduler = new StreamScheduler(limiter, { now: () => Date.now() });
+      const permits: RateLimitPermit[] = [];
+      const session: Schedulable = {
+        rateKey: 'api',
+        idleLimitMs: 15_000,
+        take: () => {
+          // The session's request asks twice: the first takes the turn's slot, the second waits.
+          permits.push(scheduler.acquire('api') as RateLimitPermit);
+          expect(scheduler.acquire('api')).toBeInstanceOf(Promise);
+        },
+        refused: () => undefined,
+        shutdown: () => Promise.resolve(),
+      };
+      scheduler.ready(session, 'open');
+      await vi.advanceTimersByTimeAsync(0);
+      expect(permits).toHaveLength(1);
+      expect(limiter.acquired).toBe(2);
+      expect(limiter.held).toBe(2);
+      permits[0]?.release();
+      expect(limiter.held).toBe(1);
+    });
+
+    it('frees the slot of a turn in which the session made no call', async () => {
+      const limiter = new CountingLimiter();
+      const scheduler = new StreamScheduler(limiter, { now: () => Date.now() });
+      const [a] = make(['a']) as [Session];
+      scheduler.ready(a, 'open');
+      await vi.advanceTimersByTimeAsync(0);
+      expect(served).toEqual(['a']);
+      expect(limiter.acquired).toBe(1);
+      expect(limiter.held).toBe(0);
+    });
+
+    it('lets a call outside any turn wait for the limiter of its own key', async () => {
+      const limiter = new CountingLimiter();
+      const scheduler = new StreamScheduler(limiter, { now: () => Date.now() });
+      const permit = await scheduler.acquire('other');
+      expect(limiter.held).toBe(1);
+      permit.release();
+      expect(limiter.held).toBe(0);
+    });
   });
 });

@@ -1,5 +1,5 @@
 import TinyQueue from 'tinyqueue';
-import type { RateLimiter, RateLimitPermit } from '../limits/rate-limiter.js';
+import { noRateLimit, type RateLimiter, type RateLimitPermit } from '../limits/rate-limiter.js';
 
 /**
  * What a session's next call does to its message: `open` starts one that will stay open, `continue`
@@ -12,8 +12,11 @@ export interface Schedulable {
   readonly rateKey: string;
   /** How long the cloud keeps an open message waiting for its next call before it ends it. */
   readonly idleLimitMs: number;
-  /** Called with a permit when it is this session's turn; the session makes exactly one call with it. */
-  take(permit: RateLimitPermit): void;
+  /**
+   * Called when it is this session's turn: the session makes at most one call, at once (the call's
+   * request takes the turn's budget slot as it asks for one), or none if it has nothing to send.
+   */
+  take(): void;
   /** Called instead of `take` when the rate limiter failed (a shared limiter's store is down, say). */
   refused(error: unknown): void;
   /** Ends the session as the client closes; resolves when its final call is done. */
@@ -88,9 +91,13 @@ function first<T>(set: Set<T>): T | undefined {
   return undefined;
 }
 
+/** The permit of a call nothing limits: one for all, as it holds nothing. */
+const FREE_PERMIT: RateLimitPermit = { release() {} };
+
 /**
- * Shares a client's call budget among its stream sessions, so that every message stays alive and
- * none starves, at any number of sessions.
+ * The one owner of a client's call budget: every call, a stream's chunk or a one-shot call, takes its
+ * permit from here (`acquire`), and the budget is shared among the stream sessions so that every
+ * message stays alive and none starves, at any number of sessions.
  *
  * Each time the rate limiter grants a call of an API, the scheduler picks who makes it:
  * 1. the open message closest to the cloud's idle limit, once it is past `URGENT_AFTER` of it
@@ -108,6 +115,8 @@ function first<T>(set: Set<T>): T | undefined {
 export class StreamScheduler {
   readonly #limiter: RateLimiter;
   readonly #lanes = new Map<string, Lane>();
+  /** The slot of the turn being served, for the call the session makes in it. */
+  #turn: { key: string; permit: RateLimitPermit } | undefined;
   readonly #open = new Set<Schedulable>();
   /** The clock the sessions and the deadlines share. */
   readonly now: () => number;
@@ -119,6 +128,20 @@ export class StreamScheduler {
     this.#limiter = limiter;
     this.now = options.now ?? (() => performance.now());
     this.delivered = options.onDelivered ?? (() => undefined);
+  }
+
+  /**
+   * A call's permit. A call made in a session's turn takes that turn's slot; any other waits for
+   * the limiter (without a limiter, nothing waits: no promise, no turn of the event loop).
+   */
+  acquire(key: string, signal?: AbortSignal): RateLimitPermit | Promise<RateLimitPermit> {
+    const turn = this.#turn;
+    if (turn !== undefined && turn.key === key) {
+      this.#turn = undefined;
+      return turn.permit;
+    }
+    if (this.#limiter === noRateLimit) return FREE_PERMIT;
+    return this.#limiter.acquire(key, signal);
   }
 
   /** Sessions not yet finished. */
@@ -242,6 +265,18 @@ export class StreamScheduler {
     return next;
   }
 
+  /** Gives `session` its turn with `permit`; the slot is freed at once if the session made no call. */
+  #serve(session: Schedulable, key: string, permit: RateLimitPermit): void {
+    this.#turn = { key, permit };
+    try {
+      session.take();
+    } finally {
+      const unused = this.#turn;
+      this.#turn = undefined;
+      unused?.permit.release();
+    }
+  }
+
   async #pump(key: string, lane: Lane): Promise<void> {
     if (lane.pumping) return;
     lane.pumping = true;
@@ -255,7 +290,7 @@ export class StreamScheduler {
           return;
         }
         const session = this.#pick(lane);
-        if (session) session.take(permit);
+        if (session) this.#serve(session, key, permit);
         else permit.release();
       }
     } finally {

@@ -1,12 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  StreamClosedError,
-  StreamSourceError,
-  TencentApiError,
-  TimeoutError,
-  ValidationError,
-} from '../errors.js';
-import { InMemoryRateLimiter, type RateLimitPermit } from '../limits/rate-limiter.js';
+import { StreamClosedError, StreamSourceError, TimeoutError, ValidationError } from '../errors.js';
+import { InMemoryRateLimiter } from '../limits/rate-limiter.js';
+import { TencentApiError } from '../tencent/errors.js';
 import { StreamScheduler } from './scheduler.js';
 import { type StreamFinish, StreamSession, type StreamSessionOptions } from './session.js';
 import type { StreamTransport } from './transport.js';
@@ -52,7 +47,10 @@ class ScriptedTransport implements StreamTransport {
 
   readonly latencyMs: number;
 
-  async send(chunk: string, final: boolean, permit: RateLimitPermit): Promise<{ messageId: string }> {
+  async send(chunk: string, final: boolean): Promise<{ messageId: string }> {
+    // A request takes its budget slot as it starts: in the session's turn, the turn's.
+    const granted = scheduler.acquire(this.rateKey);
+    const permit = 'release' in granted ? granted : await granted;
     this.calls.push({ session: this.name, chunk, final, at: Date.now() });
     await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
     permit.release();

@@ -1,13 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  ApiError,
-  NetworkError,
-  outcomeUnknown,
-  RongCloudApiError,
-  TencentApiError,
-  TimeoutError,
-} from '../errors.js';
+import { ApiError, NetworkError, outcomeUnknown, TimeoutError } from '../errors.js';
+import { RongCloudApiError } from '../rongcloud/errors.js';
+import { TencentApiError } from '../tencent/errors.js';
 import { StreamSequence } from './transport.js';
 
 const endpoint = 'x';
@@ -61,17 +56,5 @@ describe('StreamSequence', () => {
         },
       ),
     );
-  });
-
-  it('uses the permit only on its first try', async () => {
-    const sequence = new StreamSequence();
-    await sequence.next(async () => Promise.reject(new TimeoutError(endpoint, 1))).catch(() => undefined);
-    const firsts: boolean[] = [];
-    await sequence.next(async (seq, first) => {
-      firsts.push(first);
-      if (seq === 2) throw refusal();
-      return seq;
-    });
-    expect(firsts).toEqual([true, false]);
   });
 });

@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError, outcomeUnknown } from '../errors.js';
-import type { RateLimitPermit } from '../limits/rate-limiter.js';
 
 /**
  * How long an open streamed message may wait for its next call before the cloud ends it: 15 s, as
@@ -28,10 +27,10 @@ export interface StreamTransport {
   /** How long the cloud keeps an open message waiting for its next call before it ends it. */
   readonly idleLimitMs: number;
   /**
-   * Sends `chunk` as the next part of the current message, opening one if needed, using `permit`
-   * for its first attempt. Resolves with the message's id.
+   * Sends `chunk` as the next part of the current message, opening one if needed. Called in the
+   * session's turn, whose budget slot its call takes. Resolves with the message's id.
    */
-  send(chunk: string, final: boolean, permit: RateLimitPermit): Promise<{ messageId: string }>;
+  send(chunk: string, final: boolean): Promise<{ messageId: string }>;
   /** Forgets the current message: the next `send` opens a new one. */
   next(): void;
   /** Sends `text` as one ordinary message, the fallback when streaming fails. */
@@ -70,12 +69,12 @@ export class StreamSequence {
     this.#pauseMs = pauseMs;
   }
 
-  /** Runs `attempt` with the next number (`first` for the first try); returns its result. */
-  async next<T>(attempt: (seq: number, first: boolean) => Promise<T>): Promise<T> {
-    for (let tries = 0; ; tries++) {
+  /** Runs `attempt` with the next number; returns its result. */
+  async next<T>(attempt: (seq: number) => Promise<T>): Promise<T> {
+    for (;;) {
       const seq = this.#high;
       try {
-        const result = await attempt(seq, tries === 0);
+        const result = await attempt(seq);
         this.#low = seq + 1;
         this.#high = seq + 1;
         return result;

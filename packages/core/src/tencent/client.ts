@@ -1,27 +1,12 @@
 import type { z } from 'zod';
-import { TencentApiError, ValidationError } from '../errors.js';
-import { Origins } from '../http/origins.js';
-import {
-  defaultRetryPolicy,
-  type RetryDecision,
-  type RetryMode,
-  type RetryPolicy,
-  retryDecision,
-  withRetry,
-} from '../http/retry.js';
-import { HttpTransport } from '../http/transport.js';
-import {
-  InMemoryRateLimiter,
-  noRateLimit,
-  type RateLimiter,
-  type RateLimitPermit,
-  scopedLimiter,
-} from '../limits/rate-limiter.js';
+import { ValidationError } from '../errors.js';
+import { RequestLayer } from '../http/request.js';
+import { defaultRetryPolicy, type RetryMode, type RetryPolicy } from '../http/retry.js';
+import { InMemoryRateLimiter, noRateLimit, type RateLimiter, scopedLimiter } from '../limits/rate-limiter.js';
 import {
   type ClientStats,
   type ClientTelemetry,
   type ObservabilityOptions,
-  outcomeOf,
   watchedScheduler,
 } from '../observe/telemetry.js';
 import type { BotPlatform } from '../platform.js';
@@ -30,12 +15,12 @@ import type { StreamScheduler } from '../stream/scheduler.js';
 import { StreamSession, type StreamSessionOptions } from '../stream/session.js';
 import type { StreamTransport } from '../stream/transport.js';
 import { parseInput } from '../validation.js';
-import { tencentRetryCodes } from './codes.js';
 import { AdminUserSig } from './credentials.js';
 import { textElement, withMentions } from './elements.js';
+import { TencentApiError } from './errors.js';
 import { TencentPlatform } from './platform.js';
+import { randomUint32, TencentProtocol } from './protocol.js';
 import { type TencentRegion, tencentRegions } from './regions.js';
-import { randomUint32, readTencentAnswer, tencentQueryHead } from './request.js';
 import {
   addGroupMemberAnswer,
   type CreateRobotInput,
@@ -130,15 +115,6 @@ const PROFILE_TAGS = {
   selfSignature: 'Tag_Profile_IM_SelfSignature',
 } as const;
 
-/** The retry options of a call without a signal: one object for all. */
-const NO_SIGNAL = {};
-
-/** The permit of a call no limiter counts. */
-const FREE_PERMIT: RateLimitPermit = { release() {} };
-
-/** Every request's headers: one object, not one per call. */
-const JSON_HEADERS = { 'content-type': 'application/json' };
-
 /** portrait_get takes at most this many accounts per call. */
 const PROFILES_PER_CALL = 100;
 
@@ -157,46 +133,27 @@ const PROFILES_PER_CALL = 100;
 export class TencentIm {
   readonly sdkAppId: number;
   readonly admin: string;
-  /** The data centre's domains (primary, then backup), and each one's origin and path prefix. */
-  readonly #origins: Origins;
-  readonly #bases: { origin: string; prefix: string }[];
-  readonly #timeoutMs: number;
-  readonly #retry: RetryPolicy;
-  readonly #limiter: RateLimiter;
-  readonly #userSig: AdminUserSig;
-  readonly #transport: HttpTransport;
+  readonly #requests: RequestLayer;
   readonly #scheduler: StreamScheduler;
   readonly #telemetry: ClientTelemetry;
   readonly #callbackToken: string | undefined;
   /** Makes a transport record its messages in the client's journal, if it has one. */
   readonly #journaled: (transport: StreamTransport, target: StreamTarget) => StreamTransport;
   #platform: TencentPlatform | undefined;
-  #head: { userSig: string; text: string } | undefined;
 
   constructor(options: TencentImOptions) {
     const o = parseInput(clientOptions, options, 'options');
     this.sdkAppId = o.sdkAppId;
     this.admin = o.admin;
     const region = o.region ? tencentRegions[o.region as TencentRegion] : undefined;
-    this.#origins = new Origins(
-      region
-        ? [`https://${region.primary}`, `https://${region.backup}`]
-        : [o.baseUrl as string, ...(o.backupBaseUrl ? [o.backupBaseUrl] : [])],
-    );
-    this.#bases = [0, 1].slice(0, region || o.backupBaseUrl ? 2 : 1).map((i) => {
-      const url = new URL(this.#origins.base(i));
-      return { origin: url.origin, prefix: url.pathname.replace(/\/+$/, '') };
-    });
-    this.#timeoutMs = o.timeoutMs ?? 10_000;
-    this.#retry = { ...defaultRetryPolicy, ...o.retry };
     // A limiter given by the app may serve other apps too: its keys name this one.
-    this.#limiter =
+    const limiter: RateLimiter =
       options.rateLimit === false
         ? noRateLimit
         : options.rateLimit
           ? scopedLimiter(options.rateLimit, `tencent:${o.sdkAppId}`)
           : new InMemoryRateLimiter();
-    this.#userSig = new AdminUserSig(
+    const userSig = new AdminUserSig(
       o.secretKey !== undefined
         ? {
             secretKey: o.secretKey,
@@ -206,24 +163,33 @@ export class TencentIm {
           }
         : { userSig: o.userSig as () => string | Promise<string> },
     );
-    this.#transport = new HttpTransport({ connections: o.connections });
     ({ telemetry: this.#telemetry, scheduler: this.#scheduler } = watchedScheduler(
       'tencent',
       options,
-      this.#limiter,
+      limiter,
     ));
+    this.#requests = new RequestLayer(
+      new TencentProtocol(userSig, { sdkAppId: o.sdkAppId, identifier: o.admin }),
+      {
+        bases: region
+          ? [`https://${region.primary}`, `https://${region.backup}`]
+          : [o.baseUrl as string, ...(o.backupBaseUrl ? [o.backupBaseUrl] : [])],
+        timeoutMs: o.timeoutMs ?? 10_000,
+        retry: { ...defaultRetryPolicy, ...o.retry } as RetryPolicy,
+        connections: o.connections,
+        budget: this.#scheduler,
+        telemetry: this.#telemetry,
+      },
+    );
     this.#callbackToken = o.callbackToken;
-    this.#journaled = joinJournal(
-      options.journal,
-      `tencent:${o.sdkAppId}`,
-      this.#limiter,
-      (t: StreamTarget) => this.#transportFor(parseInput(openStreamInput, t, 'journal.target')),
+    this.#journaled = joinJournal(options.journal, `tencent:${o.sdkAppId}`, (t: StreamTarget) =>
+      this.#transportFor(parseInput(openStreamInput, t, 'journal.target')),
     );
   }
 
   /** The domain requests go to now: the primary, or the backup after a failure. */
   get currentOrigin(): string {
-    return this.#origins.base(this.#origins.current);
+    return this.#requests.currentOrigin;
   }
 
   /**
@@ -354,8 +320,7 @@ export class TencentIm {
 
   /** The streaming API that serves `t`. */
   #transportFor(t: StreamTarget): RobotStreamTransport | StreamMsgTransport {
-    const call: StreamCall = (api, body, schema, permit) =>
-      this.#request(api, body, schema, 'unapplied', { permit });
+    const call: StreamCall = (api, body, schema) => this.#request(api, body, schema, 'unapplied');
     if ('groupId' in t) {
       return new StreamMsgTransport(
         call,
@@ -513,7 +478,7 @@ export class TencentIm {
     if (!/^[A-Za-z0-9_]+\/[A-Za-z0-9_]+$/.test(path)) {
       throw new ValidationError('api', `api: "${api}" is not a "service/command" path`);
     }
-    return this.#request(path, body, envelope, options.retry ?? 'unapplied', { signal: options.signal });
+    return this.#request(path, body, envelope, options.retry ?? 'unapplied', options.signal);
   }
 
   /**
@@ -530,89 +495,17 @@ export class TencentIm {
    */
   async close(): Promise<void> {
     await this.#scheduler.close();
-    await this.#transport.close();
+    await this.#requests.close();
   }
 
+  /** One call of REST API `api` (`service/command`) through the request layer. */
   #request<S extends z.ZodType>(
     api: string,
     body: Record<string, unknown>,
     schema: S,
     mode: RetryMode,
-    options: { signal?: AbortSignal | undefined; permit?: RateLimitPermit } = {},
+    signal?: AbortSignal,
   ): Promise<z.output<S>> {
-    const endpoint = `v4/${api}`;
-    const payload = JSON.stringify(body);
-    const { signal } = options;
-    // A caller that already holds a permit (the stream scheduler) spends it on the first attempt.
-    let given = options.permit;
-    return withRetry(
-      async (attempt) => {
-        if (attempt > 0) this.#telemetry.retry(api, attempt);
-        // Without a limiter there is nothing to wait for: no promise, no turn of the event loop.
-        const permit =
-          given ?? (this.#limiter === noRateLimit ? FREE_PERMIT : await this.#limiter.acquire(api, signal));
-        given = undefined;
-        const domain = this.#origins.current;
-        const base = this.#bases[domain] as { origin: string; prefix: string };
-        // Known once an answer is read, whatever it says: the limiter frees the slot by it.
-        let roundTripMs: number | undefined;
-        let sentAt = performance.now();
-        try {
-          const userSig = this.#userSig.fresh ?? (await this.#userSig.get());
-          const path = `${base.prefix}/v4/${api}?${this.#queryHead(userSig)}${randomUint32()}&contenttype=json`;
-          sentAt = performance.now();
-          const answer = await this.#transport.post({
-            origin: base.origin,
-            path,
-            endpoint,
-            headers: JSON_HEADERS,
-            body: payload,
-            timeoutMs: this.#timeoutMs,
-            signal,
-            redact: this.#userSig.redact,
-          });
-          roundTripMs = performance.now() - sentAt;
-          const result = readTencentAnswer(answer, endpoint, schema, this.#userSig.redact);
-          this.#telemetry.call(api, 'ok', roundTripMs);
-          return result;
-        } catch (error) {
-          this.#telemetry.call(api, outcomeOf(error), performance.now() - sentAt, error);
-          // The data centre's backup domain takes over; later calls stay there until it fails in turn.
-          this.#origins.failed(domain, error);
-          throw error;
-        } finally {
-          permit.release(roundTripMs);
-        }
-      },
-      mode === 'idempotent' ? this.#decideIdempotent : this.#decideUnapplied,
-      this.#retry,
-      signal ? { signal } : NO_SIGNAL,
-    );
-  }
-
-  readonly #decideIdempotent = (error: unknown) => this.#decide(error, 'idempotent');
-  readonly #decideUnapplied = (error: unknown) => this.#decide(error, 'unapplied');
-
-  /** The query up to `random=` for `userSig`, built again only when the UserSig changes. */
-  #queryHead(userSig: string): string {
-    if (this.#head?.userSig !== userSig) {
-      this.#head = {
-        userSig,
-        text: tencentQueryHead({ sdkAppId: this.sdkAppId, identifier: this.admin, userSig }),
-      };
-    }
-    return this.#head.text;
-  }
-
-  #decide(error: unknown, mode: RetryMode): RetryDecision {
-    if (error instanceof TencentApiError) {
-      const rule = tencentRetryCodes.get(error.errorCode);
-      if (rule?.kind === 'renew-usersig') {
-        this.#userSig.invalidate();
-        return 'again';
-      }
-      return rule?.kind === 'backoff' ? 'retry' : 'stop';
-    }
-    return retryDecision(error, mode);
+    return this.#requests.request(api, `v4/${api}`, { json: body }, schema, mode, signal);
   }
 }

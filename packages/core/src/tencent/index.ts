@@ -12,6 +12,7 @@ export {
   tencentRetryCodes,
 } from './codes.js';
 export { tencentElements } from './elements.js';
+export { TencentApiError, UserSigError, type UserSigProblem } from './errors.js';
 export { TencentPlatform } from './platform.js';
 export { type TencentRegion, tencentRegions } from './regions.js';
 export {

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { TencentApiError } from '../errors.js';
 import { mentionPrefix, parseRichMessage, type RichMessage } from '../message/rich.js';
 import type {
   BotPlatform,
@@ -16,6 +15,7 @@ import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
 import { maxBytes, parseInput, utf8Bytes } from '../validation.js';
 import type { TencentIm } from './client.js';
 import { tencentElements, textElement, withMentions } from './elements.js';
+import { TencentApiError } from './errors.js';
 import {
   MESSAGE_MAX_BYTES,
   PROFILE_FIELD_MAX_BYTES,

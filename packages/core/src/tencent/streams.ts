@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { RateLimitPermit } from '../limits/rate-limiter.js';
 import { mentionPrefix } from '../message/rich.js';
 import {
   type MessageState,
@@ -8,15 +7,14 @@ import {
   type StreamTransport,
 } from '../stream/transport.js';
 import { utf8Bytes } from '../validation.js';
-import { randomUint32 } from './request.js';
+import { randomUint32 } from './protocol.js';
 import { envelope, MESSAGE_MAX_BYTES, sendStreamMsgAnswer } from './schemas.js';
 
-/** How a transport reaches the REST API: one `unapplied`-mode call that spends `permit` first. */
+/** How a transport reaches the REST API: one `unapplied`-mode call through the request layer. */
 export type StreamCall = <S extends z.ZodType>(
   api: string,
   body: Record<string, unknown>,
   schema: S,
-  permit: RateLimitPermit | undefined,
 ) => Promise<z.output<S>>;
 
 /**
@@ -40,7 +38,7 @@ export class RobotStreamTransport implements StreamTransport {
     private readonly to: string,
   ) {}
 
-  async send(chunk: string, final: boolean, permit: RateLimitPermit): Promise<{ messageId: string }> {
+  async send(chunk: string, final: boolean): Promise<{ messageId: string }> {
     const body = {
       From_Account: this.from,
       To_Account: this.to,
@@ -48,7 +46,7 @@ export class RobotStreamTransport implements StreamTransport {
       MsgKey: this.#msgKey,
       Finish: final ? 1 : undefined,
     };
-    const answer = await this.call(this.rateKey, body, sendStreamMsgAnswer, permit);
+    const answer = await this.call(this.rateKey, body, sendStreamMsgAnswer);
     this.#msgKey = answer.MsgKey;
     return { messageId: answer.MsgKey };
   }
@@ -115,9 +113,9 @@ export class StreamMsgTransport implements StreamTransport {
     this.maxPlainBytes = MESSAGE_MAX_BYTES - prefixBytes;
   }
 
-  async send(chunk: string, final: boolean, permit: RateLimitPermit): Promise<{ messageId: string }> {
+  async send(chunk: string, final: boolean): Promise<{ messageId: string }> {
     const target = this.target;
-    const answer = await this.#index.next((index, first) => {
+    const answer = await this.#index.next((index) => {
       const opening = index === 1;
       const markdown = opening ? `${this.#prefix}${chunk}` : chunk;
       const content: Record<string, unknown> = {
@@ -135,7 +133,7 @@ export class StreamMsgTransport implements StreamTransport {
         MsgBody: [{ MsgType: 'TIMStreamElem', MsgContent: content }],
         ...(mention.length > 0 ? { GroupAtInfo: mention.map((id) => ({ GroupAt_Account: id })) } : {}),
       };
-      return this.call(this.rateKey, body, streamMsgAnswer, first ? permit : undefined);
+      return this.call(this.rateKey, body, streamMsgAnswer);
     });
     this.#streamMsgId = answer.StreamMsgID;
     // A group message's edits and recalls name it by MsgSeq; the stream goes on by StreamMsgID.

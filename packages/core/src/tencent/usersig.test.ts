@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { deflateSync, inflateSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { UserSigError } from '../errors.js';
+import { UserSigError } from './errors.js';
 import { decodeUserSig, genUserSig, verifyUserSig } from './usersig.js';
 
 const key = '5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e';

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { deflateSync, inflateSync } from 'node:zlib';
 import { z } from 'zod';
-import { UserSigError } from '../errors.js';
+import { UserSigError } from './errors.js';
 
 /**
  * UserSig, Tencent Cloud Chat's credential (TLSSigAPIv2, HMAC-SHA256): a zlib-deflated JSON document

@@ -1,5 +1,6 @@
-import { CARD_OBJECT_NAME, type RichMessage, richMessageSchema } from '@imbot/core';
-import { utf8Bytes } from '@imbot/core/internal';
+import type { RichMessage } from '@imbot/core';
+import { richMessageSchema, utf8Bytes } from '@imbot/core/internal';
+import { CARD_OBJECT_NAME } from '@imbot/core/rongcloud';
 import { z } from 'zod';
 import type { Message } from '../chat-state.js';
 import type { RongBotRecord, RongCloudState } from './state.js';

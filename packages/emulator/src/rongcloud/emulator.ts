@@ -1,12 +1,8 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import {
-  BUTTON_OBJECT_NAME,
-  BUTTON_PRESS_BUSINESS_ID,
-  RONGCLOUD_FREQUENCY_LIMIT,
-  signRongCloud,
-} from '@imbot/core';
-import { rongCloudNonce } from '@imbot/core/internal';
+import { signRongCloud } from '@imbot/core';
+import { BUTTON_PRESS_BUSINESS_ID, rongCloudNonce } from '@imbot/core/internal';
+import { BUTTON_OBJECT_NAME, RONGCLOUD_FREQUENCY_LIMIT } from '@imbot/core/rongcloud';
 import { z } from 'zod';
 import type { Reply } from '../api-server.js';
 import { type CallbackResult, postCallback } from '../callbacks.js';

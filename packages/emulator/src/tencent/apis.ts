@@ -1,18 +1,16 @@
 import { crc32 } from 'node:zlib';
+import type { RichMessage } from '@imbot/core';
+import { CARD_BUSINESS_ID, richMessageSchema, utf8Bytes } from '@imbot/core/internal';
 import {
-  CARD_BUSINESS_ID,
   GROUP_AT_MAX,
   GROUP_MEMBERS_PER_CALL,
   MESSAGE_MAX_BYTES,
   PROFILE_FIELD_MAX_BYTES,
-  type RichMessage,
   ROBOT_ID_MAX_BYTES,
   ROBOT_PREFIX,
   ROBOTS_PER_APP,
-  richMessageSchema,
   TENCENT_FREQUENCY_LIMIT,
-} from '@imbot/core';
-import { utf8Bytes } from '@imbot/core/internal';
+} from '@imbot/core/tencent';
 import { z } from 'zod';
 import type { Message } from '../chat-state.js';
 import { SlidingWindow } from '../window.js';

@@ -1,4 +1,4 @@
-import { tencentCallbackSign } from '@imbot/core';
+import { tencentCallbackSign } from '@imbot/core/tencent';
 import { type CallbackResult, postCallback } from '../callbacks.js';
 
 export interface CallbackTarget {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { BUTTON_PRESS_BUSINESS_ID, ROBOT_PREFIX, TENCENT_FREQUENCY_LIMIT } from '@imbot/core';
-import { randomUint32 } from '@imbot/core/internal';
+import { BUTTON_PRESS_BUSINESS_ID, randomUint32 } from '@imbot/core/internal';
+import { ROBOT_PREFIX, TENCENT_FREQUENCY_LIMIT } from '@imbot/core/tencent';
 import { z } from 'zod';
 import type { Reply } from '../api-server.js';
 import type { CallbackResult } from '../callbacks.js';

@@ -1,8 +1,12 @@
 import { randomFillSync } from 'node:crypto';
 import type { z } from 'zod';
-import { ApiError, TencentApiError } from '../errors.js';
+import { ApiError } from '../errors.js';
+import type { CloudProtocol, Exchange } from '../http/request.js';
+import type { RetryDecision } from '../http/retry.js';
 import type { HttpAnswer } from '../http/transport.js';
 import { tencentHints, tencentRetryCodes } from './codes.js';
+import type { AdminUserSig } from './credentials.js';
+import { TencentApiError } from './errors.js';
 import { envelope } from './schemas.js';
 
 /** Random uint32s drawn from the system's CSPRNG 1,024 at a time: one syscall per 1,024 calls. */
@@ -18,28 +22,29 @@ export function randomUint32(): number {
   return randomPool[--randomLeft] as number;
 }
 
+/** Who signs a REST call: the app, its admin, and the admin's UserSig. */
 export interface TencentQuery {
   sdkAppId: number;
   identifier: string;
   userSig: string;
-  random: number;
 }
 
 /**
  * The query of a REST call up to its `random` value: `sdkappid=…&identifier=…&usersig=…&random=`.
  * It changes only with the UserSig, so a client builds it once per UserSig.
  */
-export function tencentQueryHead(query: Omit<TencentQuery, 'random'>): string {
+export function tencentQueryHead(query: TencentQuery): string {
   return `sdkappid=${query.sdkAppId}&identifier=${encodeURIComponent(query.identifier)}&usersig=${encodeURIComponent(query.userSig)}&random=`;
 }
 
 /**
- * The path and query of a REST call: `/v4/<service>/<command>?sdkappid=…&identifier=…&usersig=…
- * &random=…&contenttype=json`. `prefix` is the base URL's own path, if any. Built by concatenation:
- * only the identifier and the UserSig can hold characters to escape.
+ * The path and query of a REST call after the domain's own path: `/v4/<service>/<command>?sdkappid=…
+ * &identifier=…&usersig=…&random=…&contenttype=json`, from the query's head (`tencentQueryHead`).
+ * Built by concatenation: only the identifier and the UserSig can hold characters to escape, and the
+ * head has them escaped already.
  */
-export function tencentRequestPath(prefix: string, api: string, query: TencentQuery): string {
-  return `${prefix}/v4/${api}?${tencentQueryHead(query)}${query.random}&contenttype=json`;
+export function tencentRequestPath(api: string, queryHead: string, random: number): string {
+  return `/v4/${api}?${queryHead}${random}&contenttype=json`;
 }
 
 /**
@@ -120,4 +125,63 @@ function malformed(endpoint: string, what: string, requestId?: string): ApiError
     status: 200,
     requestId,
   });
+}
+
+/** Every request's headers: one object, not one per call. */
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+/**
+ * Tencent Cloud Chat's side of the request layer: a call is addressed by its `service/command` path,
+ * signed with the admin's UserSig in the query, read through the `ActionStatus`/`ErrorCode` envelope,
+ * and judged by the one code table (`tencentRetryCodes`), where an expired UserSig is renewed and the
+ * call sent once more at once.
+ */
+export class TencentProtocol implements CloudProtocol {
+  readonly cloud = 'tencent';
+  readonly #userSig: AdminUserSig;
+  readonly #identity: { sdkAppId: number; identifier: string };
+  #head: { userSig: string; text: string } | undefined;
+
+  constructor(userSig: AdminUserSig, identity: { sdkAppId: number; identifier: string }) {
+    this.#userSig = userSig;
+    this.#identity = identity;
+  }
+
+  sign(exchange: Exchange): undefined | Promise<void> {
+    const fresh = this.#userSig.fresh;
+    if (fresh === undefined) return this.#userSig.get().then((userSig) => this.#address(exchange, userSig));
+    this.#address(exchange, fresh);
+    return undefined;
+  }
+
+  read(answer: HttpAnswer, exchange: Exchange): unknown {
+    return readTencentAnswer(answer, exchange.endpoint, exchange.schema, this.#userSig.redact);
+  }
+
+  decide(error: unknown): RetryDecision | undefined {
+    if (!(error instanceof TencentApiError)) return undefined;
+    const rule = tencentRetryCodes.get(error.errorCode);
+    if (rule?.kind === 'renew-usersig') {
+      this.#userSig.invalidate();
+      return 'again';
+    }
+    return rule?.kind === 'backoff' ? 'retry' : 'stop';
+  }
+
+  redact(text: string): string {
+    return this.#userSig.redact(text);
+  }
+
+  #address(exchange: Exchange, userSig: string): void {
+    exchange.path = tencentRequestPath(exchange.api, this.#queryHead(userSig), randomUint32());
+    exchange.headers = JSON_HEADERS;
+  }
+
+  /** The query up to `random=` for `userSig`, built again only when the UserSig changes. */
+  #queryHead(userSig: string): string {
+    if (this.#head?.userSig !== userSig) {
+      this.#head = { userSig, text: tencentQueryHead({ ...this.#identity, userSig }) };
+    }
+    return this.#head.text;
+  }
 }

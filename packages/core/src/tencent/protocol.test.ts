@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, TencentApiError } from '../errors.js';
-import { readTencentAnswer, tencentRequestPath } from './request.js';
+import { ApiError } from '../errors.js';
+import { TencentApiError } from './errors.js';
+import { readTencentAnswer, tencentQueryHead, tencentRequestPath } from './protocol.js';
 import { getAllRobotsAnswer, sendMsgAnswer } from './schemas.js';
 
 const keep = (text: string) => text;
@@ -13,14 +14,13 @@ const answer = (body: unknown, status = 200) => ({
 describe('tencentRequestPath', () => {
   it('builds the documented query, escaping the UserSig', () => {
     expect(
-      tencentRequestPath('/prefix', 'openim/sendmsg', {
-        sdkAppId: 88888888,
-        identifier: 'admin',
-        userSig: 'a*b-c_',
-        random: 99999999,
-      }),
+      tencentRequestPath(
+        'openim/sendmsg',
+        tencentQueryHead({ sdkAppId: 88888888, identifier: 'admin', userSig: 'a*b-c_' }),
+        99999999,
+      ),
     ).toBe(
-      '/prefix/v4/openim/sendmsg?sdkappid=88888888&identifier=admin&usersig=a*b-c_&random=99999999&contenttype=json',
+      '/v4/openim/sendmsg?sdkappid=88888888&identifier=admin&usersig=a*b-c_&random=99999999&contenttype=json',
     );
   });
 });

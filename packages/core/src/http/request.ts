@@ -1,0 +1,279 @@
+import type { z } from 'zod';
+import type { RateLimitPermit } from '../limits/rate-limiter.js';
+import type { ClientTelemetry } from '../observe/telemetry.js';
+import { outcomeOf } from '../observe/telemetry.js';
+import { Origins } from './origins.js';
+import { type RetryDecision, type RetryMode, type RetryPolicy, retryDecision, withRetry } from './retry.js';
+import { type HttpAnswer, HttpTransport } from './transport.js';
+
+/**
+ * One call to a cloud as it travels through the request layer: what the client asked for, and what
+ * each layer adds to the attempt in flight (the domain, the signed path and headers, the round trip).
+ * One object per call, reused by its retries: the layers share it instead of allocating their own.
+ */
+export class Exchange {
+  /** The API's name: its rate budget's key and its name in telemetry. */
+  readonly api: string;
+  /** What errors call the call: the path without its query. */
+  readonly endpoint: string;
+  readonly payload: string;
+  readonly contentType: string;
+  /** The answer's shape past the cloud's envelope. */
+  readonly schema: z.ZodType;
+  readonly mode: RetryMode;
+  readonly signal: AbortSignal | undefined;
+  /** The attempt in flight, counting from 0. */
+  attempt = 0;
+  /** Which of the data centre's domains the attempt goes to. */
+  domain = 0;
+  /** Path and query after the domain's own path prefix; may hold a credential, so never in an error. */
+  path = '';
+  headers: Record<string, string> = {};
+  /** A secret the attempt's signing made (a request signature), redacted from what comes back. */
+  secret: string | undefined;
+  sentAt = 0;
+  /** Known once an answer was read, whatever it said: the budget frees the slot by it. */
+  roundTripMs: number | undefined;
+
+  constructor(
+    api: string,
+    endpoint: string,
+    body: Body,
+    schema: z.ZodType,
+    mode: RetryMode,
+    signal: AbortSignal | undefined,
+  ) {
+    this.api = api;
+    this.endpoint = endpoint;
+    if ('json' in body) {
+      this.payload = JSON.stringify(body.json);
+      this.contentType = 'application/json';
+    } else {
+      this.payload = formEncode(body.form);
+      this.contentType = 'application/x-www-form-urlencoded';
+    }
+    this.schema = schema;
+    this.mode = mode;
+    this.signal = signal;
+  }
+}
+
+/** A request body: JSON, or form fields (a field given an array repeats). */
+export type Body = { json: unknown } | { form: Record<string, string | string[]> };
+
+/** One of a data centre's domains: where requests go, and the path its API lives under. */
+export interface Domain {
+  origin: string;
+  prefix: string;
+}
+
+/**
+ * What a cloud adds to the request layer: its protocol, and nothing else. How an attempt is
+ * addressed and signed, how its answer's envelope reads (into the result or the cloud's typed error),
+ * what its code table says of a refusal, and which of its secrets to keep out of errors.
+ */
+export interface CloudProtocol {
+  /** The cloud's name in telemetry: `'tencent'`, `'rongcloud'`. */
+  readonly cloud: string;
+  /**
+   * Sets `exchange.path` and `exchange.headers` (and `secret`, if signing made one) for the attempt.
+   * Returns a promise only when a credential has to be made first, so the usual attempt costs none.
+   */
+  sign(exchange: Exchange): undefined | Promise<void>;
+  /** The result in the answer, or the typed error it stands for. */
+  read(answer: HttpAnswer, exchange: Exchange): unknown;
+  /**
+   * What the cloud's code table says of `error`: `undefined` when it does not speak of it (no cloud
+   * code), and the neutral rule of `retryDecision` applies.
+   */
+  decide(error: unknown): RetryDecision | undefined;
+  /** Takes every secret of the cloud's (and the attempt's `secret`) out of `text`. */
+  redact(text: string, exchange: Exchange): string;
+}
+
+/** What the budget layer asks of the owner of the client's call budget (its `StreamScheduler`). */
+export interface Budget {
+  acquire(api: string, signal?: AbortSignal): RateLimitPermit | Promise<RateLimitPermit>;
+}
+
+/** The retry options of a call without a signal: one object for all. */
+const NO_SIGNAL = {};
+
+/** One attempt at a call through the layers below a given one. */
+type Step = (exchange: Exchange) => Promise<unknown>;
+/** A layer: wraps the steps below it, as undici's interceptors wrap a dispatch. */
+type Layer = (next: Step) => Step;
+
+/** The retry policy: the whole call, sent again as the cloud's code table and the call's mode allow. */
+function retrying(policy: RetryPolicy, protocol: CloudProtocol, telemetry: ClientTelemetry): Layer {
+  const decide = (error: unknown, mode: RetryMode) => protocol.decide(error) ?? retryDecision(error, mode);
+  return (next) => (exchange) =>
+    withRetry(
+      (attempt) => {
+        exchange.attempt = attempt;
+        if (attempt > 0) telemetry.retry(exchange.api, attempt);
+        return next(exchange);
+      },
+      (error) => decide(error, exchange.mode),
+      policy,
+      exchange.signal ? { signal: exchange.signal } : NO_SIGNAL,
+    );
+}
+
+/** The budget permit: each attempt takes one, and frees it by its round trip when it ends. */
+function budgeted(budget: Budget): Layer {
+  return (next) => async (exchange) => {
+    const granted = budget.acquire(exchange.api, exchange.signal);
+    const permit = 'release' in granted ? granted : await granted;
+    exchange.roundTripMs = undefined;
+    try {
+      return await next(exchange);
+    } finally {
+      permit.release(exchange.roundTripMs);
+    }
+  };
+}
+
+/** Telemetry: each attempt counted by how it ended, timed from the moment it was sent. */
+function observed(telemetry: ClientTelemetry): Layer {
+  return (next) => async (exchange) => {
+    exchange.sentAt = performance.now();
+    try {
+      const result = await next(exchange);
+      telemetry.call(exchange.api, 'ok', exchange.roundTripMs ?? 0);
+      return result;
+    } catch (error) {
+      telemetry.call(exchange.api, outcomeOf(error), performance.now() - exchange.sentAt, error);
+      throw error;
+    }
+  };
+}
+
+/** Failover: an attempt goes to the current domain; one that fails as a failing domain moves later ones on. */
+function failingOver(origins: Origins): Layer {
+  return (next) => async (exchange) => {
+    const domain = origins.current;
+    exchange.domain = domain;
+    try {
+      return await next(exchange);
+    } catch (error) {
+      origins.failed(domain, error);
+      throw error;
+    }
+  };
+}
+
+/** The envelope: the answer read into the result, or into the cloud's typed error. */
+function enveloped(protocol: CloudProtocol): Layer {
+  return (next) => async (exchange) => protocol.read((await next(exchange)) as HttpAnswer, exchange);
+}
+
+/** Signing: the cloud's credentials on the attempt, made fresh per attempt. */
+function signed(protocol: CloudProtocol): Layer {
+  return (next) => (exchange) => {
+    const pending = protocol.sign(exchange);
+    return pending ? pending.then(() => next(exchange)) : next(exchange);
+  };
+}
+
+/** Sending, on undici: the bottom of the stack, which answers whatever the status. */
+function sending(
+  transport: HttpTransport,
+  domains: readonly Domain[],
+  timeoutMs: number,
+  protocol: CloudProtocol,
+): Step {
+  return async (exchange) => {
+    const domain = domains[exchange.domain] as Domain;
+    const sentAt = performance.now();
+    exchange.sentAt = sentAt;
+    const answer = await transport.post({
+      origin: domain.origin,
+      path: domain.prefix + exchange.path,
+      endpoint: exchange.endpoint,
+      headers: exchange.headers,
+      body: exchange.payload,
+      timeoutMs,
+      signal: exchange.signal,
+      redact: (text) => protocol.redact(text, exchange),
+    });
+    exchange.roundTripMs = performance.now() - sentAt;
+    return answer;
+  };
+}
+
+export interface RequestLayerOptions {
+  /** Base URLs of the data centre's domains (origin and path prefix), primary first. */
+  bases: readonly string[];
+  timeoutMs: number;
+  retry: RetryPolicy;
+  connections?: number | undefined;
+  budget: Budget;
+  telemetry: ClientTelemetry;
+}
+
+/**
+ * The one request layer every call of both clouds goes through, as a stack of small layers: the
+ * retry policy, the budget permit, telemetry, failover between the data centre's domains, the
+ * envelope, signing and sending. A cloud supplies only its `CloudProtocol`, so `signal`, timeouts,
+ * the budget, failover and retries behave the same on every cloud.
+ */
+export class RequestLayer {
+  readonly #origins: Origins;
+  readonly #transport: HttpTransport;
+  readonly #step: Step;
+
+  constructor(protocol: CloudProtocol, options: RequestLayerOptions) {
+    this.#origins = new Origins(options.bases);
+    const domains = options.bases.map((_, i) => {
+      const url = new URL(this.#origins.base(i));
+      return { origin: url.origin, prefix: url.pathname.replace(/\/+$/, '') };
+    });
+    this.#transport = new HttpTransport({ connections: options.connections });
+    const layers: Layer[] = [
+      retrying(options.retry, protocol, options.telemetry),
+      budgeted(options.budget),
+      observed(options.telemetry),
+      failingOver(this.#origins),
+      enveloped(protocol),
+      signed(protocol),
+    ];
+    this.#step = layers.reduceRight<Step>(
+      (next, layer) => layer(next),
+      sending(this.#transport, domains, options.timeoutMs, protocol),
+    );
+  }
+
+  /** The base URL requests go to now: the primary, or the backup after a failure. */
+  get currentOrigin(): string {
+    return this.#origins.base(this.#origins.current);
+  }
+
+  /**
+   * Makes one call: `api` names its budget and telemetry, `endpoint` its errors; the answer is read
+   * into `schema`'s output or a typed `ImbotError`.
+   */
+  request<S extends z.ZodType>(
+    api: string,
+    endpoint: string,
+    body: Body,
+    schema: S,
+    mode: RetryMode,
+    signal?: AbortSignal,
+  ): Promise<z.output<S>> {
+    return this.#step(new Exchange(api, endpoint, body, schema, mode, signal)) as Promise<z.output<S>>;
+  }
+
+  /** Closes the connection pool; requests under way finish first. */
+  close(): Promise<void> {
+    return this.#transport.close();
+  }
+}
+
+function formEncode(form: Record<string, string | string[]>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(form)) {
+    for (const v of Array.isArray(value) ? value : [value]) params.append(key, v);
+  }
+  return params.toString();
+}
