@@ -18,6 +18,17 @@ export class PendingText {
   #offset = 0;
   #units = 0;
   #bytes = 0;
+  #ended = false;
+
+  /** Whether the writer has said no more text comes (`end()`): what waits is the last of it. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** No more text comes. */
+  end(): void {
+    this.#ended = true;
+  }
 
   /** UTF-8 bytes waiting. */
   get bytes(): number {

@@ -1,7 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
 import { z } from 'zod';
 import { ImbotError, isTransient, StreamClosedError, StreamSourceError, ValidationError } from '../errors.js';
-import type { RateLimitPermit } from '../limits/rate-limiter.js';
 import { parseInput } from '../validation.js';
 import { cleanCut, LOOKAHEAD_UNITS } from './chunking.js';
 import { DueTimer } from './due-timer.js';
@@ -68,15 +67,18 @@ export interface StreamSessionEvents {
 }
 
 /**
- * The lifecycle. `streaming`: text comes in and goes out as chunks. `closing`: `end()` or `abort()`
- * was called; the rest goes out, then the closing call. `recovering`: a call failed for good; one
- * closing call carries the failed chunk. `plain`: streaming has failed; text goes out as plain
- * messages. `finished`: `finish` has fired.
+ * The lifecycle, and the session's only state besides its text and counters. `streaming`: text comes
+ * in and goes out as chunks. `sealing`: the cloud's idle limit is near, so the open message closes
+ * with the next call; then `streaming` again. `closing`: `end()` or `abort()` was called; the rest
+ * goes out, then the closing call. `recovering`: a call failed for good; one closing call carries the
+ * failed chunk. `plain`: streaming has failed; text goes out as plain messages. `finished`: `finish`
+ * has fired.
  */
-type Phase = 'streaming' | 'closing' | 'recovering' | 'plain' | 'finished';
+type Phase = 'streaming' | 'sealing' | 'closing' | 'recovering' | 'plain' | 'finished';
 
 const TRANSITIONS: Record<Phase, readonly Phase[]> = {
-  streaming: ['closing', 'recovering', 'plain', 'finished'],
+  streaming: ['sealing', 'closing', 'recovering', 'plain', 'finished'],
+  sealing: ['streaming', 'closing', 'recovering', 'plain', 'finished'],
   closing: ['recovering', 'plain', 'finished'],
   recovering: ['plain', 'finished'],
   plain: ['finished'],
@@ -129,32 +131,30 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
   readonly #windowUnits: number;
 
   #phase: Phase = 'streaming';
-  /** `end()` or `abort()` was called: no more text comes. */
-  #ended = false;
   readonly #pending = new PendingText();
   /** Text taken from the pending buffer, in order: with it, everything written. */
   #taken: string[] = [];
   #reason: FinishReason = 'completed';
   #abortReason: unknown;
   #error: ImbotError | undefined;
+  /** A call (streamed or plain) is on its way: the session makes one at a time. */
   #inFlight = false;
   /** The line the session waits in for its next call, if it does. */
   #queued: CallKind | undefined;
-  /** The open message must close with the next call: the cloud's idle limit is near. */
-  #sealing = false;
   #closeAttempts = 0;
-  #plainInFlight = false;
-  #fallback = false;
-  #messageOpen = false;
+  /** The id of the open message, while one is open. */
+  #messageId: string | undefined;
   #messageBytes = 0;
   #messages = 0;
+  /** Messages sent plain after streaming failed. */
+  #plainMessages = 0;
   #calls = 0;
   #lastCallStart = Number.NEGATIVE_INFINITY;
   #lastCallEnd = Number.NEGATIVE_INFINITY;
   #waitTimer: NodeJS.Timeout | undefined;
   readonly #idle: DueTimer;
   readonly #keepAlive: DueTimer;
-  #needDrain = false;
+  /** While the writer is told to wait (`write()` returned false): resolved at `'drain'`. */
   #drained: { promise: Promise<void>; resolve: () => void } | undefined;
   readonly #done: Promise<StreamFinish>;
   #resolveDone!: (result: StreamFinish) => void;
@@ -205,7 +205,7 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
 
   /** True once `end()` or `abort()` was called: `write()` throws from then on. */
   get closed(): boolean {
-    return this.#ended || this.#phase === 'finished';
+    return this.#pending.ended || this.#phase === 'finished';
   }
 
   /** UTF-8 bytes written and not yet sent. */
@@ -235,7 +235,13 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
       this.#consider();
     }
     if (this.#pending.bytes < this.#highWaterMark) return true;
-    this.#needDrain = true;
+    if (!this.#drained) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => {
+        resolve = r;
+      });
+      this.#drained = { promise, resolve };
+    }
     return false;
   }
 
@@ -301,12 +307,11 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
     return this.#writable;
   }
 
-  /** @internal The scheduler's turn: make exactly one call with `permit`. */
-  take(permit: RateLimitPermit): void {
+  /** @internal The scheduler's turn: make at most one call, now. */
+  take(): void {
     this.#queued = undefined;
     const plan = this.#phase === 'finished' || this.#phase === 'plain' ? undefined : this.#plan();
     if (!plan) {
-      permit.release();
       this.#consider();
       return;
     }
@@ -314,7 +319,7 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
     this.#calls++;
     this.#lastCallStart = this.#now();
     const since = this.#pending.oldestAt ?? this.#lastCallStart;
-    this.#transport.send(plan.chunk, plan.final, permit).then(
+    this.#transport.send(plan.chunk, plan.final).then(
       ({ messageId }) => this.#delivered(plan, messageId, since),
       (error: unknown) => this.#failed(error),
     );
@@ -340,15 +345,15 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
   }
 
   #close(): Promise<StreamFinish> {
-    this.#ended = true;
-    if (this.#phase === 'streaming') this.#enter('closing');
+    this.#pending.end();
+    if (this.#phase === 'streaming' || this.#phase === 'sealing') this.#enter('closing');
     this.#consider();
     return this.#done;
   }
 
   #mode(): PlanMode {
     if (this.#phase === 'recovering') return 'recovering';
-    return this.#phase === 'closing' || this.#sealing ? 'closing' : 'stream';
+    return this.#phase === 'closing' || this.#phase === 'sealing' ? 'closing' : 'stream';
   }
 
   #plan(): PlannedCall | undefined {
@@ -358,7 +363,7 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
       window,
       whole: window.length === this.#pending.units,
       pendingBytes: this.#pending.bytes,
-      messageOpen: this.#messageOpen,
+      messageOpen: this.#messageId !== undefined,
       messageBytes: this.#messageBytes,
       limits: this.#limits,
     });
@@ -399,25 +404,26 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
       );
       return;
     }
-    const kind: CallKind = plan.final || this.#sealing ? 'close' : this.#messageOpen ? 'continue' : 'open';
+    const open = this.#messageId !== undefined;
+    const kind: CallKind = plan.final || this.#phase === 'sealing' ? 'close' : open ? 'continue' : 'open';
     this.#queued = kind;
     this.#scheduler.ready(this, kind, {
       since: this.#pending.oldestAt ?? now,
-      ...(this.#messageOpen ? { deadline: this.#lastCallStart + this.idleLimitMs } : {}),
+      ...(open ? { deadline: this.#lastCallStart + this.idleLimitMs } : {}),
     });
   }
 
   #delivered(plan: PlannedCall, messageId: string, since: number): void {
     this.#inFlight = false;
     this.#lastCallEnd = this.#now();
-    if (!this.#messageOpen) {
-      this.#messageOpen = true;
+    if (this.#messageId === undefined) {
       this.#messages++;
       this.emit('open', { messageId, message: this.#messages });
     }
+    this.#messageId = messageId;
     this.#takeText(plan.chunk, plan.units, plan.bytes);
     this.#messageBytes += plan.bytes;
-    this.#sealing = false;
+    if (this.#phase === 'sealing') this.#enter('streaming');
     const latencyMs = this.#lastCallEnd - since;
     this.#scheduler.delivered(latencyMs);
     this.emit('flush', { chunk: plan.chunk, bytes: plan.bytes, latencyMs, final: plan.final });
@@ -430,7 +436,7 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
   /** The open message is closed, or given up: the next call opens a new one. */
   #messageEnded(): void {
     this.#transport.next();
-    this.#messageOpen = false;
+    this.#messageId = undefined;
     this.#messageBytes = 0;
     this.#keepAlive.clear();
     this.#scheduler.messageClosed(this);
@@ -457,10 +463,11 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
     } else if (this.#phase !== 'finished' && this.#phase !== 'plain') {
       this.#error = error;
       this.#reason = 'error';
-      if (this.#messageOpen && (!this.#pending.empty || this.#transport.emptyFinalChunk)) {
+      const open = this.#messageId !== undefined;
+      if (open && (!this.#pending.empty || this.#transport.emptyFinalChunk)) {
         this.#enter('recovering');
       } else {
-        if (this.#messageOpen) this.#messageEnded();
+        if (open) this.#messageEnded();
         else this.#scheduler.messageClosed(this);
         this.#enter('plain');
       }
@@ -473,28 +480,28 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
    * waiting, and the rest at the end.
    */
   #sendPlain(): void {
-    if (this.#plainInFlight) return;
+    const ended = this.#pending.ended;
     if (this.#pending.empty) {
-      if (this.#ended) this.#complete();
+      if (ended) this.#complete();
       return;
     }
     const max = this.#transport.maxPlainBytes;
-    if (!this.#ended && this.#pending.bytes < max) return;
+    if (!ended && this.#pending.bytes < max) return;
     const window = this.#pending.head(max + LOOKAHEAD_UNITS);
-    const cut = cleanCut(window, max, this.#ended && window.length === this.#pending.units);
+    const cut = cleanCut(window, max, ended && window.length === this.#pending.units);
     const piece = window.slice(0, cut.units);
-    this.#plainInFlight = true;
+    this.#inFlight = true;
     this.#calls++;
     this.#transport.sendPlain(piece).then(
       () => {
-        this.#plainInFlight = false;
-        this.#fallback = true;
+        this.#inFlight = false;
+        this.#plainMessages++;
         this.#messages++;
         this.#takeText(piece, cut.units, cut.bytes);
         this.#consider();
       },
       (cause: unknown) => {
-        this.#plainInFlight = false;
+        this.#inFlight = false;
         const error = asImbotError(cause);
         this.emit('error', error);
         this.#error ??= error;
@@ -508,8 +515,7 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
     if (units === 0) return;
     this.#pending.take(units, bytes);
     if (this.#keepText) this.#taken.push(text);
-    if (this.#needDrain && this.#pending.bytes < this.#highWaterMark) {
-      this.#needDrain = false;
+    if (this.#drained && this.#pending.bytes < this.#highWaterMark) {
       this.#releaseDrain();
       this.emit('drain');
     }
@@ -517,15 +523,7 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
 
   /** Resolves when the session can take more text (or has finished). */
   #drain(): Promise<void> {
-    if (!this.#needDrain || this.#phase === 'finished') return Promise.resolve();
-    if (!this.#drained) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => {
-        resolve = r;
-      });
-      this.#drained = { promise, resolve };
-    }
-    return this.#drained.promise;
+    return this.#drained?.promise ?? Promise.resolve();
   }
 
   #releaseDrain(): void {
@@ -546,15 +544,15 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
 
   /** The cloud's idle limit is near and nothing was sent: close the open message now. */
   #seal(): void {
-    if (!this.#messageOpen || this.#phase !== 'streaming') return;
-    this.#sealing = true;
+    if (this.#messageId === undefined || this.#phase !== 'streaming') return;
+    this.#enter('sealing');
     this.#consider();
   }
 
   #onIdle(): void {
     if (this.closed) return;
     // A writer held back by backpressure is not idle: it waits for this session.
-    if (this.#needDrain) this.#idle.set(this.#now() + this.#idleTimeoutMs);
+    if (this.#drained) this.#idle.set(this.#now() + this.#idleTimeoutMs);
     else void this.abort('idle');
   }
 
@@ -572,7 +570,7 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
       text: this.text,
       calls: this.#calls,
       messages: this.#messages,
-      fallback: this.#fallback,
+      fallback: this.#plainMessages > 0,
       undelivered: this.#pending.all(),
     };
     if (this.#error) result.error = this.#error;
