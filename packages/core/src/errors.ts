@@ -105,6 +105,13 @@ export class CloudApiError extends ApiError {
   }
 }
 
+/** The caller's `signal` aborted the call (`code: 'ABORTED'`); `cause` is what the abort interrupted. */
+export function abortedError(endpoint: string, cause?: unknown): ImbotError {
+  return new ImbotError('ABORTED', `${endpoint}: the call was aborted`, {
+    cause: cause instanceof ImbotError ? cause : redactedCause(cause, (text) => text),
+  });
+}
+
 /**
  * Rebuilds a lower-level error as a plain `Error` carrying only its name, code and a redacted
  * message, so that nothing a library attached to it (sockets, URLs, request options) can leak a

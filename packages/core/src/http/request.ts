@@ -1,9 +1,9 @@
 import type { z } from 'zod';
+import { abortedError } from '../errors.js';
 import type { RateLimitPermit } from '../limits/rate-limiter.js';
-import type { ClientTelemetry } from '../observe/telemetry.js';
-import { outcomeOf } from '../observe/telemetry.js';
+import { type ClientTelemetry, outcomeOf } from '../observe/telemetry.js';
 import { Origins } from './origins.js';
-import { type RetryDecision, type RetryMode, type RetryPolicy, retryDecision, withRetry } from './retry.js';
+import { type RetryDecision, type RetryMode, type RetryPolicy, retryAfter, retryDecision } from './retry.js';
 import { type HttpAnswer, HttpTransport } from './transport.js';
 
 /**
@@ -34,8 +34,10 @@ export class Exchange {
   sentAt = 0;
   /** Known once an answer was read, whatever it said: the budget frees the slot by it. */
   roundTripMs: number | undefined;
+  readonly #protocol: CloudProtocol;
 
   constructor(
+    protocol: CloudProtocol,
     api: string,
     endpoint: string,
     body: Body,
@@ -43,6 +45,7 @@ export class Exchange {
     mode: RetryMode,
     signal: AbortSignal | undefined,
   ) {
+    this.#protocol = protocol;
     this.api = api;
     this.endpoint = endpoint;
     if ('json' in body) {
@@ -55,6 +58,11 @@ export class Exchange {
     this.schema = schema;
     this.mode = mode;
     this.signal = signal;
+  }
+
+  /** Takes the cloud's secrets, and the attempt's, out of `text` (what a failure quotes back). */
+  redact(text: string): string {
+    return this.#protocol.redact(text, this);
   }
 }
 
@@ -93,6 +101,8 @@ export interface CloudProtocol {
 
 /** What the budget layer asks of the owner of the client's call budget (its `StreamScheduler`). */
 export interface Budget {
+  /** Whether calls wait for a limiter at all; without one, the budget layer is left out. */
+  readonly limited: boolean;
   acquire(api: string, signal?: AbortSignal): RateLimitPermit | Promise<RateLimitPermit>;
 }
 
@@ -104,20 +114,34 @@ type Step = (exchange: Exchange) => Promise<unknown>;
 /** A layer: wraps the steps below it, as undici's interceptors wrap a dispatch. */
 type Layer = (next: Step) => Step;
 
-/** The retry policy: the whole call, sent again as the cloud's code table and the call's mode allow. */
+/**
+ * The retry policy: the call sent again as the cloud's code table and the call's mode allow. A call
+ * that succeeds at once allocates nothing for it.
+ */
 function retrying(policy: RetryPolicy, protocol: CloudProtocol, telemetry: ClientTelemetry): Layer {
-  const decide = (error: unknown, mode: RetryMode) => protocol.decide(error) ?? retryDecision(error, mode);
-  return (next) => (exchange) =>
-    withRetry(
-      (attempt) => {
-        exchange.attempt = attempt;
-        if (attempt > 0) telemetry.retry(exchange.api, attempt);
-        return next(exchange);
-      },
-      (error) => decide(error, exchange.mode),
-      policy,
-      exchange.signal ? { signal: exchange.signal } : NO_SIGNAL,
-    );
+  return (next) => async (exchange) => {
+    try {
+      return await next(exchange);
+    } catch (first) {
+      if (exchange.signal?.aborted) throw abortedError(exchange.endpoint, first);
+      try {
+        return await retryAfter(
+          first,
+          (attempt) => {
+            exchange.attempt = attempt;
+            telemetry.retry(exchange.api, attempt);
+            return next(exchange);
+          },
+          (error) => protocol.decide(error) ?? retryDecision(error, exchange.mode),
+          policy,
+          exchange.signal ? { signal: exchange.signal } : NO_SIGNAL,
+        );
+      } catch (error) {
+        // Aborted while waiting (for a backoff, or for the budget): the caller's abort, as one error.
+        throw exchange.signal?.aborted ? abortedError(exchange.endpoint, error) : error;
+      }
+    }
+  };
 }
 
 /** The budget permit: each attempt takes one, and frees it by its round trip when it ends. */
@@ -130,21 +154,6 @@ function budgeted(budget: Budget): Layer {
       return await next(exchange);
     } finally {
       permit.release(exchange.roundTripMs);
-    }
-  };
-}
-
-/** Telemetry: each attempt counted by how it ended, timed from the moment it was sent. */
-function observed(telemetry: ClientTelemetry): Layer {
-  return (next) => async (exchange) => {
-    exchange.sentAt = performance.now();
-    try {
-      const result = await next(exchange);
-      telemetry.call(exchange.api, 'ok', exchange.roundTripMs ?? 0);
-      return result;
-    } catch (error) {
-      telemetry.call(exchange.api, outcomeOf(error), performance.now() - exchange.sentAt, error);
-      throw error;
     }
   };
 }
@@ -163,42 +172,45 @@ function failingOver(origins: Origins): Layer {
   };
 }
 
-/** The envelope: the answer read into the result, or into the cloud's typed error. */
-function enveloped(protocol: CloudProtocol): Layer {
-  return (next) => async (exchange) => protocol.read((await next(exchange)) as HttpAnswer, exchange);
-}
-
-/** Signing: the cloud's credentials on the attempt, made fresh per attempt. */
-function signed(protocol: CloudProtocol): Layer {
-  return (next) => (exchange) => {
-    const pending = protocol.sign(exchange);
-    return pending ? pending.then(() => next(exchange)) : next(exchange);
-  };
-}
-
-/** Sending, on undici: the bottom of the stack, which answers whatever the status. */
-function sending(
+/**
+ * The bottom of the stack, one attempt on the wire: signed with the cloud's credentials (fresh per
+ * attempt), sent on undici, its answer read through the cloud's envelope into the result or the
+ * cloud's typed error, and counted by how it ended, timed from the moment it was sent.
+ */
+function exchanging(
+  protocol: CloudProtocol,
   transport: HttpTransport,
   domains: readonly Domain[],
   timeoutMs: number,
-  protocol: CloudProtocol,
+  telemetry: ClientTelemetry,
 ): Step {
   return async (exchange) => {
-    const domain = domains[exchange.domain] as Domain;
-    const sentAt = performance.now();
-    exchange.sentAt = sentAt;
-    const answer = await transport.post({
-      origin: domain.origin,
-      path: domain.prefix + exchange.path,
-      endpoint: exchange.endpoint,
-      headers: exchange.headers,
-      body: exchange.payload,
-      timeoutMs,
-      signal: exchange.signal,
-      redact: (text) => protocol.redact(text, exchange),
-    });
-    exchange.roundTripMs = performance.now() - sentAt;
-    return answer;
+    exchange.sentAt = performance.now();
+    try {
+      const signing = protocol.sign(exchange);
+      if (signing) await signing;
+      const domain = domains[exchange.domain] as Domain;
+      const sentAt = performance.now();
+      exchange.sentAt = sentAt;
+      const answer = await transport.post({
+        origin: domain.origin,
+        path: domain.prefix + exchange.path,
+        endpoint: exchange.endpoint,
+        headers: exchange.headers,
+        body: exchange.payload,
+        timeoutMs,
+        signal: exchange.signal,
+        redact: exchange,
+      });
+      const roundTripMs = performance.now() - sentAt;
+      exchange.roundTripMs = roundTripMs;
+      const result = protocol.read(answer, exchange);
+      telemetry.call(exchange.api, 'ok', roundTripMs);
+      return result;
+    } catch (error) {
+      telemetry.call(exchange.api, outcomeOf(error), performance.now() - exchange.sentAt, error);
+      throw error;
+    }
   };
 }
 
@@ -214,33 +226,32 @@ export interface RequestLayerOptions {
 
 /**
  * The one request layer every call of both clouds goes through, as a stack of small layers: the
- * retry policy, the budget permit, telemetry, failover between the data centre's domains, the
- * envelope, signing and sending. A cloud supplies only its `CloudProtocol`, so `signal`, timeouts,
+ * retry policy, the budget permit, failover between the data centre's domains, and at the bottom the
+ * attempt itself (signing, sending, the envelope, telemetry). A cloud supplies only its `CloudProtocol`, so `signal`, timeouts,
  * the budget, failover and retries behave the same on every cloud.
  */
 export class RequestLayer {
   readonly #origins: Origins;
   readonly #transport: HttpTransport;
   readonly #step: Step;
+  readonly #protocol: CloudProtocol;
 
   constructor(protocol: CloudProtocol, options: RequestLayerOptions) {
+    this.#protocol = protocol;
     this.#origins = new Origins(options.bases);
     const domains = options.bases.map((_, i) => {
       const url = new URL(this.#origins.base(i));
       return { origin: url.origin, prefix: url.pathname.replace(/\/+$/, '') };
     });
     this.#transport = new HttpTransport({ connections: options.connections });
-    const layers: Layer[] = [
-      retrying(options.retry, protocol, options.telemetry),
-      budgeted(options.budget),
-      observed(options.telemetry),
-      failingOver(this.#origins),
-      enveloped(protocol),
-      signed(protocol),
-    ];
+    // Only the layers that have work to do: no budget layer without a limiter, no failover with
+    // one domain. Each costs an async frame per attempt.
+    const layers: Layer[] = [retrying(options.retry, protocol, options.telemetry)];
+    if (options.budget.limited) layers.push(budgeted(options.budget));
+    if (domains.length > 1) layers.push(failingOver(this.#origins));
     this.#step = layers.reduceRight<Step>(
       (next, layer) => layer(next),
-      sending(this.#transport, domains, options.timeoutMs, protocol),
+      exchanging(protocol, this.#transport, domains, options.timeoutMs, options.telemetry),
     );
   }
 
@@ -261,7 +272,9 @@ export class RequestLayer {
     mode: RetryMode,
     signal?: AbortSignal,
   ): Promise<z.output<S>> {
-    return this.#step(new Exchange(api, endpoint, body, schema, mode, signal)) as Promise<z.output<S>>;
+    return this.#step(new Exchange(this.#protocol, api, endpoint, body, schema, mode, signal)) as Promise<
+      z.output<S>
+    >;
   }
 
   /** Closes the connection pool; requests under way finish first. */

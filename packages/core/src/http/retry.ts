@@ -70,8 +70,11 @@ export async function withRetry<T>(
   }
 }
 
-/** The retries after a failed first attempt. */
-async function retryAfter<T>(
+/**
+ * The retries after a failed first attempt (`attempt(0)` threw `first`): for a caller that makes the
+ * first attempt itself, so that a call that succeeds at once allocates nothing for retrying.
+ */
+export async function retryAfter<T>(
   first: unknown,
   attempt: (n: number) => Promise<T>,
   decide: (error: unknown, n: number) => RetryDecision,

@@ -1,6 +1,23 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { Pool, errors as undiciErrors } from 'undici';
-import { ImbotError, NetworkError, redactedCause, TimeoutError } from '../errors.js';
+import type { Pool } from 'undici';
+import { abortedError, type ImbotError, NetworkError, redactedCause, TimeoutError } from '../errors.js';
+
+type Undici = typeof import('undici');
+let undici: Undici | undefined;
+let loading: Promise<Undici> | undefined;
+
+/**
+ * undici, loaded when the first client is made rather than when `@imbot/core` is imported: importing
+ * it takes longer than the rest of core, and a function that starts cold answers its first webhook
+ * (answer first, work after) before any call goes out.
+ */
+function loadUndici(): Promise<Undici> {
+  loading ??= import('undici').then((module) => {
+    undici = module;
+    return module;
+  });
+  return loading;
+}
 
 export interface HttpTransportOptions {
   /** Most sockets kept open to one origin. */
@@ -28,7 +45,7 @@ export interface HttpPost {
   timeoutMs: number;
   signal?: AbortSignal | undefined;
   /** Removes secrets from any text that ends up in an error. */
-  redact: (text: string) => string;
+  redact: { redact(text: string): string };
 }
 
 export interface HttpAnswer {
@@ -55,14 +72,12 @@ function errorCode(error: unknown): string | undefined {
 
 /** The typed error for a request that failed, its cause rebuilt without anything secret. */
 function failure(error: unknown, request: HttpPost): ImbotError {
-  const cause = redactedCause(error, request.redact);
-  if (request.signal?.aborted) {
-    return new ImbotError('ABORTED', `${request.endpoint}: the call was aborted`, { cause });
-  }
+  const cause = redactedCause(error, (text) => request.redact.redact(text));
+  if (request.signal?.aborted) return abortedError(request.endpoint, cause);
   const code = errorCode(error);
   if (code && TIMEOUT_CODES.has(code))
     return new TimeoutError(request.endpoint, request.timeoutMs, { cause });
-  if (error instanceof undiciErrors.ResponseExceededMaxSizeError) {
+  if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') {
     return new NetworkError(request.endpoint, true, 'the answer was larger than allowed', { cause });
   }
   const sent = !(code && CONNECT_PHASE_CODES.has(code));
@@ -85,6 +100,7 @@ export class HttpTransport {
   readonly #options: Pool.Options;
 
   constructor(options: HttpTransportOptions = {}) {
+    void loadUndici();
     this.#options = {
       connections: options.connections ?? 128,
       keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
@@ -92,10 +108,10 @@ export class HttpTransport {
     };
   }
 
-  #pool(origin: string): Pool {
+  #pool(origin: string, module: Undici): Pool {
     let pool = this.#pools.get(origin);
     if (!pool) {
-      pool = new Pool(origin, this.#options);
+      pool = new module.Pool(origin, this.#options);
       this.#pools.set(origin, pool);
     }
     return pool;
@@ -113,7 +129,8 @@ export class HttpTransport {
         bodyTimeout: request.timeoutMs,
       };
       if (request.signal) options.signal = request.signal;
-      const response = await this.#pool(request.origin).request(options);
+      const module = undici ?? (await loadUndici());
+      const response = await this.#pool(request.origin, module).request(options);
       const body = await response.body.text();
       return { status: response.statusCode, headers: response.headers, body };
     } catch (error) {

@@ -196,7 +196,8 @@ export class ClientTelemetry {
 
   #instrument(meter: MeterLike): Instruments {
     const cloud = this.#cloud;
-    const byKey = new Map<string, Attributes>();
+    // One attribute set per API and outcome, made once: a call looks it up, it builds nothing.
+    const byApi = new Map<string, Record<CallOutcome, Attributes>>();
     const instruments: Instruments = {
       calls: meter.createCounter('imbot.client.calls', {
         description: 'HTTP calls to the cloud, by API and outcome (ok, rejected, failed)',
@@ -216,13 +217,16 @@ export class ClientTelemetry {
         unit: 'ms',
       }),
       attributes: (api, outcome) => {
-        const key = `${api} ${outcome}`;
-        let attributes = byKey.get(key);
-        if (!attributes) {
-          attributes = { cloud, api, outcome };
-          byKey.set(key, attributes);
+        let sets = byApi.get(api);
+        if (!sets) {
+          sets = {
+            ok: { cloud, api, outcome: 'ok' },
+            rejected: { cloud, api, outcome: 'rejected' },
+            failed: { cloud, api, outcome: 'failed' },
+          };
+          byApi.set(api, sets);
         }
-        return attributes;
+        return sets[outcome];
       },
     };
     meter

@@ -10,7 +10,12 @@
 
 import { utf8Bytes } from '../validation.js';
 
-const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+/** Made on first use: loading the segmenter's data costs about 10 ms, on import it would cost every app. */
+let segmenter: Intl.Segmenter | undefined;
+function graphemes(): Intl.Segmenter {
+  segmenter ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+  return segmenter;
+}
 
 /**
  * How far past a cut the text must reach for the cut to be judged: a grapheme boundary at `i`
@@ -66,7 +71,7 @@ export function graphemeCut(window: string, maxBytes: number, endIsBoundary: boo
   const fits = codePointCut(window, maxBytes);
   if (fits.units === 0) return fits;
   if (fits.units === window.length && endIsBoundary) return fits;
-  const segments = graphemes.segment(window);
+  const segments = graphemes().segment(window);
   // The end of the window, unconfirmed, is never a boundary: look at the cluster before it.
   const at = fits.units === window.length ? fits.units - 1 : fits.units;
   const start = segments.containing(at)?.index ?? 0;
@@ -110,7 +115,10 @@ export function lastGraphemeStart(text: string): number {
   if (text.length === 0) return 0;
   const from = Math.max(0, text.length - MAX_CLUSTER_UNITS);
   const tail = text.slice(from);
-  const start = graphemes.segment(tail).containing(tail.length - 1)?.index ?? 0;
+  const start =
+    graphemes()
+      .segment(tail)
+      .containing(tail.length - 1)?.index ?? 0;
   if (start > 0 || from === 0) return from + start;
   // The last cluster reaches past the window: hold back its last code point only.
   const last = text.charCodeAt(text.length - 1);

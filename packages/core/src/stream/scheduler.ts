@@ -144,6 +144,11 @@ export class StreamScheduler {
     return this.#limiter.acquire(key, signal);
   }
 
+  /** Whether calls wait for a limiter at all (`rateLimit: false` has none). */
+  get limited(): boolean {
+    return this.#limiter !== noRateLimit;
+  }
+
   /** Sessions not yet finished. */
   get openSessions(): number {
     return this.#open.size;
