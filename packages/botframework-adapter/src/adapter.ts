@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { BotPlatform, NodeRequestLike, NodeResponseLike, Reply, WebhookRequest } from '@imbot/core';
+import {
+  type BotPlatform,
+  type NodeRequestLike,
+  type NodeResponseLike,
+  type Reply,
+  ValidationError,
+  type WebhookRequest,
+} from '@imbot/core';
 import {
   type ActivityLike,
   AdapterCore,
@@ -159,7 +166,7 @@ export class ImBotAdapter extends BotAdapter {
     maybeLogic?: Logic,
   ): Promise<void> {
     const logic = typeof logicOrAudience === 'function' ? logicOrAudience : maybeLogic;
-    if (!logic) throw new TypeError('continueConversationAsync needs a logic function');
+    if (!logic) throw new ValidationError('logic', 'continueConversationAsync needs a logic function');
     await this.continueConversation(reference, logic);
   }
 
@@ -176,7 +183,11 @@ export class ImBotAdapter extends BotAdapter {
     logic: Logic,
   ): Promise<void> {
     const userId = parameters.members?.[0]?.id;
-    if (!userId) throw new TypeError('createConversationAsync needs the user in parameters.members[0]');
+    if (!userId)
+      throw new ValidationError(
+        'parameters.members',
+        'createConversationAsync needs the user in parameters.members[0]',
+      );
     const botId = parameters.bot?.id || this.#core.onlyBot('createConversationAsync');
     const reference = conversationReferenceFor({ botId, userId, channelId: channelId || this.platform.name });
     await this.continueConversation(reference as Partial<ConversationReference>, logic);

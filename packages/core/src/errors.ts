@@ -190,6 +190,23 @@ export class NotHandledError extends ImbotError {
   }
 }
 
+/**
+ * An answer in progress was interrupted: a newer message from the same user came in under the
+ * `interrupt` concurrency policy. The answer's `reply.signal` aborts with it.
+ */
+export class InterruptedError extends ImbotError {
+  constructor(message: string) {
+    super('INTERRUPTED', message);
+  }
+}
+
+/** A resource was used after `close()` (a shared rate limiter, say). */
+export class ClosedError extends ImbotError {
+  constructor(message: string) {
+    super('CLOSED', message);
+  }
+}
+
 /** Text was written to a stream session that has ended, is ending, or failed. */
 export class StreamClosedError extends ImbotError {
   constructor(message: string, options?: { cause?: unknown }) {

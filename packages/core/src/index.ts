@@ -13,8 +13,10 @@ export {
 export {
   ApiError,
   type ApiErrorDetails,
+  ClosedError,
   CloudApiError,
   ImbotError,
+  InterruptedError,
   NetworkError,
   NotHandledError,
   NotSupportedError,

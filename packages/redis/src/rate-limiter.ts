@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { InMemoryRateLimiter, type RateLimiter, type RateLimitPermit } from '@imbot/core';
+import { ClosedError, InMemoryRateLimiter, type RateLimiter, type RateLimitPermit } from '@imbot/core';
 import { RoundTripFloor } from '@imbot/core/internal';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
@@ -152,7 +152,7 @@ export class RedisRateLimiter implements RateLimiter {
 
   acquire(key: string, signal?: AbortSignal): Promise<RateLimitPermit> {
     signal?.throwIfAborted();
-    if (this.#closed) return Promise.reject(new Error('the rate limiter is closed'));
+    if (this.#closed) return Promise.reject(new ClosedError('the rate limiter is closed'));
     let lane = this.#lanes.get(key);
     if (!lane) {
       const base = `${this.#prefix}:{${key}}`;

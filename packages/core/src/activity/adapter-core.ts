@@ -1,3 +1,4 @@
+import { ValidationError } from '../errors.js';
 import type { BotPlatform, BotSpec, InboundMessage, WebhookRequest } from '../platform.js';
 import type { NodeRequestLike } from '../receive/body.js';
 import { readFetchRequest } from '../receive/body.js';
@@ -146,7 +147,8 @@ export class AdapterCore {
   /** The adapter's one bot, for calls that may leave it out. */
   onlyBot(what: string): string {
     if (this.botIds.length !== 1) {
-      throw new TypeError(
+      throw new ValidationError(
+        'botId',
         `${what}: name the bot (botId); this adapter ${this.botIds.length === 0 ? 'answers for every bot' : `has ${this.botIds.length}`}`,
       );
     }

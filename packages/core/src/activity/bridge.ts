@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ImbotError, NotSupportedError, StreamClosedError } from '../errors.js';
+import { ImbotError, NotSupportedError, StreamClosedError, ValidationError } from '../errors.js';
 import type { BotPlatform, ReplyTarget } from '../platform.js';
 import type { Reply } from '../receive/pipeline.js';
 import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
@@ -76,7 +76,8 @@ export class ActivityBridge {
   async update(activity: ActivityLike): Promise<void> {
     if (!this.#platform.updateText)
       throw new NotSupportedError(`${this.#platform.name} cannot edit a sent message`);
-    if (!activity.id) throw new TypeError('updateActivity needs the id of the message to edit');
+    if (!activity.id)
+      throw new ValidationError('activity.id', 'updateActivity needs the id of the message to edit');
     await this.#platform.updateText(this.#target(activity), activity.id, activityToText(activity));
   }
 
@@ -84,7 +85,11 @@ export class ActivityBridge {
   async delete(reference: ConversationReferenceLike): Promise<void> {
     if (!this.#platform.deleteMessage)
       throw new NotSupportedError(`${this.#platform.name} cannot recall a sent message`);
-    if (!reference.activityId) throw new TypeError('deleteActivity needs the id of the message to recall');
+    if (!reference.activityId)
+      throw new ValidationError(
+        'reference.activityId',
+        'deleteActivity needs the id of the message to recall',
+      );
     await this.#platform.deleteMessage(this.#target(reference), reference.activityId);
   }
 

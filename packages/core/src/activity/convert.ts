@@ -1,3 +1,4 @@
+import { ValidationError } from '../errors.js';
 import type { InboundAttachment, InboundMessage, ReplyTarget } from '../platform.js';
 import type {
   ActivityLike,
@@ -84,13 +85,14 @@ export function targetOf(
   // An outgoing activity carries the bot in `from`; a reference in `bot` (Bot Framework) or `agent`.
   const bot = ref.bot ?? ref.agent ?? ref.from;
   const user = ref.user ?? ref.recipient;
-  if (!bot?.id) throw new TypeError('the activity or reference names no bot (from / bot)');
+  if (!bot?.id) throw new ValidationError('bot', 'the activity or reference names no bot (from / bot)');
   if (ref.conversation?.isGroup) {
     const target = { botId: bot.id, groupId: ref.conversation.id };
     const mentioned = options.mentionUser && user?.id && user.id !== bot.id && user.role !== 'bot';
     return mentioned ? { ...target, mention: [user.id] } : target;
   }
-  if (!user?.id) throw new TypeError('the activity or reference names no user (recipient / user)');
+  if (!user?.id)
+    throw new ValidationError('user', 'the activity or reference names no user (recipient / user)');
   return { botId: bot.id, userId: user.id };
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { StreamClosedError } from '../errors.js';
 import { readText, type TextSource } from '../stream/source.js';
 import type { ActivityLike, StreamInfo } from './protocol.js';
 
@@ -105,7 +106,7 @@ export class StreamingResponse {
   }
 
   #assertOpen(): void {
-    if (this.#ended) throw new Error('the stream has ended: endStream() was called');
+    if (this.#ended) throw new StreamClosedError('the stream has ended: endStream() was called');
   }
 
   /** Queues `step`; a step that fails is recorded, never left unobserved, and the queue goes on. */

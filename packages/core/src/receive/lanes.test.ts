@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ImbotError, InterruptedError } from '../errors.js';
 import type { InboundMessage } from '../platform.js';
 import { type Concurrency, Lanes, type Run } from './lanes.js';
 
@@ -20,6 +21,7 @@ const message = (from: string, text: string): InboundMessage => ({
 function harness(policy: Concurrency) {
   const lanes = new Lanes(policy);
   const log: string[] = [];
+  const reasons: ImbotError[] = [];
   const finishers = new Map<string, () => void>();
   const add = (from: string, text: string) =>
     lanes.add(message(from, text), {
@@ -30,7 +32,11 @@ function harness(policy: Concurrency) {
           finish = resolve;
         });
         finishers.set(text, finish);
-        return { message: message(from, text), done, interrupt: () => log.push(`interrupt ${text}`) };
+        return {
+          message: message(from, text),
+          done,
+          interrupt: (reason) => log.push(`interrupt ${text}`) && reasons.push(reason),
+        };
       },
       drop: () => log.push(`drop ${text}`),
     });
@@ -38,7 +44,7 @@ function harness(policy: Concurrency) {
     finishers.get(text)?.();
     await new Promise((resolve) => setImmediate(resolve));
   };
-  return { lanes, log, add, finish };
+  return { lanes, log, reasons, add, finish };
 }
 
 describe('Lanes', () => {
@@ -58,10 +64,12 @@ describe('Lanes', () => {
   });
 
   it('interrupt: a newer message interrupts the answer in progress, then runs', async () => {
-    const { log, add, finish } = harness('interrupt');
+    const { log, reasons, add, finish } = harness('interrupt');
     add('alice', 'a1');
     add('alice', 'a2');
     expect(log).toEqual(['start a1', 'interrupt a1']);
+    expect(reasons[0]).toBeInstanceOf(InterruptedError);
+    expect(reasons[0]?.code).toBe('INTERRUPTED');
     await finish('a1');
     expect(log).toEqual(['start a1', 'interrupt a1', 'start a2']);
   });
@@ -78,7 +86,7 @@ describe('Lanes', () => {
     add('alice', 'a1');
     add('alice', 'a2');
     const dropped: string[] = [];
-    lanes.stop(new Error('closing'), (m) => dropped.push(m.text));
+    lanes.stop(new ImbotError('SHUTTING_DOWN', 'closing'), (m) => dropped.push(m.text));
     expect(dropped).toEqual(['a2']);
     expect(log).toEqual(['start a1', 'drop a2', 'interrupt a1']);
     const idle = lanes.idle();

@@ -1,3 +1,4 @@
+import { type ImbotError, InterruptedError } from '../errors.js';
 import type { InboundMessage } from '../platform.js';
 import { Queue } from '../queue.js';
 
@@ -15,7 +16,7 @@ export type Concurrency = 'queue' | 'interrupt' | 'concurrent';
 export interface Run {
   readonly message: InboundMessage;
   /** Aborts the handling: interrupts its reply. */
-  interrupt(reason: Error): void;
+  interrupt(reason: ImbotError): void;
   /** Settles when the handler has returned and its streams have finished. */
   readonly done: Promise<void>;
 }
@@ -65,14 +66,16 @@ export class Lanes {
       this.#lanes.set(key, lane);
     }
     if (this.#policy === 'interrupt')
-      lane.current?.interrupt(new Error('a newer message from the same user interrupted this answer'));
+      lane.current?.interrupt(
+        new InterruptedError('a newer message from the same user interrupted this answer'),
+      );
     lane.waiting.push({ message, turn });
     this.#waitingCount++;
     if (!lane.current) this.#next(key, lane);
   }
 
   /** Interrupts every run, and drops every message still waiting, telling `dropped` which. */
-  stop(reason: Error, dropped: (message: InboundMessage) => void): void {
+  stop(reason: ImbotError, dropped: (message: InboundMessage) => void): void {
     for (const lane of this.#lanes.values()) {
       for (let next = lane.waiting.shift(); next; next = lane.waiting.shift()) {
         this.#waitingCount--;

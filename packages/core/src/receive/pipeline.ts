@@ -513,7 +513,7 @@ class PipelineRun implements Run {
     for (const session of this.#sessions) if (!session.closed) void session.end();
   }
 
-  interrupt(reason: Error): void {
+  interrupt(reason: ImbotError): void {
     if (this.#controller.signal.aborted) return;
     this.#controller.abort(reason);
     for (const session of this.#sessions) if (!session.closed) void session.abort(reason);
