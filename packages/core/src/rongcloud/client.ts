@@ -1,18 +1,12 @@
 import type { z } from 'zod';
-import { type Body, RequestLayer } from '../http/request.js';
-import { defaultRetryPolicy, type RetryMode, type RetryPolicy } from '../http/retry.js';
-import { InMemoryRateLimiter, noRateLimit, type RateLimiter, scopedLimiter } from '../limits/rate-limiter.js';
-import {
-  type ClientStats,
-  type ClientTelemetry,
-  type ObservabilityOptions,
-  watchedScheduler,
-} from '../observe/telemetry.js';
+import { CloudClient } from '../http/cloud-client.js';
+import type { Body } from '../http/request.js';
+import type { RetryMode, RetryPolicy } from '../http/retry.js';
+import type { RateLimiter } from '../limits/rate-limiter.js';
+import type { ObservabilityOptions } from '../observe/telemetry.js';
 import type { BotPlatform } from '../platform.js';
-import { joinJournal, type StreamJournal } from '../stream/journal.js';
-import type { StreamScheduler } from '../stream/scheduler.js';
-import { StreamSession, type StreamSessionOptions } from '../stream/session.js';
-import type { StreamTransport } from '../stream/transport.js';
+import type { StreamJournal } from '../stream/journal.js';
+import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
 import { parseInput } from '../validation.js';
 import { textMessage, withMentions } from './elements.js';
 import { RongCloudPlatform } from './platform.js';
@@ -79,59 +73,33 @@ export interface RongCloudOptions extends ObservabilityOptions {
  * const rong = new RongCloud({ appKey, appSecret, region: 'singapore' });
  * const [bot] = await rong.getBots(['bot-helper']);
  */
-export class RongCloud {
+export class RongCloud extends CloudClient<RongStreamTarget> {
   readonly appKey: string;
   readonly callbackUrl: string | undefined;
   readonly #appSecret: string;
-  readonly #requests: RequestLayer;
-  readonly #scheduler: StreamScheduler;
-  readonly #telemetry: ClientTelemetry;
-  /** Makes a transport record its messages in the client's journal, if it has one. */
-  readonly #journaled: (transport: StreamTransport, target: RongStreamTarget) => StreamTransport;
   #platform: RongCloudPlatform | undefined;
 
   constructor(options: RongCloudOptions) {
     const o = parseInput(rongClientOptions, options, 'options');
-    this.appKey = o.appKey;
-    this.#appSecret = o.appSecret;
-    this.callbackUrl = o.callbackUrl;
     const region = o.region ? rongCloudRegions[o.region] : undefined;
-    // A limiter given by the app may serve other apps too: its keys name this one.
-    const limiter: RateLimiter =
-      options.rateLimit === false
-        ? noRateLimit
-        : options.rateLimit
-          ? scopedLimiter(options.rateLimit, `rongcloud:${o.appKey}`)
-          : new InMemoryRateLimiter({ limit: 100 });
-    ({ telemetry: this.#telemetry, scheduler: this.#scheduler } = watchedScheduler(
-      'rongcloud',
-      options,
-      limiter,
-    ));
-    this.#requests = new RequestLayer(new RongCloudProtocol(o), {
+    super({
+      ...options,
+      protocol: new RongCloudProtocol(o),
+      app: `rongcloud:${o.appKey}`,
       bases: region
         ? [`https://${region.primary}`, `https://${region.backup}`]
         : [o.baseUrl as string, ...(o.backupBaseUrl ? [o.backupBaseUrl] : [])],
-      timeoutMs: o.timeoutMs ?? 10_000,
-      retry: { ...defaultRetryPolicy, ...o.retry } as RetryPolicy,
-      connections: o.connections,
-      budget: this.#scheduler,
-      telemetry: this.#telemetry,
+      callsPerSecond: 100,
     });
-    this.#journaled = joinJournal(options.journal, `rongcloud:${o.appKey}`, (t: RongStreamTarget) =>
-      this.#transportFor(t),
-    );
+    this.appKey = o.appKey;
+    this.#appSecret = o.appSecret;
+    this.callbackUrl = o.callbackUrl;
   }
 
   /** This client as a cloud-neutral `BotPlatform`, for `ensureBots`, the middleware and the adapter. */
   get platform(): BotPlatform {
     this.#platform ??= new RongCloudPlatform(this, this.#appSecret);
     return this.#platform;
-  }
-
-  /** The origin requests go to now: the primary, or the backup after a failure. */
-  get currentOrigin(): string {
-    return this.#requests.currentOrigin;
   }
 
   /** Bots by user id (`/v3/bot/get.json`), 20 per call, asked concurrently when more are given. */
@@ -308,11 +276,10 @@ export class RongCloud {
    * `RC:StreamMsg`): text written to it reaches the user as one message that grows.
    */
   openStream(target: RongStreamTarget, options: StreamSessionOptions = {}): StreamSession {
-    return new StreamSession(this.#journaled(this.#transportFor(target), target), this.#scheduler, options);
+    return this.session(target, options);
   }
 
-  /** The streaming API that serves `target`, after checking it. */
-  #transportFor(target: RongStreamTarget): RongStreamTransport {
+  protected transportFor(target: RongStreamTarget): RongStreamTransport {
     const from = parseInput(rongUserId, target?.from, 'openStream.from');
     if ('groupId' in target) {
       parseInput(rongUserId, target.groupId, 'openStream.groupId');
@@ -338,20 +305,6 @@ export class RongCloud {
     return this.#request(path, body, rongEnvelope, options.retry ?? 'unapplied', options.signal);
   }
 
-  /**
-   * A snapshot of what this client has done: calls by API and outcome, rejections by code, retries,
-   * the call budget in use, the stream queue and the stream delivery latency.
-   */
-  stats(): ClientStats {
-    return this.#telemetry.stats();
-  }
-
-  /** Finishes every open stream session, then closes the connection pool. */
-  async close(): Promise<void> {
-    await this.#scheduler.close();
-    await this.#requests.close();
-  }
-
   /** One call of API `path` through the request layer. */
   #request<S extends z.ZodType>(
     path: string,
@@ -360,6 +313,6 @@ export class RongCloud {
     mode: RetryMode,
     signal?: AbortSignal,
   ): Promise<z.output<S>> {
-    return this.#requests.request(path, path, body, schema, mode, signal);
+    return this.request(path, path, body, schema, mode, signal);
   }
 }

@@ -1,19 +1,12 @@
 import type { z } from 'zod';
 import { ValidationError } from '../errors.js';
-import { RequestLayer } from '../http/request.js';
-import { defaultRetryPolicy, type RetryMode, type RetryPolicy } from '../http/retry.js';
-import { InMemoryRateLimiter, noRateLimit, type RateLimiter, scopedLimiter } from '../limits/rate-limiter.js';
-import {
-  type ClientStats,
-  type ClientTelemetry,
-  type ObservabilityOptions,
-  watchedScheduler,
-} from '../observe/telemetry.js';
+import { CloudClient } from '../http/cloud-client.js';
+import type { RetryMode, RetryPolicy } from '../http/retry.js';
+import type { RateLimiter } from '../limits/rate-limiter.js';
+import type { ObservabilityOptions } from '../observe/telemetry.js';
 import type { BotPlatform } from '../platform.js';
-import { joinJournal, type StreamJournal } from '../stream/journal.js';
-import type { StreamScheduler } from '../stream/scheduler.js';
-import { StreamSession, type StreamSessionOptions } from '../stream/session.js';
-import type { StreamTransport } from '../stream/transport.js';
+import type { StreamJournal } from '../stream/journal.js';
+import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
 import { parseInput } from '../validation.js';
 import { AdminUserSig } from './credentials.js';
 import { textElement, withMentions } from './elements.js';
@@ -130,29 +123,15 @@ const PROFILES_PER_CALL = 100;
  * const { msgKey } = await im.sendStreamMsg({ from: '@RBT#helper', to: 'user01', chunk: 'Hello, ' });
  * await im.sendStreamMsg({ from: '@RBT#helper', to: 'user01', chunk: 'world', msgKey, finish: true });
  */
-export class TencentIm {
+export class TencentIm extends CloudClient<StreamTarget> {
   readonly sdkAppId: number;
   readonly admin: string;
-  readonly #requests: RequestLayer;
-  readonly #scheduler: StreamScheduler;
-  readonly #telemetry: ClientTelemetry;
   readonly #callbackToken: string | undefined;
-  /** Makes a transport record its messages in the client's journal, if it has one. */
-  readonly #journaled: (transport: StreamTransport, target: StreamTarget) => StreamTransport;
   #platform: TencentPlatform | undefined;
 
   constructor(options: TencentImOptions) {
     const o = parseInput(clientOptions, options, 'options');
-    this.sdkAppId = o.sdkAppId;
-    this.admin = o.admin;
     const region = o.region ? tencentRegions[o.region as TencentRegion] : undefined;
-    // A limiter given by the app may serve other apps too: its keys name this one.
-    const limiter: RateLimiter =
-      options.rateLimit === false
-        ? noRateLimit
-        : options.rateLimit
-          ? scopedLimiter(options.rateLimit, `tencent:${o.sdkAppId}`)
-          : new InMemoryRateLimiter();
     const userSig = new AdminUserSig(
       o.secretKey !== undefined
         ? {
@@ -163,33 +142,18 @@ export class TencentIm {
           }
         : { userSig: o.userSig as () => string | Promise<string> },
     );
-    ({ telemetry: this.#telemetry, scheduler: this.#scheduler } = watchedScheduler(
-      'tencent',
-      options,
-      limiter,
-    ));
-    this.#requests = new RequestLayer(
-      new TencentProtocol(userSig, { sdkAppId: o.sdkAppId, identifier: o.admin }),
-      {
-        bases: region
-          ? [`https://${region.primary}`, `https://${region.backup}`]
-          : [o.baseUrl as string, ...(o.backupBaseUrl ? [o.backupBaseUrl] : [])],
-        timeoutMs: o.timeoutMs ?? 10_000,
-        retry: { ...defaultRetryPolicy, ...o.retry } as RetryPolicy,
-        connections: o.connections,
-        budget: this.#scheduler,
-        telemetry: this.#telemetry,
-      },
-    );
+    super({
+      ...options,
+      protocol: new TencentProtocol(userSig, { sdkAppId: o.sdkAppId, identifier: o.admin }),
+      app: `tencent:${o.sdkAppId}`,
+      bases: region
+        ? [`https://${region.primary}`, `https://${region.backup}`]
+        : [o.baseUrl as string, ...(o.backupBaseUrl ? [o.backupBaseUrl] : [])],
+      callsPerSecond: 200,
+    });
+    this.sdkAppId = o.sdkAppId;
+    this.admin = o.admin;
     this.#callbackToken = o.callbackToken;
-    this.#journaled = joinJournal(options.journal, `tencent:${o.sdkAppId}`, (t: StreamTarget) =>
-      this.#transportFor(parseInput(openStreamInput, t, 'journal.target')),
-    );
-  }
-
-  /** The domain requests go to now: the primary, or the backup after a failure. */
-  get currentOrigin(): string {
-    return this.#requests.currentOrigin;
   }
 
   /**
@@ -314,12 +278,11 @@ export class TencentIm {
    * await session.end();
    */
   openStream(target: StreamTarget, options: StreamSessionOptions = {}): StreamSession {
-    const t = parseInput(openStreamInput, target, 'openStream');
-    return new StreamSession(this.#journaled(this.#transportFor(t), t), this.#scheduler, options);
+    return this.session(target, options);
   }
 
-  /** The streaming API that serves `t`. */
-  #transportFor(t: StreamTarget): RobotStreamTransport | StreamMsgTransport {
+  protected transportFor(target: StreamTarget): RobotStreamTransport | StreamMsgTransport {
+    const t = parseInput(openStreamInput, target, 'openStream');
     const call: StreamCall = (api, body, schema) => this.#request(api, body, schema, 'unapplied');
     if ('groupId' in t) {
       return new StreamMsgTransport(
@@ -481,23 +444,6 @@ export class TencentIm {
     return this.#request(path, body, envelope, options.retry ?? 'unapplied', options.signal);
   }
 
-  /**
-   * A snapshot of what this client has done: calls by API and outcome, rejections by code, retries,
-   * the call budget in use, the stream queue and the stream delivery latency.
-   */
-  stats(): ClientStats {
-    return this.#telemetry.stats();
-  }
-
-  /**
-   * Finishes every open stream session (each still makes its closing call), then closes the
-   * connection pool. Resolves when all of that is done.
-   */
-  async close(): Promise<void> {
-    await this.#scheduler.close();
-    await this.#requests.close();
-  }
-
   /** One call of REST API `api` (`service/command`) through the request layer. */
   #request<S extends z.ZodType>(
     api: string,
@@ -506,6 +452,6 @@ export class TencentIm {
     mode: RetryMode,
     signal?: AbortSignal,
   ): Promise<z.output<S>> {
-    return this.#requests.request(api, `v4/${api}`, { json: body }, schema, mode, signal);
+    return this.request(api, `v4/${api}`, { json: body }, schema, mode, signal);
   }
 }

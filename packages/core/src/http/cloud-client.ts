@@ -1,0 +1,109 @@
+import type { z } from 'zod';
+import { InMemoryRateLimiter, noRateLimit, type RateLimiter, scopedLimiter } from '../limits/rate-limiter.js';
+import {
+  type ClientStats,
+  type ClientTelemetry,
+  type ObservabilityOptions,
+  watchedScheduler,
+} from '../observe/telemetry.js';
+import { joinJournal, type StreamJournal } from '../stream/journal.js';
+import type { StreamScheduler } from '../stream/scheduler.js';
+import { StreamSession, type StreamSessionOptions } from '../stream/session.js';
+import type { StreamTransport } from '../stream/transport.js';
+import { type Body, type CloudProtocol, RequestLayer } from './request.js';
+import { defaultRetryPolicy, type RetryMode, type RetryPolicy } from './retry.js';
+
+/** What a cloud's client hands its base: its protocol and the options every client takes. */
+export interface CloudClientSetup extends ObservabilityOptions {
+  protocol: CloudProtocol;
+  /** The app, as keys of a shared limiter and journal name it: `tencent:1400000000`. */
+  app: string;
+  /** Base URLs of the data centre's domains, primary first. */
+  bases: string[];
+  /** The cloud's limit per API per second: the default budget. */
+  callsPerSecond: number;
+  timeoutMs?: number | undefined;
+  retry?: Partial<RetryPolicy> | undefined;
+  rateLimit?: RateLimiter | false | undefined;
+  connections?: number | undefined;
+  journal?: StreamJournal | undefined;
+}
+
+/**
+ * What every cloud's client is made of, whatever its protocol: the one request layer, the budget's
+ * owner (the stream scheduler), telemetry, and the journal of open messages. A client adds only its
+ * table of methods and the streaming APIs that serve a target (`transportFor`).
+ */
+export abstract class CloudClient<Target extends object> {
+  readonly #requests: RequestLayer;
+  readonly #scheduler: StreamScheduler;
+  readonly #telemetry: ClientTelemetry;
+  /** Makes a transport record its messages in the client's journal, if it has one. */
+  readonly #journaled: (transport: StreamTransport, target: Target) => StreamTransport;
+
+  protected constructor(setup: CloudClientSetup) {
+    // A limiter given by the app may serve other apps too: its keys name this one.
+    const limiter: RateLimiter =
+      setup.rateLimit === false
+        ? noRateLimit
+        : setup.rateLimit
+          ? scopedLimiter(setup.rateLimit, setup.app)
+          : new InMemoryRateLimiter({ limit: setup.callsPerSecond });
+    ({ telemetry: this.#telemetry, scheduler: this.#scheduler } = watchedScheduler(
+      setup.protocol.cloud,
+      setup,
+      limiter,
+    ));
+    this.#requests = new RequestLayer(setup.protocol, {
+      bases: setup.bases,
+      timeoutMs: setup.timeoutMs ?? 10_000,
+      retry: { ...defaultRetryPolicy, ...setup.retry } as RetryPolicy,
+      connections: setup.connections,
+      budget: this.#scheduler,
+      telemetry: this.#telemetry,
+    });
+    this.#journaled = joinJournal(setup.journal, setup.app, (target: Target) => this.transportFor(target));
+  }
+
+  /** The domain requests go to now: the primary, or the backup after a failure. */
+  get currentOrigin(): string {
+    return this.#requests.currentOrigin;
+  }
+
+  /**
+   * A snapshot of what this client has done: calls by API and outcome, rejections by code, retries,
+   * the call budget in use, the stream queue and the stream delivery latency.
+   */
+  stats(): ClientStats {
+    return this.#telemetry.stats();
+  }
+
+  /**
+   * Finishes every open stream session (each still makes its closing call), then closes the
+   * connection pool. Resolves when all of that is done.
+   */
+  async close(): Promise<void> {
+    await this.#scheduler.close();
+    await this.#requests.close();
+  }
+
+  /** The streaming API that serves `target`, after checking it. */
+  protected abstract transportFor(target: Target): StreamTransport;
+
+  /** A stream session to `target`, in this client's budget and journal. */
+  protected session(target: Target, options: StreamSessionOptions): StreamSession {
+    return new StreamSession(this.#journaled(this.transportFor(target), target), this.#scheduler, options);
+  }
+
+  /** One call through the request layer: `api` names its budget, `endpoint` its errors. */
+  protected request<S extends z.ZodType>(
+    api: string,
+    endpoint: string,
+    body: Body,
+    schema: S,
+    mode: RetryMode,
+    signal?: AbortSignal,
+  ): Promise<z.output<S>> {
+    return this.#requests.request(api, endpoint, body, schema, mode, signal);
+  }
+}
