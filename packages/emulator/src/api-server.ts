@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Clock } from './clock.js';
 import type { Faults } from './faults.js';
 import { BodyTooLarge, readBody, sendJson, sendText, sendTooLarge } from './http.js';
 import { Traffic } from './traffic.js';
@@ -26,6 +27,8 @@ export interface CallRecord {
   answer?: unknown;
   /** The fault that struck, if one did. */
   fault?: string;
+  /** The latency the fault settings added to this call (jitter included), when they add any. */
+  latencyMs?: number;
   durationMs: number;
 }
 
@@ -101,7 +104,10 @@ export class ApiServer {
   readonly traffic: Traffic;
   #nextId = 1;
 
-  constructor(protocol: CloudProtocol, faults: Faults, rateLimit: number) {
+  readonly #clock: Clock;
+
+  constructor(protocol: CloudProtocol, faults: Faults, rateLimit: number, clock: Clock) {
+    this.#clock = clock;
     this.#protocol = protocol;
     this.#faults = faults;
     this.#rateLimit = rateLimit;
@@ -132,13 +138,13 @@ export class ApiServer {
 
   /** Answers one request. */
   async serve(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const started = performance.now();
+    const started = this.#clock.elapsed();
     const query = Object.fromEntries(url.searchParams);
     for (const key of Object.keys(query))
       if (CREDENTIALS.has(key)) query[key] = `${query[key]?.slice(0, 12)}…`;
     const record: CallRecord = {
       id: this.#nextId++,
-      time: Date.now(),
+      time: this.#clock.now(),
       api: url.pathname,
       query,
       body: undefined,
@@ -147,7 +153,7 @@ export class ApiServer {
     this.#calls.push(record);
     if (this.#calls.length > MAX_CALL_RECORDS) this.#calls.shift();
     const done = (status?: number) => {
-      record.durationMs = performance.now() - started;
+      record.durationMs = this.#clock.elapsed() - started;
       if (status !== undefined) record.status = status;
     };
     const reply = (answer: Reply) => {
@@ -175,11 +181,12 @@ export class ApiServer {
     record.api = api;
     record.body = loggedBody(text, checked.body);
     const latency = this.#faults.latency();
+    if (latency.beforeMs + latency.afterMs > 0) record.latencyMs = latency.beforeMs + latency.afterMs;
     const pause = (ms: number) => (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : undefined);
     await pause(latency.beforeMs);
     // Counted as it is applied: the window sees the calls in the order they reach the cloud.
-    const admitted = this.#window(api).admit(performance.now());
-    this.traffic.call(api, admitted);
+    const admitted = this.#window(api).admit(this.#clock.elapsed());
+    this.traffic.call(api, admitted, this.#clock.now());
     if (!admitted) {
       await pause(latency.afterMs);
       return reply(this.#protocol.frequencyLimited(api));

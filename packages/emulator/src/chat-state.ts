@@ -110,7 +110,7 @@ export class ChatState extends EventEmitter<ChatEvents> {
    * Ends a stream that has had no call for `idleMs`: the user sees it stop, unfinished. Both clouds
    * end idle streams (documented for Tencent's stream_msg; the emulator applies it everywhere).
    */
-  settleIdle(message: Message, idleMs: number, now = Date.now()): void {
+  settleIdle(message: Message, idleMs: number, now: number): void {
     if (message.state === 'streaming' && now - message.updatedAt >= idleMs) {
       message.state = 'abandoned';
       this.touch(message);

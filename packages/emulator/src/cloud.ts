@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ApiServer, type CallRecord, type Reply } from './api-server.js';
 import type { CallbackResult } from './callbacks.js';
 import type { ChatState, Message } from './chat-state.js';
+import type { Clock } from './clock.js';
 import type { Faults } from './faults.js';
 import { sendText } from './http.js';
 import type { TrafficView } from './traffic.js';
@@ -125,8 +126,11 @@ export abstract class CloudEmulator<S extends ChatState> implements EmulatedClou
   #failing: Partial<Record<Origin, OriginFailure>> = {};
   readonly #streamIdleMs: number;
 
-  constructor(state: S, faults: Faults, options: { rateLimit: number; streamIdleMs: number }) {
+  protected readonly clock: Clock;
+
+  constructor(state: S, faults: Faults, options: { rateLimit: number; streamIdleMs: number; clock: Clock }) {
     this.state = state;
+    this.clock = options.clock;
     this.#streamIdleMs = options.streamIdleMs;
     this.#server = new ApiServer(
       {
@@ -137,6 +141,7 @@ export abstract class CloudEmulator<S extends ChatState> implements EmulatedClou
       },
       faults,
       options.rateLimit,
+      options.clock,
     );
     // How long each streaming message waited between pieces: the chart's stream latency.
     const grewAt = new WeakMap<Message, number>();
@@ -146,7 +151,7 @@ export abstract class CloudEmulator<S extends ChatState> implements EmulatedClou
     state.on('update', (message: Message) => {
       const before = grewAt.get(message);
       if (before === undefined || message.updatedAt <= before) return;
-      this.#server.traffic.streamGap(message.updatedAt - before);
+      this.#server.traffic.streamGap(message.updatedAt - before, this.clock.now());
       grewAt.set(message, message.updatedAt);
     });
   }
@@ -241,7 +246,7 @@ export abstract class CloudEmulator<S extends ChatState> implements EmulatedClou
 
   /** The last minute, second by second: calls per API against the limit, and streaming gaps. */
   traffic(): TrafficView {
-    return this.#server.traffic.view();
+    return this.#server.traffic.view(this.clock.now());
   }
 
   /** Forgets messages, calls, callbacks and rate counters. */
@@ -297,7 +302,7 @@ export abstract class CloudEmulator<S extends ChatState> implements EmulatedClou
     text: string,
     extra: Pick<Message, 'groupId' | 'mentions' | 'pressed'> = {},
   ): Message {
-    const now = Date.now();
+    const now = this.clock.now();
     return this.state.add({
       msgKey,
       from,
@@ -313,7 +318,8 @@ export abstract class CloudEmulator<S extends ChatState> implements EmulatedClou
   }
 
   #settled(messages: Message[]): Message[] {
-    for (const message of messages) this.state.settleIdle(message, this.#streamIdleMs);
+    const now = this.clock.now();
+    for (const message of messages) this.state.settleIdle(message, this.#streamIdleMs, now);
     return messages.map((m) => ({ ...m }));
   }
 }

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { parseInput } from '@imbot/core/internal';
 import { z } from 'zod';
+import { clockOf } from './clock.js';
 import { serveConsole } from './console.js';
 import { handleControl } from './control.js';
 import { streamEvents } from './events.js';
@@ -23,6 +24,12 @@ export interface EmulatorOptions {
   faults?: FaultConfig;
   /** Seed of the fault generator, so that a failing run can be replayed. */
   seed?: number;
+  /**
+   * The emulator's clock, in milliseconds since the epoch: message and call times, rate windows and
+   * when an idle stream is abandoned all follow it. Default: the real clock. A test passes its own
+   * and moves it on instead of sleeping.
+   */
+  now?: () => number;
 }
 
 export interface Emulator {
@@ -88,6 +95,9 @@ const options = z.object({
   rongcloud: rongCloudOptions.optional(),
   faults: faultConfig.optional(),
   seed: z.number().int().optional(),
+  now: z
+    .custom<() => number>((value) => typeof value === 'function', 'must be a function returning milliseconds')
+    .optional(),
 });
 
 /**
@@ -110,8 +120,9 @@ function requestUrl(req: IncomingMessage): URL {
 export async function startEmulator(input: EmulatorOptions = {}): Promise<Emulator> {
   parseInput(options, input, 'startEmulator');
   const faults = new Faults(input.faults, input.seed);
-  const tencent = new TencentEmulator(input.tencent ?? defaultTencent, faults);
-  const rongcloud = new RongCloudEmulator(input.rongcloud ?? defaultRongCloud, faults);
+  const clock = clockOf(input.now);
+  const tencent = new TencentEmulator(input.tencent ?? defaultTencent, faults, clock);
+  const rongcloud = new RongCloudEmulator(input.rongcloud ?? defaultRongCloud, faults, clock);
   const reset = () => {
     tencent.reset();
     rongcloud.reset();

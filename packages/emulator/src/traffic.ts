@@ -32,20 +32,20 @@ export class Traffic {
   }
 
   /** A call of `api` reached the cloud at `now` (ms since the epoch); `accepted` unless over the limit. */
-  call(api: string, accepted: boolean, now = Date.now()): void {
+  call(api: string, accepted: boolean, now: number): void {
     const second = this.#second(now);
     if (accepted) second.calls[api] = (second.calls[api] ?? 0) + 1;
     else second.refused++;
   }
 
   /** A streaming message grew at `now`, `gapMs` after its previous piece. */
-  streamGap(gapMs: number, now = Date.now()): void {
+  streamGap(gapMs: number, now: number): void {
     const second = this.#second(now);
     second.streamGapMs = Math.max(second.streamGapMs ?? 0, gapMs);
   }
 
   /** The last minute up to `now`, with empty seconds filled in. */
-  view(now = Date.now()): TrafficView {
+  view(now: number): TrafficView {
     const last = Math.floor(now / 1000) * 1000;
     const byAt = new Map(this.#seconds.map((s) => [s.at, s]));
     const seconds: TrafficSecond[] = [];

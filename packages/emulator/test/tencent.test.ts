@@ -248,10 +248,13 @@ describe('send_stream_msg', () => {
 
   it('abandons a stream left idle, and then refuses it', async () => {
     await emulator.close();
-    emulator = await emulatorForTests({ tencent: { streamIdleMs: 50 } as never });
+    let time = Date.now();
+    emulator = await emulatorForTests({ now: () => time, tencent: { streamIdleMs: 50 } as never });
     await rawCall(emulator, 'openim_robot_http_svc/create_robot', { UserID: '@RBT#my_bot' });
     const first = await stream({ From_Account: '@RBT#my_bot', To_Account: 'u', Chunk: 'a' });
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    time += 49;
+    expect(emulator.tencent.conversation('u', '@RBT#my_bot')[0]?.state).toBe('streaming');
+    time += 1;
     expect(emulator.tencent.conversation('u', '@RBT#my_bot')[0]?.state).toBe('abandoned');
     const late = stream({
       From_Account: '@RBT#my_bot',
@@ -383,12 +386,16 @@ describe('stream_msg', () => {
 });
 
 describe('frequency limit', () => {
-  it('a burst of 300 raw calls within one second gets exactly 100 rejected', async () => {
-    const started = performance.now();
-    const answers = await Promise.all(
-      Array.from({ length: 300 }, () => code(rawCall(emulator, 'openim_robot_http_svc/get_all_robots'))),
-    );
-    expect(performance.now() - started).toBeLessThan(1000);
+  let time: number;
+  beforeEach(async () => {
+    await emulator.close();
+    time = Date.now();
+    emulator = await emulatorForTests({ now: () => time });
+  });
+  const robots = () => code(rawCall(emulator, 'openim_robot_http_svc/get_all_robots'));
+
+  it('a burst of 300 raw calls within one second gets exactly 100 rejected, and the next second is free', async () => {
+    const answers = await Promise.all(Array.from({ length: 300 }, robots));
     expect(answers.filter((c) => c === 0)).toHaveLength(200);
     expect(answers.filter((c) => c === 60007)).toHaveLength(100);
     expect(emulator.tencent.rate()['openim_robot_http_svc/get_all_robots']).toMatchObject({
@@ -396,12 +403,16 @@ describe('frequency limit', () => {
       rejected: 100,
       busiestWindow: 200,
     });
+    time += 999;
+    expect(await robots()).toBe(60007);
+    time += 1;
+    expect(await robots()).toBe(0);
   });
 
   it('counts each API separately', async () => {
-    await Promise.all(
-      Array.from({ length: 200 }, () => rawCall(emulator, 'openim_robot_http_svc/get_all_robots')),
-    );
+    await Promise.all(Array.from({ length: 200 }, robots));
+    // This API's budget is spent: the next call of it is refused, another API's is not.
+    expect(await robots()).toBe(60007);
     expect(
       await code(
         rawCall(emulator, 'profile/portrait_get', { To_Account: ['a'], TagList: ['Tag_Profile_IM_Nick'] }),
@@ -445,11 +456,16 @@ describe('faults', () => {
     expect(json).toBeUndefined();
   });
 
-  it('adds latency with jitter', async () => {
-    emulator.faults.configure({ latencyMs: 60, jitterMs: 20, seed: 1 });
-    const started = performance.now();
-    await list();
-    expect(performance.now() - started).toBeGreaterThanOrEqual(59);
+  it('adds latency with jitter, and every call waits out its own draw', async () => {
+    emulator.faults.configure({ latencyMs: 20, jitterMs: 40, seed: 1 });
+    for (let i = 0; i < 6; i++) await list();
+    const calls = emulator.tencent.calls();
+    const drawn = calls.map((c) => c.latencyMs as number);
+    expect(drawn.every((ms) => ms >= 20 && ms < 60)).toBe(true);
+    // The jitter shows: six draws from a 40 ms spread are not all within 5 ms of each other.
+    expect(Math.max(...drawn) - Math.min(...drawn)).toBeGreaterThan(5);
+    // Timers count whole milliseconds: a call may answer up to 1 ms before its fractional draw.
+    for (const call of calls) expect(call.durationMs).toBeGreaterThanOrEqual((call.latencyMs as number) - 1);
   });
 
   it.each([

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { Reply } from '../api-server.js';
 import { type CallbackResult, postCallback } from '../callbacks.js';
 import type { Message } from '../chat-state.js';
+import { type Clock, realClock } from '../clock.js';
 import {
   CloudEmulator,
   type EmulatedBot,
@@ -52,11 +53,12 @@ export class RongCloudEmulator extends CloudEmulator<RongCloudState> {
   readonly #options: z.output<typeof rongCloudOptions>;
   readonly #context: RongContext;
 
-  constructor(options: RongCloudEmulatorOptions, faults: Faults) {
+  constructor(options: RongCloudEmulatorOptions, faults: Faults, clock: Clock = realClock) {
     const parsed = rongCloudOptions.parse(options);
     super(new RongCloudState(), faults, {
       rateLimit: parsed.rateLimit ?? 100,
       streamIdleMs: parsed.streamIdleMs ?? 15_000,
+      clock,
     });
     this.#options = parsed;
     this.appKey = this.#options.appKey;
@@ -64,7 +66,7 @@ export class RongCloudEmulator extends CloudEmulator<RongCloudState> {
     this.#context = {
       state: this.state,
       streamIdleMs: this.#options.streamIdleMs ?? 15_000,
-      now: () => Date.now(),
+      now: () => this.clock.now(),
       newUid: () => randomBytes(10).toString('hex').toUpperCase(),
       streams: new Map(),
     };
@@ -179,7 +181,7 @@ export class RongCloudEmulator extends CloudEmulator<RongCloudState> {
     const objectName = data.objectName as string;
     // An integration that lists objectNames is told of those types only.
     if (!hook || (hook.objectNames && !hook.objectNames.includes(objectName))) return undefined;
-    const now = Date.now();
+    const now = this.clock.now();
     const url = new URL(hook.callbackUrl);
     const nonce = rongCloudNonce();
     url.searchParams.set('appKey', this.appKey);

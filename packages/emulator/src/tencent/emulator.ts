@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { Reply } from '../api-server.js';
 import type { CallbackResult } from '../callbacks.js';
 import type { Message } from '../chat-state.js';
+import { type Clock, realClock } from '../clock.js';
 import {
   ClientRefused,
   CloudEmulator,
@@ -53,11 +54,12 @@ export class TencentEmulator extends CloudEmulator<TencentState> {
   readonly #context: ApiContext;
   #callbackTarget: CallbackTarget | undefined;
 
-  constructor(options: TencentEmulatorOptions, faults: Faults) {
+  constructor(options: TencentEmulatorOptions, faults: Faults, clock: Clock = realClock) {
     const parsed = tencentOptions.parse(options);
     super(new TencentState(), faults, {
       rateLimit: parsed.rateLimit ?? 200,
       streamIdleMs: parsed.streamIdleMs ?? 15_000,
+      clock,
     });
     this.#options = parsed;
     this.sdkAppId = this.#options.sdkAppId;
@@ -69,8 +71,8 @@ export class TencentEmulator extends CloudEmulator<TencentState> {
       state: this.state,
       admin: this.admin,
       streamIdleMs: this.#options.streamIdleMs ?? 15_000,
-      now: () => Date.now(),
-      monotonic: () => performance.now(),
+      now: () => this.clock.now(),
+      monotonic: () => this.clock.elapsed(),
       dedup: new Map(),
       streams: new Map<string, StreamMsg>(),
       deliveredToRobot: (message, msgBody, { seq, random }) => {
@@ -211,7 +213,7 @@ export class TencentEmulator extends CloudEmulator<TencentState> {
 
   /** The Tencent REST API's rules: URL and UserSig checks, JSON bodies, HTTP 200 with an envelope. */
   protected check(url: URL, _req: IncomingMessage, text: string) {
-    const check = checkTencentRequest(url, this.#options, Date.now());
+    const check = checkTencentRequest(url, this.#options, this.clock.now());
     if (!check.ok) return { reply: tencentReply({ ErrorCode: check.code, ErrorInfo: check.info }) };
     let body: unknown;
     try {
@@ -258,7 +260,7 @@ export class TencentEmulator extends CloudEmulator<TencentState> {
   ): Promise<CallbackResult | undefined> {
     const target = this.#callbackTarget;
     if (!target) return undefined;
-    const now = Date.now();
+    const now = this.clock.now();
     const body = {
       CallbackCommand: 'Bot.OnC2CMessage',
       From_Account: message.from,
