@@ -3,6 +3,5 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: ['packages/*', 'examples/*', '!examples/starter', 'conformance'],
-    globalSetup: ['./vitest.build.ts'],
   },
 });

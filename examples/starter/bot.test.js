@@ -6,7 +6,8 @@ import { startEmulator } from '@imbot/emulator';
 import express from 'express';
 import { createBot } from './bot.js';
 
-test('the bot streams its answer to a user', async () => {
+// A hung emulator or server fails the test within 30 s instead of holding the run forever.
+test('the bot streams its answer to a user', { timeout: 30_000 }, async () => {
   const emulator = await startEmulator({
     tencent: { sdkAppId: 1400000000, secretKey: 'k', admin: 'administrator' },
   });

@@ -63,9 +63,17 @@ describe('the streaming helper, under TestAdapter', () => {
     ]);
   });
 
-  it('is the same helper for the whole turn', async () => {
-    await replies(async (context) => {
-      expect(getStreamingResponse(context)).toBe(getStreamingResponse(context));
-    });
+  it('is the same helper for the whole turn, and another turn gets its own', async () => {
+    const helpers: unknown[] = [];
+    const logic = async (context: TurnContext) => {
+      helpers.push(getStreamingResponse(context), getStreamingResponse(context));
+    };
+    const adapter = new TestAdapter(logic);
+    await adapter.sendTextToBot('first', logic);
+    await adapter.sendTextToBot('second', logic);
+    expect(helpers).toHaveLength(4);
+    expect(helpers[0]).toBe(helpers[1]);
+    expect(helpers[2]).toBe(helpers[3]);
+    expect(helpers[0]).not.toBe(helpers[2]);
   });
 });

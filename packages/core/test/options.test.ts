@@ -1,5 +1,6 @@
+import { startEmulator } from '@imbot/emulator';
 import { describe, expect, it } from 'vitest';
-import { RongCloud, TencentIm } from '../src/index.js';
+import { type RateLimiter, RongCloud, TencentIm } from '../src/index.js';
 
 const tencent = {
   sdkAppId: 1400000000,
@@ -23,12 +24,54 @@ describe('client options', () => {
     },
   );
 
-  it('take false or a RateLimiter', async () => {
-    const limiter = { acquire: async () => ({ release() {} }) };
-    for (const rateLimit of [false, limiter] as const) {
-      await new TencentIm({ ...tencent, rateLimit }).close();
-      await new RongCloud({ ...rong, rateLimit }).close();
-    }
+  it('take a RateLimiter, which then counts every call under the app and API, or false', async () => {
+    const emulator = await startEmulator();
+    const keys: string[] = [];
+    let held = 0;
+    const limiter: RateLimiter = {
+      acquire: async (key) => {
+        keys.push(key);
+        held++;
+        return { release: () => void held-- };
+      },
+    };
+    const im = new TencentIm({
+      sdkAppId: emulator.tencent.sdkAppId,
+      admin: emulator.tencent.admin,
+      secretKey: emulator.tencent.secretKey,
+      baseUrl: emulator.url,
+      rateLimit: limiter,
+    });
+    const rongcloud = new RongCloud({
+      appKey: emulator.rongcloud.appKey,
+      appSecret: emulator.rongcloud.appSecret,
+      baseUrl: emulator.url,
+      rateLimit: limiter,
+    });
+    await im.getAllRobots();
+    await rongcloud.getBots(['bot']);
+    expect(keys).toEqual([
+      `tencent:${emulator.tencent.sdkAppId}/openim_robot_http_svc/get_all_robots`,
+      `rongcloud:${emulator.rongcloud.appKey}//v3/bot/get.json`,
+    ]);
+    expect(held).toBe(0);
+    // Without a limiter the calls go all the same.
+    const free = new TencentIm({
+      sdkAppId: emulator.tencent.sdkAppId,
+      admin: emulator.tencent.admin,
+      secretKey: emulator.tencent.secretKey,
+      baseUrl: emulator.url,
+      rateLimit: false,
+    });
+    expect(await free.getAllRobots()).toEqual([]);
+    expect(keys).toHaveLength(2);
+    await Promise.all([
+      im.close(),
+      rongcloud.close(),
+      free.close(),
+      new RongCloud({ ...rong, rateLimit: false }).close(),
+    ]);
+    await emulator.close();
   });
 });
 

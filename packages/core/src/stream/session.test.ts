@@ -514,15 +514,29 @@ describe('StreamSession measures and limits', () => {
     const t = new ScriptedTransport('a', calls, { emptyFinalChunk: false, latencyMs: 20 });
     const s = session(t, { minIntervalMs: 200 });
     const latencies: number[] = [];
-    s.on('flush', (f) => latencies.push(f.latencyMs));
+    // When each piece was written, by where it starts in the text.
+    const written: { offset: number; at: number }[] = [];
+    let length = 0;
+    let delivered = 0;
+    s.on('flush', (f) => {
+      latencies.push(f.latencyMs);
+      // The oldest text of the chunk is the piece its first character belongs to.
+      const oldest = written.findLast((w) => w.offset <= delivered) as { at: number };
+      expect(f.latencyMs).toBe(Date.now() - oldest.at);
+      delivered += f.chunk.length;
+    });
     for (let i = 0; i < 100; i++) {
+      written.push({ offset: length, at: Date.now() });
       s.write(`word${i} `);
+      length += `word${i} `.length;
       await vi.advanceTimersByTimeAsync(33);
     }
     const done = s.end();
     await vi.advanceTimersByTimeAsync(500);
     await done;
     expect(latencies.length).toBeGreaterThan(5);
+    // Each call takes 20 ms: no chunk arrives sooner after its oldest text was written.
+    expect(Math.min(...latencies)).toBeGreaterThanOrEqual(20);
     // A chunk waits at most one interval and one call for its turn: never the age of the session.
     expect(Math.max(...latencies)).toBeLessThanOrEqual(200 + 33 + 2 * 20);
   });
