@@ -1,8 +1,9 @@
 import type { RichMessage } from '@imbot/core';
-import { richMessageSchema, utf8Bytes } from '@imbot/core/internal';
+import { richMessageSchema } from '@imbot/core/internal';
 import { CARD_OBJECT_NAME } from '@imbot/core/rongcloud';
 import { z } from 'zod';
 import type { Message } from '../chat-state.js';
+import { bytes as utf8Bytes } from './rules.js';
 import type { RongBotRecord, RongCloudState } from './state.js';
 
 /** An answer: the business code (200 for success) and, on success, the payload's fields. */

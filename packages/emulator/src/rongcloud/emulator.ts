@@ -1,8 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { signRongCloud } from '@imbot/core';
 import { BUTTON_PRESS_BUSINESS_ID, rongCloudNonce } from '@imbot/core/internal';
-import { BUTTON_OBJECT_NAME, RONGCLOUD_FREQUENCY_LIMIT } from '@imbot/core/rongcloud';
+import { BUTTON_OBJECT_NAME } from '@imbot/core/rongcloud';
 import { z } from 'zod';
 import type { Reply } from '../api-server.js';
 import { type CallbackResult, postCallback } from '../callbacks.js';
@@ -20,6 +19,7 @@ import {
 } from '../cloud.js';
 import type { Faults } from '../faults.js';
 import { type RongAnswer, type RongContext, rongCloudApis, statusOf } from './apis.js';
+import { FREQUENCY_LIMIT as RONGCLOUD_FREQUENCY_LIMIT, signature as signatureOf } from './rules.js';
 import { type RongBotRecord, RongCloudState } from './state.js';
 
 export const rongCloudOptions = z.object({
@@ -187,7 +187,7 @@ export class RongCloudEmulator extends CloudEmulator<RongCloudState> {
     url.searchParams.set('appKey', this.appKey);
     url.searchParams.set('nonce', nonce);
     url.searchParams.set('timestamp', String(now));
-    url.searchParams.set('signature', signRongCloud({ appSecret: this.appSecret, nonce, timestamp: now }));
+    url.searchParams.set('signature', signatureOf(this.appSecret, nonce, now));
     const { integrations: _omit, ...botView } = bot;
     const body = {
       type,
@@ -228,7 +228,7 @@ export class RongCloudEmulator extends CloudEmulator<RongCloudState> {
           api,
           reply: rongReply({ code: 1002, errorMessage: 'parameter error: Nonce over 18 characters' }),
         };
-      const expected = Buffer.from(signRongCloud({ appSecret: this.appSecret, nonce, timestamp }));
+      const expected = Buffer.from(signatureOf(this.appSecret, nonce, timestamp));
       const actual = Buffer.from(signature.toLowerCase());
       if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) {
         return { api, reply: rongReply({ code: 1004, errorMessage: 'signature error' }) };

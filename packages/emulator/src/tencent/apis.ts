@@ -1,6 +1,9 @@
 import { crc32 } from 'node:zlib';
 import type { RichMessage } from '@imbot/core';
-import { CARD_BUSINESS_ID, richMessageSchema, utf8Bytes } from '@imbot/core/internal';
+import { CARD_BUSINESS_ID, richMessageSchema } from '@imbot/core/internal';
+import { z } from 'zod';
+import type { Message } from '../chat-state.js';
+import { SlidingWindow } from '../window.js';
 import {
   GROUP_AT_MAX,
   GROUP_MEMBERS_PER_CALL,
@@ -9,11 +12,9 @@ import {
   ROBOT_ID_MAX_BYTES,
   ROBOT_PREFIX,
   ROBOTS_PER_APP,
-  TENCENT_FREQUENCY_LIMIT,
-} from '@imbot/core/tencent';
-import { z } from 'zod';
-import type { Message } from '../chat-state.js';
-import { SlidingWindow } from '../window.js';
+  FREQUENCY_LIMIT as TENCENT_FREQUENCY_LIMIT,
+  bytes as utf8Bytes,
+} from './rules.js';
 import type { Profile, TencentState } from './state.js';
 
 /** An answer's fields; the envelope (`ActionStatus`, `ErrorInfo`) is added when it is sent. */

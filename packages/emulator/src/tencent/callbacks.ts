@@ -1,5 +1,5 @@
-import { tencentCallbackSign } from '@imbot/core/tencent';
 import { type CallbackResult, postCallback } from '../callbacks.js';
+import { callbackSign } from './rules.js';
 
 export interface CallbackTarget {
   url: string;
@@ -26,7 +26,7 @@ export function callbackUrl(
   if (target.token) {
     const requestTime = Math.floor(nowMs / 1000);
     url.searchParams.set('RequestTime', String(requestTime));
-    url.searchParams.set('Sign', tencentCallbackSign(target.token, requestTime));
+    url.searchParams.set('Sign', callbackSign(target.token, requestTime));
   }
   return url;
 }

@@ -1,4 +1,4 @@
-import { verifyUserSig } from '@imbot/core';
+import { checkUserSig } from './rules.js';
 
 export interface TencentApp {
   sdkAppId: number;
@@ -9,14 +9,6 @@ export interface TencentApp {
 export type RequestCheck = { ok: true; api: string } | { ok: false; code: number; info: string };
 
 const UINT32_MAX = 2 ** 32 - 1;
-
-/** Which cloud code answers a UserSig that `verifyUserSig` refused. */
-const userSigCodes = {
-  malformed: 70003,
-  'sdkappid-mismatch': 70014,
-  'bad-signature': 70009,
-  expired: 70001,
-} as const;
 
 /**
  * Checks a REST call's URL as the cloud does, in the cloud's order: the path names an API, the
@@ -41,18 +33,9 @@ export function checkTencentRequest(url: URL, app: TencentApp, now: number): Req
   if (sdkappid !== String(app.sdkAppId))
     return { ok: false, code: 60006, info: `SDKAppID ${sdkappid} is invalid` };
   const identifier = q.get('identifier') as string;
-  let signedFor: string;
-  try {
-    signedFor = verifyUserSig({
-      sdkAppId: app.sdkAppId,
-      secretKey: app.secretKey,
-      userSig: q.get('usersig') as string,
-      now,
-    }).userId;
-  } catch (error) {
-    const problem = (error as { problem?: keyof typeof userSigCodes }).problem ?? 'malformed';
-    return { ok: false, code: userSigCodes[problem], info: (error as Error).message };
-  }
+  const userSig = checkUserSig(q.get('usersig') as string, app, now);
+  if ('code' in userSig) return { ok: false, code: userSig.code, info: userSig.info };
+  const signedFor = userSig.userId;
   if (signedFor !== identifier) {
     return { ok: false, code: 70013, info: 'identifier is not the user the UserSig was made for' };
   }

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { BUTTON_PRESS_BUSINESS_ID, randomUint32 } from '@imbot/core/internal';
-import { ROBOT_PREFIX, TENCENT_FREQUENCY_LIMIT } from '@imbot/core/tencent';
 import { z } from 'zod';
 import type { Reply } from '../api-server.js';
 import type { CallbackResult } from '../callbacks.js';
@@ -22,6 +21,7 @@ import type { Faults } from '../faults.js';
 import { type Answer, type ApiContext, type StreamMsg, tencentApis } from './apis.js';
 import { type CallbackTarget, postTencentCallback } from './callbacks.js';
 import { checkTencentRequest } from './checks.js';
+import { ROBOT_PREFIX, FREQUENCY_LIMIT as TENCENT_FREQUENCY_LIMIT } from './rules.js';
 import { type Profile, type Robot, TencentState } from './state.js';
 
 export const tencentOptions = z.object({
