@@ -21,11 +21,14 @@
  * between the latest calls the cloud had applied at each) and the calls it refused. The conversations
  * start one by one over the first second, as people's do.
  *
- *   pnpm bench:client [--part overhead|budget|all] [--calls 60000] [--concurrency 64] [--rounds 3]
+ * Cold start: a fresh process importing the built `@imbot/core`, beside one importing undici alone.
+ *
+ *   npm run bench:client -- [--part startup|overhead|budget|all] [--calls 60000] [--concurrency 64] [--rounds 3]
  *                     [--seconds 10] [--sessions 200] [--rtts 0,50,100,200]
  */
 
 import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { genUserSig, InMemoryRateLimiter, type RateLimiter, TencentIm } from '@imbot/core';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
@@ -38,6 +41,7 @@ const { values } = parseArgs({
     calls: { type: 'string', default: '60000' },
     concurrency: { type: 'string', default: '64' },
     rounds: { type: 'string', default: '3' },
+    starts: { type: 'string', default: '9' },
     seconds: { type: 'string', default: '10' },
     sessions: { type: 'string', default: '200' },
     rtts: { type: 'string', default: '0,50,100,200' },
@@ -46,6 +50,7 @@ const { values } = parseArgs({
 const CALLS = Number(values.calls);
 const CONCURRENCY = Number(values.concurrency);
 const ROUNDS = Number(values.rounds);
+const STARTS = Number(values.starts);
 const SECONDS = Number(values.seconds);
 const SESSIONS = Number(values.sessions);
 const RTTS = (values.rtts as string).split(',').map(Number);
@@ -245,5 +250,32 @@ async function budget(): Promise<void> {
   await emulator.close();
 }
 
+/** Milliseconds a fresh Node process takes to import `specifier`, from `cwd` (one child each time). */
+function importMs(specifier: string, cwd: string): number {
+  const script = `const t = performance.now(); await import('${specifier}'); console.log(performance.now() - t);`;
+  return Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd }).toString());
+}
+
+/**
+ * Cold start: importing the built `@imbot/core` (what a bot that runs as a function pays before it
+ * can answer its first webhook) in a fresh process, interleaved with importing undici alone, the
+ * plain loop's own start. Medians of `STARTS` runs each.
+ */
+async function startup(): Promise<void> {
+  const core = fileURLToPath(new URL('../packages/core/', import.meta.url));
+  const imbot: number[] = [];
+  const plain: number[] = [];
+  for (let i = 0; i < STARTS; i++) {
+    imbot.push(importMs('@imbot/core', core));
+    plain.push(importMs('undici', core));
+  }
+  console.log(`\nCold start: a fresh process importing the built package, median of ${STARTS}\n`);
+  console.log('| import | ms |');
+  console.log('|---|---:|');
+  console.log(`| undici (the plain loop's start) | ${median(plain).toFixed(0)} |`);
+  console.log(`| @imbot/core | ${median(imbot).toFixed(0)} |`);
+}
+
+if (values.part === 'startup' || values.part === 'all') await startup();
 if (values.part === 'overhead' || values.part === 'all') await overhead();
 if (values.part === 'budget' || values.part === 'all') await budget();

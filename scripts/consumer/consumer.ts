@@ -11,6 +11,7 @@ import {
   signRongCloud,
   TencentIm,
 } from '@imbot/core';
+import { conversationReferenceFor } from '@imbot/core/activity';
 import { randomUint32 } from '@imbot/core/internal';
 import { type Emulator, startEmulator } from '@imbot/emulator';
 import { imbot } from '@imbot/express-middleware';
@@ -46,3 +47,6 @@ export const used = [
   ImbotAgentsAdapter,
   RedisRateLimiter,
 ];
+
+const reference = conversationReferenceFor({ botId: '@RBT#helper', userId: 'user01' });
+void reference.conversation;

@@ -185,13 +185,17 @@ function exchanging(
   telemetry: ClientTelemetry,
 ): Step {
   return async (exchange) => {
-    exchange.sentAt = performance.now();
+    let sentAt = performance.now();
+    exchange.sentAt = sentAt;
     try {
       const signing = protocol.sign(exchange);
-      if (signing) await signing;
+      if (signing) {
+        // Making a credential can take a while: the round trip starts once it is made.
+        await signing;
+        sentAt = performance.now();
+        exchange.sentAt = sentAt;
+      }
       const domain = domains[exchange.domain] as Domain;
-      const sentAt = performance.now();
-      exchange.sentAt = sentAt;
       const answer = await transport.post({
         origin: domain.origin,
         path: domain.prefix + exchange.path,
