@@ -23,7 +23,7 @@
  *
  * Cold start: a fresh process importing the built `@imbot/core`, beside one importing undici alone.
  *
- *   npm run bench:client -- [--part startup|overhead|budget|all] [--calls 60000] [--concurrency 64] [--rounds 3]
+ *   npm run bench:client -- [--part startup|overhead|budget|all] [--calls 60000] [--concurrency 64] [--rounds 5]
  *                     [--seconds 10] [--sessions 200] [--rtts 0,50,100,200]
  */
 
@@ -40,7 +40,7 @@ const { values } = parseArgs({
     part: { type: 'string', default: 'all' },
     calls: { type: 'string', default: '60000' },
     concurrency: { type: 'string', default: '64' },
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '5' },
     starts: { type: 'string', default: '9' },
     seconds: { type: 'string', default: '10' },
     sessions: { type: 'string', default: '200' },

@@ -3,7 +3,8 @@
  * `/rongcloud`, `/activity`, `/internal`) becomes one ES module, with the code they share in common
  * chunks (so a class is the same class from every entry). Node resolves and compiles one file per
  * module it loads, and zod alone is a hundred of them (its locales included), so a bot that starts
- * cold (a function answering its first webhook) paid more for the files than for the code: bundled,
+ * cold (a function answering its first webhook) paid more for the files than for the code. Bundled,
+ * with zod imported as a namespace (`import * as z`) so that what core does not use is left out,
  * `import('@imbot/core')` takes about half the time. zod, eventemitter3 and tinyqueue go into the
  * bundle (their licences into `dist/THIRD-PARTY-LICENSES.txt`) and stay dependencies for the types;
  * undici, loaded on the first client, and the optional OpenTelemetry peer stay imports. The `.d.ts`
@@ -11,7 +12,7 @@
  *
  *   node scripts/bundle-core.mjs
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +23,8 @@ const pkg = JSON.parse(readFileSync(join(core, 'package.json'), 'utf8'));
 const external = ['undici', ...Object.keys(pkg.peerDependencies ?? {})];
 const bundled = Object.keys(pkg.dependencies ?? {}).filter((name) => !external.includes(name));
 
+// Chunks are named by their content: those of an earlier build would otherwise stay and be packed.
+rmSync(join(core, 'dist', 'chunks'), { recursive: true, force: true });
 await build({
   absWorkingDir: core,
   entryPoints: {

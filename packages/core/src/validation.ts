@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from './errors.js';
 
 /** Length of `text` in UTF-8 bytes, the unit the clouds use for their field limits. */

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseInput } from '@imbot/core/internal';
-import { z } from 'zod';
+import * as z from 'zod';
 import { clockOf } from './clock.js';
 import { serveConsole } from './console.js';
 import { handleControl } from './control.js';

@@ -1,7 +1,7 @@
 import { ValidationError } from '@imbot/core';
 import { parseInput } from '@imbot/core/internal';
 import { Redis } from 'ioredis';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** How to reach Redis: a URL (`redis://host:6379/0`), or a client the app already has. */
 export type RedisConnection = { url: string; client?: undefined } | { client: Redis; url?: undefined };

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { InboundMessage, Inbox } from '@imbot/core';
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
+import * as z from 'zod';
 import { connect, connectionShape, type RedisOptions } from './connection.js';
 import { RELEASE_SHARD, RENEW_SHARD, REPLICAS } from './scripts.js';
 

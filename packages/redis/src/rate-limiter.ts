@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ClosedError, InMemoryRateLimiter, type RateLimiter, type RateLimitPermit } from '@imbot/core';
 import { RoundTripFloor } from '@imbot/core/internal';
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
+import * as z from 'zod';
 import { connect, connectionShape, type RedisOptions } from './connection.js';
 import { ACQUIRE, HEARTBEAT, OCCUPY, RELEASE } from './scripts.js';
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { MemorySeenStore, type SeenStore } from '@imbot/core';
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
+import * as z from 'zod';
 import { connect, connectionShape, type RedisOptions } from './connection.js';
 
 export type RedisSeenStoreOptions = RedisOptions;

@@ -1,6 +1,6 @@
 import type { JournalEntry, OrphanCloser, StreamJournal } from '@imbot/core';
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
+import * as z from 'zod';
 import { connect, connectionShape, type RedisOptions } from './connection.js';
 import { CLAIM, RECORD, RENEW } from './scripts.js';
 

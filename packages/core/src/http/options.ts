@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { loggerOption } from '../observe/logger.js';
 import { meterOption } from '../observe/telemetry.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Where imbot writes what it does: a pino-compatible logger (pino, or any object with these four

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ApiError, ImbotError } from '../errors.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
 import { StreamScheduler } from '../stream/scheduler.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ImbotError, NotHandledError, ValidationError, WebhookVerificationError } from '../errors.js';
 import type { RichMessage } from '../message/rich.js';
 import { type Logger, loggerOption } from '../observe/logger.js';

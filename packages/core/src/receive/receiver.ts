@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type EnsureBotsReport, ensureBots, validateBotSpecs } from '../bots/ensure.js';
 import { isTransient, ValidationError } from '../errors.js';
 import { withRetry } from '../http/retry.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { transportOptionsShape } from '../http/options.js';
 import { maxChars } from '../validation.js';
 import { rongCloudRegions } from './regions.js';

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ImbotError, isTransient, StreamClosedError, StreamSourceError, ValidationError } from '../errors.js';
 import { parseInput } from '../validation.js';
 import { cleanCut, LOOKAHEAD_UNITS } from './chunking.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { transportOptionsShape } from '../http/options.js';
 import { boundedId, maxBytes } from '../validation.js';
 import { tencentRegions } from './regions.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { mentionPrefix } from '../message/rich.js';
 import {
   type MessageState,

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { deflateSync, inflateSync } from 'node:zlib';
-import { z } from 'zod';
+import * as z from 'zod';
 import { UserSigError } from './errors.js';
 
 /**

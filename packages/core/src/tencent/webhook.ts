@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { WebhookVerificationError } from '../errors.js';
 import { parseButtonPress } from '../message/rich.js';
 import {

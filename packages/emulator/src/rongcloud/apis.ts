@@ -1,7 +1,7 @@
 import type { RichMessage } from '@imbot/core';
 import { richMessageSchema } from '@imbot/core/internal';
 import { CARD_OBJECT_NAME } from '@imbot/core/rongcloud';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Message } from '../chat-state.js';
 import { bytes as utf8Bytes } from './rules.js';
 import type { RongBotRecord, RongCloudState } from './state.js';

@@ -2,7 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { BUTTON_PRESS_BUSINESS_ID, rongCloudNonce } from '@imbot/core/internal';
 import { BUTTON_OBJECT_NAME } from '@imbot/core/rongcloud';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Reply } from '../api-server.js';
 import { type CallbackResult, postCallback } from '../callbacks.js';
 import type { Message } from '../chat-state.js';

@@ -1,7 +1,7 @@
 import { crc32 } from 'node:zlib';
 import type { RichMessage } from '@imbot/core';
 import { CARD_BUSINESS_ID, richMessageSchema } from '@imbot/core/internal';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Message } from '../chat-state.js';
 import { SlidingWindow } from '../window.js';
 import {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { BUTTON_PRESS_BUSINESS_ID, randomUint32 } from '@imbot/core/internal';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Reply } from '../api-server.js';
 import type { CallbackResult } from '../callbacks.js';
 import type { Message } from '../chat-state.js';
