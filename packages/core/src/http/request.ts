@@ -4,19 +4,23 @@ import type { RateLimitPermit } from '../limits/rate-limiter.js';
 import { type ClientTelemetry, outcomeOf } from '../observe/telemetry.js';
 import { Origins } from './origins.js';
 import { type RetryDecision, type RetryMode, type RetryPolicy, retryAfter, retryDecision } from './retry.js';
-import { type HttpAnswer, HttpTransport } from './transport.js';
+import { type HttpAnswer, type HttpPost, HttpTransport } from './transport.js';
+
+/** The headers of an exchange not yet signed: one object for all. */
+const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
 /**
  * One call to a cloud as it travels through the request layer: what the client asked for, and what
  * each layer adds to the attempt in flight (the domain, the signed path and headers, the round trip).
- * One object per call, reused by its retries: the layers share it instead of allocating their own.
+ * One object per call, reused by its retries and handed to the transport as the request itself: the
+ * layers share it instead of allocating their own.
  */
-export class Exchange {
+export class Exchange implements HttpPost {
   /** The API's name: its rate budget's key and its name in telemetry. */
   readonly api: string;
   /** What errors call the call: the path without its query. */
   readonly endpoint: string;
-  readonly payload: string;
+  readonly body: string;
   readonly contentType: string;
   /** The answer's shape past the cloud's envelope. */
   readonly schema: z.ZodType;
@@ -26,9 +30,16 @@ export class Exchange {
   attempt = 0;
   /** Which of the data centre's domains the attempt goes to. */
   domain = 0;
-  /** Path and query after the domain's own path prefix; may hold a credential, so never in an error. */
+  /** The domain's origin, for the attempt in flight. */
+  origin = '';
+  /**
+   * Path and query: signing writes them as they follow the domain's own path prefix, sending puts
+   * the prefix in front. May hold a credential, so never in an error.
+   */
   path = '';
-  headers: Record<string, string> = {};
+  timeoutMs = 0;
+  /** Set by signing, on every attempt. */
+  headers: Record<string, string> = NO_HEADERS;
   /** A secret the attempt's signing made (a request signature), redacted from what comes back. */
   secret: string | undefined;
   sentAt = 0;
@@ -49,10 +60,10 @@ export class Exchange {
     this.api = api;
     this.endpoint = endpoint;
     if ('json' in body) {
-      this.payload = JSON.stringify(body.json);
+      this.body = JSON.stringify(body.json);
       this.contentType = 'application/json';
     } else {
-      this.payload = formEncode(body.form);
+      this.body = formEncode(body.form);
       this.contentType = 'application/x-www-form-urlencoded';
     }
     this.schema = schema;
@@ -196,16 +207,10 @@ function exchanging(
         exchange.sentAt = sentAt;
       }
       const domain = domains[exchange.domain] as Domain;
-      const answer = await transport.post({
-        origin: domain.origin,
-        path: domain.prefix + exchange.path,
-        endpoint: exchange.endpoint,
-        headers: exchange.headers,
-        body: exchange.payload,
-        timeoutMs,
-        signal: exchange.signal,
-        redact: exchange,
-      });
+      exchange.origin = domain.origin;
+      if (domain.prefix !== '') exchange.path = domain.prefix + exchange.path;
+      exchange.timeoutMs = timeoutMs;
+      const answer = await transport.post(exchange);
       const roundTripMs = performance.now() - sentAt;
       exchange.roundTripMs = roundTripMs;
       const result = protocol.read(answer, exchange);

@@ -45,7 +45,7 @@ export interface HttpPost {
   timeoutMs: number;
   signal?: AbortSignal | undefined;
   /** Removes secrets from any text that ends up in an error. */
-  redact: { redact(text: string): string };
+  redact(text: string): string;
 }
 
 export interface HttpAnswer {
@@ -72,7 +72,7 @@ function errorCode(error: unknown): string | undefined {
 
 /** The typed error for a request that failed, its cause rebuilt without anything secret. */
 function failure(error: unknown, request: HttpPost): ImbotError {
-  const cause = redactedCause(error, (text) => request.redact.redact(text));
+  const cause = redactedCause(error, (text) => request.redact(text));
   if (request.signal?.aborted) return abortedError(request.endpoint, cause);
   const code = errorCode(error);
   if (code && TIMEOUT_CODES.has(code))
