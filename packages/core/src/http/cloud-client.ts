@@ -18,8 +18,8 @@ export interface CloudClientSetup extends ObservabilityOptions {
   protocol: CloudProtocol;
   /** The app, as keys of a shared limiter and journal name it: `tencent:1400000000`. */
   app: string;
-  /** Base URLs of the data centre's domains, primary first. */
-  bases: string[];
+  /** The data centre's domains (a region's primary and backup hosts), or any origin and its backup. */
+  domains: { primary: string; backup: string } | { baseUrl: string; backupBaseUrl?: string | undefined };
   /** The cloud's limit per API per second: the default budget. */
   callsPerSecond: number;
   timeoutMs?: number | undefined;
@@ -54,8 +54,12 @@ export abstract class CloudClient<Target extends object> {
       setup,
       limiter,
     ));
+    const d = setup.domains;
     this.#requests = new RequestLayer(setup.protocol, {
-      bases: setup.bases,
+      bases:
+        'primary' in d
+          ? [`https://${d.primary}`, `https://${d.backup}`]
+          : [d.baseUrl, ...(d.backupBaseUrl ? [d.backupBaseUrl] : [])],
       timeoutMs: setup.timeoutMs ?? 10_000,
       retry: { ...defaultRetryPolicy, ...setup.retry } as RetryPolicy,
       connections: setup.connections,

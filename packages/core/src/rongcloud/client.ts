@@ -86,9 +86,7 @@ export class RongCloud extends CloudClient<RongStreamTarget> {
       ...options,
       protocol: new RongCloudProtocol(o),
       app: `rongcloud:${o.appKey}`,
-      bases: region
-        ? [`https://${region.primary}`, `https://${region.backup}`]
-        : [o.baseUrl as string, ...(o.backupBaseUrl ? [o.backupBaseUrl] : [])],
+      domains: region ?? { baseUrl: o.baseUrl as string, backupBaseUrl: o.backupBaseUrl },
       callsPerSecond: 100,
     });
     this.appKey = o.appKey;

@@ -146,9 +146,7 @@ export class TencentIm extends CloudClient<StreamTarget> {
       ...options,
       protocol: new TencentProtocol(userSig, { sdkAppId: o.sdkAppId, identifier: o.admin }),
       app: `tencent:${o.sdkAppId}`,
-      bases: region
-        ? [`https://${region.primary}`, `https://${region.backup}`]
-        : [o.baseUrl as string, ...(o.backupBaseUrl ? [o.backupBaseUrl] : [])],
+      domains: region ?? { baseUrl: o.baseUrl as string, backupBaseUrl: o.backupBaseUrl },
       callsPerSecond: 200,
     });
     this.sdkAppId = o.sdkAppId;
