@@ -1,5 +1,4 @@
-import type { IncomingHttpHeaders } from 'node:http';
-import type { Pool } from 'undici';
+import type { Dispatcher, Pool } from 'undici';
 import { abortedError, type ImbotError, NetworkError, redactedCause, TimeoutError } from '../errors.js';
 
 type Undici = typeof import('undici');
@@ -50,7 +49,6 @@ export interface HttpPost {
 
 export interface HttpAnswer {
   status: number;
-  headers: IncomingHttpHeaders;
   body: string;
 }
 
@@ -88,6 +86,69 @@ function failure(error: unknown, request: HttpPost): ImbotError {
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 /**
+ * Reads one answer through undici's dispatch handler, as undici's own `request()` does underneath,
+ * but without its body stream: the body's chunks go straight into a string, and the call costs one
+ * promise. A caller's `signal` aborts the request through the handler's `abort`.
+ */
+class AnswerReader implements Dispatcher.DispatchHandler {
+  readonly #request: HttpPost;
+  readonly #resolve: (answer: HttpAnswer) => void;
+  readonly #reject: (error: ImbotError) => void;
+  #status = 0;
+  #body: Buffer | Buffer[] | undefined;
+  #detach: (() => void) | undefined;
+
+  constructor(request: HttpPost, resolve: (answer: HttpAnswer) => void, reject: (error: ImbotError) => void) {
+    this.#request = request;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  onConnect(abort: (reason?: Error) => void): void {
+    const signal = this.#request.signal;
+    if (!signal) return;
+    if (signal.aborted) {
+      abort(signal.reason);
+      return;
+    }
+    const onAbort = () => abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.#detach = () => signal.removeEventListener('abort', onAbort);
+  }
+
+  onHeaders(statusCode: number): boolean {
+    // 1xx answers are informational: the real one follows.
+    if (statusCode >= 200) this.#status = statusCode;
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    const body = this.#body;
+    if (body === undefined) this.#body = chunk;
+    else if (Array.isArray(body)) body.push(chunk);
+    else this.#body = [body, chunk];
+    return true;
+  }
+
+  onComplete(): void {
+    this.#detach?.();
+    const body = this.#body;
+    const text =
+      body === undefined
+        ? ''
+        : Array.isArray(body)
+          ? Buffer.concat(body).toString('utf8')
+          : body.toString('utf8');
+    this.#resolve({ status: this.#status, body: text });
+  }
+
+  onError(error: Error): void {
+    this.#detach?.();
+    this.#reject(failure(error, this.#request));
+  }
+}
+
+/**
  * One JSON-or-form-over-HTTP POST on undici, with a keep-alive pool per origin and a deadline per
  * request. It turns every failure into an `ImbotError` (`TimeoutError`, `NetworkError`) whose cause
  * has been rebuilt without anything that could carry a secret. A request costs no timer and no
@@ -118,9 +179,11 @@ export class HttpTransport {
   }
 
   /** Sends one POST and reads the whole answer, whatever its status. */
-  async post(request: HttpPost): Promise<HttpAnswer> {
-    try {
-      const options: Parameters<Pool['request']>[0] = {
+  post(request: HttpPost): Promise<HttpAnswer> {
+    const module = undici;
+    if (!module) return loadUndici().then(() => this.post(request));
+    return new Promise<HttpAnswer>((resolve, reject) => {
+      const options: Dispatcher.DispatchOptions = {
         path: request.path,
         method: 'POST',
         headers: request.headers,
@@ -128,14 +191,8 @@ export class HttpTransport {
         headersTimeout: request.timeoutMs,
         bodyTimeout: request.timeoutMs,
       };
-      if (request.signal) options.signal = request.signal;
-      const module = undici ?? (await loadUndici());
-      const response = await this.#pool(request.origin, module).request(options);
-      const body = await response.body.text();
-      return { status: response.statusCode, headers: response.headers, body };
-    } catch (error) {
-      throw failure(error, request);
-    }
+      this.#pool(request.origin, module).dispatch(options, new AnswerReader(request, resolve, reject));
+    });
   }
 
   /** Closes every pooled socket; pending requests finish first. */
