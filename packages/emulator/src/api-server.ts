@@ -57,17 +57,29 @@ const MAX_CALL_RECORDS = 10_000;
 const CREDENTIALS = new Set(['usersig', 'signature', 'Signature']);
 /** Bodies longer than this are kept in the call log as their length and first 256 characters. */
 const LOGGED_BODY_CHARS = 16 * 1024;
+/** How much of a body a record keeps when it keeps no more. */
+const PREVIEW_CHARS = 256;
 
 /** A body as the call log keeps it: whole when small, else its size and a preview. */
 function loggedBody(text: string, parsed?: unknown): unknown {
-  if (text.length > LOGGED_BODY_CHARS)
-    return { omitted: `${text.length} characters`, preview: text.slice(0, 256) };
+  if (text.length > LOGGED_BODY_CHARS) return omitted(text);
   if (parsed !== undefined) return parsed;
   try {
     return JSON.parse(text);
   } catch {
     return text;
   }
+}
+
+/** A body the cloud refused: its size and the start of it only, however small it was. */
+function refusedBody(text: string): unknown {
+  return text.length > PREVIEW_CHARS ? omitted(text) : text;
+}
+
+function omitted(text: string): { omitted: string; preview: string } {
+  // A slice of a string keeps the whole string alive in V8: the preview is copied out of it.
+  const preview = Buffer.from(text.slice(0, PREVIEW_CHARS), 'utf8').toString('utf8');
+  return { omitted: `${text.length} characters`, preview };
 }
 
 /** The credentials a request carried, in the query and the headers, as written and URL-encoded. */
@@ -173,7 +185,7 @@ export class ApiServer {
     }
     const checked = this.#protocol.check(url, req, text);
     if ('reply' in checked) {
-      record.body = loggedBody(text);
+      record.body = refusedBody(text);
       if (checked.api) record.api = checked.api;
       return reply(checked.reply);
     }
