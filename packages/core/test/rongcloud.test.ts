@@ -179,6 +179,31 @@ describe('messages and streaming', () => {
       { text: 'to the group', state: 'finished' },
     ]);
   });
+
+  it('closes its message when a call is reset before it is applied and the cloud then fails inside', async () => {
+    const api = '/v3/message/private/publish_stream.json';
+    const session = rong.openStream({ from: 'bot-1', to: 'bob' }, { minIntervalMs: 0 });
+    session.write('Hello');
+    await expect.poll(() => emulator.rongcloud.calls().length).toBe(1);
+    // The second call never reaches the cloud; the next two meet its internal error (1000).
+    emulator.faults.failNext(api, 1, 'reset-before');
+    emulator.faults.failNext(api, 2);
+    session.write(' world');
+    await expect.poll(() => emulator.rongcloud.calls().length).toBeGreaterThanOrEqual(4);
+    const finish = await session.end(', bye.');
+    expect(finish.undelivered).toBe('');
+    expect(emulator.rongcloud.calls().map((c) => c.fault)).toEqual([
+      undefined,
+      'reset-before',
+      'error 1000',
+      'error 1000',
+      ...emulator.rongcloud.calls().slice(4).map(() => undefined),
+    ]);
+    // One message, closed: nothing left open for the cloud to abandon, and every word in it or after.
+    const messages = emulator.rongcloud.conversation('bob', 'bot-1');
+    expect(messages.filter((m) => m.kind === 'stream')).toMatchObject([{ state: 'finished' }]);
+    expect(messages.map((m) => m.text).join('')).toBe('Hello world, bye.');
+  });
 });
 
 describe('call()', () => {

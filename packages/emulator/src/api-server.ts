@@ -45,6 +45,8 @@ export interface CloudProtocol {
   ): { api: string; body: Record<string, unknown> } | { reply: Reply; api?: string };
   /** The answer when an API's frequency limit is reached. */
   frequencyLimited(api: string): Reply;
+  /** The cloud's own internal error code, worth retrying: what an `internal-error` fault answers. */
+  readonly internalErrorCode: number;
   /** The answer for a fault that refuses a call with a cloud code. */
   failure(code: number, info: string): Reply;
   /** Carries out a call. */
@@ -204,7 +206,13 @@ export class ApiServer {
       return reply(this.#protocol.frequencyLimited(api));
     }
     const fault = this.#faults.plan(api).fault;
-    if (fault !== undefined) record.fault = typeof fault === 'string' ? fault : `error ${fault.errorCode}`;
+    const refusal =
+      fault === 'internal-error'
+        ? { errorCode: this.#protocol.internalErrorCode, errorInfo: undefined }
+        : typeof fault === 'object'
+          ? fault
+          : undefined;
+    if (fault !== undefined) record.fault = refusal ? `error ${refusal.errorCode}` : (fault as string);
     switch (fault) {
       case 'reset-before':
         done();
@@ -216,15 +224,15 @@ export class ApiServer {
         return;
     }
     const answer =
-      typeof fault === 'object' || fault === 'http-502' || fault === 'malformed'
+      refusal || fault === 'http-502' || fault === 'malformed'
         ? undefined
         : this.#protocol.handle(api, checked.body);
     await pause(latency.afterMs);
-    if (typeof fault === 'object') {
-      const info = (fault.errorInfo ?? 'internal error, please retry')
+    if (refusal) {
+      const info = (refusal.errorInfo ?? 'internal error, please retry')
         .replaceAll('{query}', url.search.slice(1))
         .replaceAll('{headers}', JSON.stringify(req.headers));
-      return reply(this.#protocol.failure(fault.errorCode, info));
+      return reply(this.#protocol.failure(refusal.errorCode, info));
     }
     if (fault === 'http-502') {
       done(502);

@@ -132,10 +132,15 @@ export abstract class CloudEmulator<S extends ChatState> implements EmulatedClou
     this.state = state;
     this.clock = options.clock;
     this.#streamIdleMs = options.streamIdleMs;
+    const cloud = this;
     this.#server = new ApiServer(
       {
         check: (url, req, text) => this.check(url, req, text),
         frequencyLimited: (api) => this.frequencyLimited(api),
+        // Read when a fault strikes: a subclass's fields are not set yet while this constructor runs.
+        get internalErrorCode() {
+          return cloud.internalErrorCode;
+        },
         failure: (code, info) => this.failure(code, info),
         handle: (api, body) => this.handleCall(api, body),
       },
@@ -170,6 +175,8 @@ export abstract class CloudEmulator<S extends ChatState> implements EmulatedClou
     text: string,
   ): { api: string; body: Record<string, unknown> } | { reply: Reply; api?: string };
   protected abstract frequencyLimited(api: string): Reply;
+  /** The cloud's own internal error code, worth retrying. */
+  protected abstract readonly internalErrorCode: number;
   protected abstract failure(code: number, info: string): Reply;
   protected abstract handleCall(api: string, body: Record<string, unknown>): Reply;
 

@@ -3,9 +3,11 @@ import { seededRandom } from './random.js';
 
 /**
  * One way a call can go wrong:
- * - `{ errorCode, errorInfo? }`: the cloud refuses it with that code (10002 by default), nothing
- *   applied; `{query}` in `errorInfo` becomes the request's query string and `{headers}` its headers
- *   as JSON, to play a cloud that quotes credentials back;
+ * - `internal-error`: the cloud refuses it with its own internal error, worth retrying (Tencent's
+ *   10002, RongCloud's 1000), nothing applied; the default;
+ * - `{ errorCode, errorInfo? }`: the cloud refuses it with that code, nothing applied; `{query}` in
+ *   `errorInfo` becomes the request's query string and `{headers}` its headers as JSON, to play a
+ *   cloud that quotes credentials back;
  * - `http-502`: a gateway error, nothing applied;
  * - `reset-before`: the connection drops before the call is applied;
  * - `reset-after`: the call is applied, then the connection drops (the ambiguous case);
@@ -14,7 +16,7 @@ import { seededRandom } from './random.js';
  */
 export const faultKind = z.union([
   z.object({ errorCode: z.number().int(), errorInfo: z.string().optional() }),
-  z.enum(['http-502', 'reset-before', 'reset-after', 'malformed', 'hang']),
+  z.enum(['internal-error', 'http-502', 'reset-before', 'reset-after', 'malformed', 'hang']),
 ]);
 export type FaultKind = z.infer<typeof faultKind>;
 
@@ -23,7 +25,7 @@ const rate = z.number().min(0).max(1);
 /** Random faults, each a probability per call; drawn from a seeded generator so a run replays. */
 export const faultConfig = z.strictObject({
   seed: z.number().int().optional(),
-  /** Probability of error 10002 (internal error, retry). */
+  /** Probability of the cloud's internal error (Tencent 10002, RongCloud 1000: retry). */
   errorRate: rate.optional(),
   /** Probability of HTTP 502. */
   http502Rate: rate.optional(),
@@ -82,7 +84,7 @@ export class Faults {
   }
 
   /** Makes the next `count` calls of `api` fail with `kind`. */
-  failNext(api: string, count: number, kind: FaultKind = { errorCode: 10002 }): void {
+  failNext(api: string, count: number, kind: FaultKind = 'internal-error'): void {
     const queue = this.#scheduled.get(api) ?? [];
     queue.push({ kind: faultKind.parse(kind), left: count });
     this.#scheduled.set(api, queue);
@@ -114,7 +116,7 @@ export class Faults {
     }
     if (c.apis && !c.apis.includes(api)) return { fault: undefined };
     const draws: [number | undefined, FaultKind][] = [
-      [c.errorRate, { errorCode: 10002 }],
+      [c.errorRate, 'internal-error'],
       [c.http502Rate, 'http-502'],
       [c.resetBeforeRate, 'reset-before'],
       [c.resetAfterRate, 'reset-after'],

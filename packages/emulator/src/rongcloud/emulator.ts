@@ -48,6 +48,7 @@ function rongReply(answer: RongAnswer): Reply {
  */
 export class RongCloudEmulator extends CloudEmulator<RongCloudState> {
   protected readonly defaultGroupType = 'group';
+  protected readonly internalErrorCode = 1000;
   readonly appKey: string;
   readonly appSecret: string;
   readonly #options: z.output<typeof rongCloudOptions>;

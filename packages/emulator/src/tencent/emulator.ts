@@ -47,6 +47,7 @@ export type TencentEmulatorOptions = z.input<typeof tencentOptions>;
  */
 export class TencentEmulator extends CloudEmulator<TencentState> {
   protected readonly defaultGroupType = 'Public';
+  protected readonly internalErrorCode = 10002;
   readonly sdkAppId: number;
   readonly admin: string;
   readonly secretKey: string;
