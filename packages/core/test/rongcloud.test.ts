@@ -197,7 +197,10 @@ describe('messages and streaming', () => {
       'reset-before',
       'error 1000',
       'error 1000',
-      ...emulator.rongcloud.calls().slice(4).map(() => undefined),
+      ...emulator.rongcloud
+        .calls()
+        .slice(4)
+        .map(() => undefined),
     ]);
     // One message, closed: nothing left open for the cloud to abandon, and every word in it or after.
     const messages = emulator.rongcloud.conversation('bob', 'bot-1');
