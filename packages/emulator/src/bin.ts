@@ -115,6 +115,7 @@ try {
 
 const userSig = genUserSig({ sdkAppId, secretKey, userId: admin, expireSeconds: 86_400 });
 process.stdout.write(`imbot emulator listening on ${emulator.url}
+Web console: ${emulator.url}/
 
 Tencent Cloud Chat: sdkAppId ${sdkAppId}, admin ${admin}, secretKey ${secretKey}, backup origin ${emulator.tencent.backupUrl}
 Try it:

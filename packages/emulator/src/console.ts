@@ -7,6 +7,9 @@ const FILES: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/console.css': { file: 'console.css', type: 'text/css; charset=utf-8' },
   '/console.js': { file: 'console.js', type: 'text/javascript; charset=utf-8' },
+  '/favicon.svg': { file: 'favicon.svg', type: 'image/svg+xml' },
+  // Browsers ask for it whatever the page says.
+  '/favicon.ico': { file: 'favicon.svg', type: 'image/svg+xml' },
 };
 
 const root = new URL('../console/', import.meta.url);

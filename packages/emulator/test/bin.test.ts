@@ -31,8 +31,8 @@ describe('imbot-emulator', () => {
       '@RBT#001,@RBT#002,@RBT#003',
     ]);
     try {
+      let out = '';
       const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
         child.stdout.on('data', (data: Buffer) => {
           out += data.toString();
           const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
@@ -40,6 +40,13 @@ describe('imbot-emulator', () => {
         });
         child.once('exit', (code) => reject(new Error(`exited with ${code}: ${out}`)));
       });
+      // The banner names the web console, which serves its page and its icon there.
+      expect(out).toContain(`Web console: ${url}/\n`);
+      const page = await (await fetch(`${url}/`)).text();
+      expect(page).toContain('href="/favicon.svg"');
+      const icon = await fetch(`${url}/favicon.ico`);
+      expect([icon.status, icon.headers.get('content-type')]).toEqual([200, 'image/svg+xml']);
+      await icon.arrayBuffer();
       const query = (usersig: string) =>
         `${url}/v4/openim_robot_http_svc/get_all_robots?sdkappid=1400000000&identifier=administrator&usersig=${usersig}&random=99999999&contenttype=json`;
       const valid = genUserSig({
