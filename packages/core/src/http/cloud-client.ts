@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import { InMemoryRateLimiter, noRateLimit, type RateLimiter, scopedLimiter } from '../limits/rate-limiter.js';
 import {
   type ClientStats,
@@ -10,8 +9,8 @@ import { joinJournal, type StreamJournal } from '../stream/journal.js';
 import type { StreamScheduler } from '../stream/scheduler.js';
 import { StreamSession, type StreamSessionOptions } from '../stream/session.js';
 import type { StreamTransport } from '../stream/transport.js';
-import { type Body, type CloudProtocol, RequestLayer } from './request.js';
-import { defaultRetryPolicy, type RetryMode, type RetryPolicy } from './retry.js';
+import { type CloudProtocol, RequestLayer } from './request.js';
+import { defaultRetryPolicy, type RetryPolicy } from './retry.js';
 
 /** What a cloud's client hands its base: its protocol and the options every client takes. */
 export interface CloudClientSetup extends ObservabilityOptions {
@@ -35,7 +34,8 @@ export interface CloudClientSetup extends ObservabilityOptions {
  * table of methods and the streaming APIs that serve a target (`transportFor`).
  */
 export abstract class CloudClient<Target extends object> {
-  readonly #requests: RequestLayer;
+  /** The one request layer: a client's methods make their calls through it. */
+  protected readonly requests: RequestLayer;
   readonly #scheduler: StreamScheduler;
   readonly #telemetry: ClientTelemetry;
   /** Makes a transport record its messages in the client's journal, if it has one. */
@@ -55,7 +55,7 @@ export abstract class CloudClient<Target extends object> {
       limiter,
     ));
     const d = setup.domains;
-    this.#requests = new RequestLayer(setup.protocol, {
+    this.requests = new RequestLayer(setup.protocol, {
       bases:
         'primary' in d
           ? [`https://${d.primary}`, `https://${d.backup}`]
@@ -71,7 +71,7 @@ export abstract class CloudClient<Target extends object> {
 
   /** The domain requests go to now: the primary, or the backup after a failure. */
   get currentOrigin(): string {
-    return this.#requests.currentOrigin;
+    return this.requests.currentOrigin;
   }
 
   /**
@@ -88,7 +88,7 @@ export abstract class CloudClient<Target extends object> {
    */
   async close(): Promise<void> {
     await this.#scheduler.close();
-    await this.#requests.close();
+    await this.requests.close();
   }
 
   /** The streaming API that serves `target`, after checking it. */
@@ -97,17 +97,5 @@ export abstract class CloudClient<Target extends object> {
   /** A stream session to `target`, in this client's budget and journal. */
   protected session(target: Target, options: StreamSessionOptions): StreamSession {
     return new StreamSession(this.#journaled(this.transportFor(target), target), this.#scheduler, options);
-  }
-
-  /** One call through the request layer: `api` names its budget, `endpoint` its errors. */
-  protected request<S extends z.ZodType>(
-    api: string,
-    endpoint: string,
-    body: Body,
-    schema: S,
-    mode: RetryMode,
-    signal?: AbortSignal,
-  ): Promise<z.output<S>> {
-    return this.#requests.request(api, endpoint, body, schema, mode, signal);
   }
 }

@@ -311,6 +311,6 @@ export class RongCloud extends CloudClient<RongStreamTarget> {
     mode: RetryMode,
     signal?: AbortSignal,
   ): Promise<z.output<S>> {
-    return this.request(path, path, body, schema, mode, signal);
+    return this.requests.request(path, path, body, schema, mode, signal);
   }
 }

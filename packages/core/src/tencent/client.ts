@@ -450,6 +450,6 @@ export class TencentIm extends CloudClient<StreamTarget> {
     mode: RetryMode,
     signal?: AbortSignal,
   ): Promise<z.output<S>> {
-    return this.request(api, `v4/${api}`, { json: body }, schema, mode, signal);
+    return this.requests.request(api, `v4/${api}`, { json: body }, schema, mode, signal);
   }
 }
