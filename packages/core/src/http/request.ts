@@ -26,8 +26,6 @@ export class Exchange implements HttpPost {
   readonly schema: z.ZodType;
   readonly mode: RetryMode;
   readonly signal: AbortSignal | undefined;
-  /** The attempt in flight, counting from 0. */
-  attempt = 0;
   /** Which of the data centre's domains the attempt goes to. */
   domain = 0;
   /** The domain's origin, for the attempt in flight. */
@@ -139,7 +137,6 @@ function retrying(policy: RetryPolicy, protocol: CloudProtocol, telemetry: Clien
         return await retryAfter(
           first,
           (attempt) => {
-            exchange.attempt = attempt;
             telemetry.retry(exchange.api, attempt);
             return next(exchange);
           },
