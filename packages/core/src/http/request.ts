@@ -40,7 +40,6 @@ export class Exchange implements HttpPost {
   headers: Record<string, string> = NO_HEADERS;
   /** A secret the attempt's signing made (a request signature), redacted from what comes back. */
   secret: string | undefined;
-  sentAt = 0;
   /** Known once an answer was read, whatever it said: the budget frees the slot by it. */
   roundTripMs: number | undefined;
   readonly #protocol: CloudProtocol;
@@ -194,14 +193,12 @@ function exchanging(
 ): Step {
   return async (exchange) => {
     let sentAt = performance.now();
-    exchange.sentAt = sentAt;
     try {
       const signing = protocol.sign(exchange);
       if (signing) {
         // Making a credential can take a while: the round trip starts once it is made.
         await signing;
         sentAt = performance.now();
-        exchange.sentAt = sentAt;
       }
       const domain = domains[exchange.domain] as Domain;
       exchange.origin = domain.origin;
@@ -214,7 +211,7 @@ function exchanging(
       telemetry.call(exchange.api, 'ok', roundTripMs);
       return result;
     } catch (error) {
-      telemetry.call(exchange.api, outcomeOf(error), performance.now() - exchange.sentAt, error);
+      telemetry.call(exchange.api, outcomeOf(error), performance.now() - sentAt, error);
       throw error;
     }
   };
