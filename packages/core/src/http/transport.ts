@@ -161,7 +161,8 @@ export class HttpTransport {
   readonly #options: Pool.Options;
 
   constructor(options: HttpTransportOptions = {}) {
-    void loadUndici();
+    // Loaded now, off the first call's path; a failure to load surfaces on that call instead.
+    loadUndici().catch(() => undefined);
     this.#options = {
       connections: options.connections ?? 128,
       keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
