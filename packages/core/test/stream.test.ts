@@ -44,9 +44,13 @@ describe('robot streaming against the emulator', () => {
     const states: string[] = [];
     session.on('flush', () => states.push(shown('alice')[0]?.state ?? 'none'));
     const words = 'The quick brown fox jumps over the lazy dog. 敏捷的棕色狐狸 👩‍👩‍👧‍👦 🇫🇷'.split(/(?<= )/);
-    for (const word of words) {
+    for (const [i, word] of words.entries()) {
+      // The first three words each wait for their call, so the message grows over several calls
+      // however slow the machine; the rest come 5 ms apart and join whatever call comes next.
+      const flushed = new Promise((resolve) => session.once('flush', resolve));
       session.write(word);
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      if (i < 3) await flushed;
+      else await new Promise((resolve) => setTimeout(resolve, 5));
     }
     const result = await session.end();
     expect(result).toMatchObject({ reason: 'completed', messages: 1, fallback: false, undelivered: '' });
