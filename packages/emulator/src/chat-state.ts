@@ -77,10 +77,13 @@ export class ChatState extends EventEmitter<ChatEvents> {
     super();
   }
 
-  /** A MsgKey in the cloud's shape: `seq_random_time`. */
-  newMsgKey(): string {
+  /**
+   * A MsgKey in the cloud's shape, `seq_random_time`, carrying the sender's `MsgRandom` when it gave
+   * one (so a read-back can match a message on the random its sender chose).
+   */
+  newMsgKey(random: number = randomUint32()): string {
     this.#seq = (this.#seq + 1) % 2 ** 31;
-    return `${this.#seq}_${randomUint32()}_${Math.floor(this.now() / 1000)}`;
+    return `${this.#seq}_${random}_${Math.floor(this.now() / 1000)}`;
   }
 
   /** Whether the app has this account (the cloud needs users imported; here, naming one imports it). */

@@ -20,8 +20,8 @@ import type { Profile, TencentState } from './state.js';
 /** An answer's fields; the envelope (`ActionStatus`, `ErrorInfo`) is added when it is sent. */
 export type Answer = { ErrorCode: number; ErrorInfo?: string } & Record<string, unknown>;
 
-const ok = (fields: Record<string, unknown> = {}): Answer => ({ ErrorCode: 0, ...fields });
-const fail = (code: number, info: string): Answer => ({ ErrorCode: code, ErrorInfo: info });
+export const ok = (fields: Record<string, unknown> = {}): Answer => ({ ErrorCode: 0, ...fields });
+export const fail = (code: number, info: string): Answer => ({ ErrorCode: code, ErrorInfo: info });
 
 /** Code the emulator answers for a message over its size limit (the cloud's "msg too long"). */
 export const MSG_TOO_LONG = 93000;
@@ -57,7 +57,7 @@ export interface ApiContext {
 
 export type Handler = (body: Record<string, unknown>, ctx: ApiContext) => Answer;
 
-const uint32 = z
+export const uint32 = z
   .number()
   .int()
   .min(0)
@@ -69,7 +69,10 @@ function isRobotId(id: string): boolean {
 }
 
 /** Parses a body with `schema`, or answers 10004 naming the first bad field. */
-function parse<S extends z.ZodType>(schema: S, body: unknown): { data: z.output<S> } | { answer: Answer } {
+export function parse<S extends z.ZodType>(
+  schema: S,
+  body: unknown,
+): { data: z.output<S> } | { answer: Answer } {
   const result = schema.safeParse(body);
   if (result.success) return { data: result.data };
   const issue = result.error.issues[0];
@@ -272,7 +275,7 @@ const sendMsg: Handler = (body, ctx) => {
   const seen = ctx.dedup.get(dedupKey);
   if (seen) return ok({ MsgTime: seen.msgTime, MsgKey: seen.msgKey });
   const message = ctx.state.add({
-    msgKey: ctx.state.newMsgKey(),
+    msgKey: ctx.state.newMsgKey(data.MsgRandom),
     from,
     to: data.To_Account,
     kind: rendered.kind,
@@ -376,7 +379,7 @@ const sendGroupMsg: Handler = (body, ctx) => {
   const seq = ctx.state.nextGroupSeq(data.GroupId);
   const mentions = mentionsOf(data.GroupAtInfo);
   ctx.state.add({
-    msgKey: ctx.state.newMsgKey(),
+    msgKey: ctx.state.newMsgKey(data.Random),
     from,
     to: data.GroupId,
     groupId: data.GroupId,
@@ -553,7 +556,7 @@ function streamMsg(group: boolean): Handler {
       // The documents give GroupAtInfo for send_group_msg; the emulator takes it on a stream's first call too.
       const mentions = mentionsOf(data.GroupAtInfo);
       const message = ctx.state.add({
-        msgKey: ctx.state.newMsgKey(),
+        msgKey: ctx.state.newMsgKey(data.MsgRandom ?? data.Random),
         from,
         to,
         ...(group ? { groupId: to, seq: ctx.state.nextGroupSeq(to) } : {}),

@@ -21,6 +21,7 @@ import type { Faults } from '../faults.js';
 import { type Answer, type ApiContext, type StreamMsg, tencentApis } from './apis.js';
 import { type CallbackTarget, postTencentCallback } from './callbacks.js';
 import { checkTencentRequest } from './checks.js';
+import { historyApis } from './history.js';
 import { ROBOT_PREFIX, FREQUENCY_LIMIT as TENCENT_FREQUENCY_LIMIT } from './rules.js';
 import { type Profile, type Robot, TencentState } from './state.js';
 
@@ -244,7 +245,7 @@ export class TencentEmulator extends CloudEmulator<TencentState> {
   }
 
   protected handleCall(api: string, body: Record<string, unknown>): Reply {
-    const handler = tencentApis[api];
+    const handler = tencentApis[api] ?? historyApis[api];
     return tencentReply(
       handler
         ? handler(body, this.#context)
