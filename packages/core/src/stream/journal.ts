@@ -41,6 +41,7 @@ export class JournaledTransport implements StreamTransport {
   readonly minCallIntervalMs: number;
   readonly emptyFinalChunk: boolean;
   readonly idleLimitMs: number;
+  readonly recover?: () => Promise<{ messageId: string } | undefined>;
   #id: string | undefined;
 
   constructor(
@@ -54,6 +55,14 @@ export class JournaledTransport implements StreamTransport {
     this.minCallIntervalMs = inner.minCallIntervalMs;
     this.emptyFinalChunk = inner.emptyFinalChunk;
     this.idleLimitMs = inner.idleLimitMs;
+    if (inner.recover) {
+      const recover = inner.recover.bind(inner);
+      this.recover = async () => {
+        const found = await recover();
+        if (found) this.#remember();
+        return found;
+      };
+    }
   }
 
   async send(chunk: string, final: boolean): Promise<{ messageId: string }> {
@@ -63,13 +72,17 @@ export class JournaledTransport implements StreamTransport {
       this.#id = undefined;
       return sent;
     }
-    const state = this.inner.snapshot();
-    if (state) {
-      // A message key is unique within its conversation only: the target is part of the id.
-      this.#id = `${this.where.cloud}/${Object.values(this.where.target).join('/')}/${state.messageId}`;
-      this.journal.record(this.#id, { ...this.where, state });
-    }
+    this.#remember();
     return sent;
+  }
+
+  /** Records the open message as it stands now. */
+  #remember(): void {
+    const state = this.inner.snapshot();
+    if (!state) return;
+    // A message key is unique within its conversation only: the target is part of the id.
+    this.#id = `${this.where.cloud}/${Object.values(this.where.target).join('/')}/${state.messageId}`;
+    this.journal.record(this.#id, { ...this.where, state });
   }
 
   next(): void {

@@ -1,6 +1,13 @@
 import { EventEmitter } from 'eventemitter3';
 import * as z from 'zod';
-import { ImbotError, isTransient, StreamClosedError, StreamSourceError, ValidationError } from '../errors.js';
+import {
+  ImbotError,
+  isTransient,
+  outcomeUnknown,
+  StreamClosedError,
+  StreamSourceError,
+  ValidationError,
+} from '../errors.js';
 import { parseInput } from '../validation.js';
 import { cleanCut, LOOKAHEAD_UNITS } from './chunking.js';
 import { DueTimer } from './due-timer.js';
@@ -88,6 +95,9 @@ const TRANSITIONS: Record<Phase, readonly Phase[]> = {
 /** The closing call after a failure is tried this often while its failures are transient. */
 const CLOSE_ATTEMPTS = 5;
 
+/** Lost answers of opening calls a session reads back from the cloud before it stops streaming. */
+const READ_BACKS = 3;
+
 /** Room kept free in a message so that the call that closes it always has text to carry. */
 const RESERVE_BYTES = 256;
 
@@ -142,6 +152,7 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
   /** The line the session waits in for its next call, if it does. */
   #queued: CallKind | undefined;
   #closeAttempts = 0;
+  #readBacks = 0;
   /** The id of the open message, while one is open. */
   #messageId: string | undefined;
   #messageBytes = 0;
@@ -321,7 +332,7 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
     const since = this.#pending.oldestAt ?? this.#lastCallStart;
     this.#transport.send(plan.chunk, plan.final).then(
       ({ messageId }) => this.#delivered(plan, messageId, since),
-      (error: unknown) => this.#failed(error),
+      (error: unknown) => this.#lost(error, plan, since),
     );
   }
 
@@ -440,6 +451,35 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
     this.#messageBytes = 0;
     this.#keepAlive.clear();
     this.#scheduler.messageClosed(this);
+  }
+
+  /**
+   * A call failed. When it was the one that opens a message and its outcome is unknown (the cloud
+   * may have applied it and the answer was lost), the transport reads the cloud's history back:
+   * a message found is continued, as if the answer had come; none found means the call was not
+   * applied, and the next turn opens the message again. Either way the user sees one message,
+   * not a dangling one beside a second. Any other failure, or a read-back that fails, is `#failed`.
+   */
+  #lost(error: unknown, plan: PlannedCall, since: number): void {
+    const recover = this.#transport.recover;
+    const opening = this.#messageId === undefined && this.#phase !== 'recovering';
+    if (!recover || !opening || !outcomeUnknown(error) || this.#readBacks >= READ_BACKS) {
+      this.#failed(error);
+      return;
+    }
+    this.#readBacks++;
+    recover.call(this.#transport).then(
+      (found) => {
+        if (found) {
+          this.#delivered(plan, found.messageId, since);
+          return;
+        }
+        this.#inFlight = false;
+        this.#lastCallEnd = this.#now();
+        this.#consider();
+      },
+      () => this.#failed(error),
+    );
   }
 
   /**

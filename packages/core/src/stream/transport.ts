@@ -35,6 +35,13 @@ export interface StreamTransport {
   next(): void;
   /** Sends `text` as one ordinary message, the fallback when streaming fails. */
   sendPlain(text: string): Promise<void>;
+  /**
+   * After the call that opens a message failed with an unknown outcome, looks in the cloud's history
+   * for the message it may have opened. Found: the transport continues that message (the failed
+   * call's chunk is in it) and returns the id the session knows it by. Undefined: the cloud holds
+   * no such message, so the call was not applied. Absent where the cloud offers no read-back.
+   */
+  recover?(): Promise<{ messageId: string } | undefined>;
   /** What another process needs to close the open message (no text): absent when none is open. */
   snapshot(): MessageState | undefined;
   /** Takes over an open message from its `snapshot()`: the next `send` continues it. */

@@ -11,6 +11,7 @@ import { parseInput } from '../validation.js';
 import { AdminUserSig } from './credentials.js';
 import { textElement, withMentions } from './elements.js';
 import { TencentApiError } from './errors.js';
+import type { HistoryPage } from './history.js';
 import { TencentPlatform } from './platform.js';
 import { randomUint32, TencentProtocol } from './protocol.js';
 import { type TencentRegion, tencentRegions } from './regions.js';
@@ -20,15 +21,21 @@ import {
   clientOptions,
   createRobotInput,
   envelope,
+  type GroupMessagesInput,
   getAllRobotsAnswer,
   getProfilesInput,
+  groupHistoryAnswer,
   groupId as groupIdSchema,
   groupInfoAnswer,
   groupMembersInput,
+  groupMessagesInput,
   type MsgBodyElement,
   openStreamInput,
   portraitGetAnswer,
   profileInput,
+  type RoamMessagesInput,
+  roamMessagesInput,
+  roamMsgAnswer,
   robotId,
   type SendGroupMsgInput,
   type SendMsgInput,
@@ -292,13 +299,14 @@ export class TencentIm extends CloudClient<StreamTarget> {
             { retry: 'idempotent' },
           ),
         t,
+        this,
       );
     }
     if (t.api === 'stream_msg') {
-      return new StreamMsgTransport(call, (text) => this.sendMsg({ from: t.from, to: t.to, text }), t);
+      return new StreamMsgTransport(call, (text) => this.sendMsg({ from: t.from, to: t.to, text }), t, this);
     }
     const from = parseInput(robotId, t.from, 'openStream.from');
-    return new RobotStreamTransport(call, (text) => this.sendMsg({ from, to: t.to, text }), from, t.to);
+    return new RobotStreamTransport(call, (text) => this.sendMsg({ from, to: t.to, text }), from, t.to, this);
   }
 
   /**
@@ -424,6 +432,68 @@ export class TencentIm extends CloudClient<StreamTarget> {
         return profile;
       }),
     );
+  }
+
+  /**
+   * One page of a one-to-one conversation's history (`openim/admin_getroammsg`), newest first: the
+   * messages between `minTime` and `maxTime` (seconds). When `complete` is false, ask again with
+   * `maxTime: lastMsgTime` and `lastMsgKey` for the next page.
+   */
+  async getRoamMessages(input: RoamMessagesInput): Promise<HistoryPage> {
+    const q = parseInput(roamMessagesInput, input, 'getRoamMessages');
+    const body = {
+      Operator_Account: q.operator,
+      Peer_Account: q.peer,
+      MaxCnt: q.maxCount ?? 100,
+      MinTime: q.minTime,
+      MaxTime: q.maxTime,
+      LastMsgKey: q.lastMsgKey,
+    };
+    const answer = await this.#request('openim/admin_getroammsg', body, roamMsgAnswer, 'idempotent');
+    const page: HistoryPage = {
+      complete: answer.Complete === 1,
+      messages: answer.MsgList.map((m) => ({
+        from: m.From_Account,
+        to: m.To_Account,
+        msgKey: m.MsgKey,
+        msgSeq: m.MsgSeq,
+        msgRandom: m.MsgRandom,
+        msgTime: m.MsgTimeStamp,
+        recalled: ((m.MsgFlagBits ?? 0) & 1) === 1,
+        msgBody: m.MsgBody,
+      })),
+    };
+    if (answer.LastMsgKey !== undefined) page.lastMsgKey = answer.LastMsgKey;
+    if (answer.LastMsgTime !== undefined) page.lastMsgTime = answer.LastMsgTime;
+    return page;
+  }
+
+  /**
+   * A group's latest messages (`group_open_http_svc/group_msg_get_simple`), newest first, at most 20
+   * per call; `upToSeq` pages back (the smallest `msgSeq` seen, minus one). `complete` once the
+   * group's first message is in the page.
+   */
+  async getGroupMessages(input: GroupMessagesInput): Promise<HistoryPage> {
+    const q = parseInput(groupMessagesInput, input, 'getGroupMessages');
+    const body = { GroupId: q.groupId, ReqMsgNumber: q.count ?? 20, ReqMsgSeq: q.upToSeq };
+    const answer = await this.#request(
+      'group_open_http_svc/group_msg_get_simple',
+      body,
+      groupHistoryAnswer,
+      'idempotent',
+    );
+    return {
+      complete: answer.IsFinished === 1,
+      messages: answer.RspMsgList.filter((m) => m.IsPlaceMsg !== 1).map((m) => ({
+        from: m.From_Account,
+        to: q.groupId,
+        msgSeq: m.MsgSeq,
+        msgRandom: m.MsgRandom,
+        msgTime: m.MsgTimeStamp,
+        recalled: ((m.MsgFlagBits ?? 0) & 1) === 1,
+        msgBody: m.MsgBody,
+      })),
+    };
   }
 
   /**

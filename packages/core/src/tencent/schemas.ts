@@ -171,3 +171,68 @@ export const portraitGetAnswer = envelope.extend({
     .optional()
     .default([]),
 });
+
+/** `openim/admin_getroammsg`: a page of one-to-one history, newest first. */
+export const roamMsgAnswer = envelope.extend({
+  Complete: z.number().int(),
+  LastMsgKey: z.string().optional(),
+  LastMsgTime: z.number().int().optional(),
+  MsgList: z
+    .array(
+      z.looseObject({
+        From_Account: z.string(),
+        To_Account: z.string(),
+        MsgSeq: z.number().int(),
+        MsgRandom: z.number().int(),
+        MsgTimeStamp: z.number().int(),
+        MsgFlagBits: z.number().int().optional(),
+        MsgKey: z.string(),
+        MsgBody: z.array(msgBodyElement),
+      }),
+    )
+    .optional()
+    .default([]),
+});
+
+/** `group_open_http_svc/group_msg_get_simple`: a group's latest messages, newest first. */
+export const groupHistoryAnswer = envelope.extend({
+  IsFinished: z.number().int(),
+  RspMsgList: z
+    .array(
+      z.looseObject({
+        From_Account: z.string().optional().default(''),
+        IsPlaceMsg: z.number().int().optional(),
+        MsgRandom: z.number().int(),
+        MsgSeq: z.number().int(),
+        MsgTimeStamp: z.number().int(),
+        MsgFlagBits: z.number().int().optional(),
+        MsgBody: z.array(msgBodyElement).optional().default([]),
+      }),
+    )
+    .optional()
+    .default([]),
+});
+
+export const roamMessagesInput = z.strictObject({
+  /** Whose view of the conversation (the query is made as this account). */
+  operator: userId,
+  /** The other account of the conversation. */
+  peer: userId,
+  /** Seconds since the epoch: the oldest and newest time asked for, both included. */
+  minTime: z.number().int().min(0),
+  maxTime: z.number().int().min(0),
+  /** Most messages in the page, 1–100. Default 100. */
+  maxCount: z.number().int().min(1).max(100).optional(),
+  /** Continues after this message: the `lastMsgKey` of the previous page. */
+  lastMsgKey: z.string().min(1).optional(),
+});
+export type RoamMessagesInput = z.input<typeof roamMessagesInput>;
+
+export const groupMessagesInput = z.strictObject({
+  groupId,
+  /** Most messages, 1–20 (the cloud's limit per call). Default 20. */
+  count: z.number().int().min(1).max(20).optional(),
+  /** Only messages whose `MsgSeq` is at most this: where the previous page ended, minus one. */
+  upToSeq: z.number().int().min(1).optional(),
+});
+export type GroupMessagesInput = z.input<typeof groupMessagesInput>;

@@ -7,6 +7,7 @@ import {
   type StreamTransport,
 } from '../stream/transport.js';
 import { utf8Bytes } from '../validation.js';
+import { findInHistory, streamMsgIdOf, type TencentHistory, textOf } from './history.js';
 import { randomUint32 } from './protocol.js';
 import { envelope, MESSAGE_MAX_BYTES, sendStreamMsgAnswer } from './schemas.js';
 
@@ -30,15 +31,21 @@ export class RobotStreamTransport implements StreamTransport {
   readonly emptyFinalChunk = false;
   readonly idleLimitMs = STREAM_IDLE_LIMIT_MS;
   #msgKey: string | undefined;
+  /** The last opening call: its chunk and when it was made (seconds), for `recover()`. */
+  #opening: { chunk: string; at: number } | undefined;
+  /** Keys of the messages this transport opened: a read-back never adopts one of them again. */
+  readonly #opened = new Set<string>();
 
   constructor(
     private readonly call: StreamCall,
     private readonly plain: (text: string) => Promise<unknown>,
     private readonly from: string,
     private readonly to: string,
+    private readonly history?: TencentHistory,
   ) {}
 
   async send(chunk: string, final: boolean): Promise<{ messageId: string }> {
+    if (this.#msgKey === undefined) this.#opening = { chunk, at: Math.floor(Date.now() / 1000) };
     const body = {
       From_Account: this.from,
       To_Account: this.to,
@@ -48,7 +55,33 @@ export class RobotStreamTransport implements StreamTransport {
     };
     const answer = await this.call(this.rateKey, body, sendStreamMsgAnswer);
     this.#msgKey = answer.MsgKey;
+    this.#opened.add(answer.MsgKey);
     return { messageId: answer.MsgKey };
+  }
+
+  /**
+   * Finds the message a lost opening call opened in the robot's one-to-one history
+   * (`admin_getroammsg`): sent by the robot since the call, holding exactly the call's chunk, and not
+   * one this transport opened before.
+   */
+  async recover(): Promise<{ messageId: string } | undefined> {
+    const opening = this.#opening;
+    if (!this.history || !opening || this.#msgKey !== undefined) return undefined;
+    const found = await findInHistory(
+      this.history,
+      { operator: this.from, peer: this.to },
+      opening.at,
+      (m) =>
+        m.from === this.from &&
+        m.msgKey !== undefined &&
+        !this.#opened.has(m.msgKey) &&
+        !m.recalled &&
+        textOf(m.msgBody) === opening.chunk,
+    );
+    if (!found?.msgKey) return undefined;
+    this.#msgKey = found.msgKey;
+    this.#opened.add(found.msgKey);
+    return { messageId: found.msgKey };
   }
 
   next(): void {
@@ -97,6 +130,8 @@ export class StreamMsgTransport implements StreamTransport {
   #random = randomUint32();
   /** `@id ` for each mentioned user, in front of each message's first chunk. */
   readonly #prefix: string;
+  /** When the current message's opening call was made (seconds), for `recover()`. */
+  #openedAt = 0;
 
   constructor(
     private readonly call: StreamCall,
@@ -104,6 +139,7 @@ export class StreamMsgTransport implements StreamTransport {
     private readonly target:
       | { from?: string | undefined; to: string }
       | { from?: string | undefined; groupId: string; mention?: readonly string[] | undefined },
+    private readonly history?: TencentHistory & { readonly admin: string },
   ) {
     this.rateKey =
       'groupId' in target ? 'stream_msg/send_group_stream_msg' : 'stream_msg/send_c2c_stream_msg';
@@ -115,6 +151,7 @@ export class StreamMsgTransport implements StreamTransport {
 
   async send(chunk: string, final: boolean): Promise<{ messageId: string }> {
     const target = this.target;
+    if (this.#streamMsgId === undefined) this.#openedAt = Math.floor(Date.now() / 1000);
     const answer = await this.#index.next((index) => {
       const opening = index === 1;
       const markdown = opening ? `${this.#prefix}${chunk}` : chunk;
@@ -138,6 +175,30 @@ export class StreamMsgTransport implements StreamTransport {
     this.#streamMsgId = answer.StreamMsgID;
     // A group message's edits and recalls name it by MsgSeq; the stream goes on by StreamMsgID.
     return { messageId: answer.MsgSeq !== undefined ? String(answer.MsgSeq) : answer.StreamMsgID };
+  }
+
+  /**
+   * Finds the message a lost opening call opened in the conversation's history
+   * (`admin_getroammsg`, or `group_msg_get_simple` in a group) by the `MsgRandom` every call of the
+   * message carries, and continues it from `Index` 2.
+   */
+  async recover(): Promise<{ messageId: string } | undefined> {
+    const history = this.history;
+    if (!history || this.#streamMsgId !== undefined || this.#openedAt === 0) return undefined;
+    const t = this.target;
+    const from = t.from ?? history.admin;
+    const where = 'groupId' in t ? { groupId: t.groupId } : { operator: from, peer: t.to };
+    const found = await findInHistory(
+      history,
+      where,
+      this.#openedAt,
+      (m) => m.from === from && m.msgRandom === this.#random && streamMsgIdOf(m.msgBody) !== undefined,
+    );
+    const streamMsgId = found && streamMsgIdOf(found.msgBody);
+    if (!found || !streamMsgId) return undefined;
+    this.#streamMsgId = streamMsgId;
+    this.#index.resume(2);
+    return { messageId: 'groupId' in t ? String(found.msgSeq) : streamMsgId };
   }
 
   next(): void {
