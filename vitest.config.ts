@@ -2,6 +2,17 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'examples/*', '!examples/starter', 'conformance'],
+    projects: [
+      'packages/*',
+      'examples/*',
+      '!examples/starter',
+      'conformance',
+      // The Redis tests once more, against a three-node Redis Cluster they start themselves.
+      {
+        extends: './packages/redis/vitest.config.ts',
+        root: 'packages/redis',
+        test: { name: 'redis-cluster', env: { IMBOT_REDIS_CLUSTER: '1' } },
+      },
+    ],
   },
 });

@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util';
 import { InMemoryRateLimiter, type StreamSession, TencentIm } from '@imbot/core';
 import { RedisRateLimiter, RedisStreamJournal } from '@imbot/redis';
+import { connectionOf } from '../packages/redis/test/redis-server.js';
 
 export const SCALE_APP = { sdkAppId: 1400000000, secretKey: 'bench-secret-key', admin: 'administrator' };
 export const SCALE_BOT = '@RBT#bench';
@@ -35,10 +36,10 @@ async function main(): Promise<void> {
   const seconds = Number(values.seconds);
   const redis = values.redis;
   const rateLimit = redis
-    ? new RedisRateLimiter({ url: redis, prefix: values.prefix as string })
+    ? new RedisRateLimiter({ ...connectionOf(redis), prefix: values.prefix as string })
     : new InMemoryRateLimiter();
   const journal = redis
-    ? new RedisStreamJournal({ url: redis, prefix: values.prefix as string, leaseMs: 5000 })
+    ? new RedisStreamJournal({ ...connectionOf(redis), prefix: values.prefix as string, leaseMs: 5000 })
     : undefined;
   const im = new TencentIm({
     ...SCALE_APP,

@@ -71,7 +71,7 @@ function worker(
       String(index),
       '--prefix',
       prefix,
-      ...(shared ? ['--redis', redis.url] : []),
+      ...(shared ? ['--redis', redis.address] : []),
     ],
     { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
   );
@@ -180,7 +180,7 @@ try {
     if (SCENARIOS.has(scenario)) outcomes[scenario].push(await run(scenario, 1));
 } finally {
   await emulator.close();
-  await redis.stop();
+  await redis.shutdown();
 }
 
 const pct = (v: number) => `${(v * 100).toFixed(1)} %`;

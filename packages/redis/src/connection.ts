@@ -1,10 +1,20 @@
 import { ValidationError } from '@imbot/core';
 import { parseInput } from '@imbot/core/internal';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import * as z from 'zod';
 
-/** How to reach Redis: a URL (`redis://host:6379/0`), or a client the app already has. */
-export type RedisConnection = { url: string; client?: undefined } | { client: Redis; url?: undefined };
+/** A client imbot can use: an ioredis `Redis` (one server, or Sentinel) or `Cluster`. */
+export type RedisClient = Redis | Cluster;
+
+/**
+ * How to reach Redis: a URL (`redis://host:6379/0`), a Redis Cluster's seed nodes
+ * (`['redis://10.0.0.1:6379', …]`), or a client the app already has (an ioredis `Redis`, which
+ * also covers Sentinel through its own `sentinels` option, or an ioredis `Cluster`).
+ */
+export type RedisConnection =
+  | { url: string; nodes?: undefined; client?: undefined }
+  | { nodes: string[]; url?: undefined; client?: undefined }
+  | { client: RedisClient; url?: undefined; nodes?: undefined };
 
 /** What every imbot Redis class takes: the connection, and the prefix of every key it writes. */
 export type RedisOptions = RedisConnection & {
@@ -18,7 +28,16 @@ export const connectionShape = {
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
     .optional(),
-  client: z.custom<Redis>((v) => v instanceof Redis, 'must be an ioredis client').optional(),
+  nodes: z
+    .array(z.string().regex(/^rediss?:\/\/[^/]+$/, 'must be redis://host:port URLs'))
+    .min(1, 'must name at least one node')
+    .optional(),
+  client: z
+    .custom<RedisClient>(
+      (v) => v instanceof Redis || v instanceof Cluster,
+      'must be an ioredis Redis or Cluster client',
+    )
+    .optional(),
   prefix: z
     .string()
     .min(1, 'must not be empty')
@@ -26,40 +45,66 @@ export const connectionShape = {
     .optional(),
 };
 
-/** Checks `options` against `schema`, then that exactly one of `url` and `client` is given. */
+/** Checks `options` against `schema`, then that exactly one of `url`, `nodes` and `client` is given. */
 function parseConnection<S extends z.ZodType>(schema: S, options: unknown, what: string): z.output<S> {
-  const parsed = parseInput(schema, options, what) as { url?: string; client?: Redis };
-  if ((parsed.url === undefined) === (parsed.client === undefined))
+  const parsed = parseInput(schema, options, what) as { url?: string; nodes?: string[]; client?: unknown };
+  const given = [parsed.url, parsed.nodes, parsed.client].filter((v) => v !== undefined).length;
+  if (given !== 1)
     throw new ValidationError(
       `${what}.url`,
-      `${what}.url: give either url or client, not both and not neither`,
+      `${what}.url: give one of url, nodes (a cluster) or client, not ${given === 0 ? 'none' : 'several'}`,
     );
   return parsed as z.output<S>;
 }
+
+/** What imbot's own clients do while Redis is away: fail fast, keep reconnecting in the background. */
+const FAIL_FAST = {
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 0,
+  commandTimeout: 1000,
+  retryStrategy: (attempt: number) => Math.min(attempt * 100, 1000),
+};
 
 /**
  * A client for imbot's own use. One made from a URL fails fast while Redis is away (no offline queue,
  * no retries per command, a 1 s command deadline) so that callers can fall back at once, and keeps
  * reconnecting in the background; a given client is used as it is and never closed by imbot.
  */
-function openClient(connection: RedisConnection): { client: Redis; owned: boolean } {
+function openClient(connection: RedisConnection): { client: RedisClient; owned: boolean } {
   if (connection.client) return { client: connection.client, owned: false };
-  const client = new Redis(connection.url, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: 1000,
-    retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
-  });
+  const client: RedisClient = connection.nodes
+    ? new Cluster(
+        connection.nodes.map((node) => {
+          const { hostname, port } = new URL(node);
+          return { host: hostname, port: Number(port) || 6379 };
+        }),
+        {
+          enableOfflineQueue: false,
+          clusterRetryStrategy: FAIL_FAST.retryStrategy,
+          redisOptions: { ...FAIL_FAST, ...tlsOf(connection.nodes[0] as string) },
+        },
+      )
+    : new Redis(connection.url, FAIL_FAST);
   // Connection errors are expected while Redis is away; callers see them on their commands.
   client.on('error', () => undefined);
   return { client, owned: true };
+}
+
+/** A second connection like `client` (for blocking reads, which hold their connection). */
+export function duplicate(client: RedisClient): RedisClient {
+  return client instanceof Cluster ? client.duplicate() : client.duplicate();
+}
+
+/** TLS for a cluster whose nodes are `rediss://`, as ioredis does for a `rediss://` URL. */
+function tlsOf(node: string): { tls?: object } {
+  return node.startsWith('rediss://') ? { tls: {} } : {};
 }
 
 /**
  * Resolves once `client` is ready, or after 2 s: its commands then fail fast and the caller falls
  * back. Waiting first keeps a process that has just started from falling back for nothing.
  */
-function connected(client: Redis): Promise<void> {
+function connected(client: RedisClient): Promise<void> {
   if (client.status === 'ready') return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
@@ -86,13 +131,13 @@ export function connect<Commands>(
   schema: z.ZodType,
   options: RedisOptions,
   scripts: Record<string, Script>,
-): { client: Redis & Commands; owned: boolean; connected: Promise<void>; prefix: string } {
+): { client: RedisClient & Commands; owned: boolean; connected: Promise<void>; prefix: string } {
   parseConnection(schema, options, 'options');
   const { client, owned } = openClient(options);
   for (const [name, script] of Object.entries(scripts))
     client.defineCommand(name, { numberOfKeys: script.keys, lua: script.lua });
   return {
-    client: client as Redis & Commands,
+    client: client as RedisClient & Commands,
     owned,
     connected: connected(client),
     prefix: options.prefix ?? 'imbot',

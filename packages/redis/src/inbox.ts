@@ -1,8 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { InboundMessage, Inbox } from '@imbot/core';
-import type { Redis } from 'ioredis';
 import * as z from 'zod';
-import { connect, connectionShape, type RedisOptions } from './connection.js';
+import { connect, connectionShape, duplicate, type RedisClient, type RedisOptions } from './connection.js';
 import { RELEASE_SHARD, RENEW_SHARD, REPLICAS } from './scripts.js';
 
 export type RedisInboxOptions = RedisOptions & {
@@ -46,8 +45,8 @@ type Entry = [id: string, fields: string[]];
 export class RedisInbox implements Inbox {
   /** This replica's consumer name. */
   readonly replicaId = randomUUID();
-  readonly #client: Redis & Commands;
-  readonly #reader: Redis;
+  readonly #client: RedisClient & Commands;
+  readonly #reader: RedisClient;
   readonly #owned: boolean;
   readonly #prefix: string;
   readonly #shards: number;
@@ -70,7 +69,7 @@ export class RedisInbox implements Inbox {
     this.#client = client;
     this.#connected = connected;
     // Blocking reads get a connection of their own.
-    this.#reader = client.duplicate();
+    this.#reader = duplicate(client);
     this.#reader.on('error', () => undefined);
     this.#owned = owned;
     this.#prefix = `${prefix}:inbox`;
@@ -108,7 +107,7 @@ export class RedisInbox implements Inbox {
   }
 
   #stream(shard: number): string {
-    return `${this.#prefix}:{s${shard}}`;
+    return `{${this.#prefix}}:s${shard}`;
   }
 
   #ownerKey(shard: number): string {
@@ -170,13 +169,8 @@ export class RedisInbox implements Inbox {
     const pending = (await this.#client.xpending(stream, GROUP, '-', '+', 1000)) as [string, string][];
     const orphaned = pending.filter(([, consumer]) => !live.has(consumer));
     if (orphaned.length === 0) return;
-    const claimed = (await this.#client.xclaim(
-      stream,
-      GROUP,
-      this.replicaId,
-      0,
-      ...orphaned.map(([id]) => id),
-    )) as Entry[];
+    const ids = orphaned.map(([id]) => id);
+    const claimed = (await this.#client.call('XCLAIM', stream, GROUP, this.replicaId, 0, ...ids)) as Entry[];
     this.#handle(shard, claimed);
   }
 

@@ -1,4 +1,4 @@
-export type { RedisConnection, RedisOptions } from './connection.js';
+export type { RedisClient, RedisConnection, RedisOptions } from './connection.js';
 export { RedisInbox, type RedisInboxOptions } from './inbox.js';
 export { RedisRateLimiter, type RedisRateLimiterOptions } from './rate-limiter.js';
 export { RedisSeenStore, type RedisSeenStoreOptions } from './seen-store.js';

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ClosedError, InMemoryRateLimiter, type RateLimiter, type RateLimitPermit } from '@imbot/core';
 import { RoundTripFloor } from '@imbot/core/internal';
-import type { Redis } from 'ioredis';
 import * as z from 'zod';
-import { connect, connectionShape, type RedisOptions } from './connection.js';
+import { connect, connectionShape, type RedisClient, type RedisOptions } from './connection.js';
 import { ACQUIRE, HEARTBEAT, OCCUPY, RELEASE } from './scripts.js';
 
 export type RedisRateLimiterOptions = RedisOptions & {
@@ -97,7 +96,7 @@ export class RedisRateLimiter implements RateLimiter {
   readonly windowMs: number;
   /** This process's name among the limiter's users. */
   readonly processId = randomUUID();
-  readonly #client: Redis & Commands;
+  readonly #client: RedisClient & Commands;
   readonly #owned: boolean;
   readonly #prefix: string;
   readonly #leaseMs: number;

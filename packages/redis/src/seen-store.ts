@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { MemorySeenStore, type SeenStore } from '@imbot/core';
-import type { Redis } from 'ioredis';
 import * as z from 'zod';
-import { connect, connectionShape, type RedisOptions } from './connection.js';
+import { connect, connectionShape, type RedisClient, type RedisOptions } from './connection.js';
 
 export type RedisSeenStoreOptions = RedisOptions;
 
@@ -20,7 +19,7 @@ const options = z.strictObject(connectionShape);
  * app.use('/im', imbot({ platform, bots, onMessage, seen }));
  */
 export class RedisSeenStore implements SeenStore {
-  readonly #client: Redis;
+  readonly #client: RedisClient;
   readonly #owned: boolean;
   readonly #prefix: string;
   readonly #fallback = new MemorySeenStore();

@@ -1,7 +1,6 @@
 import type { JournalEntry, OrphanCloser, StreamJournal } from '@imbot/core';
-import type { Redis } from 'ioredis';
 import * as z from 'zod';
-import { connect, connectionShape, type RedisOptions } from './connection.js';
+import { connect, connectionShape, type RedisClient, type RedisOptions } from './connection.js';
 import { CLAIM, RECORD, RENEW } from './scripts.js';
 
 export type RedisStreamJournalOptions = RedisOptions & {
@@ -41,7 +40,7 @@ const CLAIMS_PER_SWEEP = 50;
  * const im = new TencentIm({ ..., journal });
  */
 export class RedisStreamJournal implements StreamJournal {
-  readonly #client: Redis & Commands;
+  readonly #client: RedisClient & Commands;
   readonly #owned: boolean;
   readonly #keys: { leases: string; entries: string; owners: string; attempts: string };
   readonly #owner = `${process.pid}-${Math.random().toString(36).slice(2)}`;

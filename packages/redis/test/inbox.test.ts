@@ -7,11 +7,11 @@ import { receiveNodeRequest, TencentIm, WebhookPipeline } from '@imbot/core';
 import { tencentCallbackSign } from '@imbot/core/tencent';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisInbox, RedisSeenStore } from '../src/index.js';
-import { type RedisServer, startRedis } from './redis-server.js';
+import { startRedis } from './redis-server.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/replica.ts', import.meta.url));
 const LEASE_MS = 1000;
-let redis: RedisServer;
+let redis: Awaited<ReturnType<typeof startRedis>>;
 const im = new TencentIm({
   sdkAppId: 1400000000,
   admin: 'administrator',
@@ -25,7 +25,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await im.close();
-  await redis.stop();
+  await redis.shutdown();
 });
 
 /** A signed Tencent callback of `text` from `user`, posted to `url`; resolves with the status. */
@@ -45,8 +45,8 @@ async function callback(url: string, user: string, text: string): Promise<number
 
 /** A replica in this process, whose handler records what it handled. */
 async function replica(prefix: string, onMessage: (text: string) => Promise<void> | void) {
-  const inbox = new RedisInbox({ url: redis.url, prefix, shards: 4, leaseMs: LEASE_MS });
-  const seen = new RedisSeenStore({ url: redis.url, prefix });
+  const inbox = new RedisInbox({ ...redis.connection, prefix, shards: 4, leaseMs: LEASE_MS });
+  const seen = new RedisSeenStore({ ...redis.connection, prefix });
   const pipeline = new WebhookPipeline({
     platform: im.platform,
     bots: ['@RBT#inbox'],
@@ -72,7 +72,7 @@ describe('RedisInbox', () => {
   it('a replica killed after acknowledging: another handles each of its messages within 20 s, once', async () => {
     const child = spawn(
       process.execPath,
-      ['--conditions=@imbot/source', '--import', 'tsx', fixture, redis.url, String(LEASE_MS)],
+      ['--conditions=@imbot/source', '--import', 'tsx', fixture, redis.address, String(LEASE_MS)],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';

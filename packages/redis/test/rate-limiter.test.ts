@@ -2,12 +2,12 @@ import { InMemoryRateLimiter, type RateLimiter, TencentIm } from '@imbot/core';
 import { type Emulator, startEmulator } from '@imbot/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisRateLimiter } from '../src/index.js';
-import { type RedisServer, startRedis } from './redis-server.js';
+import { startRedis } from './redis-server.js';
 
 const TENCENT = { sdkAppId: 1400000000, secretKey: 'redis-limiter-key', admin: 'administrator' };
 const LIMIT = 40;
 
-let redis: RedisServer;
+let redis: Awaited<ReturnType<typeof startRedis>>;
 let emulator: Emulator;
 
 beforeAll(async () => {
@@ -16,7 +16,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await emulator.close();
-  await redis.stop();
+  await redis.shutdown();
 });
 
 /** Four "processes" (each its own client and limiter) making `each` calls of one API, 10 at a time. */
@@ -57,7 +57,7 @@ describe('RedisRateLimiter', () => {
     emulator.reset();
     const limiters = Array.from(
       { length: 4 },
-      () => new RedisRateLimiter({ url: redis.url, prefix: 'test-share', limit: LIMIT }),
+      () => new RedisRateLimiter({ ...redis.connection, prefix: 'test-share', limit: LIMIT }),
     );
     await hammer(limiters, (3 * LIMIT) / 4);
     const shared = emulator.tencent.rate()['openim_robot_http_svc/get_all_robots'];
@@ -70,7 +70,7 @@ describe('RedisRateLimiter', () => {
   it('shares slots equally between processes, however eagerly each asks', async () => {
     const limiters = Array.from(
       { length: 4 },
-      () => new RedisRateLimiter({ url: redis.url, prefix: 'test-fair', limit: 20, windowMs: 100 }),
+      () => new RedisRateLimiter({ ...redis.connection, prefix: 'test-fair', limit: 20, windowMs: 100 }),
     );
     const granted = limiters.map(() => 0);
     // Counted once every process has seen the others (at start-up they arrive one by one): the
@@ -99,7 +99,7 @@ describe('RedisRateLimiter', () => {
   it('counts the live processes and gives each its share of calls per second', async () => {
     const limiters = Array.from(
       { length: 3 },
-      () => new RedisRateLimiter({ url: redis.url, prefix: 'test-live' }),
+      () => new RedisRateLimiter({ ...redis.connection, prefix: 'test-live' }),
     );
     await expect.poll(() => limiters.map((l) => l.liveProcesses), { timeout: 3000 }).toEqual([3, 3, 3]);
     expect(limiters[0]?.callsPerSecond()).toBeCloseTo(200 / 3);
@@ -107,7 +107,7 @@ describe('RedisRateLimiter', () => {
   });
 
   it("gives a client's stats() this process's budget in use and its share", async () => {
-    const limiter = new RedisRateLimiter({ url: redis.url, prefix: 'test-stats', limit: LIMIT });
+    const limiter = new RedisRateLimiter({ ...redis.connection, prefix: 'test-stats', limit: LIMIT });
     const client = new TencentIm({ ...TENCENT, baseUrl: emulator.url, rateLimit: limiter });
     for (let i = 0; i < 5; i++) await client.getAllRobots();
     expect(client.stats().apis['openim_robot_http_svc/get_all_robots']).toMatchObject({
@@ -119,7 +119,12 @@ describe('RedisRateLimiter', () => {
   });
 
   it('frees a slot no sooner than a window after its release, to the microsecond', async () => {
-    const limiter = new RedisRateLimiter({ url: redis.url, prefix: 'test-exact', limit: 1, windowMs: 20 });
+    const limiter = new RedisRateLimiter({
+      ...redis.connection,
+      prefix: 'test-exact',
+      limit: 1,
+      windowMs: 20,
+    });
     const gaps: number[] = [];
     let permit = await limiter.acquire('api');
     for (let i = 0; i < 60; i++) {
@@ -138,14 +143,14 @@ describe('RedisRateLimiter', () => {
     const field = (f: string) => expect.objectContaining({ name: 'ValidationError', field: f });
     expect(() => new RedisRateLimiter({} as never)).toThrow(field('options.url'));
     expect(() => new RedisRateLimiter({ url: 'http://x' })).toThrow(field('options.url'));
-    expect(() => new RedisRateLimiter({ url: redis.url, limit: 0 })).toThrow(field('options.limit'));
+    expect(() => new RedisRateLimiter({ ...redis.connection, limit: 0 })).toThrow(field('options.limit'));
   });
 });
 
 describe('RedisRateLimiter when Redis goes away', () => {
   it('falls back to its share, fails no call, and returns to the shared budget', async () => {
     const limiters = [0, 1].map(
-      () => new RedisRateLimiter({ url: redis.url, prefix: 'test-away', limit: 20, windowMs: 500 }),
+      () => new RedisRateLimiter({ ...redis.connection, prefix: 'test-away', limit: 20, windowMs: 500 }),
     );
     await expect.poll(() => limiters.map((l) => l.liveProcesses), { timeout: 3000 }).toEqual([2, 2]);
     let failed = 0;

@@ -12,9 +12,9 @@ import {
 import { tencentCallbackSign } from '@imbot/core/tencent';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisSeenStore } from '../src/index.js';
-import { type RedisServer, startRedis } from './redis-server.js';
+import { startRedis } from './redis-server.js';
 
-let redis: RedisServer;
+let redis: Awaited<ReturnType<typeof startRedis>>;
 const open: { close(): unknown }[] = [];
 
 beforeAll(async () => {
@@ -22,12 +22,12 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const thing of open) await thing.close();
-  await redis.stop();
+  await redis.shutdown();
 });
 
 /** One replica: a pipeline with its own RedisSeenStore, behind a node:http server. */
 async function replica(platform: BotPlatform, bot: string, handled: string[]): Promise<string> {
-  const seen = new RedisSeenStore({ url: redis.url, prefix: 'test-replicas' });
+  const seen = new RedisSeenStore({ ...redis.connection, prefix: 'test-replicas' });
   const pipeline = new WebhookPipeline({
     platform,
     bots: [bot],
@@ -111,7 +111,7 @@ describe('RedisSeenStore across replicas', () => {
   });
 
   it('keeps receiving in its own memory while Redis is away', async () => {
-    const store = new RedisSeenStore({ url: redis.url, prefix: 'test-away' });
+    const store = new RedisSeenStore({ ...redis.connection, prefix: 'test-away' });
     expect(await store.remember('k', 10_000)).toBe(true);
     await redis.stop();
     try {

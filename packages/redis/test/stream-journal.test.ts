@@ -3,16 +3,16 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { RongCloud, TencentIm } from '@imbot/core';
 import { type Emulator, startEmulator } from '@imbot/emulator';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStreamJournal } from '../src/index.js';
-import { type RedisServer, startRedis } from './redis-server.js';
+import { connectionOf, startRedis } from './redis-server.js';
 
 const COUNT = 10;
 const LEASE_MS = 2000;
 const fixture = fileURLToPath(new URL('./fixtures/streamer.ts', import.meta.url));
 
-let redis: RedisServer;
+let redis: Awaited<ReturnType<typeof startRedis>>;
 let emulator: Emulator;
 
 beforeAll(async () => {
@@ -38,12 +38,16 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await emulator.close();
-  await redis.stop();
+  await redis.shutdown();
 });
 
 describe.each(['tencent', 'rongcloud'] as const)('RedisStreamJournal on %s', (cloud) => {
   it('closes every message of a process killed mid-stream, from a surviving process, within 20 s', async () => {
-    const journal = new RedisStreamJournal({ url: redis.url, prefix: 'test-journal', leaseMs: LEASE_MS });
+    const journal = new RedisStreamJournal({
+      ...redis.connection,
+      prefix: 'test-journal',
+      leaseMs: LEASE_MS,
+    });
     // The surviving process: a client of the same app with the journal, and nothing streaming.
     const survivor =
       cloud === 'tencent'
@@ -76,7 +80,7 @@ describe.each(['tencent', 'rongcloud'] as const)('RedisStreamJournal on %s', (cl
         fixture,
         cloud,
         emulator.url,
-        redis.url,
+        redis.address,
         String(COUNT),
         String(LEASE_MS),
       ],
@@ -113,7 +117,7 @@ describe('RedisStreamJournal with live processes', () => {
       secretKey: 'journal-key',
       baseUrl: emulator.url,
     };
-    const journal = (prefix: string) => new RedisStreamJournal({ url: redis.url, prefix, leaseMs: 300 });
+    const journal = (prefix: string) => new RedisStreamJournal({ ...redis.connection, prefix, leaseMs: 300 });
     const [alive, dead, sweeper] = [journal('test-live'), journal('test-live'), journal('test-live')];
     const imAlive = new TencentIm({ ...app, journal: alive });
     const imDead = new TencentIm({ ...app, journal: dead });
@@ -137,7 +141,8 @@ describe('RedisStreamJournal with live processes', () => {
     expect(last('alive')).toMatchObject({ text: 'Still thinking', state: 'streaming' });
     await living.end('and done.');
     expect(last('alive')).toMatchObject({ text: 'Still thinking and done.', state: 'finished' });
-    const redisClient = new Redis(redis.url);
+    const where = connectionOf(redis.address);
+    const redisClient = 'url' in where ? new Redis(where.url) : new Cluster(where.nodes);
     await expect.poll(() => redisClient.zrange('test-live:journal:{messages}:leases', '0', '-1')).toEqual([]);
     redisClient.disconnect();
     await orphan.abort();
