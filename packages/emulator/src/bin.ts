@@ -18,6 +18,7 @@ function parse() {
       'rong-app-key': { type: 'string' },
       'rong-app-secret': { type: 'string' },
       seed: { type: 'string' },
+      'rate-limit': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -37,6 +38,7 @@ Options (each also read from the environment variable in brackets):
   --rong-app-secret <s> its App Secret                            [RONGCLOUD_APP_SECRET]  default imbot-app-secret
   --robots <ids>        robots that exist from the start, comma-separated                 e.g. @RBT#001,@RBT#002
   --seed <n>            seed of the fault generator               [IMBOT_EMULATOR_SEED]
+  --rate-limit <n>      calls of one API allowed per second       default 200 (Tencent), 100 (RongCloud)
   --help                this text
 `;
 
@@ -85,9 +87,13 @@ const admin = values.admin ?? env.TENCENT_ADMIN ?? 'administrator';
 const seedText = values.seed ?? env.IMBOT_EMULATOR_SEED;
 const seed = seedText === undefined ? undefined : integer('seed', seedText, 0, 0, 2 ** 32 - 1);
 const host = values.host ?? env.IMBOT_EMULATOR_HOST ?? '127.0.0.1';
+const rateText = values['rate-limit'];
+const rateLimit =
+  rateText === undefined ? {} : { rateLimit: integer('rate-limit', rateText, 0, 1, 1_000_000) };
 const rongcloud = {
   appKey: values['rong-app-key'] ?? env.RONGCLOUD_APP_KEY ?? 'imbot-app-key',
   appSecret: values['rong-app-secret'] ?? env.RONGCLOUD_APP_SECRET ?? 'imbot-app-secret',
+  ...rateLimit,
 };
 
 let emulator: Awaited<ReturnType<typeof startEmulator>>;
@@ -103,6 +109,7 @@ try {
       callbackUrl: values['callback-url'] ?? env.TENCENT_CALLBACK_URL,
       callbackToken: values['callback-token'] ?? env.TENCENT_CALLBACK_TOKEN,
       robots: values.robots?.split(',').filter(Boolean),
+      ...rateLimit,
     },
     rongcloud,
   });

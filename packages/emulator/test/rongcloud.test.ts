@@ -145,6 +145,22 @@ describe('RongCloud streaming', () => {
     ]);
   });
 
+  it('reads a stream back with get_stream.json: its content so far, last seq and whether complete', async () => {
+    const uid = (await stream({ content: 'Hel', seq: 1, type: 'markdown' })).json?.messageUID as string;
+    const read = () => call('/v3/message/get_stream.json', { messageUID: uid });
+    expect((await read()).json).toMatchObject({
+      code: 200,
+      messageUID: uid,
+      content: 'Hel',
+      seq: 1,
+      complete: false,
+    });
+    await stream({ content: 'lo', seq: 2, messageUID: uid, complete: true });
+    expect((await read()).json).toMatchObject({ content: 'Hello', seq: 2, complete: true });
+    expect((await call('/v3/message/get_stream.json', { messageUID: 'nope' })).json?.code).toBe(1002);
+    expect((await call('/v3/message/get_stream.json', {})).json?.code).toBe(1002);
+  });
+
   it('publishes form-encoded text to several users and to a group', async () => {
     const form = { fromUserId: 'b1', toUserId: 'u1', objectName: 'RC:TxtMsg', content: '{"content":"hi"}' };
     const sent = await call('/message/private/publish.json', form, { form: true });

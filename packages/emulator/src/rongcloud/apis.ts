@@ -333,6 +333,27 @@ function publishStream(group: boolean): RongHandler {
   };
 }
 
+/**
+ * `/v3/message/get_stream.json`: a stream's content as the server holds it, by its `messageUID`.
+ * RongCloud lists this API ("服务端获取流内容") but the page of its fields was not readable; the
+ * emulator answers the assembled `content`, the last `seq` applied and `complete`.
+ */
+const getStream: RongHandler = (body, ctx) => {
+  const parsed = parse(z.looseObject({ messageUID: z.string().min(1) }), body);
+  if ('answer' in parsed) return parsed.answer;
+  const stream = ctx.streams.get(parsed.data.messageUID);
+  if (!stream) return fail(1002, `parameter error: unknown messageUID ${parsed.data.messageUID}`);
+  ctx.state.settleIdle(stream.message, ctx.streamIdleMs, ctx.now());
+  const { message } = stream;
+  return ok({
+    messageUID: message.msgKey,
+    fromUserId: message.from,
+    content: message.text,
+    seq: stream.seq,
+    complete: message.state !== 'streaming',
+  });
+};
+
 const recall: RongHandler = (body, ctx) => {
   const parsed = parse(
     z.looseObject({
@@ -405,6 +426,7 @@ export const rongCloudApis: Readonly<Record<string, RongHandler>> = {
   '/group/quit.json': groupMembers(false),
   '/v3/message/private/publish_stream.json': publishStream(false),
   '/v3/message/group/publish_stream.json': publishStream(true),
+  '/v3/message/get_stream.json': getStream,
 };
 
 /** The HTTP status RongCloud sends with each business code. */
