@@ -1,25 +1,32 @@
 import { type Emulator, startEmulator } from '@imbot/emulator';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type StreamSession, type StreamTarget, TencentIm } from '../src/index.js';
+import { RongCloud, type StreamSession, type StreamTarget, TencentIm } from '../src/index.js';
 
 /**
- * The answer to the call that opens a streamed message is lost (the connection drops after the cloud
- * applied it, or before): the session reads the conversation's history back and the user ends up
- * with exactly one finished message, never a dangling one beside a second.
+ * The answer to a streaming call is lost (the connection drops after the cloud applied it, or
+ * before): the session reads back what the cloud holds (the conversation's history on Tencent, the
+ * stream's content on RongCloud) and the user ends up with exactly one finished message with its text
+ * once, never a dangling one beside a second or a chunk shown twice.
  */
 
 const app = { sdkAppId: 1400000321, secretKey: 'read-back-secret', admin: 'administrator' };
+const rongApp = { appKey: 'read-back-key', appSecret: 'read-back-secret' };
 const ROBOT = '@RBT#reader';
+const RONG_BOT = 'reader-bot';
+const retry = { retries: 2, minDelayMs: 1, maxDelayMs: 5 };
 
 let emulator: Emulator;
 let im: TencentIm;
+let rong: RongCloud;
 
 beforeAll(async () => {
-  emulator = await startEmulator({ tencent: { ...app, robots: [ROBOT] } });
-  im = new TencentIm({ ...app, baseUrl: emulator.url, retry: { retries: 2, minDelayMs: 1, maxDelayMs: 5 } });
+  emulator = await startEmulator({ tencent: { ...app, robots: [ROBOT] }, rongcloud: rongApp });
+  im = new TencentIm({ ...app, baseUrl: emulator.url, retry });
+  rong = new RongCloud({ ...rongApp, baseUrl: emulator.url, retry });
 });
 afterAll(async () => {
   await im.close();
+  await rong.close();
   await emulator.close();
 });
 beforeEach(() => {
@@ -77,4 +84,44 @@ describe.each(targets)('on %s, when the opening call’s answer is lost', (_, ap
       { text: 'Hello world, bye.', state: 'finished' },
     ]);
   });
+});
+
+const streams: [
+  string,
+  string,
+  () => StreamSession,
+  () => { text: string; state: string; from: string }[],
+][] = [
+  ...targets.map(
+    ([name, api, target, shown]) =>
+      [name, api, () => im.openStream(target), shown] as (typeof streams)[number],
+  ),
+  [
+    'RongCloud',
+    '/v3/message/private/publish_stream.json',
+    () => rong.openStream({ from: RONG_BOT, to: 'ann' }),
+    () => emulator.rongcloud.conversation('ann', RONG_BOT),
+  ],
+];
+
+describe.each(streams)('on %s, when a later call’s answer is lost', (_, api, open, shown) => {
+  const calls = () =>
+    (api.startsWith('/') ? emulator.rongcloud : emulator.tencent).calls().filter((c) => c.api === api);
+
+  it.each(['reset-after', 'reset-before'] as const)(
+    '%s: the text shows once, in one message',
+    async (kind) => {
+      const session = open();
+      const opened = new Promise((resolve) => session.once('open', resolve));
+      session.write('Hello');
+      await opened;
+      emulator.faults.failNext(api, 1, kind);
+      session.write(' world');
+      await expect.poll(() => calls().some((c) => c.fault !== undefined)).toBe(true);
+      const result = await session.end(', bye.');
+      expect(result).toMatchObject({ reason: 'completed', fallback: false, messages: 1, undelivered: '' });
+      const bot = shown().filter((m) => m.from === ROBOT || m.from === RONG_BOT);
+      expect(bot).toMatchObject([{ text: 'Hello world, bye.', state: 'finished' }]);
+    },
+  );
 });

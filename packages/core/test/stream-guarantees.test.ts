@@ -173,10 +173,12 @@ describe('property: ambiguous faults on both clouds', () => {
             expect(calls.slice(-RETRIES - 1).every((call) => call.fault !== undefined)).toBe(true);
           }
           expect(isSubsequence(written, messages.map((m) => m.text).join(''))).toBe(true);
-          // A message is left open only when its first call was applied and never answered: the
+          // Tencent's history names the message a lost first call opened: none is left open. On
+          // RongCloud one is left open only when its first call was applied and never answered: the
           // client cannot name it, so it holds that one chunk and the cloud ends it.
-          const firstCalls = messages.filter((m) => m.state !== 'finished');
-          for (const m of firstCalls) expect(m.calls).toBe(1);
+          const open = messages.filter((m) => m.state !== 'finished');
+          if (cloud !== 'rongcloud') expect(open).toEqual([]);
+          for (const m of open) expect(m.calls).toBe(1);
         },
       ),
       { numRuns: 40 },

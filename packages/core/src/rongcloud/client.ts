@@ -18,6 +18,7 @@ import {
   type CreateBotInput,
   createBotInput,
   getBotsAnswer,
+  getStreamAnswer,
   groupMembersInput,
   mentionList,
   type PublishGroupInput,
@@ -291,7 +292,26 @@ export class RongCloud extends CloudClient<RongStreamTarget> {
       'groupId' in target
         ? this.publishGroup({ from, groupId: target.groupId, text, mention: target.mention }, atLeastOnce)
         : this.publishPrivate({ from, to: target.to, text }, atLeastOnce);
-    return new RongStreamTransport(call, plain, target);
+    return new RongStreamTransport(call, plain, target, (uid) => this.getStream(uid));
+  }
+
+  /**
+   * A streamed message's content as the server holds it (`/v3/message/get_stream.json`), by the
+   * `messageUID` its first call returned: the text so far, the last `seq` applied, and whether it is
+   * complete. A stream session reads it back after a call whose outcome is unknown.
+   */
+  async getStream(messageUID: string): Promise<{ content: string; seq?: number; complete?: boolean }> {
+    const uid = parseInput(rongUserId, messageUID, 'getStream.messageUID');
+    const answer = await this.#request(
+      '/v3/message/get_stream.json',
+      { json: { messageUID: uid } },
+      getStreamAnswer,
+      'idempotent',
+    );
+    const stream: { content: string; seq?: number; complete?: boolean } = { content: answer.content };
+    if (answer.seq !== undefined) stream.seq = answer.seq;
+    if (answer.complete !== undefined) stream.complete = answer.complete;
+    return stream;
   }
 
   /** Calls any other API by path (`/user/getToken.json`), JSON or form-encoded; returns the whole answer. */

@@ -89,6 +89,13 @@ export const publishAnswer = rongEnvelope.extend({
 });
 export const streamAnswer = rongEnvelope.extend({ messageUID: z.string().min(1) });
 
+/** `/v3/message/get_stream.json`: a stream's content as the server holds it. */
+export const getStreamAnswer = rongEnvelope.extend({
+  content: z.string(),
+  seq: z.number().int().optional(),
+  complete: z.boolean().optional(),
+});
+
 /** A message in RongCloud's words: its type (`RC:ImgMsg`, `IMB:CardMsg`) and content object. */
 export const rongMessage = z.object({
   objectName: z.string().min(1).max(32),

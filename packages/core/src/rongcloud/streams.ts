@@ -1,7 +1,9 @@
 import type { z } from 'zod';
 import { mentionPrefix } from '../message/rich.js';
 import {
+  judgeReadBack,
   type MessageState,
+  type ReadBack,
   STREAM_IDLE_LIMIT_MS,
   StreamSequence,
   type StreamTransport,
@@ -38,11 +40,16 @@ export class RongStreamTransport implements StreamTransport {
   #messageUID: string | undefined;
   readonly #seq = new StreamSequence();
   readonly #mention: readonly string[];
+  /** UTF-16 units of the current message's text the cloud confirmed. */
+  #sent = 0;
+  /** The text of the call in flight, or of the last one whose outcome is unknown. */
+  #attempt: string | undefined;
 
   constructor(
     private readonly call: Call,
     private readonly plain: (text: string) => Promise<unknown>,
     private readonly target: RongStreamTarget,
+    private readonly getStream?: (messageUID: string) => Promise<{ content: string }>,
   ) {
     this.rateKey =
       'groupId' in target
@@ -59,6 +66,7 @@ export class RongStreamTransport implements StreamTransport {
     const answer = await this.#seq.next((seq) => {
       const opening = seq === 1 && this.#mention.length > 0;
       const text = opening ? `${mentionPrefix(this.#mention)}${chunk}` : chunk;
+      this.#attempt = text;
       const content: Record<string, unknown> = { content: text, seq, complete: final };
       if (this.#messageUID) content.messageUID = this.#messageUID;
       else content.type = 'markdown';
@@ -72,12 +80,33 @@ export class RongStreamTransport implements StreamTransport {
       return this.call(this.rateKey, body, streamAnswer);
     });
     this.#messageUID = answer.messageUID;
+    this.#sent += this.#attempt?.length ?? 0;
+    this.#attempt = undefined;
     return { messageId: answer.messageUID };
+  }
+
+  /**
+   * Reads the stream back (`get_stream.json`) after a later call of unknown outcome: its content
+   * tells whether the call was applied, and so which `seq` comes next. A lost first call cannot be
+   * read back: its `messageUID` is what was lost, and RongCloud has no history to find it by.
+   */
+  async readBack(): Promise<ReadBack | undefined> {
+    const uid = this.#messageUID;
+    const attempt = this.#attempt;
+    if (!this.getStream || uid === undefined || attempt === undefined) return undefined;
+    const { content } = await this.getStream(uid);
+    const verdict = judgeReadBack(content, this.#sent, attempt, uid);
+    if (!verdict) return undefined;
+    this.#seq.settle(verdict.applied);
+    if (verdict.applied) this.#sent += attempt.length;
+    this.#attempt = undefined;
+    return verdict;
   }
 
   next(): void {
     this.#messageUID = undefined;
     this.#seq.reset();
+    this.#sent = 0;
   }
 
   snapshot(): MessageState | undefined {

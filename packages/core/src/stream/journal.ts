@@ -1,4 +1,4 @@
-import type { MessageState, StreamTransport } from './transport.js';
+import type { MessageState, ReadBack, StreamTransport } from './transport.js';
 
 /**
  * An open streamed message as a journal keeps it: enough for any process to make its closing call,
@@ -41,8 +41,10 @@ export class JournaledTransport implements StreamTransport {
   readonly minCallIntervalMs: number;
   readonly emptyFinalChunk: boolean;
   readonly idleLimitMs: number;
-  readonly recover?: () => Promise<{ messageId: string } | undefined>;
+  readonly readBack?: () => Promise<ReadBack | undefined>;
   #id: string | undefined;
+  /** Whether the call in flight (or of unknown outcome) closes its message. */
+  #final = false;
 
   constructor(
     private readonly inner: StreamTransport,
@@ -55,25 +57,31 @@ export class JournaledTransport implements StreamTransport {
     this.minCallIntervalMs = inner.minCallIntervalMs;
     this.emptyFinalChunk = inner.emptyFinalChunk;
     this.idleLimitMs = inner.idleLimitMs;
-    if (inner.recover) {
-      const recover = inner.recover.bind(inner);
-      this.recover = async () => {
-        const found = await recover();
-        if (found) this.#remember();
-        return found;
+    if (inner.readBack) {
+      const readBack = inner.readBack.bind(inner);
+      this.readBack = async () => {
+        const verdict = await readBack();
+        if (verdict?.applied) this.#applied();
+        return verdict;
       };
     }
   }
 
   async send(chunk: string, final: boolean): Promise<{ messageId: string }> {
+    this.#final = final;
     const sent = await this.inner.send(chunk, final);
-    if (final) {
+    this.#applied();
+    return sent;
+  }
+
+  /** A call went through: a closed message is forgotten, an open one recorded as it stands. */
+  #applied(): void {
+    if (this.#final) {
       if (this.#id) this.journal.forget(this.#id);
       this.#id = undefined;
-      return sent;
+      return;
     }
     this.#remember();
-    return sent;
   }
 
   /** Records the open message as it stands now. */

@@ -95,8 +95,8 @@ const TRANSITIONS: Record<Phase, readonly Phase[]> = {
 /** The closing call after a failure is tried this often while its failures are transient. */
 const CLOSE_ATTEMPTS = 5;
 
-/** Lost answers of opening calls a session reads back from the cloud before it stops streaming. */
-const READ_BACKS = 3;
+/** Calls of unknown outcome a session settles by reading the cloud back before it stops streaming. */
+const READ_BACKS = 8;
 
 /** Room kept free in a message so that the call that closes it always has text to carry. */
 const RESERVE_BYTES = 256;
@@ -454,29 +454,34 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
   }
 
   /**
-   * A call failed. When it was the one that opens a message and its outcome is unknown (the cloud
-   * may have applied it and the answer was lost), the transport reads the cloud's history back:
-   * a message found is continued, as if the answer had come; none found means the call was not
-   * applied, and the next turn opens the message again. Either way the user sees one message,
-   * not a dangling one beside a second. Any other failure, or a read-back that fails, is `#failed`.
+   * A call failed. When its outcome is unknown (the cloud may have applied it and the answer was
+   * lost), the transport reads back what the cloud holds: applied, the session goes on as if the
+   * answer had come (for a lost opening call, with the message the call opened); not applied, the
+   * next turn sends the chunk again. Either way the user sees one message with its text once, not a
+   * dangling message beside a second or a chunk shown twice. Any other failure, or a read-back that
+   * cannot tell, is `#failed`.
    */
   #lost(error: unknown, plan: PlannedCall, since: number): void {
-    const recover = this.#transport.recover;
-    const opening = this.#messageId === undefined && this.#phase !== 'recovering';
-    if (!recover || !opening || !outcomeUnknown(error) || this.#readBacks >= READ_BACKS) {
+    const readBack = this.#transport.readBack;
+    if (
+      !readBack ||
+      !outcomeUnknown(error) ||
+      this.#phase === 'recovering' ||
+      this.#readBacks >= READ_BACKS
+    ) {
       this.#failed(error);
       return;
     }
     this.#readBacks++;
-    recover.call(this.#transport).then(
-      (found) => {
-        if (found) {
-          this.#delivered(plan, found.messageId, since);
-          return;
+    readBack.call(this.#transport).then(
+      (verdict) => {
+        if (!verdict) this.#failed(error);
+        else if (verdict.applied) this.#delivered(plan, verdict.messageId, since);
+        else {
+          this.#inFlight = false;
+          this.#lastCallEnd = this.#now();
+          this.#consider();
         }
-        this.#inFlight = false;
-        this.#lastCallEnd = this.#now();
-        this.#consider();
       },
       () => this.#failed(error),
     );

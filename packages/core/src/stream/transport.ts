@@ -36,16 +36,34 @@ export interface StreamTransport {
   /** Sends `text` as one ordinary message, the fallback when streaming fails. */
   sendPlain(text: string): Promise<void>;
   /**
-   * After the call that opens a message failed with an unknown outcome, looks in the cloud's history
-   * for the message it may have opened. Found: the transport continues that message (the failed
-   * call's chunk is in it) and returns the id the session knows it by. Undefined: the cloud holds
-   * no such message, so the call was not applied. Absent where the cloud offers no read-back.
+   * After a call failed with an unknown outcome, reads back what the cloud holds to learn whether it
+   * was applied. For the call that opened a message the message is looked for in the conversation's
+   * history (and, found, continued); for a later call the message's text is compared with what was
+   * sent. Undefined when the cloud cannot tell. Absent where the cloud has no read-back.
    */
-  recover?(): Promise<{ messageId: string } | undefined>;
+  readBack?(): Promise<ReadBack | undefined>;
   /** What another process needs to close the open message (no text): absent when none is open. */
   snapshot(): MessageState | undefined;
   /** Takes over an open message from its `snapshot()`: the next `send` continues it. */
   resume(state: MessageState): void;
+}
+
+/** What a read-back learnt of a call whose outcome was unknown. */
+export type ReadBack = { applied: true; messageId: string } | { applied: false };
+
+/**
+ * Compares the text a cloud holds for a message with what was sent: `sent` UTF-16 units confirmed
+ * before the call, `chunk` the call's. Applied, not applied, or (neither length) unknown.
+ */
+export function judgeReadBack(
+  held: string,
+  sent: number,
+  chunk: string,
+  messageId: string,
+): ReadBack | undefined {
+  if (held.length === sent + chunk.length && held.endsWith(chunk)) return { applied: true, messageId };
+  if (held.length === sent) return { applied: false };
+  return undefined;
 }
 
 /** An open streamed message as the cloud knows it: its id and the sequence number it expects next. */
@@ -98,6 +116,11 @@ export class StreamSequence {
         if (this.#pauseMs > 0) await sleep(this.#pauseMs);
       }
     }
+  }
+
+  /** A read-back told whether the call of unknown outcome was applied: the next number is known again. */
+  settle(applied: boolean): void {
+    this.resume(applied ? this.#high : this.#low);
   }
 
   /** A new message starts from 1. */

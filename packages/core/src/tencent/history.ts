@@ -44,16 +44,16 @@ const READ_BACK_PAGES = 5;
 export const CLOCK_SLACK_SECONDS = 2;
 
 /**
- * Reads history back from `since` (seconds) until now, newest first, and returns the one message
- * `matches` accepts: undefined when none does or when more than one does (adopting the wrong
- * message would be worse than leaving it). Reads at most five pages.
+ * Reads history back from `since` (seconds) until now, newest first, and returns the messages
+ * `matches` accepts (at most five pages are read). A caller that needs one message treats more than
+ * one as unknown: adopting the wrong message would be worse than leaving it.
  */
 export async function findInHistory(
   history: TencentHistory,
   where: { operator: string; peer: string } | { groupId: string },
   since: number,
   matches: (message: HistoryMessage) => boolean,
-): Promise<HistoryMessage | undefined> {
+): Promise<HistoryMessage[]> {
   const minTime = Math.max(0, since - CLOCK_SLACK_SECONDS);
   const maxTime = Math.ceil(Date.now() / 1000) + CLOCK_SLACK_SECONDS;
   const found: HistoryMessage[] = [];
@@ -77,7 +77,7 @@ export async function findInHistory(
     cursor = { lastMsgKey: answer.lastMsgKey, lastMsgTime: answer.lastMsgTime, upToSeq: oldest.msgSeq - 1 };
     if ('groupId' in where && oldest.msgSeq <= 1) break;
   }
-  return found.length === 1 ? found[0] : undefined;
+  return found;
 }
 
 /** The text of a message body's first text element, or of its stream element's chunks. */
@@ -86,6 +86,16 @@ export function textOf(msgBody: readonly MsgBodyElement[]): string | undefined {
     if (element.MsgType === 'TIMTextElem') return String(element.MsgContent.Text ?? '');
   }
   return undefined;
+}
+
+/** The text of a message body's stream element: its chunks' `Markdown`, in order. */
+export function streamTextOf(msgBody: readonly MsgBodyElement[]): string {
+  const element = msgBody.find((e) => e.MsgType === 'TIMStreamElem');
+  const chunks = (element?.MsgContent.Chunks ?? []) as { Index?: number; Markdown?: string }[];
+  return [...chunks]
+    .sort((a, b) => (a.Index ?? 0) - (b.Index ?? 0))
+    .map((chunk) => chunk.Markdown ?? '')
+    .join('');
 }
 
 /** The `StreamMsgID` of a message body's stream element, if it has one. */

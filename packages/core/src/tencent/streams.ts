@@ -1,13 +1,15 @@
 import * as z from 'zod';
 import { mentionPrefix } from '../message/rich.js';
 import {
+  judgeReadBack,
   type MessageState,
+  type ReadBack,
   STREAM_IDLE_LIMIT_MS,
   StreamSequence,
   type StreamTransport,
 } from '../stream/transport.js';
 import { utf8Bytes } from '../validation.js';
-import { findInHistory, streamMsgIdOf, type TencentHistory, textOf } from './history.js';
+import { findInHistory, streamMsgIdOf, streamTextOf, type TencentHistory, textOf } from './history.js';
 import { randomUint32 } from './protocol.js';
 import { envelope, MESSAGE_MAX_BYTES, sendStreamMsgAnswer } from './schemas.js';
 
@@ -31,8 +33,12 @@ export class RobotStreamTransport implements StreamTransport {
   readonly emptyFinalChunk = false;
   readonly idleLimitMs = STREAM_IDLE_LIMIT_MS;
   #msgKey: string | undefined;
-  /** The last opening call: its chunk and when it was made (seconds), for `recover()`. */
-  #opening: { chunk: string; at: number } | undefined;
+  /** When the current message was opened (seconds): history is read back from then. */
+  #openedAt = 0;
+  /** UTF-16 units of the current message the cloud confirmed. */
+  #sent = 0;
+  /** The chunk of the call in flight, or of the last one whose outcome is unknown. */
+  #attempt: string | undefined;
   /** Keys of the messages this transport opened: a read-back never adopts one of them again. */
   readonly #opened = new Set<string>();
 
@@ -45,7 +51,11 @@ export class RobotStreamTransport implements StreamTransport {
   ) {}
 
   async send(chunk: string, final: boolean): Promise<{ messageId: string }> {
-    if (this.#msgKey === undefined) this.#opening = { chunk, at: Math.floor(Date.now() / 1000) };
+    if (this.#msgKey === undefined) {
+      this.#openedAt = Math.floor(Date.now() / 1000);
+      this.#sent = 0;
+    }
+    this.#attempt = chunk;
     const body = {
       From_Account: this.from,
       To_Account: this.to,
@@ -56,32 +66,48 @@ export class RobotStreamTransport implements StreamTransport {
     const answer = await this.call(this.rateKey, body, sendStreamMsgAnswer);
     this.#msgKey = answer.MsgKey;
     this.#opened.add(answer.MsgKey);
+    this.#sent += chunk.length;
+    this.#attempt = undefined;
     return { messageId: answer.MsgKey };
   }
 
   /**
-   * Finds the message a lost opening call opened in the robot's one-to-one history
-   * (`admin_getroammsg`): sent by the robot since the call, holding exactly the call's chunk, and not
-   * one this transport opened before.
+   * Reads the robot's one-to-one history back (`admin_getroammsg`). A lost opening call: the message
+   * sent by the robot since then holding exactly its chunk, not one this transport opened before, is
+   * adopted. A later call: the message's text tells whether the chunk was appended.
    */
-  async recover(): Promise<{ messageId: string } | undefined> {
-    const opening = this.#opening;
-    if (!this.history || !opening || this.#msgKey !== undefined) return undefined;
+  async readBack(): Promise<ReadBack | undefined> {
+    const chunk = this.#attempt;
+    if (!this.history || chunk === undefined) return undefined;
+    const key = this.#msgKey;
     const found = await findInHistory(
       this.history,
       { operator: this.from, peer: this.to },
-      opening.at,
+      this.#openedAt,
       (m) =>
-        m.from === this.from &&
-        m.msgKey !== undefined &&
-        !this.#opened.has(m.msgKey) &&
-        !m.recalled &&
-        textOf(m.msgBody) === opening.chunk,
+        key === undefined
+          ? m.from === this.from &&
+            m.msgKey !== undefined &&
+            !this.#opened.has(m.msgKey) &&
+            !m.recalled &&
+            textOf(m.msgBody) === chunk
+          : m.msgKey === key,
     );
-    if (!found?.msgKey) return undefined;
-    this.#msgKey = found.msgKey;
-    this.#opened.add(found.msgKey);
-    return { messageId: found.msgKey };
+    if (found.length > 1) return undefined;
+    const message = found[0];
+    let verdict: ReadBack | undefined;
+    if (key === undefined) {
+      verdict = message?.msgKey ? { applied: true, messageId: message.msgKey } : { applied: false };
+      if (verdict.applied) {
+        this.#msgKey = verdict.messageId;
+        this.#opened.add(verdict.messageId);
+      }
+    } else if (message) {
+      verdict = judgeReadBack(textOf(message.msgBody) ?? '', this.#sent, chunk, key);
+    }
+    if (verdict?.applied) this.#sent += chunk.length;
+    if (verdict) this.#attempt = undefined;
+    return verdict;
   }
 
   next(): void {
@@ -130,8 +156,12 @@ export class StreamMsgTransport implements StreamTransport {
   #random = randomUint32();
   /** `@id ` for each mentioned user, in front of each message's first chunk. */
   readonly #prefix: string;
-  /** When the current message's opening call was made (seconds), for `recover()`. */
+  /** When the current message was opened (seconds): history is read back from then. */
   #openedAt = 0;
+  /** UTF-16 units of the current message's text the cloud confirmed. */
+  #sent = 0;
+  /** The text of the call in flight, or of the last one whose outcome is unknown. */
+  #attempt: string | undefined;
 
   constructor(
     private readonly call: StreamCall,
@@ -151,10 +181,14 @@ export class StreamMsgTransport implements StreamTransport {
 
   async send(chunk: string, final: boolean): Promise<{ messageId: string }> {
     const target = this.target;
-    if (this.#streamMsgId === undefined) this.#openedAt = Math.floor(Date.now() / 1000);
+    if (this.#streamMsgId === undefined) {
+      this.#openedAt = Math.floor(Date.now() / 1000);
+      this.#sent = 0;
+    }
     const answer = await this.#index.next((index) => {
       const opening = index === 1;
       const markdown = opening ? `${this.#prefix}${chunk}` : chunk;
+      this.#attempt = markdown;
       const content: Record<string, unknown> = {
         Chunks: [{ EventType: 'data', Index: index, Markdown: markdown, IsLast: final }],
       };
@@ -173,18 +207,22 @@ export class StreamMsgTransport implements StreamTransport {
       return this.call(this.rateKey, body, streamMsgAnswer);
     });
     this.#streamMsgId = answer.StreamMsgID;
+    this.#sent += this.#attempt?.length ?? 0;
+    this.#attempt = undefined;
     // A group message's edits and recalls name it by MsgSeq; the stream goes on by StreamMsgID.
     return { messageId: answer.MsgSeq !== undefined ? String(answer.MsgSeq) : answer.StreamMsgID };
   }
 
   /**
-   * Finds the message a lost opening call opened in the conversation's history
-   * (`admin_getroammsg`, or `group_msg_get_simple` in a group) by the `MsgRandom` every call of the
-   * message carries, and continues it from `Index` 2.
+   * Reads the conversation's history back (`admin_getroammsg`, or `group_msg_get_simple` in a group)
+   * and finds the message by the `MsgRandom` all its calls carry: a lost opening call's message is
+   * adopted and continued from `Index` 2; for a later call, the message's text tells whether it was
+   * applied, and so which `Index` comes next.
    */
-  async recover(): Promise<{ messageId: string } | undefined> {
+  async readBack(): Promise<ReadBack | undefined> {
     const history = this.history;
-    if (!history || this.#streamMsgId !== undefined || this.#openedAt === 0) return undefined;
+    const attempt = this.#attempt;
+    if (!history || attempt === undefined) return undefined;
     const t = this.target;
     const from = t.from ?? history.admin;
     const where = 'groupId' in t ? { groupId: t.groupId } : { operator: from, peer: t.to };
@@ -194,11 +232,22 @@ export class StreamMsgTransport implements StreamTransport {
       this.#openedAt,
       (m) => m.from === from && m.msgRandom === this.#random && streamMsgIdOf(m.msgBody) !== undefined,
     );
-    const streamMsgId = found && streamMsgIdOf(found.msgBody);
-    if (!found || !streamMsgId) return undefined;
-    this.#streamMsgId = streamMsgId;
-    this.#index.resume(2);
-    return { messageId: 'groupId' in t ? String(found.msgSeq) : streamMsgId };
+    if (found.length > 1) return undefined;
+    const message = found[0];
+    const streamMsgId = message && streamMsgIdOf(message.msgBody);
+    const messageId = message && ('groupId' in t ? String(message.msgSeq) : streamMsgId);
+    let verdict: ReadBack | undefined;
+    if (this.#streamMsgId === undefined) {
+      verdict = streamMsgId && messageId ? { applied: true, messageId } : { applied: false };
+      if (verdict.applied) this.#streamMsgId = streamMsgId;
+    } else if (message && messageId) {
+      verdict = judgeReadBack(streamTextOf(message.msgBody), this.#sent, attempt, messageId);
+    }
+    if (!verdict) return undefined;
+    this.#index.settle(verdict.applied);
+    if (verdict.applied) this.#sent += attempt.length;
+    this.#attempt = undefined;
+    return verdict;
   }
 
   next(): void {
