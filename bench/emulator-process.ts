@@ -83,6 +83,8 @@ export async function startListening(
 export async function startEmulatorProcess(options: {
   robots: string[];
   secretKey: string;
+  /** Calls of one API the cloud allows per second (default: the cloud's own). */
+  rateLimit?: number;
 }): Promise<EmulatorProcess> {
   const { url, child } = await startListening('packages/emulator/src/bin.ts', [
     '--port',
@@ -91,6 +93,7 @@ export async function startEmulatorProcess(options: {
     options.secretKey,
     '--robots',
     options.robots.join(','),
+    ...(options.rateLimit === undefined ? [] : ['--rate-limit', String(options.rateLimit)]),
   ]);
   return {
     url,
