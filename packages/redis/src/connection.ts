@@ -81,7 +81,13 @@ function openClient(connection: RedisConnection): { client: RedisClient; owned: 
         {
           enableOfflineQueue: false,
           clusterRetryStrategy: FAIL_FAST.retryStrategy,
-          redisOptions: { ...FAIL_FAST, ...tlsOf(connection.nodes[0] as string) },
+          // A node's connection queues commands while it connects (it is opened on first use): only
+          // the cluster as a whole fails fast, or the first command to each node would fail.
+          redisOptions: {
+            maxRetriesPerRequest: FAIL_FAST.maxRetriesPerRequest,
+            commandTimeout: FAIL_FAST.commandTimeout,
+            ...tlsOf(connection.nodes[0] as string),
+          },
         },
       )
     : new Redis(connection.url, FAIL_FAST);

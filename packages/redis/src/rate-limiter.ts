@@ -122,8 +122,11 @@ export class RedisRateLimiter implements RateLimiter {
     this.limit = options_.limit ?? 200;
     this.windowMs = options_.windowMs ?? 1000;
     this.#leaseMs = options_.leaseMs ?? 30_000;
-    this.#heartbeat = setInterval(() => void this.#beat(), HEARTBEAT_MS).unref();
-    void this.#connected.then(() => this.#beat());
+    // No beat before the client has had its chance to connect: a cluster client takes longer than a
+    // beat's interval to be ready, and a beat that fails sends this process to its fallback share.
+    const beat = () => void this.#connected.then(() => this.#beat());
+    this.#heartbeat = setInterval(beat, HEARTBEAT_MS).unref();
+    beat();
   }
 
   /** Processes sharing the budget, as last heard through heartbeats. */

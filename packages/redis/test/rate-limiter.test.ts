@@ -2,7 +2,7 @@ import { InMemoryRateLimiter, type RateLimiter, TencentIm } from '@imbot/core';
 import { type Emulator, startEmulator } from '@imbot/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisRateLimiter } from '../src/index.js';
-import { startRedis } from './redis-server.js';
+import { freePort, serverArgs, serverProcess, startRedis } from './redis-server.js';
 
 const TENCENT = { sdkAppId: 1400000000, secretKey: 'redis-limiter-key', admin: 'administrator' };
 const LIMIT = 40;
@@ -137,6 +137,20 @@ describe('RedisRateLimiter', () => {
     permit.release();
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(20);
     await limiter.close();
+  });
+
+  it('does not fall back while its client is still connecting (a cluster takes over a second)', async () => {
+    const port = await freePort(false);
+    const limiter = new RedisRateLimiter({ url: `redis://127.0.0.1:${port}`, prefix: 'test-late' });
+    // Redis comes up after the first heartbeat interval (1 s) and before the 2 s connect wait ends.
+    const late = serverProcess(serverArgs(port));
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    await late.start();
+    const permit = await limiter.acquire('api');
+    expect(limiter.fallingBack).toBe(false);
+    permit.release();
+    await limiter.close();
+    await late.stop();
   });
 
   it('refuses bad options with a ValidationError naming them', () => {

@@ -42,7 +42,7 @@ async function isFree(port: number): Promise<boolean> {
 }
 
 /** A free port; for a cluster node its bus port (port + 10 000) must be free too. */
-async function freePort(cluster: boolean): Promise<number> {
+export async function freePort(cluster: boolean): Promise<number> {
   for (;;) {
     const port = cluster ? 20_000 + Math.floor(Math.random() * 30_000) : 0;
     if (!cluster) {
@@ -57,7 +57,7 @@ async function freePort(cluster: boolean): Promise<number> {
 }
 
 /** One `redis-server` process that can be killed and started again with the same arguments. */
-function serverProcess(args: string[]): { start(): Promise<void>; stop(): Promise<void> } {
+export function serverProcess(args: string[]): { start(): Promise<void>; stop(): Promise<void> } {
   let child: ChildProcess | undefined;
   return {
     async start() {
@@ -86,7 +86,7 @@ function serverProcess(args: string[]): { start(): Promise<void>; stop(): Promis
   };
 }
 
-const serverArgs = (port: number) => [
+export const serverArgs = (port: number) => [
   '--port',
   String(port),
   '--bind',
