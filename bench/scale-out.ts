@@ -142,7 +142,8 @@ async function run(scenario: Scenario, round: number): Promise<Outcome> {
     if (
       killedUsers.length > 0 &&
       killedClosedMs === undefined &&
-      killedUsers.every((u) => shown.get(u)?.state === 'finished')
+      // A killed session that had not opened its message yet left nothing to close.
+      killedUsers.every((u) => !shown.has(u) || shown.get(u)?.state === 'finished')
     )
       killedClosedMs = performance.now() - killedAt;
     if (users.every((u) => shown.get(u)?.state === 'finished')) break;

@@ -48,6 +48,8 @@ export class RedisStreamJournal implements StreamJournal {
   readonly #suffix: string;
   readonly #maxAttempts: number;
   readonly #mine = new Set<string>();
+  /** Records that did not reach Redis (it was away, or a cluster still starting): written again each tick. */
+  readonly #unwritten = new Map<string, string>();
   readonly #closers = new Map<string, OrphanCloser>();
   readonly #timer: NodeJS.Timeout;
   readonly #connected: Promise<void>;
@@ -79,24 +81,27 @@ export class RedisStreamJournal implements StreamJournal {
 
   record(id: string, entry: JournalEntry): void {
     this.#mine.add(id);
-    const { leases, entries, owners } = this.#keys;
+    const json = JSON.stringify(entry);
+    this.#unwritten.delete(id);
     this.#track(
-      this.#connected.then(() =>
-        this.#client.imbotRecord(
-          leases,
-          entries,
-          owners,
-          id,
-          JSON.stringify(entry),
-          this.#owner,
-          this.#leaseMs,
-        ),
-      ),
+      this.#connected
+        .then(() => this.#write(id, json))
+        .catch((error: unknown) => {
+          // Unless the message moved on meanwhile, the next tick writes it: a record is never dropped.
+          if (this.#mine.has(id) && !this.#unwritten.has(id)) this.#unwritten.set(id, json);
+          throw error;
+        }),
     );
+  }
+
+  #write(id: string, json: string): Promise<unknown> {
+    const { leases, entries, owners } = this.#keys;
+    return this.#client.imbotRecord(leases, entries, owners, id, json, this.#owner, this.#leaseMs);
   }
 
   forget(id: string): void {
     this.#mine.delete(id);
+    this.#unwritten.delete(id);
     const { leases, entries, owners, attempts } = this.#keys;
     this.#track(
       this.#client.multi().zrem(leases, id).hdel(entries, id).hdel(owners, id).hdel(attempts, id).exec(),
@@ -117,6 +122,7 @@ export class RedisStreamJournal implements StreamJournal {
   /** Stops renewing `id`: its lease runs out and a sweep closes it like any orphan. */
   abandon(id: string): void {
     this.#mine.delete(id);
+    this.#unwritten.delete(id);
   }
 
   attach(cloud: string, close: OrphanCloser): void {
@@ -135,6 +141,14 @@ export class RedisStreamJournal implements StreamJournal {
 
   async #tick(): Promise<void> {
     const { leases, owners } = this.#keys;
+    for (const [id, json] of this.#unwritten) {
+      try {
+        await this.#write(id, json);
+        if (this.#unwritten.get(id) === json) this.#unwritten.delete(id);
+      } catch {
+        break;
+      }
+    }
     if (this.#mine.size > 0)
       await this.#client
         .imbotRenew(leases, owners, this.#owner, this.#leaseMs, ...this.#mine)

@@ -109,6 +109,24 @@ describe.each(['tencent', 'rongcloud'] as const)('RedisStreamJournal on %s', (cl
   }, 45_000);
 });
 
+describe('RedisStreamJournal when Redis is away', () => {
+  it('writes a record that did not reach Redis once Redis is back, so a survivor can close it', async () => {
+    const journal = new RedisStreamJournal({ ...redis.connection, prefix: 'test-away', leaseMs: 300 });
+    await journal.settled();
+    await redis.stop();
+    journal.record('tencent:1/u/m1', { cloud: 'tencent:1', target: { to: 'u' }, state: { messageId: 'm1' } });
+    await journal.settled();
+    await redis.start();
+    const where = connectionOf(redis.address);
+    const client = 'url' in where ? new Redis(where.url) : new Cluster(where.nodes);
+    await expect
+      .poll(() => client.zrange('test-away:journal:{messages}:leases', '0', '-1'), { timeout: 10_000 })
+      .toEqual(['tencent:1/u/m1']);
+    client.disconnect();
+    await journal.close();
+  }, 30_000);
+});
+
 describe('RedisStreamJournal with live processes', () => {
   it("never closes a living process's message, and forgets a message once it is finished", async () => {
     const app = {
