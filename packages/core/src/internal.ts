@@ -4,7 +4,7 @@
  * limiter does). Not part of the documented API: no semver promise.
  */
 export { RoundTripFloor } from './limits/rate-limiter.js';
-export { BUTTON_PRESS_BUSINESS_ID, CARD_BUSINESS_ID, richMessageSchema } from './message/rich.js';
+export { BUTTON_PRESS_BUSINESS_ID, CARD_BUSINESS_ID, mentionTag, richMessageSchema } from './message/rich.js';
 export { readNodeRequest } from './receive/body.js';
 export { writeNodeAnswer } from './receive/node.js';
 export { readRongAnswer } from './rongcloud/protocol.js';

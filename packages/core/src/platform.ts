@@ -1,5 +1,5 @@
 import { WebhookVerificationError } from './errors.js';
-import type { RichMessage } from './message/rich.js';
+import { mentionTag, type RichMessage } from './message/rich.js';
 import type { StreamSession, StreamSessionOptions } from './stream/session.js';
 
 /**
@@ -185,9 +185,12 @@ export function jsonBody(request: WebhookRequest): unknown {
   }
 }
 
-/** Removes `@<id>` mentions of the given bots, wherever they stand, and the space after each. */
+/**
+ * Removes mentions of the given bots (`mentionTag`, and the doubled `@@RBT#…` some clients write),
+ * wherever they stand, and the space after each.
+ */
 export function stripMentions(text: string, ids: string[]): string {
   let out = text;
-  for (const id of ids) out = out.split(`@${id}`).join('');
+  for (const id of ids) out = out.split(`@${id}`).join('').split(mentionTag(id)).join('');
   return out.replace(/\s{2,}/g, ' ').trim();
 }

@@ -60,6 +60,7 @@ describe('the built package', () => {
         'RoundTripFloor',
         'STREAM_IDLE_LIMIT_MS',
         'keepAliveCapacity',
+        'mentionTag',
         'parseInput',
         'randomUint32',
         'readNodeRequest',

@@ -35,17 +35,22 @@ function describe(message, stateName) {
   return stateName;
 }
 
+/** How a mention reads: `@` and the id, but a robot's `@RBT#…` as it is (never `@@`). */
+function tag(id) {
+  return id.startsWith('@') ? id : `@${id}`;
+}
+
 /** Text with each `@id` of a mentioned user marked, and the reader's own mention stronger. */
 function mentionedText(text, mentions = []) {
   const span = el('span', 'text');
-  const ids = mentions.map((id) => `@${id}`);
+  const ids = mentions.map(tag);
   if (ids.length === 0) {
     span.textContent = text;
     return span;
   }
   const pattern = new RegExp(`(${ids.map((id) => id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`);
   for (const part of text.split(pattern)) {
-    if (ids.includes(part)) span.append(el('mark', part === `@${user()}` ? 'mention me' : 'mention', part));
+    if (ids.includes(part)) span.append(el('mark', part === tag(user()) ? 'mention me' : 'mention', part));
     else if (part) span.append(part);
   }
   return span;
@@ -121,7 +126,7 @@ function drawMessage(message) {
   if (message.state === 'recalled') body.replaceChildren(el('em', 'recalled', 'This message was recalled'));
   else if (message.content) {
     // A client shows the card, image or file; the text beside it is only its fallback.
-    const mentions = (message.mentions ?? []).map((id) => `@${id}`).join(' ');
+    const mentions = (message.mentions ?? []).map(tag).join(' ');
     body.replaceChildren(
       ...(mentions ? [mentionedText(mentions, message.mentions)] : []),
       richContent(message),
@@ -197,7 +202,7 @@ function drawMembers() {
   const picked = $('#mention').value;
   $('#mention').replaceChildren(
     new Option('mention nobody', ''),
-    ...bots.map((id) => new Option(`@${id}`, id, false, id === picked || (!picked && id === bots[0]))),
+    ...bots.map((id) => new Option(tag(id), id, false, id === picked || (!picked && id === bots[0]))),
   );
   const outside = state.bots.filter((b) => !group.members.some((m) => m.userId === b.userId));
   $('#add-bot').replaceChildren(

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { mentionTag } from '@imbot/core/internal';
 import * as z from 'zod';
 import { ApiServer, type CallRecord, type Reply } from './api-server.js';
 import type { CallbackResult } from './callbacks.js';
@@ -105,8 +106,8 @@ export interface EmulatedCloud {
 /** The text of a group message: each mentioned bot's `@<id> ` in front, unless the text names it. */
 export function mentionText(text: string, mentions: string[]): string {
   const prefix = mentions
-    .filter((id) => !text.includes(`@${id}`))
-    .map((id) => `@${id} `)
+    .filter((id) => !text.includes(mentionTag(id)))
+    .map((id) => `${mentionTag(id)} `)
     .join('');
   return `${prefix}${text}`;
 }

@@ -564,7 +564,7 @@ describe('callbacks', () => {
       CallbackCommand: 'Bot.OnGroupMessage',
       GroupId: 'g1',
       AtRobots_Account: ['@RBT#1'],
-      MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: '@@RBT#1 hi' } }],
+      MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: '@RBT#1 hi' } }],
     });
     expect(app.seen[0]?.url.searchParams.has('Sign')).toBe(false);
     await app.close();

@@ -45,7 +45,7 @@ describe('inboundToActivity', () => {
       ...base,
       conversation: { type: 'group', groupId: 'g1' },
       text: 'what now?',
-      rawText: '@@RBT#helper what now?',
+      rawText: '@RBT#helper what now?',
       mentions: ['@RBT#helper'],
       messageKey: 'g1:42',
     });
@@ -60,7 +60,7 @@ describe('inboundToActivity', () => {
       {
         type: 'mention',
         mentioned: { id: '@RBT#helper', name: '@RBT#helper', role: 'bot' },
-        text: '@@RBT#helper',
+        text: '@RBT#helper',
       },
     ]);
   });

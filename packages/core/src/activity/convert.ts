@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors.js';
+import { mentionTag } from '../message/rich.js';
 import type { InboundAttachment, InboundMessage, ReplyTarget } from '../platform.js';
 import type {
   ActivityLike,
@@ -38,7 +39,7 @@ export function inboundToActivity(message: InboundMessage): ActivityLike {
   const entities: EntityLike[] = message.mentions.map((id) => ({
     type: 'mention',
     mentioned: { id, name: id, role: 'bot' },
-    text: `@${id}`,
+    text: mentionTag(id),
   }));
   const attachments: AttachmentLike[] = message.attachments.map((a) => {
     const attachment: AttachmentLike = { contentType: MIME_OF[a.kind] };

@@ -1,7 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../errors.js';
-import { cardPayload, fallbackText, parseButtonPress, parseRichMessage, type RichMessage } from './rich.js';
+import {
+  cardPayload,
+  fallbackText,
+  mentionPrefix,
+  mentionTag,
+  parseButtonPress,
+  parseRichMessage,
+  type RichMessage,
+} from './rich.js';
 
 describe('parseRichMessage', () => {
   it.each([
@@ -93,5 +101,13 @@ describe('button presses', () => {
       parseButtonPress(JSON.stringify(cardPayload({ type: 'card', title: 'T', buttons: [] }))),
     ).toBeUndefined();
     expect(parseButtonPress({ businessID: 'imbot_button', value: '' })).toBeUndefined();
+  });
+});
+
+describe('mentions in text', () => {
+  it('writes @ and the id, but a robot id that starts with @ as it is, never @@', () => {
+    expect(mentionTag('bob')).toBe('@bob');
+    expect(mentionTag('@RBT#helper')).toBe('@RBT#helper');
+    expect(mentionPrefix(['@RBT#helper', 'bob'])).toBe('@RBT#helper @bob ');
   });
 });

@@ -88,7 +88,15 @@ export function fallbackText(message: RichMessage): string {
 
 /** The text in front of a group reply that @-mentions `userIds`, as clients show it. */
 export function mentionPrefix(userIds: readonly string[]): string {
-  return userIds.map((id) => `@${id} `).join('');
+  return userIds.map((id) => `${mentionTag(id)} `).join('');
+}
+
+/**
+ * How a mention of `userId` reads in a message's text: `@` and the id, but an id that starts with
+ * `@` already (a Tencent robot's `@RBT#…`) as it is, never `@@RBT#…`.
+ */
+export function mentionTag(userId: string): string {
+  return userId.startsWith('@') ? userId : `@${userId}`;
 }
 
 /**

@@ -125,14 +125,14 @@ describe('parseTencentCallback', () => {
     ]);
   });
 
-  it('turns Bot.OnGroupMessage into one message per mentioned robot, mentions stripped', () => {
+  it('turns Bot.OnGroupMessage into one message per mentioned robot, mentions (@RBT#…, or doubled) stripped', () => {
     const group = {
       CallbackCommand: 'Bot.OnGroupMessage',
       GroupId: 'g1',
       From_Account: 'bob',
       MsgSeq: 42,
       MsgTime: 1700000000,
-      MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: '@@RBT#1 @@RBT#2 what now?' } }],
+      MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: '@RBT#1 @@RBT#2 what now?' } }],
       AtRobots_Account: ['@RBT#1', '@RBT#2'],
     };
     const { messages } = parseTencentCallback(group);
