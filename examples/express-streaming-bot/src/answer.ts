@@ -7,8 +7,31 @@
 /** Words per second of the offline generator: quick reading, so a demo answer takes a few seconds. */
 const WORDS_PER_SECOND = 12;
 
+/** What the menu's buttons ask, and the offline generator's answers to them. */
+export const MENU_ANSWERS: Readonly<Record<string, string>> = {
+  'How does streaming work?':
+    'Streaming works like this: the bot writes its answer word by word into a stream session, as a ' +
+    "language model's tokens arrive. imbot gathers what has come and sends it in chunks through the " +
+    "cloud's own streaming API, so this one message grows on your screen until it is finished. Every " +
+    "conversation shares the app's call budget fairly: under load a call carries more words, never " +
+    'more calls. When a call fails and its answer is lost, imbot reads back what the cloud holds and ' +
+    'carries on, so you see every word once.',
+  'How do bots work in groups?':
+    'In a group, a bot answers when someone @-mentions it: the cloud calls the app back only for the ' +
+    'robots that are mentioned and are members of the group. The bot streams its answer into the group ' +
+    'and mentions whoever asked, so they are told. Try it here: pick a group on the left, mention ' +
+    '@RBT#demo and write. A message that mentions no bot, or one outside the group, reaches none.',
+  'What is imbot?':
+    'imbot runs chatbot accounts on Tencent Cloud Chat and RongCloud and plugs them into the bot ' +
+    'frameworks you already use: Express, the Bot Framework and the Agents SDK. It streams answers ' +
+    'natively, fairly across thousands of conversations, and this emulator lets you try all of it ' +
+    'offline. Start from examples/starter: npm run starter -- my-bot.',
+};
+
 /** The offline generator's whole answer to `question`. */
 export function offlineAnswer(question: string): string {
+  const known = MENU_ANSWERS[question.trim()];
+  if (known) return known;
   const asked = question.trim() || 'nothing at all';
   return (
     `You said "${asked}". I am the imbot demo bot, answering without any model: ` +

@@ -12,7 +12,7 @@ export const MENU = {
   buttons: [
     { title: 'How streaming works', type: 'message', value: 'How does streaming work?' },
     { title: 'Bots in groups', type: 'message', value: 'How do bots work in groups?' },
-    { title: 'imbot on npm', type: 'url', url: 'https://www.npmjs.com/package/@imbot/core' },
+    { title: 'What is imbot?', type: 'message', value: 'What is imbot?' },
   ],
 } satisfies RichMessage;
 

@@ -9,7 +9,7 @@ export type DemoCommand =
 
 export const DEMO_USAGE = `imbot demo: the emulator, a streaming bot and the web console, all local.
 
-Usage: npm run demo -- [options]      (or: pnpm demo [options])
+Usage: npm run demo -- [options]
 
 Options:
   --once <text>      say <text> to the bot, print the reply as it grows, exit when it is finished
