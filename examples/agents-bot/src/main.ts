@@ -1,6 +1,6 @@
 /**
  * Runs the agent on a Tencent Cloud Chat robot. With no cloud settings it starts the imbot emulator
- * in-process: `pnpm --filter agents-bot start --say hello` says hello as a user, prints the finished
+ * in-process: `npm start -- --say hello` says hello as a user, prints the finished
  * answer and exits; without `--say` it runs until SIGINT or SIGTERM.
  */
 import type { Server } from 'node:http';

@@ -1,6 +1,6 @@
 /**
  * Runs the bot on a Tencent Cloud Chat robot. With no cloud settings it starts the imbot emulator
- * in-process, so it works offline: `pnpm start -- --say hello --say Ada` talks to it and exits.
+ * in-process, so it works offline: `npm start -- --say hello --say Ada` talks to it and exits.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -1,5 +1,5 @@
 /**
- * Runs the Hono bot against the imbot emulator: `pnpm start -- --say hello` says hello as a user,
+ * Runs the Hono bot against the imbot emulator: `npm start -- --say hello` says hello as a user,
  * prints the finished answer and exits. SIGTERM and SIGINT let answers in progress finish first.
  */
 import { parseArgs } from 'node:util';

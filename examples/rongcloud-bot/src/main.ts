@@ -1,8 +1,8 @@
 /**
  * The demo bot of `examples/express-streaming-bot`, on RongCloud. Against the built-in emulator:
  *
- *   pnpm start                  runs until Ctrl-C
- *   pnpm start --say "hello"    says hello as a user, prints the streamed reply, exits
+ *   npm start                        runs until Ctrl-C
+ *   npm start -- --say "hello"       says hello as a user, prints the streamed reply, exits
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
