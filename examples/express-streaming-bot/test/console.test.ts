@@ -130,6 +130,16 @@ describe.skipIf(!available && !required)('the web console, in headless Chromium'
     expect(await page.locator('#messages li.mine').nth(1).locator('.state').textContent()).toBe(
       'button pressed',
     );
+    // A message that mentions no bot reaches none, and the console says why.
+    await page.selectOption('#mention', '');
+    await page.fill('#text', 'anyone there?');
+    await page.click('#send');
+    const unanswered = page.locator('#messages li.mine[data-state="unanswered"]');
+    await unanswered.waitFor({ timeout: 10_000 });
+    expect(await unanswered.locator('.state').textContent()).toBe(
+      'reached no bot: mention a bot to get an answer',
+    );
+    await page.selectOption('#mention', '@RBT#demo');
     mkdirSync(output, { recursive: true });
     await page.screenshot({ path: `${output}console-group.png` });
   }, 40_000);

@@ -18,17 +18,26 @@ const el = (tag, className, text) => {
 };
 
 /** `view`: the chat shown, `{ kind: 'bot' | 'group', id }`. */
-const state = { cloud: 'tencent', view: undefined, bots: [], groups: [], failed: new Map() };
+const state = {
+  cloud: 'tencent',
+  view: undefined,
+  bots: [],
+  groups: [],
+  failed: new Map(),
+  unanswered: new Map(),
+};
 const user = () => $('#user').value.trim() || 'you';
 const cloudName = () => (state.cloud === 'tencent' ? 'Tencent Cloud Chat' : 'RongCloud');
 
 function label(message) {
   if (state.failed.has(message.msgKey)) return 'failed';
+  if (state.unanswered.has(message.msgKey)) return 'unanswered';
   return message.state;
 }
 
 function describe(message, stateName) {
   if (stateName === 'failed') return `not delivered: ${state.failed.get(message.msgKey)}`;
+  if (stateName === 'unanswered') return `reached no bot: ${state.unanswered.get(message.msgKey)}`;
   if (message.from === user()) return message.pressed ? 'button pressed' : 'delivered';
   if (message.kind === 'stream')
     return `${stateName} · ${message.calls} call${message.calls === 1 ? '' : 's'}`;
@@ -375,8 +384,20 @@ $('#composer').addEventListener('submit', async (event) => {
   if (result.callback && !result.callback.ok) {
     state.failed.set(result.message.msgKey, result.callback.error ?? `HTTP ${result.callback.status}`);
     drawMessage(result.message);
+  } else if (view.kind === 'group' && !result.callback) {
+    state.unanswered.set(result.message.msgKey, whyUnanswered(view.id, $('#mention').value));
+    drawMessage(result.message);
   }
 });
+
+/** Why a group message reached no bot: none mentioned, the one mentioned not a member, or no app. */
+function whyUnanswered(groupId, mentioned) {
+  if (!mentioned) return 'mention a bot to get an answer';
+  const group = state.groups.find((g) => g.groupId === groupId);
+  const member = group?.members.some((m) => m.userId === mentioned);
+  if (!member) return `${tag(mentioned)} is not a member of this group: add it first`;
+  return `no app is listening for ${tag(mentioned)} (no callback URL is set)`;
+}
 
 $('#new-group').addEventListener('submit', async (event) => {
   event.preventDefault();
