@@ -16,7 +16,10 @@ function documentOf(userSig: string): Record<string, unknown> {
 type VendorApi = new (
   sdkAppId: number,
   key: string,
-) => { genUserSig(userId: string, expire: number): string };
+) => {
+  genUserSig(userId: string, expire: number): string;
+  genSig(userId: string, expire: number, userbuf: Buffer | null): string;
+};
 const { Api: VendorApi } = createRequire(import.meta.url)('tls-sig-api-v2') as { Api: VendorApi };
 
 describe('genUserSig', () => {
@@ -110,6 +113,25 @@ describe('verifyUserSig', () => {
     expect(verifyUserSig({ sdkAppId: 1400000000, secretKey: key, userSig: theirs, now }).userId).toBe(
       'admin',
     );
+  });
+
+  it('accepts a UserSig that carries TLS.userbuf, and refuses it once its userbuf is changed', () => {
+    vi.spyOn(Date, 'now').mockReturnValue(now);
+    const theirs = new VendorApi(1400000000, key).genSig('admin', 3600, Buffer.from('room 1234'));
+    vi.restoreAllMocks();
+    expect(documentOf(theirs)['TLS.userbuf']).toBe(Buffer.from('room 1234').toString('base64'));
+    expect(verifyUserSig({ sdkAppId: 1400000000, secretKey: key, userSig: theirs, now }).userId).toBe(
+      'admin',
+    );
+    const edited = { ...documentOf(theirs), 'TLS.userbuf': Buffer.from('room 9999').toString('base64') };
+    const forged = deflateSync(JSON.stringify(edited))
+      .toString('base64')
+      .replace(/\+/g, '*')
+      .replace(/\//g, '-')
+      .replace(/=/g, '_');
+    expect(
+      problemOf(() => verifyUserSig({ sdkAppId: 1400000000, secretKey: key, userSig: forged, now })),
+    ).toBe('bad-signature');
   });
 
   it('refuses an expired one, at the exact second it expires', () => {

@@ -46,11 +46,20 @@ const sigDocument = z.object({
   'TLS.time': z.number().int(),
   'TLS.expire': z.number().int(),
   'TLS.sig': z.string(),
+  /** Base64 bytes some UserSigs carry (Tencent's own library makes them with `genPrivateMapKey`). */
+  'TLS.userbuf': z.string().optional(),
 });
 
-/** The HMAC input, byte for byte as TLSSigAPIv2 builds it (IM uses no userbuf). */
-function signedContent(userId: string, sdkAppId: number, time: number, expire: number): string {
-  return `TLS.identifier:${userId}\nTLS.sdkappid:${sdkAppId}\nTLS.time:${time}\nTLS.expire:${expire}\n`;
+/** The HMAC input, byte for byte as TLSSigAPIv2 builds it: `TLS.userbuf` last, when the UserSig has one. */
+function signedContent(
+  userId: string,
+  sdkAppId: number,
+  time: number,
+  expire: number,
+  userbuf?: string,
+): string {
+  const content = `TLS.identifier:${userId}\nTLS.sdkappid:${sdkAppId}\nTLS.time:${time}\nTLS.expire:${expire}\n`;
+  return userbuf === undefined ? content : `${content}TLS.userbuf:${userbuf}\n`;
 }
 
 function hmac(secretKey: string, content: string): string {
@@ -126,7 +135,13 @@ export function verifyUserSig(options: VerifyUserSigOptions): { userId: string; 
   if (claims.sdkAppId !== options.sdkAppId) {
     throw new UserSigError('sdkappid-mismatch', 'the UserSig was issued for another SDKAppID');
   }
-  const content = signedContent(claims.userId, claims.sdkAppId, claims.issuedAt, claims.expireSeconds);
+  const content = signedContent(
+    claims.userId,
+    claims.sdkAppId,
+    claims.issuedAt,
+    claims.expireSeconds,
+    document['TLS.userbuf'],
+  );
   const expected = Buffer.from(hmac(options.secretKey, content), 'utf8');
   const actual = Buffer.from(document['TLS.sig'], 'utf8');
   if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) {
