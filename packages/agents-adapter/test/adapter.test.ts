@@ -117,6 +117,22 @@ describe.each(['tencent', 'rongcloud'] as const)('ImbotAgentsAdapter on %s', (cl
     expect(fromBot().map((m) => m.text)).toHaveLength(3);
   });
 
+  it("keeps turn state across turns with the README's one line (an afterTurn handler that saves)", async () => {
+    const adapter = new ImbotAgentsAdapter({ platform: client.platform });
+    const app = new AgentApplication<TurnState>({ storage: new MemoryStorage() });
+    app.onActivity('message', async (context, state) => {
+      const count = (state.getValue<number | undefined>('conversation.count') ?? 0) + 1;
+      state.setValue('conversation.count', count);
+      await context.sendActivity(`turn ${count}`);
+    });
+    app.onTurn('afterTurn', async () => true);
+    await serve(cloud, adapter, (context) => app.run(context));
+    await say('one');
+    await expect.poll(() => fromBot().at(-1)?.text).toBe('turn 1');
+    await say('two');
+    await expect.poll(() => fromBot().at(-1)?.text).toBe('turn 2');
+  });
+
   it('sends a proactive message through continueConversation', async () => {
     const adapter = new ImbotAgentsAdapter({ platform: client.platform, bots: [BOT[cloud]] });
     await adapter.continueConversation(
