@@ -6,6 +6,9 @@
  */
 export const rongCloudRetryCodes: ReadonlySet<number> = new Set([1000, 1008, 1050]);
 
+/** RongCloud's parameter error: how it refuses a stream piece whose `seq` is out of order. */
+export const RONGCLOUD_PARAMETER_ERROR = 1002;
+
 /** The code the emulator and the tests use for RongCloud's frequency limit. */
 export const RONGCLOUD_FREQUENCY_LIMIT = 1008;
 

@@ -9,6 +9,8 @@ import {
   type StreamTransport,
 } from '../stream/transport.js';
 import { utf8Bytes } from '../validation.js';
+import { RONGCLOUD_PARAMETER_ERROR } from './codes.js';
+import { RongCloudApiError } from './errors.js';
 import { RONG_MESSAGE_MAX_BYTES, streamAnswer } from './schemas.js';
 
 /** Where a RongCloud stream goes: from a bot to a user, or to a group. */
@@ -38,7 +40,9 @@ export class RongStreamTransport implements StreamTransport {
   readonly emptyFinalChunk = true;
   readonly idleLimitMs = STREAM_IDLE_LIMIT_MS;
   #messageUID: string | undefined;
-  readonly #seq = new StreamSequence();
+  readonly #seq = new StreamSequence(
+    (error) => error instanceof RongCloudApiError && error.errorCode === RONGCLOUD_PARAMETER_ERROR,
+  );
   readonly #mention: readonly string[];
   /** UTF-16 units of the current message's text the cloud confirmed. */
   #sent = 0;

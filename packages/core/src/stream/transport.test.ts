@@ -8,6 +8,7 @@ import { StreamSequence } from './transport.js';
 const endpoint = 'x';
 const refusal = () =>
   new RongCloudApiError(1002, 'seq out of order', { endpoint, retryable: false, status: 400 });
+const isRefusal = (error: unknown) => error instanceof RongCloudApiError && error.errorCode === 1002;
 
 describe('outcomeUnknown', () => {
   it('calls a cloud error code a refusal on both clouds, and a gateway status, timeout or reset unknown', () => {
@@ -34,7 +35,7 @@ describe('StreamSequence', () => {
       fc.asyncProperty(
         fc.array(fc.constantFrom<Fault>('none', 'lost-before', 'lost-after'), { maxLength: 30 }),
         async (faults) => {
-          const sequence = new StreamSequence();
+          const sequence = new StreamSequence(isRefusal);
           let expected = 1;
           const applied: number[] = [];
           const call = (fault: Fault) => async (seq: number) => {
@@ -56,5 +57,26 @@ describe('StreamSequence', () => {
         },
       ),
     );
+  });
+});
+
+describe('StreamSequence on a refusal that is not about the order', () => {
+  it('throws it at once and keeps the number it would try next', async () => {
+    const sequence = new StreamSequence(isRefusal);
+    // An unknown outcome: the cloud may expect 1 or 2 now; 2 is tried first.
+    await sequence
+      .next(async () => Promise.reject(new NetworkError(endpoint, true, 'reset')))
+      .catch(() => undefined);
+    expect(sequence.expected).toBe(2);
+    const tooLong = new TencentApiError(93000, 'msg too long', { endpoint, retryable: false });
+    const tried: number[] = [];
+    await expect(
+      sequence.next(async (seq) => {
+        tried.push(seq);
+        throw tooLong;
+      }),
+    ).rejects.toBe(tooLong);
+    expect(tried).toEqual([2]);
+    expect(sequence.expected).toBe(2);
   });
 });

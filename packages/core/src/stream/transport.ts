@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiError, outcomeUnknown } from '../errors.js';
+import { outcomeUnknown } from '../errors.js';
 
 /**
  * How long an open streamed message may wait for its next call before the cloud ends it: 15 s, as
@@ -88,9 +88,15 @@ export class StreamSequence {
   #low = 1;
   #high = 1;
   readonly #pauseMs: number;
+  readonly #outOfOrder: (error: unknown) => boolean;
 
-  /** `pauseMs`: the least time between two calls of one stream, kept between two tries too. */
-  constructor(pauseMs = 0) {
+  /**
+   * `outOfOrder`: whether a refusal says the number was out of order (the cloud's parameter error),
+   * the only refusal that makes the next try a lower number; any other is thrown as it is.
+   * `pauseMs`: the least time between two calls of one stream, kept between two tries too.
+   */
+  constructor(outOfOrder: (error: unknown) => boolean, pauseMs = 0) {
+    this.#outOfOrder = outOfOrder;
     this.#pauseMs = pauseMs;
   }
 
@@ -109,8 +115,7 @@ export class StreamSequence {
           this.#high = Math.max(this.#high, seq + 1);
           throw error;
         }
-        const refused = error instanceof ApiError && !error.retryable;
-        if (!refused || seq <= this.#low) throw error;
+        if (!this.#outOfOrder(error) || seq <= this.#low) throw error;
         // Refused as out of order: the cloud does not expect this number, and never will.
         this.#high = seq - 1;
         if (this.#pauseMs > 0) await sleep(this.#pauseMs);

@@ -16,6 +16,9 @@ export type TencentRetry =
 
 const backoff: TencentRetry = { kind: 'backoff' };
 
+/** Tencent's "incorrect parameter": how it refuses a stream chunk whose `Index` is out of order. */
+export const TENCENT_PARAMETER_ERROR = 10004;
+
 export const tencentRetryCodes: ReadonlyMap<number, TencentRetry> = new Map<number, TencentRetry>([
   [10002, backoff], // internal error, "please retry"
   [40006, backoff], // internal error while setting a profile

@@ -9,6 +9,8 @@ import {
   type StreamTransport,
 } from '../stream/transport.js';
 import { utf8Bytes } from '../validation.js';
+import { TENCENT_PARAMETER_ERROR } from './codes.js';
+import { TencentApiError } from './errors.js';
 import { findInHistory, streamMsgIdOf, streamTextOf, type TencentHistory, textOf } from './history.js';
 import { randomUint32 } from './protocol.js';
 import { envelope, MESSAGE_MAX_BYTES, sendStreamMsgAnswer } from './schemas.js';
@@ -152,7 +154,10 @@ export class StreamMsgTransport implements StreamTransport {
   readonly emptyFinalChunk = true;
   readonly idleLimitMs = STREAM_IDLE_LIMIT_MS;
   #streamMsgId: string | undefined;
-  readonly #index = new StreamSequence(this.minCallIntervalMs);
+  readonly #index = new StreamSequence(
+    (error) => error instanceof TencentApiError && error.errorCode === TENCENT_PARAMETER_ERROR,
+    this.minCallIntervalMs,
+  );
   #random = randomUint32();
   /** `@id ` for each mentioned user, in front of each message's first chunk. */
   readonly #prefix: string;
