@@ -1,6 +1,6 @@
 /**
  * Every entry answers the cloud before it runs the handler or turn: a turn that blocks the event loop
- * for 300 ms must not delay the answer. The cloud runs in a process of its own, so the blocked loop of
+ * for a second must not delay the answer. The cloud runs in a process of its own, so the blocked loop of
  * this one cannot slow its clock.
  */
 import { execFile } from 'node:child_process';
@@ -40,9 +40,12 @@ const platforms = { tencent: () => im.platform, rongcloud: () => rong.platform }
   () => BotPlatform
 >;
 
-/** Blocks this process's event loop for 300 ms, as a slow synchronous turn would. */
+/** How long the turn blocks the event loop: an answer that waited for the turn takes at least this. */
+const BLOCK_MS = 1000;
+
+/** Blocks this process's event loop for `BLOCK_MS`, as a slow synchronous turn would. */
 function block(): void {
-  const until = performance.now() + 300;
+  const until = performance.now() + BLOCK_MS;
   while (performance.now() < until) {
     // synchronous work
   }
@@ -129,7 +132,7 @@ describe.each(
       ] as const,
   ),
 )('%s on %s', (name, cloud) => {
-  it('answers before a turn that blocks for 300 ms runs', async () => {
+  it('answers before a turn that blocks the event loop runs', async () => {
     const ran: string[] = [];
     const start = entries[name] as (platform: BotPlatform, bot: string, ran: string[]) => Promise<string>;
     const url = await start(platforms[cloud](), clouds[cloud].bot, ran);
@@ -144,7 +147,8 @@ describe.each(
     ]);
     const answer = JSON.parse(stdout) as { status: number; ms: number };
     expect(answer.status).toBe(200);
-    expect(answer.ms).toBeLessThan(150);
+    // Answered before the blocked turn could have ended: not a speed limit, an order.
+    expect(answer.ms).toBeLessThan(BLOCK_MS);
     // The turn did run, after the answer.
     await expect.poll(() => ran).toEqual(['block']);
   }, 20_000);
