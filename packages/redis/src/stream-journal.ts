@@ -103,8 +103,11 @@ export class RedisStreamJournal implements StreamJournal {
     this.#mine.delete(id);
     this.#unwritten.delete(id);
     const { leases, entries, owners, attempts } = this.#keys;
+    // Behind the same wait as `record`, so that a record made just before is not written after this.
     this.#track(
-      this.#client.multi().zrem(leases, id).hdel(entries, id).hdel(owners, id).hdel(attempts, id).exec(),
+      this.#connected.then(() =>
+        this.#client.multi().zrem(leases, id).hdel(entries, id).hdel(owners, id).hdel(attempts, id).exec(),
+      ),
     );
   }
 

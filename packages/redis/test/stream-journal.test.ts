@@ -109,6 +109,71 @@ describe.each(['tencent', 'rongcloud'] as const)('RedisStreamJournal on %s', (cl
   }, 45_000);
 });
 
+describe.each(['tencent', 'tencent-stream_msg'] as const)('RedisStreamJournal on %s', (kind) => {
+  it('closes the message a process opened and died before hearing of, found in the history', async () => {
+    const journal = new RedisStreamJournal({
+      ...redis.connection,
+      prefix: 'test-journal',
+      leaseMs: LEASE_MS,
+    });
+    const survivor = new TencentIm({
+      sdkAppId: 1400000000,
+      admin: 'administrator',
+      secretKey: 'journal-key',
+      baseUrl: emulator.url,
+      journal,
+    });
+    // Every first call is applied, and its answer takes a minute: the process dies before it comes.
+    const api =
+      kind === 'tencent' ? 'openim_robot_http_svc/send_stream_msg' : 'stream_msg/send_c2c_stream_msg';
+    emulator.reset();
+    emulator.faults.configure({ latencyMs: 60_000, latencySplit: 'after', apis: [api] });
+    const users = Array.from({ length: COUNT }, (_, i) => `user${i}`);
+    const replies = () => users.map((user) => emulator.tencent.conversation(user, '@RBT#journal').at(-1));
+    const where = connectionOf(redis.address);
+    const client = 'url' in where ? new Redis(where.url) : new Cluster(where.nodes);
+    const openings = async () =>
+      (await client.zrange('test-journal:journal:{messages}:leases', '0', '-1')).filter((id) =>
+        id.includes('/opening:'),
+      );
+    const child = spawn(
+      process.execPath,
+      [
+        '--conditions=@imbot/source',
+        '--import',
+        'tsx',
+        fixture,
+        kind,
+        emulator.url,
+        redis.address,
+        String(COUNT),
+        String(LEASE_MS),
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    try {
+      await expect
+        .poll(() => replies().every((m) => m?.state === 'streaming'), { timeout: 15_000 })
+        .toBe(true);
+      await expect.poll(openings, { timeout: 5_000 }).toHaveLength(COUNT);
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+      emulator.faults.configure({});
+      await expect
+        .poll(() => replies().every((m) => m?.state === 'finished'), { timeout: 20_000, interval: 100 })
+        .toBe(true);
+      for (const reply of replies()) expect(reply?.text).toBe('Half an answer, then the process dies …');
+      await expect.poll(openings).toEqual([]);
+    } finally {
+      child.kill('SIGKILL');
+      emulator.faults.configure({});
+      client.disconnect();
+      await survivor.close();
+      await journal.close();
+    }
+  }, 45_000);
+});
+
 describe('RedisStreamJournal when Redis is away', () => {
   it('writes a record that did not reach Redis once Redis is back, so a survivor can close it', async () => {
     const journal = new RedisStreamJournal({ ...redis.connection, prefix: 'test-away', leaseMs: 300 });

@@ -1,3 +1,4 @@
+import { ImbotError, outcomeUnknown } from '../errors.js';
 import type { MessageState, ReadBack, StreamTransport } from './transport.js';
 
 /**
@@ -43,6 +44,8 @@ export class JournaledTransport implements StreamTransport {
   readonly idleLimitMs: number;
   readonly readBack?: () => Promise<ReadBack | undefined>;
   #id: string | undefined;
+  /** Whether `#id` records a first call on its way (no message id yet) rather than an open message. */
+  #provisional = false;
   /** Whether the call in flight (or of unknown outcome) closes its message. */
   #final = false;
 
@@ -62,6 +65,7 @@ export class JournaledTransport implements StreamTransport {
       this.readBack = async () => {
         const verdict = await readBack();
         if (verdict?.applied) this.#applied();
+        else if (verdict && this.#provisional) this.#drop();
         return verdict;
       };
     }
@@ -69,33 +73,54 @@ export class JournaledTransport implements StreamTransport {
 
   async send(chunk: string, final: boolean): Promise<{ messageId: string }> {
     this.#final = final;
-    const sent = await this.inner.send(chunk, final);
+    // A first call is recorded before it is made: if this process dies before its answer, another
+    // finds the message it opened (by the cloud's history) and closes it.
+    const opening = this.#id === undefined ? this.inner.opening?.(chunk) : undefined;
+    if (opening) this.#record(opening, true);
+    let sent: { messageId: string };
+    try {
+      sent = await this.inner.send(chunk, final);
+    } catch (error) {
+      // Certainly not applied: nothing was opened. Unknown: the record stays for the read-back.
+      if (this.#provisional && !outcomeUnknown(error)) this.#drop();
+      throw error;
+    }
     this.#applied();
     return sent;
+  }
+
+  /** Forgets the record of a first call that opened nothing. */
+  #drop(): void {
+    if (this.#id) this.journal.forget(this.#id);
+    this.#id = undefined;
+    this.#provisional = false;
   }
 
   /** A call went through: a closed message is forgotten, an open one recorded as it stands. */
   #applied(): void {
     if (this.#final) {
-      if (this.#id) this.journal.forget(this.#id);
-      this.#id = undefined;
+      this.#drop();
       return;
     }
-    this.#remember();
+    const state = this.inner.snapshot();
+    if (state) this.#record(state, false);
   }
 
-  /** Records the open message as it stands now. */
-  #remember(): void {
-    const state = this.inner.snapshot();
-    if (!state) return;
+  /** Records the open message (or the first call on its way) as it stands now. */
+  #record(state: MessageState, provisional: boolean): void {
     // A message key is unique within its conversation only: the target is part of the id.
-    this.#id = `${this.where.cloud}/${Object.values(this.where.target).join('/')}/${state.messageId}`;
-    this.journal.record(this.#id, { ...this.where, state });
+    const key = provisional ? `opening:${state.random ?? state.opening?.digest}` : state.messageId;
+    const id = `${this.where.cloud}/${Object.values(this.where.target).join('/')}/${key}`;
+    if (this.#id && this.#id !== id) this.journal.forget(this.#id);
+    this.#id = id;
+    this.#provisional = provisional;
+    this.journal.record(id, { ...this.where, state });
   }
 
   next(): void {
     if (this.#id) this.journal.abandon(this.#id);
     this.#id = undefined;
+    this.#provisional = false;
     this.inner.next();
   }
 
@@ -127,6 +152,13 @@ export function joinJournal<Target extends object>(
   journal.attach(cloud, async (entry, suffix) => {
     const transport = transportFor(entry.target as Target);
     transport.resume(entry.state);
+    if (entry.state.opening) {
+      // A first call on its way when its process died: close the message it opened, if it did.
+      const verdict = await transport.readBack?.();
+      if (!verdict)
+        throw new ImbotError('STREAM_FAILED', 'the cloud cannot tell yet whether the message opened');
+      if (!verdict.applied) return;
+    }
     await transport.send(suffix, true);
   });
   return (transport, target) =>

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { outcomeUnknown } from '../errors.js';
 
@@ -44,6 +45,12 @@ export interface StreamTransport {
   readBack?(): Promise<ReadBack | undefined>;
   /** What another process needs to close the open message (no text): absent when none is open. */
   snapshot(): MessageState | undefined;
+  /**
+   * Before the call that opens a message with `chunk`: what another process needs to find that
+   * message in the cloud's history and close it, should this one die before the answer (no text:
+   * a digest of it). Absent where the cloud has no read-back for a first call.
+   */
+  opening?(chunk: string): MessageState | undefined;
   /** Takes over an open message from its `snapshot()`: the next `send` continues it. */
   resume(state: MessageState): void;
 }
@@ -68,7 +75,13 @@ export function judgeReadBack(
 
 /** An open streamed message as the cloud knows it: its id and the sequence number it expects next. */
 export interface MessageState {
+  /** Empty while the message's first call is on its way (`opening` then says how to find it). */
   messageId: string;
+  /**
+   * The first call is on its way: when it was made (seconds) and, where the message is found by its
+   * text, a digest of the chunk (`random` finds it elsewhere).
+   */
+  opening?: { at: number; digest?: string };
   /** The next sequence number (`Index`, `seq`), where the API counts calls. */
   next?: number;
   /** The message's `MsgRandom`, where the API wants it on every call. */
@@ -143,4 +156,9 @@ export class StreamSequence {
     this.#low = next;
     this.#high = next;
   }
+}
+
+/** A short digest of a first chunk, so that a journal can find its message without keeping its text. */
+export function chunkDigest(chunk: string): string {
+  return createHash('sha256').update(chunk).digest('base64url').slice(0, 22);
 }

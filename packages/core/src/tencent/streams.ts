@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { mentionPrefix } from '../message/rich.js';
 import {
+  chunkDigest,
   judgeReadBack,
   type MessageState,
   type ReadBack,
@@ -41,6 +42,8 @@ export class RobotStreamTransport implements StreamTransport {
   #sent = 0;
   /** The chunk of the call in flight, or of the last one whose outcome is unknown. */
   #attempt: string | undefined;
+  /** For a first call taken over from another process: its chunk's digest (the text is not kept). */
+  #openingDigest: string | undefined;
   /** Keys of the messages this transport opened: a read-back never adopts one of them again. */
   readonly #opened = new Set<string>();
 
@@ -82,6 +85,7 @@ export class RobotStreamTransport implements StreamTransport {
     const chunk = this.#attempt;
     if (!this.history || chunk === undefined) return undefined;
     const key = this.#msgKey;
+    const digest = this.#openingDigest ?? chunkDigest(chunk);
     const found = await findInHistory(
       this.history,
       { operator: this.from, peer: this.to },
@@ -92,7 +96,7 @@ export class RobotStreamTransport implements StreamTransport {
             m.msgKey !== undefined &&
             !this.#opened.has(m.msgKey) &&
             !m.recalled &&
-            textOf(m.msgBody) === chunk
+            chunkDigest(textOf(m.msgBody) ?? '') === digest
           : m.msgKey === key,
     );
     if (found.length > 1) return undefined;
@@ -120,7 +124,19 @@ export class RobotStreamTransport implements StreamTransport {
     return this.#msgKey === undefined ? undefined : { messageId: this.#msgKey };
   }
 
+  opening(chunk: string): MessageState {
+    return { messageId: '', opening: { at: Math.floor(Date.now() / 1000), digest: chunkDigest(chunk) } };
+  }
+
   resume(state: MessageState): void {
+    if (state.opening) {
+      // Another process's first call, on its way when it died: `readBack()` finds its message.
+      this.#msgKey = undefined;
+      this.#openedAt = state.opening.at;
+      this.#attempt = '';
+      this.#openingDigest = state.opening.digest;
+      return;
+    }
     this.#msgKey = state.messageId;
   }
 
@@ -245,11 +261,13 @@ export class StreamMsgTransport implements StreamTransport {
     if (this.#streamMsgId === undefined) {
       verdict = streamMsgId && messageId ? { applied: true, messageId } : { applied: false };
       if (verdict.applied) this.#streamMsgId = streamMsgId;
+      // The first call carried Index 1: the message goes on from 2, or starts again from 1.
+      this.#index.resume(verdict.applied ? 2 : 1);
     } else if (message && messageId) {
       verdict = judgeReadBack(streamTextOf(message.msgBody), this.#sent, attempt, messageId);
+      if (verdict) this.#index.settle(verdict.applied);
     }
     if (!verdict) return undefined;
-    this.#index.settle(verdict.applied);
     if (verdict.applied) this.#sent += attempt.length;
     this.#attempt = undefined;
     return verdict;
@@ -266,10 +284,21 @@ export class StreamMsgTransport implements StreamTransport {
     return { messageId: this.#streamMsgId, next: this.#index.expected, random: this.#random };
   }
 
+  opening(): MessageState {
+    return { messageId: '', random: this.#random, opening: { at: Math.floor(Date.now() / 1000) } };
+  }
+
   resume(state: MessageState): void {
+    if (state.random !== undefined) this.#random = state.random;
+    if (state.opening) {
+      // Another process's first call, on its way when it died: `readBack()` finds its message.
+      this.#streamMsgId = undefined;
+      this.#openedAt = state.opening.at;
+      this.#attempt = '';
+      return;
+    }
     this.#streamMsgId = state.messageId;
     this.#index.resume(state.next ?? 1);
-    if (state.random !== undefined) this.#random = state.random;
   }
 
   async sendPlain(text: string): Promise<void> {
