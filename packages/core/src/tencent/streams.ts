@@ -78,8 +78,9 @@ export class RobotStreamTransport implements StreamTransport {
 
   /**
    * Reads the robot's one-to-one history back (`admin_getroammsg`). A lost opening call: the message
-   * sent by the robot since then holding exactly its chunk, not one this transport opened before, is
-   * adopted. A later call: the message's text tells whether the chunk was appended.
+   * sent by the robot since then whose text has the chunk's digest (all a journal keeps of it), and
+   * not one this transport opened before, is adopted. A later call: the message's text tells whether
+   * the chunk was appended.
    */
   async readBack(): Promise<ReadBack | undefined> {
     const chunk = this.#attempt;
