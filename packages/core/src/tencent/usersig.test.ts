@@ -13,6 +13,15 @@ function documentOf(userSig: string): Record<string, unknown> {
   return JSON.parse(inflateSync(Buffer.from(base64, 'base64')).toString('utf8'));
 }
 
+/** A UserSig document encoded as the cloud reads it, signature untouched: for forgeries. */
+function encodeDocument(document: Record<string, unknown>): string {
+  return deflateSync(JSON.stringify(document))
+    .toString('base64')
+    .replace(/\+/g, '*')
+    .replace(/\//g, '-')
+    .replace(/=/g, '_');
+}
+
 type VendorApi = new (
   sdkAppId: number,
   key: string,
@@ -124,11 +133,7 @@ describe('verifyUserSig', () => {
       'admin',
     );
     const edited = { ...documentOf(theirs), 'TLS.userbuf': Buffer.from('room 9999').toString('base64') };
-    const forged = deflateSync(JSON.stringify(edited))
-      .toString('base64')
-      .replace(/\+/g, '*')
-      .replace(/\//g, '-')
-      .replace(/=/g, '_');
+    const forged = encodeDocument(edited);
     expect(
       problemOf(() => verifyUserSig({ sdkAppId: 1400000000, secretKey: key, userSig: forged, now })),
     ).toBe('bad-signature');
@@ -165,11 +170,7 @@ describe('verifyUserSig', () => {
   it('refuses a UserSig whose document was edited after signing', () => {
     const document = documentOf(made);
     document['TLS.expire'] = 999_999_999;
-    const forged = deflateSync(JSON.stringify(document))
-      .toString('base64')
-      .replace(/\+/g, '*')
-      .replace(/\//g, '-')
-      .replace(/=/g, '_');
+    const forged = encodeDocument(document);
     expect(
       problemOf(() => verifyUserSig({ sdkAppId: 1400000000, secretKey: key, userSig: forged, now })),
     ).toBe('bad-signature');
