@@ -13,6 +13,14 @@ const LEASE_MS = 2000;
 const fixture = fileURLToPath(new URL('./fixtures/streamer.ts', import.meta.url));
 
 let redis: Awaited<ReturnType<typeof startRedis>>;
+
+/** A bot process that opens COUNT streams of `kind` with a journal (fixtures/streamer.ts); kill it to test takeover. */
+function streamer(kind: string, stdout: 'pipe' | 'ignore') {
+  const args = [fixture, kind, emulator.url, redis.address, String(COUNT), String(LEASE_MS)];
+  return spawn(process.execPath, ['--conditions=@imbot/source', '--import', 'tsx', ...args], {
+    stdio: ['ignore', stdout, 'inherit'],
+  });
+}
 let emulator: Emulator;
 
 beforeAll(async () => {
@@ -71,24 +79,10 @@ describe.each(['tencent', 'rongcloud'] as const)('RedisStreamJournal on %s', (cl
         emulated.conversation(`user${i}`, bot).find((m) => m.from === bot),
       );
 
-    const child = spawn(
-      process.execPath,
-      [
-        '--conditions=@imbot/source',
-        '--import',
-        'tsx',
-        fixture,
-        cloud,
-        emulator.url,
-        redis.address,
-        String(COUNT),
-        String(LEASE_MS),
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const child = streamer(cloud, 'pipe');
     try {
       let out = '';
-      child.stdout.on('data', (data: Buffer) => {
+      child.stdout?.on('data', (data: Buffer) => {
         out += data.toString();
       });
       await expect.poll(() => out, { timeout: 15_000 }).toContain('open');
@@ -136,21 +130,7 @@ describe.each(['tencent', 'tencent-stream_msg'] as const)('RedisStreamJournal on
       (await client.zrange('test-journal:journal:{messages}:leases', '0', '-1')).filter((id) =>
         id.includes('/opening:'),
       );
-    const child = spawn(
-      process.execPath,
-      [
-        '--conditions=@imbot/source',
-        '--import',
-        'tsx',
-        fixture,
-        kind,
-        emulator.url,
-        redis.address,
-        String(COUNT),
-        String(LEASE_MS),
-      ],
-      { stdio: ['ignore', 'ignore', 'inherit'] },
-    );
+    const child = streamer(kind, 'ignore');
     try {
       await expect
         .poll(() => replies().every((m) => m?.state === 'streaming'), { timeout: 15_000 })
