@@ -200,6 +200,19 @@ export class InterruptedError extends ImbotError {
   }
 }
 
+/**
+ * The user stopped the answer in progress (a stop word such as `/stop`, or the cloud's own interrupt
+ * message). The answer's `reply.signal` aborts with it; its stream ends with the text shown so far.
+ */
+export class StoppedError extends ImbotError {
+  /** Who asked to stop. */
+  readonly by: string;
+  constructor(by: string) {
+    super('STOPPED', 'the user stopped this answer');
+    this.by = by;
+  }
+}
+
 /** A resource was used after `close()` (a shared rate limiter, say). */
 export class ClosedError extends ImbotError {
   constructor(message: string) {

@@ -20,6 +20,7 @@ export {
   NetworkError,
   NotHandledError,
   NotSupportedError,
+  StoppedError,
   StreamClosedError,
   StreamSourceError,
   TimeoutError,
@@ -89,6 +90,7 @@ export {
 } from './stream/session.js';
 export type { TextSource } from './stream/source.js';
 export type { MessageState, StreamTransport } from './stream/transport.js';
+export { TypingIndicator, type TypingSignal, type TypingState } from './stream/typing.js';
 export {
   type StreamTarget,
   TencentIm,

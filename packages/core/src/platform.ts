@@ -1,6 +1,7 @@
 import { WebhookVerificationError } from './errors.js';
 import { mentionTag, type RichMessage } from './message/rich.js';
 import type { StreamSession, StreamSessionOptions } from './stream/session.js';
+import type { TypingIndicator } from './stream/typing.js';
 
 /**
  * The cloud-neutral face both clients offer to everything above them (bot registration, the Express
@@ -60,6 +61,11 @@ export interface InboundMessage {
    * value, and `messageId` the card's message when the client names it.
    */
   action?: { value: string; messageId?: string };
+  /**
+   * Set on the cloud's own request to stop the bot's answer in progress (the interrupt message of
+   * Tencent's AI robots): the receiver treats it as a stop word.
+   */
+  stop?: true;
   /** The whole callback body. */
   raw: unknown;
 }
@@ -164,6 +170,11 @@ export interface BotPlatform {
   updateText?(target: ReplyTarget, messageId: string, text: string): Promise<void>;
   /** Recalls a message the bot sent, where the cloud can (else absent). */
   deleteMessage?(target: ReplyTarget, messageId: string): Promise<void>;
+  /**
+   * The cloud's "the bot is typing" signal to `target`, not yet started; absent or undefined where
+   * the cloud's clients show none (groups).
+   */
+  typing?(target: ReplyTarget): TypingIndicator | undefined;
   /** Opens a stream session from the bot to the user or the group. */
   openStream(target: ReplyTarget, options?: StreamSessionOptions): StreamSession;
 }

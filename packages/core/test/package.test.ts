@@ -59,6 +59,8 @@ describe('the built package', () => {
         'CARD_BUSINESS_ID',
         'RoundTripFloor',
         'STREAM_IDLE_LIMIT_MS',
+        'TYPING_BUSINESS_ID',
+        'TYPING_OBJECT_NAME',
         'keepAliveCapacity',
         'mentionTag',
         'parseInput',

@@ -3,7 +3,7 @@ import { mentionTag } from '@imbot/core/internal';
 import * as z from 'zod';
 import { ApiServer, type CallRecord, type Reply } from './api-server.js';
 import type { CallbackResult } from './callbacks.js';
-import type { ChatState, Message } from './chat-state.js';
+import type { ChatState, Message, TypingStatus } from './chat-state.js';
 import type { Clock } from './clock.js';
 import type { Faults } from './faults.js';
 import { sendText } from './http.js';
@@ -96,6 +96,8 @@ export interface EmulatedCloud {
   groups(): GroupView[];
   conversation(userId: string, botId: string): Message[];
   groupConversation(groupId: string): Message[];
+  /** Whether the user's client shows the bot typing now, and the word it shows, if any. */
+  typing(userId: string, botId: string): TypingStatus | undefined;
   calls(): CallRecord[];
   callbacks(): CallbackResult[];
   rate(): Record<string, WindowCounters>;
@@ -184,6 +186,11 @@ export abstract class CloudEmulator<S extends ChatState> implements EmulatedClou
   /** The messages between a user and a bot (or any two users), oldest first, as the user sees them. */
   conversation(userId: string, botId: string): Message[] {
     return this.#settled(this.state.conversation(userId, botId));
+  }
+
+  /** Whether the user's client shows the bot typing now (a typing signal, not yet lapsed or answered). */
+  typing(userId: string, botId: string): TypingStatus | undefined {
+    return this.state.typingOf(botId, userId);
   }
 
   /** The messages of a group, oldest first. */

@@ -110,7 +110,7 @@ function requestUrl(req: IncomingMessage): URL {
 
 /**
  * Starts a local, in-process fake of the clouds on loopback: the Tencent Cloud Chat REST API under
- * `/v4/`, RongCloud's under `/v3/`, `/message/` and `/group/` (with a backup origin on a second port), and a
+ * `/v4/`, RongCloud's under `/v3/`, `/message/`, `/statusmessage/` and `/group/` (with a backup origin on a second port), and a
  * JSON control API under `/_emulator/`.
  *
  * @example
@@ -128,7 +128,7 @@ export async function startEmulator(input: EmulatorOptions = {}): Promise<Emulat
     rongcloud.reset();
     faults.clear();
   };
-  const isRongCloud = (path: string) => /^\/(v3|message|group)\//.test(path);
+  const isRongCloud = (path: string) => /^\/(v3|message|statusmessage|group)\//.test(path);
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = requestUrl(req);
@@ -143,7 +143,7 @@ export async function startEmulator(input: EmulatorOptions = {}): Promise<Emulat
     }
     if (req.method === 'GET' && (await serveConsole(url.pathname, res))) return;
     sendJson(res, 404, {
-      error: `nothing at ${url.pathname}; Tencent's API is under /v4/, RongCloud's under /v3/, /message/ and /group/, the control API under /_emulator/`,
+      error: `nothing at ${url.pathname}; Tencent's API is under /v4/, RongCloud's under /v3/, /message/, /statusmessage/ and /group/, the control API under /_emulator/`,
     });
   };
 

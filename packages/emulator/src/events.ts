@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Message } from './chat-state.js';
+import type { Message, TypingStatus } from './chat-state.js';
 import type { EmulatedCloud } from './cloud.js';
 
 /**
@@ -25,6 +25,8 @@ export function streamEvents(
     const onMessage = (message: Message) => send('message', { cloud, message });
     const onBots = () => send('bots', { cloud });
     const onGroups = () => send('groups', { cloud });
+    const onTyping = (status: TypingStatus) => send('typing', { cloud, status });
+    emulated.state.on('typing', onTyping);
     emulated.state.on('message', onMessage);
     emulated.state.on('update', onMessage);
     emulated.state.on('robots', onBots);
@@ -34,6 +36,7 @@ export function streamEvents(
       emulated.state.off('update', onMessage);
       emulated.state.off('robots', onBots);
       emulated.state.off('groups', onGroups);
+      emulated.state.off('typing', onTyping);
     });
   }
   // A comment now and then keeps proxies from closing an idle stream.

@@ -1,6 +1,6 @@
 export type { CallRecord, CloudProtocol, Reply } from './api-server.js';
 export { CALLBACK_TIMEOUT_MS, type CallbackResult } from './callbacks.js';
-export type { Group, Message, MessageState } from './chat-state.js';
+export type { Group, Message, MessageState, TypingStatus } from './chat-state.js';
 export {
   ClientRefused,
   type CreateGroup,

@@ -223,3 +223,35 @@ describe('RongCloud webhooks', () => {
     });
   });
 });
+
+describe('status messages (/statusmessage/private/publish.json)', () => {
+  const typing = (content: unknown, extra: Record<string, string> = {}) =>
+    call(
+      '/statusmessage/private/publish.json',
+      {
+        fromUserId: 'bot-typist',
+        toUserId: 'alice',
+        objectName: 'RC:TypSts',
+        content: JSON.stringify(content),
+        verifyBlacklist: '0',
+        isIncludeSender: '0',
+        ...extra,
+      },
+      { form: true },
+    );
+
+  it('shows RC:TypSts as typing in a one-to-one chat and stores nothing', async () => {
+    const { json } = await typing({ typingContentType: 'RC:TxtMsg', data: 'search' });
+    expect(json).toEqual({ code: 200 });
+    expect(emulator.rongcloud.typing('alice', 'bot-typist')).toMatchObject({ statusText: 'search' });
+    expect(emulator.rongcloud.conversation('alice', 'bot-typist')).toEqual([]);
+  });
+
+  it('refuses RC:TypSts without typingContentType, and a flag that is not 0 or 1 (1002)', async () => {
+    expect((await typing({ data: 'x' })).json?.code).toBe(1002);
+    expect((await typing({ typingContentType: 'RC:TxtMsg' }, { verifyBlacklist: '2' })).json?.code).toBe(
+      1002,
+    );
+    expect(emulator.rongcloud.typing('alice', 'bot-typist')).toBeUndefined();
+  });
+});

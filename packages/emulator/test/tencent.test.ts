@@ -788,3 +788,54 @@ describe('modify_c2c_msg and admin_msgwithdraw', () => {
     expect(await code(unknown)).toBe(20004);
   });
 });
+
+describe('online-only messages and the typing signal (sendmsg with MsgLifeTime 0)', () => {
+  const typingBody = (data: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+    From_Account: '@RBT#typist',
+    To_Account: 'alice',
+    MsgRandom: 7,
+    MsgLifeTime: 0,
+    SendMsgControl: ['NoUnread', 'NoLastMsg'],
+    MsgBody: [{ MsgType: 'TIMCustomElem', MsgContent: { Data: JSON.stringify(data), Desc: '' } }],
+    ...extra,
+  });
+  const typing = {
+    businessID: 'user_typing_status',
+    typingStatus: 1,
+    version: 1,
+    userAction: 14,
+    actionParam: 'EIMAMSG_InputStatus_Ing',
+  };
+
+  it('shows TUIKit’s typing element for 5 s, stores nothing, and ends it when the message arrives', async () => {
+    const { json } = await rawCall(
+      emulator,
+      'openim/sendmsg',
+      typingBody({ ...typing, statusText: 'search' }),
+    );
+    expect(json).toMatchObject({ ErrorCode: 0, MsgKey: expect.any(String) });
+    expect(emulator.tencent.typing('alice', '@RBT#typist')).toMatchObject({ statusText: 'search' });
+    expect(emulator.tencent.conversation('alice', '@RBT#typist')).toEqual([]);
+    await rawCall(emulator, 'openim/sendmsg', {
+      From_Account: '@RBT#typist',
+      To_Account: 'alice',
+      MsgRandom: 8,
+      MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'the answer' } }],
+    });
+    expect(emulator.tencent.typing('alice', '@RBT#typist')).toBeUndefined();
+    expect(emulator.tencent.conversation('alice', '@RBT#typist')).toHaveLength(1);
+  });
+
+  it('refuses a typing element whose fields disagree (10004); without MsgLifeTime 0 it is stored like any custom message', async () => {
+    expect(await code(rawCall(emulator, 'openim/sendmsg', typingBody({ ...typing, userAction: 0 })))).toBe(
+      10004,
+    );
+    expect(await code(rawCall(emulator, 'openim/sendmsg', typingBody({ ...typing, typingStatus: 2 })))).toBe(
+      10004,
+    );
+    expect(await code(rawCall(emulator, 'openim/sendmsg', typingBody(typing, { MsgLifeTime: 60 })))).toBe(0);
+    expect(emulator.tencent.conversation('alice', '@RBT#typist')).toEqual([
+      expect.objectContaining({ kind: 'custom' }),
+    ]);
+  });
+});

@@ -56,9 +56,15 @@ export class ActivityBridge {
     const info = streamInfoOf(activity);
     switch (activity.type) {
       case 'typing':
-        return info ? this.#streamUpdate(activity, turn, info.streamId, info.streamType) : { id: '' };
+        if (!info || info.streamType === 'informative') {
+          // "Typing", or an informative update ("Searching…"): the cloud's typing signal, naming it.
+          turn.reply?.typing?.status(info && activity.text ? activity.text : undefined);
+          if (!info) return { id: '' };
+        }
+        return this.#streamUpdate(activity, turn, info.streamId, info.streamType);
       case 'message':
       case undefined:
+        turn.reply?.typing?.stop();
         if (info?.streamType === 'final' && info.streamId && this.#streams.has(info.streamId)) {
           return this.#streamFinal(activity, info.streamId);
         }
@@ -125,8 +131,8 @@ export class ActivityBridge {
 
   /**
    * A streamed update: cumulative text, of which the part the user has not seen yet is written to the
-   * stream session. Informative updates ("Searching…") have no place in these clouds' messages and
-   * only reserve the stream id.
+   * stream session. Informative updates ("Searching…") have no place in these clouds' messages: they
+   * name what runs in the typing signal, and reserve the stream id.
    */
   #streamUpdate(
     activity: ActivityLike,

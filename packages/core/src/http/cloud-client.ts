@@ -9,6 +9,7 @@ import { joinJournal, type StreamJournal } from '../stream/journal.js';
 import type { StreamScheduler } from '../stream/scheduler.js';
 import { StreamSession, type StreamSessionOptions } from '../stream/session.js';
 import type { StreamTransport } from '../stream/transport.js';
+import { TypingIndicator, type TypingSignal } from '../stream/typing.js';
 import { type CloudProtocol, RequestLayer } from './request.js';
 import { defaultRetryPolicy, type RetryPolicy } from './retry.js';
 
@@ -94,8 +95,24 @@ export abstract class CloudClient<Target extends object> {
   /** The streaming API that serves `target`, after checking it. */
   protected abstract transportFor(target: Target): StreamTransport;
 
-  /** A stream session to `target`, in this client's budget and journal. */
+  /**
+   * A stream session to `target`, in this client's budget and journal; `typing: true` gives it the
+   * cloud's typing signal until its first text, where the cloud has one for `target`.
+   */
   protected session(target: Target, options: StreamSessionOptions): StreamSession {
-    return new StreamSession(this.#journaled(this.transportFor(target), target), this.#scheduler, options);
+    const transport = this.#journaled(this.transportFor(target), target);
+    if (options.typing !== true) return new StreamSession(transport, this.#scheduler, options);
+    const typing = this.typingFor(target);
+    return new StreamSession(transport, this.#scheduler, { ...options, typing: typing ?? false });
+  }
+
+  /** The typing signal to `target`, where the cloud has one; none by default. */
+  protected typingFor(_target: Target): TypingIndicator | undefined {
+    return undefined;
+  }
+
+  /** An indicator that sends `signal` in this client's budget, in its lowest class. */
+  protected typingIndicator(signal: TypingSignal): TypingIndicator {
+    return new TypingIndicator(signal, this.#scheduler);
   }
 }

@@ -122,6 +122,12 @@ export interface RateLimiter {
   callsPerSecond?(key: string): number;
   /** Slots of `key` held or cooling now, if the limiter can tell at once (for `stats()` and metrics). */
   inUse?(key: string): number;
+  /**
+   * A permit for `key` now if one is free and nobody waits for one, else `undefined`: for calls
+   * that are worth making only when they cost nobody anything (typing signals). Without it, such
+   * calls go only while `inUse` shows the budget mostly free.
+   */
+  tryAcquire?(key: string): RateLimitPermit | undefined;
 }
 
 /** The permit of a call nothing limits: one for all, as it holds nothing. */
@@ -131,6 +137,7 @@ const freePermit: Promise<RateLimitPermit> = Promise.resolve({ release() {} });
 export const noRateLimit: RateLimiter = {
   acquire: () => freePermit,
   callsPerSecond: () => Number.POSITIVE_INFINITY,
+  tryAcquire: () => ({ release() {} }),
 };
 
 export interface InMemoryRateLimiterOptions {
@@ -224,13 +231,14 @@ export class InMemoryRateLimiter implements RateLimiter {
 
   acquire(key: string, signal?: AbortSignal): Promise<RateLimitPermit> {
     signal?.throwIfAborted();
-    let lane = this.#lanes.get(key);
-    if (!lane) {
-      lane = new Lane();
-      this.#lanes.set(key, lane);
-    }
+    const lane = this.#laneOf(key);
     if (lane.waiters.size === 0 && this.#hasRoom(lane)) return Promise.resolve(this.#grant(lane));
     return this.#wait(lane, signal);
+  }
+
+  tryAcquire(key: string): RateLimitPermit | undefined {
+    const lane = this.#laneOf(key);
+    return lane.waiters.size === 0 && this.#hasRoom(lane) ? this.#grant(lane) : undefined;
   }
 
   callsPerSecond(): number {
@@ -243,6 +251,15 @@ export class InMemoryRateLimiter implements RateLimiter {
     if (!lane) return 0;
     this.#expire(lane);
     return lane.busy + lane.cooling.size;
+  }
+
+  #laneOf(key: string): Lane {
+    let lane = this.#lanes.get(key);
+    if (!lane) {
+      lane = new Lane();
+      this.#lanes.set(key, lane);
+    }
+    return lane;
   }
 
   #expire(lane: Lane): void {
@@ -329,5 +346,7 @@ export function scopedLimiter(limiter: RateLimiter, scope: string): RateLimiter 
   if (callsPerSecond) scoped.callsPerSecond = (key) => callsPerSecond(`${scope}/${key}`);
   const inUse = limiter.inUse?.bind(limiter);
   if (inUse) scoped.inUse = (key) => inUse(`${scope}/${key}`);
+  const tryAcquire = limiter.tryAcquire?.bind(limiter);
+  if (tryAcquire) scoped.tryAcquire = (key) => tryAcquire(`${scope}/${key}`);
   return scoped;
 }

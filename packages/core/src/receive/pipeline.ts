@@ -1,9 +1,16 @@
 import * as z from 'zod';
-import { ImbotError, NotHandledError, ValidationError, WebhookVerificationError } from '../errors.js';
+import {
+  ImbotError,
+  NotHandledError,
+  StoppedError,
+  ValidationError,
+  WebhookVerificationError,
+} from '../errors.js';
 import type { RichMessage } from '../message/rich.js';
 import { type Logger, loggerOption } from '../observe/logger.js';
 import type { BotPlatform, InboundMessage, ReplyTarget, WebhookEvent, WebhookRequest } from '../platform.js';
 import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
+import type { TypingIndicator } from '../stream/typing.js';
 import { parseInput } from '../validation.js';
 import { refusalAnswer, shuttingDown, type WebhookAnswer } from './answer.js';
 import type { Inbox } from './inbox.js';
@@ -14,8 +21,17 @@ import { MemorySeenStore, type SeenStore } from './seen.js';
 export interface Reply {
   /** Where the answer goes: the sender of a one-to-one message, or the group. */
   readonly target: ReplyTarget;
-  /** Aborted when this answer is interrupted (a newer message, or `close()` past its timeout). */
+  /**
+   * Aborted when this answer is interrupted: the user stopped it (a `StoppedError`), a newer message
+   * interrupted it, or `close()` ran past its timeout.
+   */
   readonly signal: AbortSignal;
+  /**
+   * The cloud's typing signal to the user, started with the handler and stopped by the answer's
+   * first text; `typing.status('searching')` keeps it alive and names what runs. Undefined with
+   * `typing: false` or where the cloud's clients show none (groups).
+   */
+  readonly typing: TypingIndicator | undefined;
   /** Sends a plain text message as the bot; resolves with its id. */
   text(text: string): Promise<{ messageId: string }>;
   /** Sends an image, a file or a card (or text) as the bot; resolves with its id. */
@@ -89,6 +105,24 @@ export interface WebhookPipelineOptions {
   /** Defaults for every `reply.stream()`. */
   stream?: StreamSessionOptions | undefined;
   /**
+   * Tell the user the bot is typing from the moment the handler starts until the answer's first
+   * text (one-to-one chats). Default true; each signal is made only when it costs text nothing.
+   */
+  typing?: boolean | undefined;
+  /**
+   * Messages that stop the answer in progress instead of reaching the handler: exact, trimmed (a
+   * group's leading @-mention aside). Default `['/stop', '停止']`; `[]` turns stop words off (the
+   * interrupt message of Tencent's AI robots still stops).
+   */
+  stopWords?: readonly string[] | undefined;
+  /**
+   * Users who may stop any answer in a group; everyone else stops only the answer to their own
+   * message. Default none.
+   */
+  stopAdmins?: readonly string[] | undefined;
+  /** Written at the end of a stopped answer's message. Default `' (stopped)'`; `''` for none. */
+  stopMarker?: string | undefined;
+  /**
    * Whether replies in a group @-mention the user they answer (who @-mentioned the bot to get
    * there), so the user's client notifies them. Default true.
    */
@@ -152,8 +186,15 @@ export const pipelineOptionsShape = {
   concurrency: z.enum(['queue', 'interrupt', 'concurrent']).optional(),
   stream: z.record(z.string(), z.unknown()).optional(),
   mentionSender: z.boolean().optional(),
+  typing: z.boolean().optional(),
+  stopWords: z.array(z.string().trim().min(1, 'a stop word must not be empty')).optional(),
+  stopAdmins: z.array(z.string().min(1, 'must not be empty')).optional(),
+  stopMarker: z.string().optional(),
   now: fn('must be a function () => number').optional(),
 };
+
+/** The messages that stop an answer unless `stopWords` says otherwise. */
+export const DEFAULT_STOP_WORDS: readonly string[] = ['/stop', '停止'];
 
 const pipelineOptions = z
   .object({
@@ -206,6 +247,8 @@ export class WebhookPipeline {
   readonly #lanes: Lanes;
   readonly #now: () => number;
   readonly #dedupeTtlMs: number;
+  readonly #stopWords: ReadonlySet<string>;
+  readonly #stopAdmins: ReadonlySet<string>;
   #closing: Promise<void> | undefined;
 
   /** Checks the options (a `ValidationError` names the one that is wrong) and the webhook's security. */
@@ -220,6 +263,8 @@ export class WebhookPipeline {
     this.#lanes = new Lanes(options.concurrency ?? 'queue');
     this.#now = options.now ?? Date.now;
     this.#dedupeTtlMs = options.webhook?.dedupeTtlMs ?? 10 * 60_000;
+    this.#stopWords = new Set((options.stopWords ?? DEFAULT_STOP_WORDS).map((word) => word.trim()));
+    this.#stopAdmins = new Set(options.stopAdmins ?? []);
     options.inbox?.start((message) => this.#deliver(message, this.#options.onMessage ?? noHandler));
     const signed = this.platform.signsWebhooks || options.webhook?.token !== undefined;
     if (!signed && options.unsignedWebhooks !== true) {
@@ -270,12 +315,18 @@ export class WebhookPipeline {
    */
   async receive(request: WebhookRequest, onMessage?: MessageHandler): Promise<Receipt> {
     if (this.#closing) return { answer: shuttingDown(), handled: Promise.resolve() };
-    let messages: InboundMessage[];
+    let accepted: InboundMessage[];
     let events: WebhookEvent[];
     try {
-      ({ messages, events } = await this.#accept(request));
+      ({ messages: accepted, events } = await this.#accept(request));
     } catch (error) {
       return { answer: this.refuse(error), handled: Promise.resolve() };
+    }
+    // A stop does not wait in the conversation's queue: it interrupts the answer now, and goes no further.
+    const messages: InboundMessage[] = [];
+    for (const message of accepted) {
+      if (message.stop === true || this.#stopWords.has(message.text.trim())) this.#stop(message);
+      else messages.push(message);
     }
     const { status, contentType, body } = this.platform.webhookAnswer;
     const answer = { status, headers: { 'content-type': contentType }, body };
@@ -372,6 +423,27 @@ export class WebhookPipeline {
     return { messages, events: parsed.events };
   }
 
+  /**
+   * Stops the answers `message` may stop: in a one-to-one chat, the bot's answer to its sender; in a
+   * group, the bot's answer to the sender's own message, or every answer of the bot there when the
+   * sender is one of `stopAdmins`. Each ends with the text shown so far and the stop marker.
+   */
+  #stop(message: InboundMessage): void {
+    const admin = message.conversation.type === 'group' && this.#stopAdmins.has(message.from);
+    const reason = new StoppedError(message.from);
+    const marker = this.#options.stopMarker ?? ' (stopped)';
+    let stopped = 0;
+    for (const run of this.#lanes.running()) {
+      if (!(run as PipelineRun).stoppableBy(message, admin)) continue;
+      (run as PipelineRun).stop(reason, marker);
+      stopped++;
+    }
+    this.#options.logger?.debug(
+      { platform: message.platform, botId: message.botId, from: message.from, stopped },
+      'imbot: stop',
+    );
+  }
+
   /** The key a message is de-duplicated by. */
   #messageKey(message: InboundMessage): string {
     return `msg\u0000${this.platform.name}\u0000${message.botId}\u0000${message.messageKey}`;
@@ -420,6 +492,11 @@ export class WebhookPipeline {
   /** Whether group replies @-mention the user they answer (`mentionSender`, default true). */
   get mentionSender(): boolean {
     return this.#options.mentionSender ?? true;
+  }
+
+  /** Whether replies tell the user the bot is typing (`typing`, default true). */
+  get typing(): boolean {
+    return this.#options.typing ?? true;
   }
 
   /** Opens a stream to `target` with the pipeline's stream defaults under `options`. */
@@ -471,23 +548,34 @@ class PipelineRun implements Run {
   readonly done: Promise<void>;
   readonly #controller = new AbortController();
   readonly #sessions = new Set<StreamSession>();
+  readonly #typing: TypingIndicator | undefined;
   #handled = false;
 
   constructor(message: InboundMessage, pipeline: WebhookPipeline, handle: MessageHandler) {
     this.message = message;
     const target = replyTargetOf(message, pipeline.mentionSender);
+    const typing = pipeline.typing ? pipeline.platform.typing?.(target) : undefined;
+    this.#typing = typing;
     const reply: Reply = {
       target,
       signal: this.#controller.signal,
-      text: (text) => pipeline.platform.sendText(target, text),
-      send: (rich) => pipeline.platform.sendMessage(target, rich),
+      typing,
+      text: (text) => {
+        typing?.stop();
+        return pipeline.platform.sendText(target, text);
+      },
+      send: (rich) => {
+        typing?.stop();
+        return pipeline.platform.sendMessage(target, rich);
+      },
       stream: (options) => {
-        const session = pipeline.openStream(target, options);
+        const session = pipeline.openStream(target, typing ? { typing, ...options } : options);
         this.#sessions.add(session);
         if (this.#controller.signal.aborted) void session.abort(this.#controller.signal.reason);
         return session;
       },
     };
+    typing?.start();
     this.done = this.#run(pipeline, handle, reply);
   }
 
@@ -499,6 +587,7 @@ class PipelineRun implements Run {
       if (!this.#controller.signal.aborted) pipeline.report(error, this.message);
       await Promise.allSettled([...this.#sessions].map((s) => s.abort(error)));
     }
+    this.#typing?.stop();
     this.#handled = true;
     if (pipeline.closing) this.closing();
     await this.streamsFinished();
@@ -514,9 +603,31 @@ class PipelineRun implements Run {
   }
 
   interrupt(reason: ImbotError): void {
+    this.stop(reason, '');
+  }
+
+  /** Whether `stop` (a stop request) may stop this answer; `admin`: its sender may stop any in its group. */
+  stoppableBy(stop: InboundMessage, admin: boolean): boolean {
+    const mine = this.message;
+    if (mine.botId !== stop.botId) return false;
+    if (mine.conversation.type === 'c2c' || stop.conversation.type === 'c2c')
+      return mine.conversation.type === stop.conversation.type && mine.from === stop.from;
+    return mine.conversation.groupId === stop.conversation.groupId && (admin || mine.from === stop.from);
+  }
+
+  /**
+   * Interrupts the answer: its signal aborts with `reason`, typing stops, and its open streams end
+   * with what was written and then `marker`.
+   */
+  stop(reason: ImbotError, marker: string): void {
     if (this.#controller.signal.aborted) return;
     this.#controller.abort(reason);
-    for (const session of this.#sessions) if (!session.closed) void session.abort(reason);
+    this.#typing?.stop();
+    for (const session of this.#sessions) {
+      if (session.closed) continue;
+      if (marker !== '') session.write(marker);
+      void session.abort(reason);
+    }
   }
 
   /** Settles when every stream this message opened has finished. */

@@ -7,6 +7,7 @@ import type { ObservabilityOptions } from '../observe/telemetry.js';
 import type { BotPlatform } from '../platform.js';
 import type { StreamJournal } from '../stream/journal.js';
 import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
+import type { TypingIndicator } from '../stream/typing.js';
 import { parseInput } from '../validation.js';
 import { textMessage, withMentions } from './elements.js';
 import { RongCloudPlatform } from './platform.js';
@@ -31,14 +32,22 @@ import {
   type RongBot,
   type RongBotIntegration,
   type RongMessage,
+  type RongSendTypingInput,
   recallInput,
   rongClientOptions,
   rongEnvelope,
   rongUserId,
+  sendTypingInput,
   type UpdateBotInput,
   updateBotInput,
 } from './schemas.js';
 import { type RongStreamTarget, RongStreamTransport } from './streams.js';
+
+/** The status message that says a user is typing. */
+export const TYPING_OBJECT_NAME = 'RC:TypSts';
+const TYPING_PATH = '/statusmessage/private/publish.json';
+/** RongCloud's clients show a typing status for about 6 s: renewed before it lapses. */
+const TYPING_RENEW_MS = 5000;
 
 export interface RongCloudOptions extends ObservabilityOptions {
   appKey: string;
@@ -235,6 +244,46 @@ export class RongCloud extends CloudClient<RongStreamTarget> {
     };
     const answer = await this.#request(path, { form }, publishAnswer, retry ?? 'unapplied');
     return { messageUIDs: answer.messageUIDs.map((u) => u.messageUID), sentTime: Date.now() };
+  }
+
+  /**
+   * Tells user `to` that bot `from` is typing: the status message `RC:TypSts`
+   * (`/statusmessage/private/publish.json`), which is neither stored, counted unread nor pushed,
+   * and which RongCloud's clients show for about 6 s in one-to-one chats. `statusText` rides in
+   * its `data`, for clients that show what runs.
+   */
+  async sendTyping(input: RongSendTypingInput, signal?: AbortSignal): Promise<void> {
+    const t = parseInput(sendTypingInput, input, 'sendTyping');
+    const content = { typingContentType: 'RC:TxtMsg', ...(t.statusText ? { data: t.statusText } : {}) };
+    const form = {
+      fromUserId: t.from,
+      toUserId: t.to,
+      objectName: TYPING_OBJECT_NAME,
+      content: JSON.stringify(content),
+      verifyBlacklist: '0',
+      isIncludeSender: '0',
+    };
+    await this.#request(TYPING_PATH, { form }, rongEnvelope, 'idempotent', signal);
+  }
+
+  /**
+   * The typing indicator from a bot to a user: `start()` it when an answer begins, and a stream
+   * session's first text stops it. Undefined for a group: RongCloud's clients show typing only in
+   * one-to-one chats.
+   */
+  typing(target: RongStreamTarget): TypingIndicator | undefined {
+    return this.typingFor(target);
+  }
+
+  protected override typingFor(target: RongStreamTarget): TypingIndicator | undefined {
+    if ('groupId' in target) return undefined;
+    const { from, to } = target;
+    return this.typingIndicator({
+      rateKey: TYPING_PATH,
+      renewMs: TYPING_RENEW_MS,
+      send: (statusText, signal) =>
+        this.sendTyping({ from, to, ...(statusText ? { statusText } : {}) }, signal),
+    });
   }
 
   /**

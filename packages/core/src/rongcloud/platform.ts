@@ -13,6 +13,7 @@ import {
 } from '../platform.js';
 import { cleanPrefix } from '../stream/chunking.js';
 import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
+import type { TypingIndicator } from '../stream/typing.js';
 import { maxChars, parseInput, utf8Bytes } from '../validation.js';
 import type { RongCloud } from './client.js';
 import { BUTTON_OBJECT_NAME, rongMessageOf } from './elements.js';
@@ -225,6 +226,10 @@ export class RongCloudPlatform implements BotPlatform {
   /** Takes a bot out of a group (`/group/quit.json`). */
   async removeBotFromGroup(bot: string, groupId: string): Promise<void> {
     await this.rong.quitGroup(groupId, [parseInput(botId, bot, 'botId')]);
+  }
+
+  typing(target: ReplyTarget): TypingIndicator | undefined {
+    return 'groupId' in target ? undefined : this.rong.typing({ from: target.botId, to: target.userId });
   }
 
   openStream(target: ReplyTarget, options?: StreamSessionOptions): StreamSession {

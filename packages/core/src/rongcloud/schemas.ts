@@ -137,6 +137,14 @@ export const publishGroupInput = z
 export type PublishPrivateInput = z.input<typeof publishPrivateInput>;
 export type PublishGroupInput = z.input<typeof publishGroupInput>;
 
+export const sendTypingInput = z.object({
+  from: rongUserId,
+  to: rongUserId,
+  /** What runs, for clients that show it (the status message's `data`). */
+  statusText: z.string().max(100).optional(),
+});
+export type RongSendTypingInput = z.input<typeof sendTypingInput>;
+
 export const recallInput = z.object({
   from: rongUserId,
   conversation: z.enum(['private', 'group']),

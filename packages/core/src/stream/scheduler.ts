@@ -144,6 +144,30 @@ export class StreamScheduler {
     return this.#limiter.acquire(key, signal);
   }
 
+  /**
+   * The budget's lowest class: makes a best-effort call of `key` (a typing or status signal) at once
+   * if it costs text nothing, and returns false (the call is not made) otherwise. It costs text
+   * nothing when no session of `key` waits for a call and the limiter has a slot free with nobody
+   * waiting for one (`tryAcquire`); a limiter that cannot tell at once lets it go while `inUse`
+   * shows at most half the budget taken.
+   */
+  status(key: string, send: () => unknown): boolean {
+    const lane = this.#lanes.get(key);
+    if (lane && (lane.ready > 0 || lane.waiting.size > 0)) return false;
+    const limiter = this.#limiter;
+    if (limiter.tryAcquire) {
+      const permit = limiter.tryAcquire(key);
+      if (!permit) return false;
+      this.#serve({ take: send }, key, permit);
+      return true;
+    }
+    const inUse = limiter.inUse?.(key);
+    const rate = limiter.callsPerSecond?.(key);
+    if (inUse !== undefined && rate !== undefined && inUse >= rate / 2) return false;
+    send();
+    return true;
+  }
+
   /** Whether calls wait for a limiter at all (`rateLimit: false` has none). */
   get limited(): boolean {
     return this.#limiter !== noRateLimit;
@@ -271,7 +295,7 @@ export class StreamScheduler {
   }
 
   /** Gives `session` its turn with `permit`; the slot is freed at once if the session made no call. */
-  #serve(session: Schedulable, key: string, permit: RateLimitPermit): void {
+  #serve(session: Pick<Schedulable, 'take'>, key: string, permit: RateLimitPermit): void {
     this.#turn = { key, permit };
     try {
       session.take();

@@ -16,6 +16,7 @@ import { type PlanLimits, type PlanMode, type PlannedCall, planCall, planWindowU
 import type { CallKind, Schedulable, StreamScheduler } from './scheduler.js';
 import { readText, type TextSource } from './source.js';
 import type { StreamTransport } from './transport.js';
+import { TypingIndicator } from './typing.js';
 
 const streamSessionOptions = z.strictObject({
   /** Least time between two calls of this session, unless `maxChunkBytes` of text is waiting. Default 200 ms. */
@@ -30,6 +31,12 @@ const streamSessionOptions = z.strictObject({
   keepText: z.boolean().optional(),
   /** Written at the end of the message when `pipeFrom()`'s source fails, e.g. " (answer interrupted)". */
   onSourceError: z.string().optional(),
+  /**
+   * Tells the user the bot is typing until the first text is written: `true` for the cloud's
+   * signal (where it has one for the target), or an indicator already running (a receiver starts
+   * one when the handler starts). Default false.
+   */
+  typing: z.union([z.boolean(), z.instanceof(TypingIndicator)]).optional(),
   /** Aborts the session when it fires. */
   signal: z.instanceof(AbortSignal, { message: 'must be an AbortSignal' }).optional(),
   /** Monotonic clock in milliseconds; injectable for tests. Default: the client's scheduler's clock. */
@@ -171,6 +178,7 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
   #resolveDone!: (result: StreamFinish) => void;
   #writable: WritableStream<string> | undefined;
   #detachSignal: (() => void) | undefined;
+  readonly #typing: TypingIndicator | undefined;
 
   constructor(transport: StreamTransport, scheduler: StreamScheduler, options: StreamSessionOptions = {}) {
     super();
@@ -199,6 +207,8 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
     this.#keepAlive = new DueTimer(this.#now, () => this.#seal());
     scheduler.register(this);
     this.#idle.set(this.#now() + this.#idleTimeoutMs);
+    this.#typing = o.typing instanceof TypingIndicator ? o.typing : undefined;
+    this.#typing?.start();
     const signal = o.signal;
     if (signal?.aborted) void this.abort(signal.reason);
     else if (signal) {
@@ -240,6 +250,7 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
       throw new StreamClosedError('write() after the stream session ended', { cause: this.#error });
     }
     if (text !== '') {
+      this.#typing?.stop();
       const now = this.#now();
       this.#pending.push(text, now);
       this.#idle.set(now + this.#idleTimeoutMs);
@@ -356,6 +367,7 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
   }
 
   #close(): Promise<StreamFinish> {
+    this.#typing?.stop();
     this.#pending.end();
     if (this.#phase === 'streaming' || this.#phase === 'sealing') this.#enter('closing');
     this.#consider();
@@ -604,6 +616,7 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
   #complete(): void {
     if (this.#phase === 'finished') return;
     this.#enter('finished');
+    this.#typing?.stop();
     clearTimeout(this.#waitTimer);
     this.#idle.clear();
     this.#keepAlive.clear();

@@ -7,9 +7,10 @@ import type { ObservabilityOptions } from '../observe/telemetry.js';
 import type { BotPlatform } from '../platform.js';
 import type { StreamJournal } from '../stream/journal.js';
 import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
+import type { TypingIndicator } from '../stream/typing.js';
 import { parseInput } from '../validation.js';
 import { AdminUserSig } from './credentials.js';
-import { textElement, withMentions } from './elements.js';
+import { textElement, typingElement, withMentions } from './elements.js';
 import { TencentApiError } from './errors.js';
 import type { HistoryPage } from './history.js';
 import { TencentPlatform } from './platform.js';
@@ -40,16 +41,21 @@ import {
   type SendGroupMsgInput,
   type SendMsgInput,
   type SendStreamMsgInput,
+  type SendTypingInput,
   sendGroupMsgAnswer,
   sendGroupMsgInput,
   sendMsgAnswer,
   sendMsgInput,
   sendStreamMsgAnswer,
   sendStreamMsgInput,
+  sendTypingInput,
   type TencentProfileInput,
   userId as userIdSchema,
 } from './schemas.js';
 import { RobotStreamTransport, type StreamCall, StreamMsgTransport } from './streams.js';
+
+/** TUIKit shows a typing signal for 5 s and renews its own every 4 s: so does the indicator. */
+const TYPING_RENEW_MS = 4000;
 
 export interface TencentImOptions extends ObservabilityOptions {
   /** The app's SDKAppID, from the Chat console. */
@@ -226,7 +232,7 @@ export class TencentIm extends CloudClient<StreamTarget> {
    * Without `from` the admin sends it. `MsgSeq` and `MsgRandom` are drawn once and reused by every
    * retry, so the cloud's 120-second de-duplication makes retries safe.
    */
-  async sendMsg(input: SendMsgInput): Promise<{ msgKey: string; msgTime: number }> {
+  async sendMsg(input: SendMsgInput, signal?: AbortSignal): Promise<{ msgKey: string; msgTime: number }> {
     const message = parseInput(sendMsgInput, input, 'sendMsg');
     const msgBody: MsgBodyElement[] =
       'text' in message ? [{ MsgType: 'TIMTextElem', MsgContent: { Text: message.text } }] : message.msgBody;
@@ -238,9 +244,52 @@ export class TencentIm extends CloudClient<StreamTarget> {
       MsgRandom: randomUint32(),
       MsgBody: msgBody,
       CloudCustomData: message.cloudCustomData,
+      MsgLifeTime: message.msgLifeTime,
+      SendMsgControl: message.sendMsgControl,
     };
-    const answer = await this.#request('openim/sendmsg', body, sendMsgAnswer, 'idempotent');
+    const answer = await this.#request('openim/sendmsg', body, sendMsgAnswer, 'idempotent', signal);
     return { msgKey: answer.MsgKey, msgTime: answer.MsgTime };
+  }
+
+  /**
+   * Tells user `to` that `from` is typing (`typing: false`: has stopped): an online-only `sendmsg`
+   * (`MsgLifeTime` 0: not stored, not counted unread, not pushed, not synced to the sender's other
+   * devices) carrying TUIKit's typing element, which TUIKit shows for 5 s in one-to-one chats.
+   * `statusText` names what runs, for clients that show it.
+   */
+  async sendTyping(input: SendTypingInput, signal?: AbortSignal): Promise<void> {
+    const t = parseInput(sendTypingInput, input, 'sendTyping');
+    await this.sendMsg(
+      {
+        from: t.from,
+        to: t.to,
+        syncOtherMachine: 2,
+        msgLifeTime: 0,
+        sendMsgControl: ['NoUnread', 'NoLastMsg'],
+        msgBody: [typingElement(t.typing ?? true, t.statusText)],
+      },
+      signal,
+    );
+  }
+
+  /**
+   * The typing indicator from a robot to a user: `start()` it when an answer begins, and a stream
+   * session's first text stops it (`openStream(target, { typing: indicator })`). Undefined for a
+   * group: TUIKit shows typing only in one-to-one chats.
+   */
+  typing(target: StreamTarget): TypingIndicator | undefined {
+    return this.typingFor(target);
+  }
+
+  protected override typingFor(target: StreamTarget): TypingIndicator | undefined {
+    if ('groupId' in target) return undefined;
+    const { from, to } = target;
+    return this.typingIndicator({
+      rateKey: 'openim/sendmsg',
+      renewMs: TYPING_RENEW_MS,
+      send: (statusText, signal) =>
+        this.sendTyping({ from, to, ...(statusText ? { statusText } : {}) }, signal),
+    });
   }
 
   /**

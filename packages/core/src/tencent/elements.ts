@@ -19,6 +19,29 @@ function uuidOf(url: string): string {
   return new URL(url).pathname.split('/').pop() || url;
 }
 
+/** The `businessID` of TUIKit's typing element. */
+export const TYPING_BUSINESS_ID = 'user_typing_status';
+
+/**
+ * TUIKit's typing element: a `TIMCustomElem` whose `Data` is `{ businessID: "user_typing_status",
+ * typingStatus, version, userAction, actionParam }` (the last two for older TUIKit versions). A
+ * `statusText` rides along for clients that show what runs; TUIKit ignores it.
+ */
+export function typingElement(typing: boolean, statusText?: string): MsgBodyElement {
+  const data = {
+    businessID: TYPING_BUSINESS_ID,
+    typingStatus: typing ? 1 : 0,
+    version: 1,
+    userAction: typing ? 14 : 0,
+    actionParam: typing ? 'EIMAMSG_InputStatus_Ing' : 'EIMAMSG_InputStatus_End',
+    ...(statusText ? { statusText } : {}),
+  };
+  return {
+    MsgType: 'TIMCustomElem',
+    MsgContent: { Data: JSON.stringify(data), Desc: '', Ext: '', Sound: '' },
+  };
+}
+
 /** A text element. */
 export function textElement(text: string): MsgBodyElement {
   return { MsgType: 'TIMTextElem', MsgContent: { Text: text } };

@@ -12,6 +12,7 @@ import type {
 import { jsonBody, mentionsOf } from '../platform.js';
 import { cleanPrefix } from '../stream/chunking.js';
 import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
+import type { TypingIndicator } from '../stream/typing.js';
 import { maxBytes, parseInput, utf8Bytes } from '../validation.js';
 import type { TencentIm } from './client.js';
 import { tencentElements, textElement, withMentions } from './elements.js';
@@ -245,6 +246,10 @@ export class TencentPlatform implements BotPlatform {
       { From_Account: target.botId, To_Account: target.userId, MsgKey: messageId },
       { retry: 'idempotent' },
     );
+  }
+
+  typing(target: ReplyTarget): TypingIndicator | undefined {
+    return 'groupId' in target ? undefined : this.im.typing({ from: target.botId, to: target.userId });
   }
 
   openStream(target: ReplyTarget, options?: StreamSessionOptions): StreamSession {

@@ -65,6 +65,10 @@ const sendMsgCommon = {
   /** 1: also show on the sender's other devices (default); 2: do not. */
   syncOtherMachine: z.union([z.literal(1), z.literal(2)]).optional(),
   cloudCustomData: z.string().optional(),
+  /** Seconds the cloud keeps the message for offline delivery; 0: online only (not stored, not pushed). */
+  msgLifeTime: z.number().int().min(0).max(604_800).optional(),
+  /** `NoUnread`: not counted unread; `NoLastMsg`: not the conversation's last message. */
+  sendMsgControl: z.array(z.enum(['NoUnread', 'NoLastMsg', 'WithMuteNotifications'])).optional(),
 };
 
 export const sendMsgInput = z.union([
@@ -72,6 +76,16 @@ export const sendMsgInput = z.union([
   z.object({ ...sendMsgCommon, msgBody: z.array(msgBodyElement).min(1) }),
 ]);
 export type SendMsgInput = z.infer<typeof sendMsgInput>;
+
+export const sendTypingInput = z.object({
+  from: userId,
+  to: userId,
+  /** false: the bot has stopped typing. Default true. */
+  typing: z.boolean().optional(),
+  /** What runs, for clients that show it. */
+  statusText: z.string().max(100).optional(),
+});
+export type SendTypingInput = z.input<typeof sendTypingInput>;
 
 /** Group ids are at most 48 bytes. */
 export const groupId = boundedId(48);

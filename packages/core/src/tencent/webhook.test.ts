@@ -125,6 +125,17 @@ describe('parseTencentCallback', () => {
     ]);
   });
 
+  it('marks the interrupt message of Tencent’s AI robots (chatbotPlugin, src 22) as a stop, and nothing else', () => {
+    const custom = (data: unknown) => ({
+      ...c2c,
+      MsgBody: [{ MsgType: 'TIMCustomElem', MsgContent: { Data: JSON.stringify(data) } }],
+    });
+    const [stop] = parseTencentCallback(custom({ chatbotPlugin: 2, src: 22 })).messages;
+    expect(stop).toMatchObject({ stop: true, text: '', attachments: [] });
+    for (const other of [{ chatbotPlugin: 2, src: 2 }, { src: 22 }, 'chatbotPlugin'])
+      expect(parseTencentCallback(custom(other)).messages[0]?.stop).toBeUndefined();
+  });
+
   it('turns Bot.OnGroupMessage into one message per mentioned robot, mentions (@RBT#…, or doubled) stripped', () => {
     const group = {
       CallbackCommand: 'Bot.OnGroupMessage',

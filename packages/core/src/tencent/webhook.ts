@@ -131,20 +131,41 @@ function textOf(body: z.infer<typeof element>[]): {
   text: string;
   attachments: InboundAttachment[];
   action?: InboundMessage['action'];
+  stop?: true;
 } {
   let text = '';
   let action: InboundMessage['action'];
+  let stop = false;
   const attachments: InboundAttachment[] = [];
   for (const el of body) {
     const content = el.MsgContent as { Text?: unknown; Data?: unknown } | undefined;
-    const press = el.MsgType === 'TIMCustomElem' ? parseButtonPress(content?.Data) : undefined;
+    const custom = el.MsgType === 'TIMCustomElem';
+    const press = custom ? parseButtonPress(content?.Data) : undefined;
     if (el.MsgType === 'TIMTextElem' && typeof content?.Text === 'string') text += content.Text;
     else if (press) {
       action = press;
       text += press.value;
-    } else attachments.push(tencentAttachment(el));
+    } else if (custom && isInterrupt(content?.Data)) stop = true;
+    else attachments.push(tencentAttachment(el));
   }
-  return action ? { text, attachments, action } : { text, attachments };
+  return { text, attachments, ...(action ? { action } : {}), ...(stop ? { stop } : {}) };
+}
+
+/** `src` of the custom message a user's client sends to interrupt an AI robot's streaming answer. */
+export const INTERRUPT_SRC = 22;
+
+/**
+ * Whether a custom element's `Data` is the interrupt message of Tencent's AI robots: JSON with a
+ * `chatbotPlugin` version and `src` 22 (the stream's own messages use `src` 2, errors 23).
+ */
+function isInterrupt(data: unknown): boolean {
+  if (typeof data !== 'string' || !data.includes('chatbotPlugin')) return false;
+  try {
+    const parsed = JSON.parse(data) as { chatbotPlugin?: unknown; src?: unknown };
+    return typeof parsed.chatbotPlugin === 'number' && parsed.src === INTERRUPT_SRC;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -156,7 +177,7 @@ export function parseTencentCallback(body: unknown): ParsedWebhook {
   if (command === 'Bot.OnC2CMessage') {
     const c = c2cCallback.safeParse(body);
     if (!c.success) throw malformedCallback(c.error);
-    const { text, attachments, action } = textOf(c.data.MsgBody);
+    const { text, attachments, action, stop } = textOf(c.data.MsgBody);
     const message: InboundMessage = {
       platform: 'tencent',
       botId: c.data.To_Account,
@@ -169,6 +190,7 @@ export function parseTencentCallback(body: unknown): ParsedWebhook {
       time: new Date(c.data.MsgTime * 1000),
       attachments,
       ...(action ? { action } : {}),
+      ...(stop ? { stop } : {}),
       raw: body,
     };
     return { messages: [message], events: [] };
@@ -176,7 +198,7 @@ export function parseTencentCallback(body: unknown): ParsedWebhook {
   if (command === 'Bot.OnGroupMessage') {
     const g = groupCallback.safeParse(body);
     if (!g.success) throw malformedCallback(g.error);
-    const { text, attachments, action } = textOf(g.data.MsgBody);
+    const { text, attachments, action, stop } = textOf(g.data.MsgBody);
     const mentions = g.data.AtRobots_Account;
     const messages = mentions.map(
       (botId): InboundMessage => ({
@@ -191,6 +213,7 @@ export function parseTencentCallback(body: unknown): ParsedWebhook {
         time: new Date(g.data.MsgTime * 1000),
         attachments,
         ...(action ? { action } : {}),
+        ...(stop ? { stop } : {}),
         raw: body,
       }),
     );

@@ -1,5 +1,5 @@
 import type { RichMessage } from '@imbot/core';
-import { richMessageSchema } from '@imbot/core/internal';
+import { richMessageSchema, TYPING_OBJECT_NAME } from '@imbot/core/internal';
 import { CARD_OBJECT_NAME } from '@imbot/core/rongcloud';
 import * as z from 'zod';
 import type { Message } from '../chat-state.js';
@@ -262,6 +262,57 @@ function publish(group: boolean): RongHandler {
   };
 }
 
+/** RongCloud's clients show a typing status for this long after it arrives. */
+export const TYPING_SHOWN_MS = 6000;
+
+/** `RC:TypSts` content: the type of message being typed, and optionally a word of what runs. */
+const typingContent = z.looseObject({ typingContentType: z.string().min(1), data: z.string().optional() });
+
+/**
+ * `/statusmessage/{private|group}/publish.json`: a status message, delivered to the clients online
+ * now and stored nowhere (not counted unread, not pushed). `RC:TypSts` shows "typing…" in a
+ * one-to-one chat; clients show no typing in groups.
+ */
+function publishStatus(group: boolean): RongHandler {
+  return (body, ctx) => {
+    const parsed = parse(
+      z.looseObject({
+        fromUserId: z.string().min(1),
+        ...(group
+          ? { toGroupId: z.union([z.string(), z.array(z.string()).min(1).max(3)]) }
+          : { toUserId: z.union([z.string(), z.array(z.string()).min(1).max(1000)]) }),
+        objectName: z.string().min(1),
+        content: z.string().min(1),
+        verifyBlacklist: z.enum(['0', '1']).optional(),
+        isIncludeSender: z.enum(['0', '1']).optional(),
+      }),
+      body,
+    );
+    if ('answer' in parsed) return parsed.answer;
+    const data = parsed.data as {
+      fromUserId: string;
+      toUserId?: string | string[];
+      objectName: string;
+      content: string;
+    };
+    let content: unknown;
+    try {
+      content = JSON.parse(data.content);
+    } catch {
+      return fail(1002, 'parameter error: content is not JSON');
+    }
+    if (data.objectName !== TYPING_OBJECT_NAME || group) return ok();
+    const check = typingContent.safeParse(content);
+    if (!check.success) {
+      const issue = check.error.issues[0];
+      return fail(1002, `parameter error: content.${issue?.path.join('.')} ${issue?.message}`);
+    }
+    for (const to of [data.toUserId ?? []].flat())
+      ctx.state.setTyping(data.fromUserId, to, true, TYPING_SHOWN_MS, check.data.data);
+    return ok();
+  };
+}
+
 function publishStream(group: boolean): RongHandler {
   return (body, ctx) => {
     const parsed = parse(
@@ -422,6 +473,8 @@ export const rongCloudApis: Readonly<Record<string, RongHandler>> = {
   '/message/private/publish.json': publish(false),
   '/message/group/publish.json': publish(true),
   '/message/recall.json': recall,
+  '/statusmessage/private/publish.json': publishStatus(false),
+  '/statusmessage/group/publish.json': publishStatus(true),
   '/group/join.json': groupMembers(true),
   '/group/quit.json': groupMembers(false),
   '/v3/message/private/publish_stream.json': publishStream(false),

@@ -1,6 +1,6 @@
 import { crc32 } from 'node:zlib';
 import type { RichMessage } from '@imbot/core';
-import { CARD_BUSINESS_ID, richMessageSchema } from '@imbot/core/internal';
+import { CARD_BUSINESS_ID, richMessageSchema, TYPING_BUSINESS_ID } from '@imbot/core/internal';
 import * as z from 'zod';
 import type { Message } from '../chat-state.js';
 import { SlidingWindow } from '../window.js';
@@ -251,6 +251,59 @@ const sendStreamMsg: Handler = (body, ctx) => {
   return ok({ MsgKey: msgKey });
 };
 
+/** TUIKit's typing element's `Data`, as its clients check it. */
+const typingData = z
+  .object({
+    businessID: z.literal(TYPING_BUSINESS_ID),
+    typingStatus: z.union([z.literal(0), z.literal(1)]),
+    version: z.number().int().min(1),
+    userAction: z.union([z.literal(0), z.literal(14)]),
+    actionParam: z.enum(['EIMAMSG_InputStatus_Ing', 'EIMAMSG_InputStatus_End']),
+    statusText: z.string().optional(),
+  })
+  .refine(
+    (d) => (d.typingStatus === 1) === (d.userAction === 14 && d.actionParam === 'EIMAMSG_InputStatus_Ing'),
+    'typingStatus, userAction and actionParam must agree',
+  );
+
+/** TUIKit shows a typing signal for this long after it arrives. */
+export const TYPING_SHOWN_MS = 5000;
+
+/** The typing element's `Data` if `msgBody` is one typing element, or `undefined`. */
+function typingOf(msgBody: z.infer<typeof element>[]): unknown {
+  const [only, ...rest] = msgBody;
+  if (rest.length > 0 || only?.MsgType !== 'TIMCustomElem') return undefined;
+  const data = (only.MsgContent as { Data?: unknown }).Data;
+  if (typeof data !== 'string' || !data.includes(TYPING_BUSINESS_ID)) return undefined;
+  try {
+    return JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An online-only message (`MsgLifeTime` 0): delivered to the clients online now and stored nowhere,
+ * so no conversation keeps it. TUIKit's typing element shows "typing…" in the receiving client.
+ */
+function sendOnline(from: string, to: string, msgBody: z.infer<typeof element>[], ctx: ApiContext): Answer {
+  const typing = typingOf(msgBody);
+  if (typing !== undefined) {
+    const check = typingData.safeParse(typing);
+    if (!check.success) {
+      const issue = check.error.issues[0];
+      return fail(
+        10004,
+        `invalid parameter MsgBody.0.MsgContent.Data.${issue?.path.join('.')}: ${issue?.message}`,
+      );
+    }
+    const d = check.data;
+    ctx.state.setTyping(from, to, d.typingStatus === 1, TYPING_SHOWN_MS, d.statusText);
+  }
+  const now = ctx.now();
+  return ok({ MsgTime: Math.floor(now / 1000), MsgKey: ctx.state.newMsgKey() });
+}
+
 const sendMsg: Handler = (body, ctx) => {
   const parsed = parse(
     z.looseObject({
@@ -259,12 +312,15 @@ const sendMsg: Handler = (body, ctx) => {
       MsgSeq: uint32.optional(),
       MsgRandom: uint32,
       MsgBody: z.array(element).min(1),
+      MsgLifeTime: z.number().int().min(0).max(604_800).optional(),
+      SendMsgControl: z.array(z.enum(['NoUnread', 'NoLastMsg', 'WithMuteNotifications'])).optional(),
     }),
     body,
   );
   if ('answer' in parsed) return parsed.answer;
   const data = parsed.data;
   const from = data.From_Account ?? ctx.admin;
+  if (data.MsgLifeTime === 0) return sendOnline(from, data.To_Account, data.MsgBody, ctx);
   const seq = data.MsgSeq ?? 0;
   const rendered = render(data.MsgBody);
   if ('ErrorCode' in rendered) return rendered;
