@@ -81,6 +81,7 @@ export type { RongBot } from './rongcloud/schemas.js';
 export { signRongCloud } from './rongcloud/signature.js';
 export type { RongStreamTarget } from './rongcloud/streams.js';
 export type { JournalEntry, OrphanCloser, StreamJournal } from './stream/journal.js';
+export type { AnswerPart } from './stream/parts.js';
 export {
   type FinishReason,
   type StreamFinish,
@@ -88,7 +89,7 @@ export {
   type StreamSessionEvents,
   type StreamSessionOptions,
 } from './stream/session.js';
-export type { TextSource } from './stream/source.js';
+export type { AnswerSource, TextSource } from './stream/source.js';
 export type { MessageState, StreamTransport } from './stream/transport.js';
 export { TypingIndicator, type TypingSignal, type TypingState } from './stream/typing.js';
 export {

@@ -153,6 +153,41 @@ describe.each(clouds)('the conversation on $name', (cloud) => {
     expect(errors).toEqual([]);
   });
 
+  it('pipes an AI SDK fullStream with a tool call in one line, the typing signal naming the tool while it runs', async () => {
+    answer = async (text, reply) => {
+      async function* fullStream() {
+        yield { type: 'start' };
+        yield { type: 'tool-call', toolCallId: 'c1', toolName: 'weather', input: { city: text } };
+        await sleep(1500); // the tool runs
+        yield { type: 'tool-result', toolCallId: 'c1', toolName: 'weather', output: 'sunny' };
+        yield { type: 'text-delta', id: 't', text: `Sunny in ${text}.` };
+        yield { type: 'finish', finishReason: 'stop' };
+      }
+      await reply.stream({ minIntervalMs: 10 }).pipeFrom(fullStream());
+    };
+    await cloudOf().userSends({ from: 'dave', to: cloud.bot, text: 'Paris' });
+    await expect
+      .poll(() => cloudOf().typing('dave', cloud.bot)?.statusText, { timeout: 3000 })
+      .toBe('weather');
+    await expect
+      .poll(
+        () =>
+          cloudOf()
+            .conversation('dave', cloud.bot)
+            .find((m) => m.from === cloud.bot)?.state,
+        {
+          timeout: 5000,
+        },
+      )
+      .toBe('finished');
+    expect(cloudOf().conversation('dave', cloud.bot).at(-1)?.text).toBe('Sunny in Paris.');
+    const typing = calls().filter((c) => cloud.isTyping(c));
+    const text = calls().filter((c) => cloud.textApi.test(c.api));
+    expect(typing.length).toBe(2);
+    expect(Math.max(...typing.map((c) => c.id))).toBeLessThan(Math.min(...text.map((c) => c.id)));
+    expect(errors).toEqual([]);
+  });
+
   it('typing: false sends no typing signal', async () => {
     await router.close();
     router = imbot({

@@ -5,6 +5,7 @@ import { TencentApiError } from '../tencent/errors.js';
 import { StreamScheduler } from './scheduler.js';
 import { type StreamFinish, StreamSession, type StreamSessionOptions } from './session.js';
 import type { StreamTransport } from './transport.js';
+import { TypingIndicator } from './typing.js';
 
 interface Call {
   session: string;
@@ -394,6 +395,57 @@ describe('StreamSession sources', () => {
     expect(finishes[0]?.error).toBeInstanceOf(StreamSourceError);
     expect(t.messages).toEqual(['so far (interrupted)']);
     expect(calls.at(-1)?.final).toBe(true);
+  });
+
+  it('pipes an AI SDK fullStream: its text is written, and a tool that runs 9.5 s keeps the typing signal alive, naming it', async () => {
+    const t = new ScriptedTransport('a', calls);
+    const signals: { at: number; statusText: string | undefined }[] = [];
+    const typing = new TypingIndicator(
+      {
+        rateKey: 'typing',
+        renewMs: 4000,
+        send: async (statusText) => void signals.push({ at: Date.now(), statusText }),
+      },
+      scheduler,
+    );
+    const s = session(t, { minIntervalMs: 0, typing });
+    async function* fullStream() {
+      yield { type: 'start' };
+      yield { type: 'reasoning-delta', text: 'Need the weather.' };
+      yield { type: 'tool-call', toolCallId: 'c1', toolName: 'weather', input: { city: 'Paris' } };
+      await new Promise((resolve) => setTimeout(resolve, 9500)); // the tool runs
+      yield { type: 'tool-result', toolCallId: 'c1', toolName: 'weather', output: '18°C' };
+      yield { type: 'text-delta', id: 't1', text: 'It is ' };
+      yield { type: 'text-delta', id: 't1', text: '18°C.' };
+      yield { type: 'finish', finishReason: 'stop' };
+    }
+    const done = s.pipeFrom(fullStream());
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(await done).toMatchObject({ reason: 'completed', text: 'It is 18°C.' });
+    expect(signals).toEqual([
+      { at: 0, statusText: undefined },
+      { at: 1000, statusText: 'weather' },
+      { at: 5000, statusText: 'weather' },
+      { at: 9000, statusText: 'weather' },
+    ]);
+    expect(typing.state).toBe('stopped');
+    expect(Math.min(...calls.map((c) => c.at))).toBe(9500);
+  });
+
+  it('ends the answer as an error with the interrupted mark on an error part, and the Chat SDK’s chunks stream too', async () => {
+    const t = new ScriptedTransport('a', calls);
+    const s = session(t, { minIntervalMs: 0 });
+    async function* chunks() {
+      yield { type: 'task_update', id: 'x', title: 'Searching', status: 'in_progress' };
+      yield { type: 'markdown_text', text: 'Half an ' };
+      yield { type: 'error', error: new Error('rate limited by the model') };
+      yield { type: 'markdown_text', text: 'never shown' };
+    }
+    const piped = s.pipeFrom(chunks());
+    const rejected = expect(piped).rejects.toMatchObject({ code: 'STREAM_SOURCE' });
+    await vi.advanceTimersByTimeAsync(100);
+    await rejected;
+    expect(t.messages).toEqual(['Half an  (answer interrupted)']);
   });
 
   it('is a WritableStream', async () => {

@@ -11,10 +11,11 @@ import {
 import { parseInput } from '../validation.js';
 import { cleanCut, LOOKAHEAD_UNITS } from './chunking.js';
 import { DueTimer } from './due-timer.js';
+import { type AnswerPart, meaningOf } from './parts.js';
 import { PendingText } from './pending.js';
 import { type PlanLimits, type PlanMode, type PlannedCall, planCall, planWindowUnits } from './plan.js';
 import type { CallKind, Schedulable, StreamScheduler } from './scheduler.js';
-import { readText, type TextSource } from './source.js';
+import { type AnswerSource, readText } from './source.js';
 import type { StreamTransport } from './transport.js';
 import { TypingIndicator } from './typing.js';
 
@@ -29,8 +30,21 @@ const streamSessionOptions = z.strictObject({
   highWaterMark: z.number().int().positive().optional(),
   /** Keep everything written for `text` and `finish.text` (default true); false keeps the heap flat for endless producers. */
   keepText: z.boolean().optional(),
-  /** Written at the end of the message when `pipeFrom()`'s source fails, e.g. " (answer interrupted)". */
+  /** Written at the end of the message when `pipeFrom()`'s source fails. Default " (answer interrupted)"; '' for none. */
   onSourceError: z.string().optional(),
+  /**
+   * What the typing signal names while a part of `pipeFrom()`'s source that is not text runs (a
+   * tool call, a task): default its tool name or title; a function chooses; false names nothing.
+   */
+  statusText: z
+    .union([
+      z.literal(false),
+      z.custom<(part: AnswerPart) => string | undefined>(
+        (v) => typeof v === 'function',
+        'must be a function',
+      ),
+    ])
+    .optional(),
   /**
    * Tells the user the bot is typing until the first text is written: `true` for the cloud's
    * signal (where it has one for the target), or an indicator already running (a receiver starts
@@ -142,7 +156,8 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
   readonly #minIntervalMs: number;
   readonly #idleTimeoutMs: number;
   readonly #highWaterMark: number;
-  readonly #onSourceError: string | undefined;
+  readonly #onSourceError: string;
+  readonly #statusText: false | ((part: AnswerPart) => string | undefined) | undefined;
   readonly #keepText: boolean;
   readonly #limits: PlanLimits;
   readonly #windowUnits: number;
@@ -191,7 +206,8 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
     this.#minIntervalMs = o.minIntervalMs ?? 200;
     this.#idleTimeoutMs = o.idleTimeoutMs ?? 10_000;
     this.#highWaterMark = o.highWaterMark ?? 64 * 1024;
-    this.#onSourceError = o.onSourceError;
+    this.#onSourceError = o.onSourceError ?? ' (answer interrupted)';
+    this.#statusText = o.statusText;
     this.#keepText = o.keepText ?? true;
     this.#limits = {
       maxMessageBytes: transport.maxMessageBytes,
@@ -289,17 +305,28 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
    * Writes everything `source` yields, waiting for `'drain'` whenever the session holds
    * `highWaterMark` bytes, then ends the session and resolves with the outcome.
    *
-   * If `source` throws, the message is closed with what was written (and `onSourceError`, if set),
-   * `finish` reports `reason: 'error'` with a `StreamSourceError` whose `cause` is the source's
-   * error, and `pipeFrom()` rejects with that error once the message is closed: a failed answer is
-   * never mistaken for a finished one. Takes an `AsyncIterable<string>` or a `ReadableStream<string>`
-   * (an AI SDK `textStream` is both).
+   * Takes text (`AsyncIterable<string>` or `ReadableStream<string>`: an AI SDK `textStream`), or an
+   * AI SDK `fullStream`, or the Chat SDK's structured chunks: their text is written, and what runs
+   * meanwhile (reasoning, tool calls, tasks) keeps the typing signal alive, naming it (`statusText`).
+   *
+   * If `source` throws or yields an `error` part, the message is closed with what was written and
+   * `onSourceError`, `finish` reports `reason: 'error'` with a `StreamSourceError` whose `cause` is
+   * the source's error, and `pipeFrom()` rejects with that error once the message is closed: a
+   * failed answer is never mistaken for a finished one.
    */
-  async pipeFrom(source: TextSource): Promise<StreamFinish> {
+  async pipeFrom(source: AnswerSource): Promise<StreamFinish> {
     try {
-      for await (const text of readText(source)) {
+      for await (const item of readText<string | AnswerPart>(source)) {
         if (this.closed) break;
-        if (!this.write(text)) await this.#drain();
+        const meaning = meaningOf(item);
+        if (meaning.kind === 'text') {
+          if (!this.write(meaning.text)) await this.#drain();
+        } else if (meaning.kind === 'progress') {
+          const statusText = this.#statusText;
+          this.#typing?.status(
+            statusText === false ? undefined : statusText ? statusText(meaning.part) : meaning.name,
+          );
+        } else if (meaning.kind === 'error') throw meaning.error;
       }
     } catch (cause) {
       if (this.closed) return this.#done;
@@ -594,7 +621,7 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
     this.emit('error', error);
     this.#error = error;
     this.#reason = 'error';
-    if (this.#onSourceError) this.write(this.#onSourceError);
+    if (this.#onSourceError !== '') this.write(this.#onSourceError);
     await this.#close();
     return error;
   }
