@@ -53,6 +53,7 @@ export type {
   InboundMessage,
   ParsedWebhook,
   ReplyTarget,
+  UpdateTextOptions,
   VerifyOptions,
   WebhookEvent,
   WebhookProof,

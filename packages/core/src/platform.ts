@@ -121,6 +121,15 @@ export type ReplyTarget =
   | { botId: string; userId: string }
   | { botId: string; groupId: string; mention?: readonly string[] | undefined };
 
+/** How `updateText` treats the text it is given. */
+export interface UpdateTextOptions {
+  /**
+   * The text is a snapshot of markdown still growing (an edit-based stream): an open fenced block,
+   * inline code span or `**` is closed before sending, so the snapshot renders as the whole will.
+   */
+  partial?: boolean;
+}
+
 export interface BotPlatform {
   /** The cloud's name, as in `InboundMessage.platform`. */
   readonly name: string;
@@ -167,7 +176,12 @@ export interface BotPlatform {
    * Replaces the text of a message the bot sent, where the cloud can (else absent). The message
    * keeps `messageId` for later edits and recalls, even where the cloud replaces it underneath.
    */
-  updateText?(target: ReplyTarget, messageId: string, text: string): Promise<void>;
+  updateText?(
+    target: ReplyTarget,
+    messageId: string,
+    text: string,
+    options?: UpdateTextOptions,
+  ): Promise<void>;
   /** Recalls a message the bot sent, where the cloud can (else absent). */
   deleteMessage?(target: ReplyTarget, messageId: string): Promise<void>;
   /**

@@ -7,11 +7,13 @@ import {
   mentionsOf,
   type ParsedWebhook,
   type ReplyTarget,
+  type UpdateTextOptions,
   type VerifyOptions,
   type WebhookProof,
   type WebhookRequest,
 } from '../platform.js';
 import { cleanPrefix } from '../stream/chunking.js';
+import { closeMarkdown } from '../stream/markdown.js';
 import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
 import type { TypingIndicator } from '../stream/typing.js';
 import { maxChars, parseInput, utf8Bytes } from '../validation.js';
@@ -194,8 +196,14 @@ export class RongCloudPlatform implements BotPlatform {
    * sends the new text in its place (the group reply's @-mentions kept). The bot goes on knowing it
    * by `messageId`: later edits and recalls reach the message that now stands for it.
    */
-  async updateText(target: ReplyTarget, messageId: string, text: string): Promise<void> {
-    const body = parseInput(maxChars(PLAIN_MAX_BYTES).min(1, 'must not be empty'), text, 'text');
+  async updateText(
+    target: ReplyTarget,
+    messageId: string,
+    text: string,
+    options: UpdateTextOptions = {},
+  ): Promise<void> {
+    const whole = options.partial ? closeMarkdown(text) : text;
+    const body = parseInput(maxChars(PLAIN_MAX_BYTES).min(1, 'must not be empty'), whole, 'text');
     await this.#recall(target, messageId, true);
     remember(this.#replacedBy, messageId, await this.#send(target, { text: body }));
   }

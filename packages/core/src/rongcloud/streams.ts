@@ -38,6 +38,8 @@ export class RongStreamTransport implements StreamTransport {
   readonly maxPlainBytes: number;
   readonly minCallIntervalMs = 0;
   readonly emptyFinalChunk = true;
+  /** The stream is sent as `type: 'markdown'`. */
+  readonly markdown = true;
   readonly idleLimitMs = STREAM_IDLE_LIMIT_MS;
   #messageUID: string | undefined;
   readonly #seq = new StreamSequence(

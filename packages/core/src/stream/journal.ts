@@ -42,6 +42,7 @@ export class JournaledTransport implements StreamTransport {
   readonly minCallIntervalMs: number;
   readonly emptyFinalChunk: boolean;
   readonly idleLimitMs: number;
+  readonly markdown: boolean;
   readonly readBack?: () => Promise<ReadBack | undefined>;
   #id: string | undefined;
   /** Whether `#id` records a first call on its way (no message id yet) rather than an open message. */
@@ -60,6 +61,7 @@ export class JournaledTransport implements StreamTransport {
     this.minCallIntervalMs = inner.minCallIntervalMs;
     this.emptyFinalChunk = inner.emptyFinalChunk;
     this.idleLimitMs = inner.idleLimitMs;
+    this.markdown = inner.markdown ?? false;
     if (inner.readBack) {
       const readBack = inner.readBack.bind(inner);
       this.readBack = async () => {

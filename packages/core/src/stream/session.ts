@@ -11,6 +11,7 @@ import {
 import { parseInput } from '../validation.js';
 import { cleanCut, LOOKAHEAD_UNITS } from './chunking.js';
 import { DueTimer } from './due-timer.js';
+import { advanceMarkdown, type MarkdownCursor, markdownSafeEnd, START_OF_MARKDOWN } from './markdown.js';
 import { type AnswerPart, meaningOf } from './parts.js';
 import { PendingText } from './pending.js';
 import { type PlanLimits, type PlanMode, type PlannedCall, planCall, planWindowUnits } from './plan.js';
@@ -51,6 +52,21 @@ const streamSessionOptions = z.strictObject({
    * one when the handler starts). Default false.
    */
   typing: z.union([z.boolean(), z.instanceof(TypingIndicator)]).optional(),
+  /**
+   * Whether the message renders as markdown while it grows, so that a chunk does not end inside a
+   * table row, a link or image, an inline code span or a fence's opening line: such text waits for
+   * what closes it, at most `maxHoldChars` characters (default 200) or `maxHoldMs` (default 1000).
+   * Default: on where the client renders the stream as markdown (Tencent `stream_msg`, RongCloud).
+   */
+  markdown: z
+    .union([
+      z.boolean(),
+      z.strictObject({
+        maxHoldChars: z.number().int().min(0).optional(),
+        maxHoldMs: z.number().int().min(0).optional(),
+      }),
+    ])
+    .optional(),
   /** Aborts the session when it fires. */
   signal: z.instanceof(AbortSignal, { message: 'must be an AbortSignal' }).optional(),
   /** Monotonic clock in milliseconds; injectable for tests. Default: the client's scheduler's clock. */
@@ -194,6 +210,10 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
   #writable: WritableStream<string> | undefined;
   #detachSignal: (() => void) | undefined;
   readonly #typing: TypingIndicator | undefined;
+  /** Markdown holdback, when on: its bounds, and what the delivered text leaves open. */
+  readonly #markdown: { maxHoldChars: number; maxHoldMs: number } | undefined;
+  #markdownCursor: MarkdownCursor = START_OF_MARKDOWN;
+  #holdTimer: NodeJS.Timeout | undefined;
 
   constructor(transport: StreamTransport, scheduler: StreamScheduler, options: StreamSessionOptions = {}) {
     super();
@@ -224,6 +244,11 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
     scheduler.register(this);
     this.#idle.set(this.#now() + this.#idleTimeoutMs);
     this.#typing = o.typing instanceof TypingIndicator ? o.typing : undefined;
+    const markdown = o.markdown ?? transport.markdown ?? false;
+    if (markdown !== false) {
+      const bounds = markdown === true ? {} : markdown;
+      this.#markdown = { maxHoldChars: bounds.maxHoldChars ?? 200, maxHoldMs: bounds.maxHoldMs ?? 1000 };
+    }
     this.#typing?.start();
     const signal = o.signal;
     if (signal?.aborted) void this.abort(signal.reason);
@@ -408,7 +433,7 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
 
   #plan(): PlannedCall | undefined {
     const window = this.#pending.head(this.#windowUnits);
-    return planCall({
+    const plan = planCall({
       mode: this.#mode(),
       window,
       whole: window.length === this.#pending.units,
@@ -417,6 +442,33 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
       messageBytes: this.#messageBytes,
       limits: this.#limits,
     });
+    return plan && this.#markdown && !plan.final && this.#mode() === 'stream' ? this.#held(plan) : plan;
+  }
+
+  /**
+   * `plan` shortened so that its chunk does not end inside a markdown construct that renders broken
+   * until it closes; the rest waits for its closing text, within the holdback's bounds (past them
+   * the chunk goes as planned). Undefined when all of it waits: a timer tries again at the bound.
+   */
+  #held(plan: PlannedCall): PlannedCall | undefined {
+    const bounds = this.#markdown as { maxHoldChars: number; maxHoldMs: number };
+    const safe = markdownSafeEnd(plan.chunk, this.#markdownCursor);
+    if (safe === plan.units) return plan;
+    const heldSince = this.#pending.oldestAt ?? this.#now();
+    const releaseAt = heldSince + bounds.maxHoldMs;
+    if (plan.units - safe > bounds.maxHoldChars || this.#now() >= releaseAt) return plan;
+    if (this.#holdTimer === undefined) {
+      this.#holdTimer = setTimeout(
+        () => {
+          this.#holdTimer = undefined;
+          this.#consider();
+        },
+        Math.ceil(releaseAt - this.#now()),
+      );
+    }
+    if (safe === 0) return undefined;
+    const chunk = plan.chunk.slice(0, safe);
+    return { chunk, units: safe, bytes: Buffer.byteLength(chunk), final: false };
   }
 
   /** Decides whether to line up for a call now, later (a timer), send plain text, or finish. */
@@ -597,6 +649,7 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
   /** Moves delivered text out of the pending buffer, and says `'drain'` once it is low again. */
   #takeText(text: string, units: number, bytes: number): void {
     if (units === 0) return;
+    if (this.#markdown) this.#markdownCursor = advanceMarkdown(this.#markdownCursor, text);
     this.#pending.take(units, bytes);
     if (this.#keepText) this.#taken.push(text);
     if (this.#drained && this.#pending.bytes < this.#highWaterMark) {
@@ -645,6 +698,7 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
     this.#enter('finished');
     this.#typing?.stop();
     clearTimeout(this.#waitTimer);
+    clearTimeout(this.#holdTimer);
     this.#idle.clear();
     this.#keepAlive.clear();
     this.#detachSignal?.();

@@ -27,6 +27,8 @@ export interface StreamTransport {
   readonly emptyFinalChunk: boolean;
   /** How long the cloud keeps an open message waiting for its next call before it ends it. */
   readonly idleLimitMs: number;
+  /** Whether the user's client renders the streamed message as markdown. */
+  readonly markdown?: boolean;
   /**
    * Sends `chunk` as the next part of the current message, opening one if needed. Called in the
    * session's turn, whose budget slot its call takes. Resolves with the message's id.

@@ -5,12 +5,14 @@ import type {
   BotSpec,
   ParsedWebhook,
   ReplyTarget,
+  UpdateTextOptions,
   VerifyOptions,
   WebhookProof,
   WebhookRequest,
 } from '../platform.js';
 import { jsonBody, mentionsOf } from '../platform.js';
 import { cleanPrefix } from '../stream/chunking.js';
+import { closeMarkdown } from '../stream/markdown.js';
 import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
 import type { TypingIndicator } from '../stream/typing.js';
 import { maxBytes, parseInput, utf8Bytes } from '../validation.js';
@@ -198,8 +200,14 @@ export class TencentPlatform implements BotPlatform {
    * Rewrites a message the bot sent: one-to-one by its `MsgKey` (`openim/modify_c2c_msg`), in a
    * group by its `MsgSeq` (`openim/modify_group_msg`), keeping the group reply's @-mentions.
    */
-  async updateText(target: ReplyTarget, messageId: string, text: string): Promise<void> {
-    const body = parseInput(maxBytes(MESSAGE_MAX_BYTES).min(1, 'must not be empty'), text, 'text');
+  async updateText(
+    target: ReplyTarget,
+    messageId: string,
+    text: string,
+    options: UpdateTextOptions = {},
+  ): Promise<void> {
+    const whole = options.partial ? closeMarkdown(text) : text;
+    const body = parseInput(maxBytes(MESSAGE_MAX_BYTES).min(1, 'must not be empty'), whole, 'text');
     if ('groupId' in target) {
       const { msgBody } = withMentions([textElement(body)], mentionsOf(target));
       await this.im.call(

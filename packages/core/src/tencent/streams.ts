@@ -169,6 +169,8 @@ export class StreamMsgTransport implements StreamTransport {
   readonly maxPlainBytes: number;
   readonly minCallIntervalMs = 200;
   readonly emptyFinalChunk = true;
+  /** `TIMStreamElem` chunks are `Markdown`. */
+  readonly markdown = true;
   readonly idleLimitMs = STREAM_IDLE_LIMIT_MS;
   #streamMsgId: string | undefined;
   readonly #index = new StreamSequence(
