@@ -41,7 +41,11 @@ export function offlineAnswer(question: string): string {
   );
 }
 
+/** How long the offline generator "thinks" before its first word, as a model does: the user sees the bot typing. */
+const THINKING_MS = 800;
+
 async function* offline(question: string, signal?: AbortSignal): AsyncGenerator<string> {
+  await new Promise((resolve) => setTimeout(resolve, THINKING_MS));
   for (const word of offlineAnswer(question).split(/(?<= )/)) {
     if (signal?.aborted) return;
     yield word;

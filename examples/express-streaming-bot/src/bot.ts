@@ -39,10 +39,9 @@ export function demoBot(
         log(`out  ${direction(message, 'out')}: card "${MENU.title}"`);
         return;
       }
-      // When the model fails mid-answer, the user sees what came and a note that it stopped there.
-      const result = await reply
-        .stream({ onSourceError: ' (answer interrupted)' })
-        .pipeFrom(answer(message.text));
+      // The user sees the bot typing until the first words. When the model fails mid-answer, they see
+      // what came and a note that it stopped there; /stop ends it the same way (reply.signal aborts).
+      const result = await reply.stream().pipeFrom(answer(message.text, reply.signal));
       log(
         `out  ${direction(message, 'out')}: ${result.text.length} chars streamed in ${result.calls} calls, ${Date.now() - started} ms (${result.reason})`,
       );

@@ -99,6 +99,38 @@ describe.skipIf(!available && !required)('the web console, in headless Chromium'
     await page.screenshot({ path: `${output}console.png` });
   }, 40_000);
 
+  it('shows the bot typing until its first words, and a stop button that ends the streaming reply with what it showed', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
+    await page.goto(demo.consoleUrl);
+    await page.waitForSelector('#bots button');
+    await page.fill('#user', 'stopper');
+    await page.dispatchEvent('#user', 'change');
+    await page.fill('#text', 'tell me a long story');
+    await page.click('#send');
+    // The bot thinks first: its typing signal shows under the chat.
+    await page.locator('#typing').waitFor({ state: 'visible', timeout: 10_000 });
+    expect(await page.textContent('#typing')).toBe('@RBT#demo is typing…');
+    // Its first words end the typing, and the stop button shows while the reply streams.
+    await page.locator('#messages li.theirs[data-state="streaming"]').waitFor({ timeout: 10_000 });
+    await page.locator('#stop').waitFor({ state: 'visible' });
+    await page.locator('#typing').waitFor({ state: 'hidden' });
+    const streaming = page.locator('#messages li.theirs[data-state="streaming"] .body');
+    await expect.poll(() => streaming.textContent(), { timeout: 10_000 }).toContain('tell me a long story');
+    const shown = (await streaming.textContent()) ?? '';
+    await page.click('#stop');
+    const stopped = page.locator('#messages li.theirs[data-state="finished"]');
+    await stopped.waitFor({ timeout: 5000 });
+    const text = (await stopped.locator('.body').textContent()) ?? '';
+    // What was shown stays, the marker follows, and the rest of the answer never comes.
+    expect(text.startsWith(shown)).toBe(true);
+    expect(text.endsWith(' (stopped)')).toBe(true);
+    expect(text).not.toContain('Set OPENAI_BASE_URL');
+    await page.locator('#stop').waitFor({ state: 'hidden' });
+    // The stop went to the bot as the user's message, and reached no handler: no second answer.
+    expect(await page.locator('#messages li.theirs').count()).toBe(1);
+    await page.screenshot({ path: `${output}console-stop.png` });
+  }, 40_000);
+
   it('shows a group with its members, a card the bot sends on an @-mention, and the answer to its button', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
     await page.goto(demo.consoleUrl);

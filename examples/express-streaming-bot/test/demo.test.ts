@@ -72,5 +72,5 @@ describe('the demo, running', () => {
       await demo.close();
       vi.unstubAllEnvs();
     }
-  });
+  }, 20_000);
 });

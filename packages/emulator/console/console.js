@@ -144,10 +144,13 @@ function drawMessage(message) {
   item.querySelector('.state').textContent = describe(message, stateName);
   const list = $('#messages');
   list.scrollTop = list.scrollHeight;
+  drawStop();
 }
 
 async function drawConversation() {
   $('#messages').replaceChildren();
+  drawStop();
+  drawTyping(undefined);
   const view = state.view;
   if (!view) return;
   const messages =
@@ -366,9 +369,18 @@ async function drawTraffic() {
 $('#composer').addEventListener('submit', async (event) => {
   event.preventDefault();
   const text = $('#text').value;
-  const view = state.view;
-  if (!text.trim() || !view) return;
+  if (!text.trim() || !state.view) return;
   $('#text').value = '';
+  await sendAsUser(text);
+});
+
+// The user stops the answer that streams: a stop word, as a user's client would send it.
+$('#stop').addEventListener('click', () => void sendAsUser('/stop'));
+
+/** Sends `text` as the user into the chat shown (in a group, @-mentioning the bot picked). */
+async function sendAsUser(text) {
+  const view = state.view;
+  if (!view) return;
   const result =
     view.kind === 'group'
       ? await api(`${state.cloud}/group-messages`, {
@@ -388,7 +400,23 @@ $('#composer').addEventListener('submit', async (event) => {
     state.unanswered.set(result.message.msgKey, whyUnanswered(view.id, $('#mention').value));
     drawMessage(result.message);
   }
-});
+}
+
+/** The stop button shows while a bot's reply in the chat shown still streams. */
+function drawStop() {
+  $('#stop').hidden = !document.querySelector('#messages li.theirs[data-state="streaming"]');
+}
+
+let typingTimer;
+/** "typing…" under the chat while the bot's typing signal lasts, with the word it names. */
+function drawTyping(status) {
+  clearTimeout(typingTimer);
+  const shown = status && status.until > Date.now();
+  $('#typing').hidden = !shown;
+  if (!shown) return;
+  $('#typing').textContent = `${status.from} is typing…${status.statusText ? ` (${status.statusText})` : ''}`;
+  typingTimer = setTimeout(() => drawTyping(undefined), status.until - Date.now());
+}
 
 /** Why a group message reached no bot: none mentioned, the one mentioned not a member, or no app. */
 function whyUnanswered(groupId, mentioned) {
@@ -423,6 +451,8 @@ function showCloud(cloud) {
     b.setAttribute('aria-pressed', String(b.dataset.cloud === cloud));
   $('#chat-title').textContent = 'Pick a bot or a group';
   $('#messages').replaceChildren();
+  drawStop();
+  drawTyping(undefined);
   void drawGroups().then(drawBots);
   void drawCalls();
   void drawTraffic();
@@ -456,6 +486,13 @@ events.addEventListener('message', (event) => {
       : !message.groupId &&
         [message.from, message.to].sort().join('\u0000') === [user(), view.id].sort().join('\u0000');
   if (here) drawMessage(message);
+});
+events.addEventListener('typing', (event) => {
+  const { cloud, status } = JSON.parse(event.data);
+  const view = state.view;
+  if (cloud !== state.cloud || view?.kind !== 'bot' || status.from !== view.id || status.to !== user())
+    return;
+  drawTyping(status);
 });
 events.addEventListener('bots', (event) => {
   if (JSON.parse(event.data).cloud === state.cloud) void drawBots();

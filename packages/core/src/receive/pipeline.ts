@@ -625,7 +625,8 @@ class PipelineRun implements Run {
     this.#typing?.stop();
     for (const session of this.#sessions) {
       if (session.closed) continue;
-      if (marker !== '') session.write(marker);
+      // The marker's own space is left out after text that ends in one.
+      if (marker !== '') session.write(/\s$/.test(session.text) ? marker.trimStart() : marker);
       void session.abort(reason);
     }
   }
