@@ -15,13 +15,21 @@
  * write of a token to the moment the text the user sees first holds it, checked against an
  * independent record of what was written; exactness compares what the user sees with that record.
  *
- *   pnpm bench:stream [--seconds 10] [--sessions 1,50,200,1000,5000,10000] [--rounds 3]
+ * A fourth way, `typing`, is imbot with the typing signal on (`typing: true`): each session first
+ * tells its user the bot is typing (Tencent `sendmsg`, online only) until its first text. Run it
+ * beside `imbot` to see what typing costs the text: `--sessions 1000 --variants imbot,typing`.
+ *
+ * Last, a line of CPU per token with markdown holdback on and off: stream sessions in this process
+ * fed a markdown answer, delivered by a transport that answers at once, interleaved, medians.
+ *
+ *   npm run bench:stream -- [--seconds 10] [--sessions 1,50,200,1000,5000,10000] [--rounds 3]
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { genUserSig, TencentIm } from '@imbot/core';
+import { genUserSig, InMemoryRateLimiter, StreamSession, type StreamTransport, TencentIm } from '@imbot/core';
 import { keepAliveCapacity, STREAM_IDLE_LIMIT_MS } from '@imbot/core/internal';
 import { Pool } from 'undici';
+import { StreamScheduler } from '../packages/core/src/stream/scheduler.js';
 import { type EmulatorProcess, type MessageEvent, startEmulatorProcess } from './emulator-process.js';
 
 const { values } = parseArgs({
@@ -31,6 +39,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     'tokens-per-second': { type: 'string', default: '30' },
     variants: { type: 'string', default: 'imbot,naive,throttle' },
+    'markdown-tokens': { type: 'string', default: '200000' },
+    'markdown-only': { type: 'boolean', default: false },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -40,7 +50,7 @@ const TOKENS_PER_SECOND = Number(values['tokens-per-second']);
 const VARIANTS = (values.variants as string).split(',') as Variant[];
 const BUDGET = 200;
 /** How long a way may take to deliver after the writers stop: imbot must finish; the baselines are cut off. */
-const DRAIN_MS: Record<Variant, number> = { imbot: 90_000, naive: 30_000, throttle: 30_000 };
+const DRAIN_MS: Record<Variant, number> = { imbot: 90_000, typing: 90_000, naive: 30_000, throttle: 30_000 };
 const CONNECTIONS = 256;
 const MIN_INTERVAL_MS = 200;
 
@@ -48,7 +58,7 @@ const app = { sdkAppId: 1400000000, secretKey: 'bench-secret-key', admin: 'admin
 const BOT = '@RBT#bench';
 const API = 'openim_robot_http_svc/send_stream_msg';
 
-type Variant = 'imbot' | 'naive' | 'throttle';
+type Variant = 'imbot' | 'typing' | 'naive' | 'throttle';
 
 /** A token as an LLM would emit it: a word and a space, now and then CJK or an emoji. */
 function token(session: number, n: number): string {
@@ -57,6 +67,9 @@ function token(session: number, n: number): string {
 }
 
 interface Row {
+  /** Typing signals the emulator applied and refused (`sendmsg`). */
+  typingCalls: number;
+  typingRejections: number;
   callsPerSecond: number;
   rejections: number;
   busiest: number;
@@ -221,10 +234,10 @@ interface Run {
   stop(): Promise<void>;
 }
 
-function imbotRun(emulator: EmulatorProcess, users: string[]): Run {
+function imbotRun(emulator: EmulatorProcess, users: string[], typing = false): Run {
   const im = new TencentIm({ ...app, baseUrl: emulator.url, connections: CONNECTIONS });
   const sessions = users.map((to) =>
-    im.openStream({ from: BOT, to }, { idleTimeoutMs: 120_000, minIntervalMs: MIN_INTERVAL_MS }),
+    im.openStream({ from: BOT, to }, { idleTimeoutMs: 120_000, minIntervalMs: MIN_INTERVAL_MS, typing }),
   );
   return {
     write: (s, text) => void sessions[s]?.write(text),
@@ -332,7 +345,8 @@ function throttleRun(emulator: EmulatorProcess, users: string[]): Run {
 }
 
 const runners: Record<Variant, (emulator: EmulatorProcess, users: string[]) => Run> = {
-  imbot: imbotRun,
+  imbot: (emulator, users) => imbotRun(emulator, users),
+  typing: (emulator, users) => imbotRun(emulator, users, true),
   naive: naiveRun,
   throttle: throttleRun,
 };
@@ -358,9 +372,13 @@ async function measure(emulator: EmulatorProcess, variant: Variant, count: numbe
   await sleep(300); // the last events on their way
   unfollow();
   const counts = record.callTimes.map((times) => times.filter((t) => t >= started && t <= ended).length);
-  const rate = (await emulator.rate('tencent'))[API];
+  const rates = await emulator.rate('tencent');
+  const rate = rates[API];
+  const typing = rates['openim/sendmsg'];
   const latencies = record.latencies.sort((a, b) => a - b);
   return {
+    typingCalls: typing?.accepted ?? 0,
+    typingRejections: typing?.rejected ?? 0,
     callsPerSecond: counts.reduce((a, b) => a + b, 0) / SECONDS,
     rejections: rate?.rejected ?? 0,
     busiest: rate?.busiestWindow ?? 0,
@@ -417,6 +435,8 @@ async function main(): Promise<void> {
     if (!rows) return undefined;
     const pick = (f: (r: Row) => number) => median(rows.map(f));
     return {
+      typingCalls: pick((r) => r.typingCalls),
+      typingRejections: pick((r) => r.typingRejections),
       callsPerSecond: pick((r) => r.callsPerSecond),
       rejections: pick((r) => r.rejections),
       busiest: pick((r) => r.busiest),
@@ -442,12 +462,83 @@ async function main(): Promise<void> {
     for (const variant of VARIANTS) {
       const r = med(variant, count);
       if (!r) continue;
-      const bound = variant === 'imbot' ? ms(p99Bound(count)) : '';
+      const bound = variant === 'imbot' || variant === 'typing' ? ms(p99Bound(count)) : '';
+      const way =
+        variant === 'typing'
+          ? `imbot + typing (${r.typingCalls} signals, ${r.typingRejections} refused)`
+          : variant;
       console.log(
-        `| ${count} | ${variant} | ${r.callsPerSecond.toFixed(1)} (${pct(r.callsPerSecond / BUDGET)}) | ${r.rejections} | ${ms(r.p50)} / ${ms(r.p99)} | ${bound} | ${r.fairness.toFixed(4)} | ${pct(r.exact)} | ${pct(r.lost)} | ${r.abandoned} | ${ms(r.loopP99)} / ${ms(r.loopMax)} |`,
+        `| ${count} | ${way} | ${r.callsPerSecond.toFixed(1)} (${pct(r.callsPerSecond / BUDGET)}) | ${r.rejections} | ${ms(r.p50)} / ${ms(r.p99)} | ${bound} | ${r.fairness.toFixed(4)} | ${pct(r.exact)} | ${pct(r.lost)} | ${r.abandoned} | ${ms(r.loopP99)} / ${ms(r.loopMax)} |`,
       );
     }
   }
 }
 
-await main();
+/** A markdown answer as a model streams it: prose, links, inline code, a table and a fenced block. */
+const MARKDOWN_TOKENS = (
+  'Here is **the plan** for [the release](https://example.com/releases/4.2) of `imbot`:\n\n' +
+  '| step | owner | when |\n| --- | --- | --- |\n| build | CI | today |\n| ship | Ana | Friday |\n\n' +
+  '```ts\nconst session = im.openStream({ from, to });\nawait session.pipeFrom(textStream);\n```\n' +
+  'See ![the chart](https://example.com/chart.png) and run `npm run bench:stream` to check. '
+).split(/(?<=[ \n|`\])])/);
+
+/** A transport that answers every call at once: only the session's own work is measured. */
+class InstantTransport implements StreamTransport {
+  readonly rateKey = 'cpu';
+  readonly maxMessageBytes = 128 * 1024;
+  readonly maxPlainBytes = 1000;
+  readonly minCallIntervalMs = 0;
+  readonly emptyFinalChunk = true;
+  readonly idleLimitMs = 15_000;
+  async send(): Promise<{ messageId: string }> {
+    return { messageId: 'm' };
+  }
+  next(): void {}
+  async sendPlain(): Promise<void> {}
+  snapshot(): undefined {
+    return undefined;
+  }
+  resume(): void {}
+}
+
+/**
+ * CPU microseconds per token of stream sessions fed `tokens` tokens of markdown, holdback on or off,
+ * and the calls they made per 100 tokens (held text joins the next call).
+ */
+async function cpuPerToken(markdown: boolean, tokens: number): Promise<{ cpu: number; calls: number }> {
+  const scheduler = new StreamScheduler(new InMemoryRateLimiter({ limit: 1_000_000 }));
+  const sessions = Array.from(
+    { length: 100 },
+    () =>
+      new StreamSession(new InstantTransport(), scheduler, { minIntervalMs: 0, markdown, keepText: false }),
+  );
+  const start = process.cpuUsage();
+  for (let n = 0; n < tokens; ) {
+    for (const session of sessions) session.write(MARKDOWN_TOKENS[n++ % MARKDOWN_TOKENS.length] as string);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const finished = await Promise.all(sessions.map((s) => s.end()));
+  const used = process.cpuUsage(start);
+  const calls = finished.reduce((sum, f) => sum + f.calls, 0);
+  return { cpu: (used.user + used.system) / tokens, calls: (calls * 100) / tokens };
+}
+
+async function markdownLine(): Promise<void> {
+  const tokens = Number(values['markdown-tokens']);
+  const on: { cpu: number; calls: number }[] = [];
+  const off: { cpu: number; calls: number }[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    off.push(await cpuPerToken(false, tokens));
+    on.push(await cpuPerToken(true, tokens));
+  }
+  const cpu = (runs: { cpu: number }[]) => median(runs.map((r) => r.cpu));
+  const calls = (runs: { calls: number }[]) => median(runs.map((r) => r.calls));
+  const line = (runs: { cpu: number; calls: number }[]) =>
+    `${cpu(runs).toFixed(2)} µs per token, ${calls(runs).toFixed(1)} calls per 100 tokens, ${((cpu(runs) * 100) / calls(runs)).toFixed(1)} µs per call`;
+  console.log(
+    `\nMarkdown holdback, CPU (${tokens} tokens over 100 sessions, medians of ${ROUNDS} interleaved rounds): off ${line(off)}; on ${line(on)}`,
+  );
+}
+
+if (!values['markdown-only']) await main();
+await markdownLine();
