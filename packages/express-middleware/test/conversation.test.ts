@@ -148,6 +148,8 @@ describe.each(clouds)('the conversation on $name', (cloud) => {
     const indicator = replies[0]?.typing as TypingIndicator;
     expect(indicator.state).toBe('stopped');
     expect(indicator.counts.sent).toBe(typing.length);
+    if (cloud.name === 'rongcloud')
+      expect(cloudOf().conversation('alice', cloud.bot).at(-1)?.completeReason).toBe('completed');
     // The user's client no longer shows it: the answer arrived.
     expect(cloudOf().typing('alice', cloud.bot)).toBeUndefined();
     expect(errors).toEqual([]);
@@ -238,6 +240,8 @@ describe.each(clouds)('the conversation on $name', (cloud) => {
     expect(finished).not.toContain('word199');
     expect(replies[0]?.signal.aborted).toBe(true);
     expect(replies[0]?.signal.reason).toBeInstanceOf(StoppedError);
+    // RongCloud's stream carries why it ended.
+    if (cloud.name === 'rongcloud') expect(botMessage()?.completeReason).toBe('stopped');
     expect(handled).toEqual(['tell me everything']);
     expect(errors).toEqual([]);
   });

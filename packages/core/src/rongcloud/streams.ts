@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { mentionPrefix } from '../message/rich.js';
 import {
+  type EndReason,
   judgeReadBack,
   type MessageState,
   type ReadBack,
@@ -67,7 +68,7 @@ export class RongStreamTransport implements StreamTransport {
     this.maxPlainBytes = RONG_MESSAGE_MAX_BYTES - 1024 - prefixBytes;
   }
 
-  async send(chunk: string, final: boolean): Promise<{ messageId: string }> {
+  async send(chunk: string, final: boolean, end?: EndReason): Promise<{ messageId: string }> {
     const t = this.target;
     const answer = await this.#seq.next((seq) => {
       const opening = seq === 1 && this.#mention.length > 0;
@@ -75,6 +76,7 @@ export class RongStreamTransport implements StreamTransport {
       this.#attempt = text;
       const content: Record<string, unknown> = { content: text, seq, complete: final };
       if (this.#messageUID) content.messageUID = this.#messageUID;
+      if (final && end !== undefined) content.completeReason = end;
       else content.type = 'markdown';
       if (opening) content.mentionedInfo = { type: 2, userIdList: [...this.#mention], mentionedContent: '' };
       const body = {

@@ -1,5 +1,5 @@
 import { ImbotError, outcomeUnknown } from '../errors.js';
-import type { MessageState, ReadBack, StreamTransport } from './transport.js';
+import type { EndReason, MessageState, ReadBack, StreamTransport } from './transport.js';
 
 /**
  * An open streamed message as a journal keeps it: enough for any process to make its closing call,
@@ -73,7 +73,7 @@ export class JournaledTransport implements StreamTransport {
     }
   }
 
-  async send(chunk: string, final: boolean): Promise<{ messageId: string }> {
+  async send(chunk: string, final: boolean, end?: EndReason): Promise<{ messageId: string }> {
     this.#final = final;
     // A first call is recorded before it is made: if this process dies before its answer, another
     // finds the message it opened (by the cloud's history) and closes it.
@@ -81,7 +81,7 @@ export class JournaledTransport implements StreamTransport {
     if (opening) this.#record(opening, true);
     let sent: { messageId: string };
     try {
-      sent = await this.inner.send(chunk, final);
+      sent = await this.inner.send(chunk, final, end);
     } catch (error) {
       // Certainly not applied: nothing was opened. Unknown: the record stays for the read-back.
       if (this.#provisional && !outcomeUnknown(error)) this.#drop();

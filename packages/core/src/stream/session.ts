@@ -4,6 +4,7 @@ import {
   ImbotError,
   isTransient,
   outcomeUnknown,
+  StoppedError,
   StreamClosedError,
   StreamSourceError,
   ValidationError,
@@ -17,7 +18,7 @@ import { PendingText } from './pending.js';
 import { type PlanLimits, type PlanMode, type PlannedCall, planCall, planWindowUnits } from './plan.js';
 import type { CallKind, Schedulable, StreamScheduler } from './scheduler.js';
 import { type AnswerSource, readText } from './source.js';
-import type { StreamTransport } from './transport.js';
+import type { EndReason, StreamTransport } from './transport.js';
 import { TypingIndicator } from './typing.js';
 
 const streamSessionOptions = z.strictObject({
@@ -393,7 +394,9 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
     this.#calls++;
     this.#lastCallStart = this.#now();
     const since = this.#pending.oldestAt ?? this.#lastCallStart;
-    this.#transport.send(plan.chunk, plan.final).then(
+    // The call that closes the answer's last message says why it ends.
+    const last = plan.final && this.#pending.ended && plan.units === this.#pending.units;
+    this.#transport.send(plan.chunk, plan.final, last ? this.#endReason() : undefined).then(
       ({ messageId }) => this.#delivered(plan, messageId, since),
       (error: unknown) => this.#lost(error, plan, since),
     );
@@ -408,6 +411,12 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
   /** @internal The client is closing: finish now, still making the closing call. */
   shutdown(): Promise<StreamFinish> {
     return this.abort('client closed');
+  }
+
+  #endReason(): EndReason {
+    if (this.#reason === 'error') return 'error';
+    if (this.#reason === 'completed') return 'completed';
+    return this.#abortReason instanceof StoppedError ? 'stopped' : 'interrupted';
   }
 
   #enter(phase: Phase): void {

@@ -14,6 +14,13 @@ export const STREAM_IDLE_LIMIT_MS = 15_000;
  * or send a plain message when streaming has failed. The session owns the text and the timing; the
  * transport owns the protocol's ids and counters.
  */
+/**
+ * Why the answer ends, told to the cloud on the closing call of its last message where the cloud's
+ * stream carries a reason (RongCloud's `completeReason`): it completed, the user stopped it, it was
+ * interrupted otherwise (a newer message, shutdown, idle), or it failed.
+ */
+export type EndReason = 'completed' | 'stopped' | 'interrupted' | 'error';
+
 export interface StreamTransport {
   /** The rate limiter key of the streaming API: all sessions on it share its budget. */
   readonly rateKey: string;
@@ -33,7 +40,7 @@ export interface StreamTransport {
    * Sends `chunk` as the next part of the current message, opening one if needed. Called in the
    * session's turn, whose budget slot its call takes. Resolves with the message's id.
    */
-  send(chunk: string, final: boolean): Promise<{ messageId: string }>;
+  send(chunk: string, final: boolean, end?: EndReason): Promise<{ messageId: string }>;
   /** Forgets the current message: the next `send` opens a new one. */
   next(): void;
   /** Sends `text` as one ordinary message, the fallback when streaming fails. */

@@ -324,6 +324,7 @@ function publishStream(group: boolean): RongHandler {
           content: z.string(),
           seq: z.number().int().min(1),
           complete: z.boolean().optional(),
+          completeReason: z.string().max(64).optional(),
           messageUID: z.string().optional(),
         }),
       }),
@@ -334,7 +335,13 @@ function publishStream(group: boolean): RongHandler {
       fromUserId: string;
       toUserId?: string;
       toGroupId?: string;
-      content: { content: string; seq: number; complete?: boolean; messageUID?: string };
+      content: {
+        content: string;
+        seq: number;
+        complete?: boolean;
+        completeReason?: string;
+        messageUID?: string;
+      };
     };
     const piece = data.content;
     if (utf8Bytes(JSON.stringify(body)) > RONG_MAX_BYTES)
@@ -355,6 +362,7 @@ function publishStream(group: boolean): RongHandler {
         kind: 'stream',
         text: piece.content,
         state: piece.complete ? 'finished' : 'streaming',
+        ...(piece.complete && piece.completeReason ? { completeReason: piece.completeReason } : {}),
         time: now,
         updatedAt: now,
         calls: 1,
@@ -378,7 +386,10 @@ function publishStream(group: boolean): RongHandler {
     stream.message.text += piece.content;
     stream.message.calls++;
     stream.message.updatedAt = now;
-    if (piece.complete) stream.message.state = 'finished';
+    if (piece.complete) {
+      stream.message.state = 'finished';
+      if (piece.completeReason) stream.message.completeReason = piece.completeReason;
+    }
     ctx.state.touch(stream.message);
     return ok({ messageUID: piece.messageUID });
   };
