@@ -280,4 +280,47 @@ describe.each(clouds)('the conversation on $name', (cloud) => {
     expect(handled).toEqual(['explain the plan']);
     expect(errors).toEqual([]);
   });
+
+  it('a stopAdmins user stops any answer in the group; with stopWords: [] a /stop is an ordinary message', async () => {
+    await router.close();
+    router = imbot({
+      platform: client.platform,
+      bots: [{ userId: cloud.bot }],
+      stopAdmins: ['carol'],
+      onMessage: async (message, reply) => {
+        handled.push(message.text);
+        replies.push(reply);
+        await longAnswer(message.text, reply);
+      },
+    });
+    await router.ready;
+    cloudOf().createGroup({ groupId: 'ops', members: ['alice', 'carol'] });
+    await client.platform.addBotToGroup(cloud.bot, 'ops');
+    await cloudOf().userSendsToGroup({
+      from: 'alice',
+      groupId: 'ops',
+      text: 'status?',
+      mentions: [cloud.bot],
+    });
+    await expect.poll(() => replies.length, { timeout: 5000 }).toBe(1);
+    await cloudOf().userSendsToGroup({ from: 'carol', groupId: 'ops', text: '/stop', mentions: [cloud.bot] });
+    expect(replies[0]?.signal.reason).toMatchObject({ code: 'STOPPED', by: 'carol' });
+    expect(handled).toEqual(['status?']);
+
+    await router.close();
+    router = imbot({
+      platform: client.platform,
+      bots: [{ userId: cloud.bot }],
+      stopWords: [],
+      onMessage: (message, reply) => {
+        handled.push(message.text);
+        return reply.text(`got ${message.text}`);
+      },
+    });
+    await router.ready;
+    await cloudOf().userSends({ from: 'erin', to: cloud.bot, text: '/stop' });
+    await expect
+      .poll(() => cloudOf().conversation('erin', cloud.bot).at(-1)?.text, { timeout: 5000 })
+      .toBe('got /stop');
+  });
 });
