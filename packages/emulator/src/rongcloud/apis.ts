@@ -205,19 +205,21 @@ function shown(
   }
 }
 
+/** The fields of a classic publish: sender, up to 1,000 users or 3 groups, the type and its JSON content. */
+function messageFields(group: boolean) {
+  return {
+    fromUserId: z.string().min(1),
+    ...(group
+      ? { toGroupId: z.union([z.string(), z.array(z.string()).min(1).max(3)]) }
+      : { toUserId: z.union([z.string(), z.array(z.string()).min(1).max(1000)]) }),
+    objectName: z.string().min(1),
+    content: z.string().min(1),
+  };
+}
+
 function publish(group: boolean): RongHandler {
   return (body, ctx) => {
-    const parsed = parse(
-      z.looseObject({
-        fromUserId: z.string().min(1),
-        ...(group
-          ? { toGroupId: z.union([z.string(), z.array(z.string()).min(1).max(3)]) }
-          : { toUserId: z.union([z.string(), z.array(z.string()).min(1).max(1000)]) }),
-        objectName: z.string().min(1),
-        content: z.string().min(1),
-      }),
-      body,
-    );
+    const parsed = parse(z.looseObject(messageFields(group)), body);
     if ('answer' in parsed) return parsed.answer;
     const data = parsed.data as {
       fromUserId: string;
@@ -277,12 +279,7 @@ function publishStatus(group: boolean): RongHandler {
   return (body, ctx) => {
     const parsed = parse(
       z.looseObject({
-        fromUserId: z.string().min(1),
-        ...(group
-          ? { toGroupId: z.union([z.string(), z.array(z.string()).min(1).max(3)]) }
-          : { toUserId: z.union([z.string(), z.array(z.string()).min(1).max(1000)]) }),
-        objectName: z.string().min(1),
-        content: z.string().min(1),
+        ...messageFields(group),
         verifyBlacklist: z.enum(['0', '1']).optional(),
         isIncludeSender: z.enum(['0', '1']).optional(),
       }),
