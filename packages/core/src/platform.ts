@@ -1,3 +1,4 @@
+import { hkdfSync } from 'node:crypto';
 import { WebhookVerificationError } from './errors.js';
 import { mentionTag, type RichMessage } from './message/rich.js';
 import type { StreamSession, StreamSessionOptions } from './stream/session.js';
@@ -189,6 +190,12 @@ export interface BotPlatform {
    * the cloud's clients show none (groups).
    */
   typing?(target: ReplyTarget): TypingIndicator | undefined;
+  /**
+   * A 32-byte key for `purpose`, derived from the app's secret (HKDF-SHA256), for values the app
+   * signs and later checks itself, such as a card button's payload; undefined when the client holds
+   * no secret. The secret itself never leaves the client.
+   */
+  deriveKey?(purpose: string): Buffer | undefined;
   /** Opens a stream session from the bot to the user or the group. */
   openStream(target: ReplyTarget, options?: StreamSessionOptions): StreamSession;
 }
@@ -218,4 +225,9 @@ export function stripMentions(text: string, ids: string[]): string {
   let out = text;
   for (const id of ids) out = out.split(`@${id}`).join('').split(mentionTag(id)).join('');
   return out.replace(/\s{2,}/g, ' ').trim();
+}
+
+/** A key for `purpose` derived from an app's `secret`, salted with the app's id (HKDF-SHA256, 32 bytes). */
+export function deriveAppKey(secret: string, app: string, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, app, purpose, 32));
 }

@@ -221,3 +221,39 @@ describe('secrets', () => {
     await Promise.all([im.close(), rong.close()]);
   });
 });
+
+describe('keys derived from the app’s secret', () => {
+  it('differ by purpose and by app, are never the secret, and need a secret to exist', async () => {
+    const tencent = new TencentIm({
+      sdkAppId: SDK_APP_ID,
+      secretKey: SECRET_KEY,
+      admin: ADMIN,
+      region: 'singapore',
+    });
+    const other = new TencentIm({
+      sdkAppId: SDK_APP_ID + 1,
+      secretKey: SECRET_KEY,
+      admin: ADMIN,
+      region: 'singapore',
+    });
+    const rong = new RongCloud({ appKey: 'key', appSecret: APP_SECRET, region: 'singapore' });
+    const bySig = new TencentIm({
+      sdkAppId: SDK_APP_ID,
+      userSig: () => 'sig',
+      admin: ADMIN,
+      region: 'singapore',
+    });
+    try {
+      const a = tencent.platform.deriveKey?.('buttons');
+      expect(a).toHaveLength(32);
+      expect(a?.equals(tencent.platform.deriveKey?.('buttons') as Buffer)).toBe(true);
+      expect(a?.equals(tencent.platform.deriveKey?.('other') as Buffer)).toBe(false);
+      expect(a?.equals(other.platform.deriveKey?.('buttons') as Buffer)).toBe(false);
+      expect(a?.toString('latin1')).not.toContain(SECRET_KEY);
+      expect(rong.platform.deriveKey?.('buttons')).toHaveLength(32);
+      expect(bySig.platform.deriveKey?.('buttons')).toBeUndefined();
+    } finally {
+      await Promise.all([tencent.close(), other.close(), rong.close(), bySig.close()]);
+    }
+  });
+});

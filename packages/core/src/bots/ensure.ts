@@ -1,4 +1,5 @@
-import { ValidationError } from '../errors.js';
+import { isTransient, ValidationError } from '../errors.js';
+import { withRetry } from '../http/retry.js';
 import type { BotPlatform, BotSpec } from '../platform.js';
 
 export interface EnsureBotsOptions {
@@ -98,4 +99,21 @@ export function validateBotSpecs(platform: BotPlatform, specs: BotSpec[]): BotSp
     seen.add(parsed.userId);
     return parsed;
   });
+}
+
+/**
+ * `ensureBots` at an app's start-up: transient failures (the network, the cloud's rate limit) are
+ * retried `retries` times (default 8) with backoff up to 30 s, so a bot app that starts while the
+ * cloud is briefly unreachable still comes up. Every entry that ensures bots at start-up uses it.
+ */
+export function ensureBotsAtStartup(
+  platform: BotPlatform,
+  specs: BotSpec[],
+  options: { prune?: boolean | undefined; retries?: number | undefined } = {},
+): Promise<EnsureBotsReport> {
+  return withRetry(
+    () => ensureBots(platform, specs, { prune: options.prune ?? false }),
+    (error) => (isTransient(error) ? 'retry' : 'stop'),
+    { retries: options.retries ?? 8, minDelayMs: 500, maxDelayMs: 30_000 },
+  );
 }

@@ -48,6 +48,7 @@ export function createFetchHandler(options: BotReceiverOptions): FetchHandler {
   return handler;
 }
 
-function toResponse(answer: WebhookAnswer): Response {
+/** A webhook answer as a web-standard `Response`. */
+export function toResponse(answer: WebhookAnswer): Response {
   return new Response(answer.body, { status: answer.status, headers: answer.headers });
 }

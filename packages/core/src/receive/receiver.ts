@@ -1,7 +1,6 @@
 import * as z from 'zod';
-import { type EnsureBotsReport, ensureBots, validateBotSpecs } from '../bots/ensure.js';
-import { isTransient, ValidationError } from '../errors.js';
-import { withRetry } from '../http/retry.js';
+import { type EnsureBotsReport, ensureBotsAtStartup, validateBotSpecs } from '../bots/ensure.js';
+import { ValidationError } from '../errors.js';
 import type { BotSpec } from '../platform.js';
 import { parseInput } from '../validation.js';
 import type { WebhookAnswer } from './answer.js';
@@ -46,11 +45,7 @@ export class BotReceiver {
     parseInput(receiverOptions, options, 'options');
     const bots = validateBotSpecs(options.platform, options.bots);
     this.pipeline = new WebhookPipeline({ ...options, bots: bots.map((b) => b.userId) });
-    this.ready = withRetry(
-      () => ensureBots(options.platform, bots, { prune: options.ensure?.prune ?? false }),
-      (error) => (isTransient(error) ? 'retry' : 'stop'),
-      { retries: options.ensure?.retries ?? 8, minDelayMs: 500, maxDelayMs: 30_000 },
-    ).then(
+    this.ready = ensureBotsAtStartup(options.platform, bots, options.ensure).then(
       (result) => {
         this.#phase = 'ready';
         this.#report = result;

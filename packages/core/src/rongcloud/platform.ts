@@ -3,6 +3,7 @@ import { mentionPrefix, parseRichMessage, type RichMessage } from '../message/ri
 import {
   type BotPlatform,
   type BotSpec,
+  deriveAppKey,
   jsonBody,
   mentionsOf,
   type ParsedWebhook,
@@ -66,6 +67,10 @@ export class RongCloudPlatform implements BotPlatform {
     appSecret: string,
   ) {
     this.#appSecret = appSecret;
+  }
+
+  deriveKey(purpose: string): Buffer {
+    return deriveAppKey(this.#appSecret, `rongcloud:${this.rong.appKey}`, purpose);
   }
 
   validateBotSpec(spec: BotSpec, index: number): BotSpec {

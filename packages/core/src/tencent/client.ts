@@ -140,6 +140,7 @@ export class TencentIm extends CloudClient<StreamTarget> {
   readonly sdkAppId: number;
   readonly admin: string;
   readonly #callbackToken: string | undefined;
+  readonly #secretKey: string | undefined;
   #platform: TencentPlatform | undefined;
 
   constructor(options: TencentImOptions) {
@@ -165,6 +166,7 @@ export class TencentIm extends CloudClient<StreamTarget> {
     this.sdkAppId = o.sdkAppId;
     this.admin = o.admin;
     this.#callbackToken = o.callbackToken;
+    this.#secretKey = o.secretKey;
   }
 
   /**
@@ -172,7 +174,7 @@ export class TencentIm extends CloudClient<StreamTarget> {
    * Bot Framework adapter.
    */
   get platform(): BotPlatform {
-    this.#platform ??= new TencentPlatform(this, this.#callbackToken);
+    this.#platform ??= new TencentPlatform(this, this.#callbackToken, this.#secretKey ?? this.#callbackToken);
     return this.#platform;
   }
 

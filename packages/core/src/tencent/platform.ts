@@ -10,7 +10,7 @@ import type {
   WebhookProof,
   WebhookRequest,
 } from '../platform.js';
-import { jsonBody, mentionsOf } from '../platform.js';
+import { deriveAppKey, jsonBody, mentionsOf } from '../platform.js';
 import { cleanPrefix } from '../stream/chunking.js';
 import { closeMarkdown } from '../stream/markdown.js';
 import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
@@ -58,13 +58,25 @@ export class TencentPlatform implements BotPlatform {
   };
 
   readonly #callbackToken: string | undefined;
+  readonly #keySecret: string | undefined;
 
-  /** The callback token stays in a private field: `console.log(platform)` shows no secret. */
+  /**
+   * The secrets stay in private fields: `console.log(platform)` shows none. `keySecret` (the secret
+   * key, else the callback token) is what `deriveKey` derives from.
+   */
   constructor(
     private readonly im: TencentIm,
     callbackToken?: string,
+    keySecret?: string,
   ) {
     this.#callbackToken = callbackToken;
+    this.#keySecret = keySecret;
+  }
+
+  deriveKey(purpose: string): Buffer | undefined {
+    return this.#keySecret === undefined
+      ? undefined
+      : deriveAppKey(this.#keySecret, `tencent:${this.im.sdkAppId}`, purpose);
   }
 
   /** Callbacks are signed only when a callback token is set in the console and given to the client. */
