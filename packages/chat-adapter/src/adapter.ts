@@ -1,0 +1,564 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { hkdfSync } from 'node:crypto';
+import {
+  type AnswerSource,
+  type BotPlatform,
+  type BotProfile,
+  ImbotError,
+  type InboundAttachment,
+  type InboundMessage,
+  type Reply,
+  type ReplyTarget,
+  readFetchRequest,
+  type StreamFinish,
+  type TypingIndicator,
+  ValidationError,
+  WebhookPipeline,
+  type WebhookPipelineOptions,
+} from '@imbot/core';
+import { ensureBotsAtStartup, toResponse } from '@imbot/core/internal';
+import {
+  type Adapter,
+  type AdapterPostableMessage,
+  type Attachment,
+  type Author,
+  type ChatInstance,
+  type EmojiValue,
+  type FetchOptions,
+  type FetchResult,
+  type FormattedContent,
+  Message,
+  NotImplementedError,
+  type RawMessage,
+  type StreamChunk,
+  type ThreadInfo,
+  type WebhookOptions,
+} from 'chat';
+import { type ActionProblem, cardNonce, isSignedAction, openAction, signAction } from './actions.js';
+import { cardOf, cardToRich, ImbotFormatConverter, refuseUploads } from './postable.js';
+import { decodeThreadId, encodeThreadId, type ImbotThread } from './thread-id.js';
+
+/** The options of `createImbotAdapter`. */
+export interface ImbotAdapterOptions
+  extends Pick<
+    WebhookPipelineOptions,
+    | 'webhook'
+    | 'unsignedWebhooks'
+    | 'seen'
+    | 'concurrency'
+    | 'onEvent'
+    | 'onError'
+    | 'logger'
+    | 'stream'
+    | 'typing'
+    | 'stopWords'
+    | 'stopAdmins'
+    | 'stopMarker'
+    | 'mentionSender'
+    | 'now'
+  > {
+  /** The cloud: `new TencentIm(…).platform` or `new RongCloud(…).platform`. */
+  platform: BotPlatform;
+  /** The bot account the Chat SDK bot speaks as (`@RBT#…` on Tencent). */
+  botId: string;
+  /** Its profile, made to match at `initialize` (name, avatar, description). */
+  bot?: BotProfile | undefined;
+  /** The name the Chat SDK knows the bot by (`@name` mentions in text). Default: `bot.name`, else the bot id. */
+  userName?: string | undefined;
+  /**
+   * `initialize` makes the bot exist and match (transient failures retried `retries` times, default
+   * 8). `false` leaves the account alone. Default true.
+   */
+  ensure?: boolean | { retries?: number | undefined } | undefined;
+  /**
+   * What card button payloads are signed with, where the client holds no secret (a Tencent client
+   * made with a `userSig` function and no callback token). Default: a key derived from the app's secret.
+   */
+  actionSecret?: string | undefined;
+  /** How long a card's buttons stay pressable (its record in the Chat SDK's state). Default 30 days. */
+  cardTtlMs?: number | undefined;
+}
+
+/** What the adapter's messages carry as `raw`: the user's message as parsed, or what the bot sent. */
+export type ImbotRawMessage = InboundMessage | SentRaw;
+
+/** A message the bot sent through the adapter. */
+export interface SentRaw {
+  messageId: string;
+  target: ReplyTarget;
+  text: string;
+  /** How a streamed message ended. */
+  finish?: StreamFinish;
+}
+
+/** A press of a card button that the adapter did not make, or that was moved to another conversation. */
+export class ActionRefusedError extends ImbotError {
+  readonly problem: ActionProblem;
+  constructor(problem: ActionProblem) {
+    super('ACTION_REFUSED', `a card button press was refused (${problem}) and not dispatched`);
+    this.problem = problem;
+  }
+}
+
+/** The handler turn a Chat SDK call runs in: replies in its thread go through its `Reply`. */
+interface Turn {
+  threadId: string;
+  reply: Reply;
+}
+
+const turns = new AsyncLocalStorage<Turn>();
+const DEFAULT_CARD_TTL_MS = 30 * 24 * 60 * 60_000;
+/** A typing signal started outside a handler stops by itself after this long. */
+const LONE_TYPING_MS = 60_000;
+const ACTION_KEY_PURPOSE = 'imbot chat-adapter card actions v1';
+
+/**
+ * A Chat SDK `Adapter` for Tencent Cloud Chat robots and RongCloud bots. Webhooks go through
+ * imbot's one pipeline (signature, freshness, replay, de-duplication, the cloud answered first,
+ * then one message at a time per conversation) and reach the Chat SDK's handlers; `thread.post` of
+ * a stream is an imbot stream session (the cloud's native streaming under the shared fair budget);
+ * card buttons come back signed.
+ */
+export class ImbotChatAdapter implements Adapter<ImbotThread, ImbotRawMessage> {
+  readonly name: string;
+  readonly userName: string;
+  readonly botUserId: string;
+  /** RongCloud offers no history a bot can read, so the Chat SDK keeps it in its state. */
+  readonly persistThreadHistory: boolean;
+  readonly platform: BotPlatform;
+  readonly pipeline: WebhookPipeline;
+  readonly #options: ImbotAdapterOptions;
+  readonly #converter = new ImbotFormatConverter();
+  readonly #loneTyping = new Map<string, { indicator: TypingIndicator; timer: NodeJS.Timeout }>();
+  #chat: ChatInstance | undefined;
+  #ready = false;
+
+  /** Checks every option (a `ValidationError` names the one that is wrong); nothing is sent. */
+  constructor(options: ImbotAdapterOptions) {
+    const { botId, bot, userName, ensure, actionSecret, cardTtlMs, ...pipelineOptions } = options;
+    this.pipeline = new WebhookPipeline({ ...pipelineOptions, bots: [botId] });
+    this.platform = options.platform;
+    this.name = this.platform.name;
+    this.botUserId = this.platform.validateBotSpec({ userId: botId, ...bot }, 0).userId;
+    this.userName = userName ?? bot?.name ?? botId;
+    this.persistThreadHistory = this.platform.name === 'rongcloud';
+    if (actionSecret !== undefined && (typeof actionSecret !== 'string' || actionSecret.length < 16)) {
+      throw new ValidationError('actionSecret', 'actionSecret: must be a string of at least 16 characters');
+    }
+    if (cardTtlMs !== undefined && !(Number.isInteger(cardTtlMs) && cardTtlMs > 0)) {
+      throw new ValidationError('cardTtlMs', 'cardTtlMs: must be a positive whole number of milliseconds');
+    }
+    this.#options = options;
+  }
+
+  /** Keeps the Chat instance and makes the bot account exist and match (unless `ensure: false`). */
+  async initialize(chat: ChatInstance): Promise<void> {
+    this.#chat = chat;
+    const ensure = this.#options.ensure ?? true;
+    if (ensure !== false) {
+      await ensureBotsAtStartup(this.platform, [{ ...this.#options.bot, userId: this.botUserId }], {
+        retries: ensure === true ? undefined : ensure.retries,
+      });
+    }
+    this.#ready = true;
+  }
+
+  /** Stops taking webhooks and lets running answers finish (up to 10 s). */
+  async disconnect(): Promise<void> {
+    for (const threadId of [...this.#loneTyping.keys()]) this.#stopLoneTyping(threadId);
+    await this.pipeline.close();
+  }
+
+  encodeThreadId(thread: ImbotThread): string {
+    return encodeThreadId(this.name, thread);
+  }
+
+  decodeThreadId(threadId: string): ImbotThread {
+    return decodeThreadId(this.name, threadId);
+  }
+
+  /** Each conversation (a one-to-one chat, a group) is one channel with one thread. */
+  channelIdFromThreadId(threadId: string): string {
+    this.decodeThreadId(threadId);
+    return threadId;
+  }
+
+  isDM(threadId: string): boolean {
+    return this.decodeThreadId(threadId).type === 'dm';
+  }
+
+  async openDM(userId: string): Promise<string> {
+    if (typeof userId !== 'string' || userId === '')
+      throw new ValidationError('userId', 'userId: must not be empty');
+    return this.encodeThreadId({ type: 'dm', userId });
+  }
+
+  async fetchThread(threadId: string): Promise<ThreadInfo> {
+    const thread = this.decodeThreadId(threadId);
+    return { id: threadId, channelId: threadId, isDM: thread.type === 'dm', metadata: { ...thread } };
+  }
+
+  /**
+   * A webhook from the cloud: verified, de-duplicated and answered at once by imbot's pipeline; its
+   * messages reach the Chat SDK afterwards (kept alive through `options.waitUntil`). GET is a
+   * health check: 200 once the bot is ensured.
+   */
+  async handleWebhook(request: Request, options?: WebhookOptions): Promise<Response> {
+    if (request.method === 'GET') {
+      const ready = this.#ready && !this.pipeline.closing;
+      return Response.json({ status: ready ? 'ready' : 'starting' }, { status: ready ? 200 : 503 });
+    }
+    if (request.method !== 'POST') {
+      return Response.json(
+        { error: 'METHOD_NOT_ALLOWED', message: 'the webhook takes POST only' },
+        { status: 405, headers: { allow: 'GET, POST' } },
+      );
+    }
+    try {
+      const receipt = await this.pipeline.receive(
+        await readFetchRequest(request, this.pipeline.bodyLimits),
+        (message, reply) => this.#dispatch(message, reply, options),
+      );
+      options?.waitUntil?.(receipt.handled);
+      return toResponse(receipt.answer);
+    } catch (error) {
+      return toResponse(this.pipeline.refuse(error));
+    }
+  }
+
+  /** A user's message as the Chat SDK's `Message`: text without the bot's mention, author, mention, attachments. */
+  parseMessage(raw: ImbotRawMessage): Message<ImbotRawMessage> {
+    if (!('messageKey' in raw)) {
+      return new Message<ImbotRawMessage>({
+        id: raw.messageId,
+        threadId: this.#threadIdOfTarget(raw.target),
+        text: raw.text,
+        formatted: this.#converter.toAst(raw.text),
+        raw,
+        author: this.#author(this.botUserId),
+        metadata: { dateSent: new Date(), edited: false },
+        attachments: [],
+      });
+    }
+    const group = raw.conversation.type === 'group';
+    return new Message<ImbotRawMessage>({
+      id: raw.messageKey,
+      threadId: this.#threadIdOf(raw),
+      text: raw.text,
+      formatted: this.#converter.toAst(raw.text),
+      raw,
+      author: this.#author(raw.from),
+      metadata: { dateSent: raw.time, edited: false },
+      attachments: raw.attachments.flatMap(toAttachment),
+      // The cloud says whom a group message mentions; a one-to-one message is always to the bot.
+      ...(group ? { isMention: raw.mentions.includes(this.botUserId) } : {}),
+    });
+  }
+
+  async postMessage(threadId: string, message: AdapterPostableMessage): Promise<RawMessage<ImbotRawMessage>> {
+    const target = this.#targetOf(threadId);
+    const reply = this.#replyIn(threadId);
+    refuseUploads(message);
+    this.#stopLoneTyping(threadId);
+    const card = cardOf(message);
+    if (card) {
+      const nonce = cardNonce();
+      const key = this.#actionKey.bind(this);
+      const rich = cardToRich(card, (action) =>
+        signAction(key(), { botId: this.botUserId, threadId, nonce }, action),
+      );
+      const { messageId } = reply ? await reply.send(rich) : await this.platform.sendMessage(target, rich);
+      if (rich.buttons.some((b) => b.type === 'message')) {
+        await this.#requireChat().getState().set(cardKey(this.name, nonce), messageId, this.#cardTtlMs);
+      }
+      const text = rich.title ?? rich.text ?? '';
+      return { id: messageId, threadId, raw: { messageId, target, text } };
+    }
+    const text = this.#converter.renderPostable(message);
+    const { messageId } = reply ? await reply.text(text) : await this.platform.sendText(target, text);
+    for (const attachment of attachmentsOf(message)) {
+      await this.platform.sendMessage(target, attachment);
+    }
+    return { id: messageId, threadId, raw: { messageId, target, text } };
+  }
+
+  /** Replaces a text message's text (Tencent `modify_*_msg`, RongCloud's edit). Cards cannot be edited. */
+  async editMessage(
+    threadId: string,
+    messageId: string,
+    message: AdapterPostableMessage,
+  ): Promise<RawMessage<ImbotRawMessage>> {
+    const target = this.#targetOf(threadId);
+    if (!this.platform.updateText) throw new NotImplementedError(`${this.name} cannot edit messages`, 'edit');
+    if (cardOf(message)) {
+      throw new NotImplementedError(
+        'a card cannot be edited on these clouds: delete it and post a new one',
+        'edit',
+      );
+    }
+    refuseUploads(message);
+    const text = this.#converter.renderPostable(message);
+    await this.platform.updateText(target, messageId, text);
+    return { id: messageId, threadId, raw: { messageId, target, text } };
+  }
+
+  /** Recalls a message the bot sent. */
+  async deleteMessage(threadId: string, messageId: string): Promise<void> {
+    const target = this.#targetOf(threadId);
+    if (!this.platform.deleteMessage) {
+      throw new NotImplementedError(`${this.name} cannot recall messages`, 'delete');
+    }
+    await this.platform.deleteMessage(target, messageId);
+  }
+
+  async addReaction(_threadId: string, _messageId: string, _emoji: EmojiValue | string): Promise<void> {
+    throw new NotImplementedError(`${this.name} bots cannot react to messages`, 'reactions');
+  }
+
+  async removeReaction(_threadId: string, _messageId: string, _emoji: EmojiValue | string): Promise<void> {
+    throw new NotImplementedError(`${this.name} bots cannot react to messages`, 'reactions');
+  }
+
+  /**
+   * The cloud's "typing…" to the user (one-to-one chats; groups show none), naming `status` where
+   * the client shows it. In a handler it is the answer's own signal, which its first text stops;
+   * elsewhere it lasts until the next post to the thread, `endTyping`, or a minute.
+   */
+  async startTyping(threadId: string, status?: string): Promise<void> {
+    const target = this.#targetOf(threadId);
+    const indicator = this.#replyIn(threadId)?.typing ?? this.#loneTypingFor(threadId, target);
+    if (!indicator) return;
+    if (indicator.state === 'idle') indicator.start();
+    if (status) indicator.status(status);
+  }
+
+  async endTyping(threadId: string): Promise<void> {
+    this.#replyIn(threadId)?.typing?.stop();
+    this.#stopLoneTyping(threadId);
+  }
+
+  /**
+   * Streams `textStream` as one message that grows on the cloud (Tencent `send_stream_msg` /
+   * `stream_msg`, RongCloud `RC:StreamMsg`), under the app's shared budget, rolling over past the
+   * cloud's size limit and falling back to plain messages when streaming fails. `task_update` and
+   * `plan_update` chunks keep the typing signal alive and name what runs. Resolves with the message.
+   */
+  async stream(
+    threadId: string,
+    textStream: AsyncIterable<string | StreamChunk>,
+  ): Promise<RawMessage<ImbotRawMessage>> {
+    const target = this.#targetOf(threadId);
+    const reply = this.#replyIn(threadId);
+    const lone = this.#loneTyping.get(threadId)?.indicator;
+    this.#forgetLoneTyping(threadId);
+    const session = reply
+      ? reply.stream()
+      : this.pipeline.openStream(target, { typing: lone ?? this.#options.typing ?? true });
+    let messageId = '';
+    session.on('open', (opened) => {
+      messageId = opened.messageId;
+    });
+    // The Chat SDK's chunks are `AnswerPart`s (a `type` and fields); its interfaces just name no index signature.
+    const finish = await session.pipeFrom(textStream as AnswerSource);
+    return { id: messageId, threadId, raw: { messageId, target, text: finish.text, finish } };
+  }
+
+  /** History is not read from these clouds yet: an empty page (RongCloud's is kept by the Chat SDK). */
+  async fetchMessages(threadId: string, _options?: FetchOptions): Promise<FetchResult<ImbotRawMessage>> {
+    this.decodeThreadId(threadId);
+    return { messages: [] };
+  }
+
+  renderFormatted(content: FormattedContent): string {
+    return this.#converter.fromAst(content);
+  }
+
+  /** One message of a webhook, handed to the Chat SDK inside its turn. */
+  async #dispatch(message: InboundMessage, reply: Reply, options: WebhookOptions | undefined): Promise<void> {
+    const chat = this.#requireChat();
+    const threadId = this.#threadIdOf(message);
+    // A stop word aborts the Chat SDK's turn too, so `thread` work checking its signal ends.
+    const abortTurn = () => void chat.abortTurn(threadId).catch(() => undefined);
+    reply.signal.addEventListener('abort', abortTurn, { once: true });
+    try {
+      await turns.run({ threadId, reply }, () =>
+        message.action && isSignedAction(message.action.value)
+          ? this.#press(chat, message, message.action, threadId, options)
+          : // imbot's pipeline has de-duplicated the delivery already (see the README).
+            chat.processMessage(this, threadId, this.parseMessage(message), {
+              ...options,
+              deduplicate: false,
+            }),
+      );
+    } catch {
+      // The Chat SDK has logged the handler's failure.
+    } finally {
+      reply.signal.removeEventListener('abort', abortTurn);
+    }
+  }
+
+  /** A card button press: dispatched to `onAction` only if the adapter signed it for this conversation and card. */
+  async #press(
+    chat: ChatInstance,
+    message: InboundMessage,
+    pressed: NonNullable<InboundMessage['action']>,
+    threadId: string,
+    options: WebhookOptions | undefined,
+  ): Promise<void> {
+    const opened = openAction(this.#actionKey(), { botId: this.botUserId, threadId }, pressed.value);
+    let problem: ActionProblem | undefined = 'problem' in opened ? opened.problem : undefined;
+    let cardMessageId: string | undefined;
+    if ('nonce' in opened) {
+      cardMessageId = (await chat.getState().get<string>(cardKey(this.name, opened.nonce))) ?? undefined;
+      if (cardMessageId === undefined) problem = 'unknown-card';
+      else if (pressed.messageId !== undefined && pressed.messageId !== cardMessageId)
+        problem = 'other-message';
+    }
+    if (problem !== undefined || !('action' in opened) || cardMessageId === undefined) {
+      this.pipeline.report(new ActionRefusedError(problem ?? 'malformed'), message);
+      return;
+    }
+    await chat.processAction(
+      {
+        adapter: this,
+        actionId: opened.action.actionId,
+        ...(opened.action.value !== undefined ? { value: opened.action.value } : {}),
+        messageId: cardMessageId,
+        threadId,
+        user: this.#author(message.from),
+        raw: message,
+      },
+      options,
+    );
+  }
+
+  #requireChat(): ChatInstance {
+    if (!this.#chat) {
+      throw new ImbotError(
+        'NOT_INITIALIZED',
+        'the Chat SDK has not initialized this adapter yet: await bot.initialize() first',
+      );
+    }
+    return this.#chat;
+  }
+
+  /** The reply of the handler turn running in `threadId`, when this call comes from inside it. */
+  #replyIn(threadId: string): Reply | undefined {
+    const turn = turns.getStore();
+    return turn?.threadId === threadId ? turn.reply : undefined;
+  }
+
+  /** Where a post to `threadId` goes: the running turn's target (it @-mentions the asker in a group), else the conversation. */
+  #targetOf(threadId: string): ReplyTarget {
+    const thread = this.decodeThreadId(threadId);
+    const reply = this.#replyIn(threadId);
+    if (reply) return reply.target;
+    return thread.type === 'dm'
+      ? { botId: this.botUserId, userId: thread.userId }
+      : { botId: this.botUserId, groupId: thread.groupId };
+  }
+
+  #threadIdOf(message: InboundMessage): string {
+    return this.encodeThreadId(
+      message.conversation.type === 'c2c'
+        ? { type: 'dm', userId: message.from }
+        : { type: 'group', groupId: message.conversation.groupId },
+    );
+  }
+
+  #threadIdOfTarget(target: ReplyTarget): string {
+    return this.encodeThreadId(
+      'groupId' in target
+        ? { type: 'group', groupId: target.groupId }
+        : { type: 'dm', userId: target.userId },
+    );
+  }
+
+  #author(userId: string): Author {
+    const isMe = userId === this.botUserId;
+    return {
+      userId,
+      userName: isMe ? this.userName : userId,
+      fullName: isMe ? this.userName : userId,
+      isBot: isMe || this.platform.isBot(userId) ? true : 'unknown',
+      isMe,
+    };
+  }
+
+  get #cardTtlMs(): number {
+    return this.#options.cardTtlMs ?? DEFAULT_CARD_TTL_MS;
+  }
+
+  /** The key card buttons are signed with: from `actionSecret`, else derived from the app's secret. */
+  #actionKey(): Uint8Array {
+    const secret = this.#options.actionSecret;
+    if (secret !== undefined) {
+      return new Uint8Array(
+        hkdfSync('sha256', secret, `${this.name}:${this.botUserId}`, ACTION_KEY_PURPOSE, 32),
+      );
+    }
+    const key = this.platform.deriveKey?.(ACTION_KEY_PURPOSE);
+    if (!key) {
+      throw new ValidationError(
+        'actionSecret',
+        'actionSecret: the client holds no secret to sign card buttons with; pass actionSecret to createImbotAdapter',
+      );
+    }
+    return key;
+  }
+
+  #loneTypingFor(threadId: string, target: ReplyTarget): TypingIndicator | undefined {
+    const running = this.#loneTyping.get(threadId);
+    if (running) return running.indicator;
+    const indicator = this.platform.typing?.(target);
+    if (!indicator) return undefined;
+    const timer = setTimeout(() => this.#stopLoneTyping(threadId), LONE_TYPING_MS);
+    timer.unref();
+    this.#loneTyping.set(threadId, { indicator, timer });
+    return indicator;
+  }
+
+  /** Stops a typing signal started outside a handler. */
+  #stopLoneTyping(threadId: string): void {
+    this.#loneTyping.get(threadId)?.indicator.stop();
+    this.#forgetLoneTyping(threadId);
+  }
+
+  /** Forgets it, leaving it to whoever took it over (a stream stops it at its first text). */
+  #forgetLoneTyping(threadId: string): void {
+    const running = this.#loneTyping.get(threadId);
+    if (!running) return;
+    clearTimeout(running.timer);
+    this.#loneTyping.delete(threadId);
+  }
+}
+
+/** Where the Chat SDK's state remembers which message a card (by its nonce) was sent as. */
+function cardKey(cloud: string, nonce: string): string {
+  return `imbot:card:${cloud}:${nonce}`;
+}
+
+/** An attachment of a user's message in the Chat SDK's words; kinds it has no word for are left out. */
+function toAttachment(attachment: InboundAttachment): Attachment[] {
+  if (attachment.kind === 'other') return [];
+  return [
+    {
+      type: attachment.kind,
+      ...(attachment.url !== undefined ? { url: attachment.url } : {}),
+      ...(attachment.name !== undefined ? { name: attachment.name } : {}),
+    },
+  ];
+}
+
+/** A postable's image and file attachments given by URL, as imbot's rich messages. */
+function attachmentsOf(message: AdapterPostableMessage) {
+  if (typeof message !== 'object' || message === null || !('attachments' in message)) return [];
+  return (message.attachments ?? []).map((attachment) => {
+    if (attachment.url === undefined) {
+      throw new NotImplementedError('attachments must have a URL: these clouds take no uploads', 'files');
+    }
+    return attachment.type === 'image'
+      ? { type: 'image' as const, url: attachment.url }
+      : { type: 'file' as const, url: attachment.url, name: attachment.name ?? 'file' };
+  });
+}

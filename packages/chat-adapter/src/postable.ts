@@ -1,0 +1,97 @@
+import type { CardButton, RichMessage } from '@imbot/core';
+import {
+  type AdapterPostableMessage,
+  BaseFormatConverter,
+  type CardChild,
+  type CardElement,
+  cardChildToFallbackText,
+  isCardElement,
+  NotImplementedError,
+  parseMarkdown,
+  type Root,
+  stringifyMarkdown,
+} from 'chat';
+
+/**
+ * Both clouds' clients take markdown as it is (TUIKit and RongCloud's IMKit render it in streamed
+ * messages, and show it as typed elsewhere), so the Chat SDK's mdast goes out as markdown.
+ */
+export class ImbotFormatConverter extends BaseFormatConverter {
+  toAst(platformText: string): Root {
+    return parseMarkdown(platformText);
+  }
+
+  fromAst(ast: Root): string {
+    return stringifyMarkdown(ast).trimEnd();
+  }
+}
+
+/** A card's `message` button as the adapter signs it: the action id and the value it carries. */
+export interface ButtonAction {
+  actionId: string;
+  value?: string | undefined;
+}
+
+type Card = Extract<RichMessage, { type: 'card' }>;
+
+/** The card a postable carries (`{ card }` or a bare `CardElement`), if any. */
+export function cardOf(message: AdapterPostableMessage): CardElement | undefined {
+  if (isCardElement(message)) return message;
+  if (typeof message === 'object' && message !== null && 'card' in message) return message.card;
+  return undefined;
+}
+
+/** Refuses what neither cloud can carry through the adapter: uploads (send files and images by URL). */
+export function refuseUploads(message: AdapterPostableMessage): void {
+  if (typeof message === 'object' && message !== null && 'files' in message && message.files?.length) {
+    throw new NotImplementedError(
+      'file uploads are not supported on these clouds: post an image or file card by URL instead',
+      'files',
+    );
+  }
+}
+
+/**
+ * The Chat SDK's card as imbot's neutral card: the title (and subtitle), the text of its text,
+ * fields, links, tables and sections, its first image, and its buttons, each `button` carrying the
+ * value `sign` makes for it and each `link-button` opening its URL. Selects have no counterpart on
+ * these clouds: a `NotImplementedError`.
+ */
+export function cardToRich(card: CardElement, sign: (action: ButtonAction) => string): Card {
+  const lines: string[] = card.subtitle ? [card.subtitle] : [];
+  const buttons: CardButton[] = [];
+  let imageUrl = card.imageUrl;
+  const visit = (children: readonly CardChild[]): void => {
+    for (const child of children) {
+      if (child.type === 'section') visit(child.children);
+      else if (child.type === 'image' && imageUrl === undefined) imageUrl = child.url;
+      else if (child.type === 'actions') {
+        for (const action of child.children) {
+          if (action.type === 'button') {
+            buttons.push({
+              type: 'message',
+              title: action.label,
+              value: sign({ actionId: action.id, value: action.value }),
+            });
+          } else if (action.type === 'link-button') {
+            buttons.push({ type: 'url', title: action.label, url: action.url });
+          } else {
+            throw new NotImplementedError(
+              `a card's ${action.type} has no counterpart on these clouds: use buttons`,
+              'select',
+            );
+          }
+        }
+      } else {
+        const text = cardChildToFallbackText(child);
+        if (text) lines.push(text);
+      }
+    }
+  };
+  visit(card.children);
+  const rich: Card = { type: 'card', buttons };
+  if (card.title) rich.title = card.title;
+  if (lines.length > 0) rich.text = lines.join('\n');
+  if (imageUrl !== undefined) rich.imageUrl = imageUrl;
+  return rich;
+}
