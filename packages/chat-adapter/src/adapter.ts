@@ -4,12 +4,15 @@ import {
   type AnswerSource,
   type BotPlatform,
   type BotProfile,
+  type Conversation,
+  type HistorySlice,
   ImbotError,
   type InboundAttachment,
   type InboundMessage,
   type Reply,
   type ReplyTarget,
   readFetchRequest,
+  type StoredMessage,
   type StreamFinish,
   type TypingIndicator,
   ValidationError,
@@ -79,8 +82,8 @@ export interface ImbotAdapterOptions
   cardTtlMs?: number | undefined;
 }
 
-/** What the adapter's messages carry as `raw`: the user's message as parsed, or what the bot sent. */
-export type ImbotRawMessage = InboundMessage | SentRaw;
+/** What the adapter's messages carry as `raw`: a user's message as parsed, what the bot sent, or a message of history. */
+export type ImbotRawMessage = InboundMessage | SentRaw | StoredMessage;
 
 /** A message the bot sent through the adapter. */
 export interface SentRaw {
@@ -110,6 +113,9 @@ const turns = new AsyncLocalStorage<Turn>();
 const DEFAULT_CARD_TTL_MS = 30 * 24 * 60 * 60_000;
 /** A typing signal started outside a handler stops by itself after this long. */
 const LONE_TYPING_MS = 60_000;
+/** How far back `forward` history and `fetchMessage` read. */
+const FORWARD_READ_LIMIT = 1000;
+const FETCH_ONE_READ_LIMIT = 500;
 const ACTION_KEY_PURPOSE = 'imbot chat-adapter card actions v1';
 
 /**
@@ -228,6 +234,18 @@ export class ImbotChatAdapter implements Adapter<ImbotThread, ImbotRawMessage> {
 
   /** A user's message as the Chat SDK's `Message`: text without the bot's mention, author, mention, attachments. */
   parseMessage(raw: ImbotRawMessage): Message<ImbotRawMessage> {
+    if ('time' in raw && 'messageId' in raw) {
+      return new Message<ImbotRawMessage>({
+        id: raw.messageId,
+        threadId: this.#threadIdOfConversation(raw.conversation),
+        text: raw.text,
+        formatted: this.#converter.toAst(raw.text),
+        raw,
+        author: this.#author(raw.from),
+        metadata: { dateSent: raw.time, edited: false },
+        attachments: raw.attachments.flatMap(toAttachment),
+      });
+    }
     if (!('messageKey' in raw)) {
       return new Message<ImbotRawMessage>({
         id: raw.messageId,
@@ -363,10 +381,63 @@ export class ImbotChatAdapter implements Adapter<ImbotThread, ImbotRawMessage> {
     return { id: messageId, threadId, raw: { messageId, target, text: finish.text, finish } };
   }
 
-  /** History is not read from these clouds yet: an empty page (RongCloud's is kept by the Chat SDK). */
-  async fetchMessages(threadId: string, _options?: FetchOptions): Promise<FetchResult<ImbotRawMessage>> {
-    this.decodeThreadId(threadId);
-    return { messages: [] };
+  /**
+   * A page of the thread's history, in the Chat SDK's cursor and direction semantics (each page
+   * oldest first; `backward` from the latest, `forward` from the first). Tencent reads it back from
+   * the cloud (`admin_getroammsg`, `group_msg_get_simple`), `forward` over the latest 1,000
+   * messages; RongCloud keeps none a bot can read, so an empty page lets the Chat SDK serve its own.
+   */
+  async fetchMessages(threadId: string, options: FetchOptions = {}): Promise<FetchResult<ImbotRawMessage>> {
+    const target = this.#targetOf(threadId);
+    if (!this.platform.readHistory) return { messages: [] };
+    const limit = options.limit ?? 50;
+    if ((options.direction ?? 'backward') === 'backward') {
+      const slice = await this.#readBack(target, limit, options.cursor);
+      const result: FetchResult<ImbotRawMessage> = {
+        messages: slice.messages.reverse().map((m) => this.parseMessage(m)),
+      };
+      if (slice.before !== undefined) result.nextCursor = slice.before;
+      return result;
+    }
+    const all = (await this.#readBack(target, FORWARD_READ_LIMIT)).messages.reverse();
+    const start = options.cursor === undefined ? 0 : all.findIndex((m) => m.messageId === options.cursor) + 1;
+    if (options.cursor !== undefined && start === 0) {
+      throw new ValidationError(
+        'cursor',
+        'cursor: not a forward cursor of this thread (or past its latest 1,000 messages)',
+      );
+    }
+    const page = all.slice(start, start + limit);
+    const result: FetchResult<ImbotRawMessage> = { messages: page.map((m) => this.parseMessage(m)) };
+    const last = page.at(-1);
+    if (last && start + limit < all.length) result.nextCursor = last.messageId;
+    return result;
+  }
+
+  /** One message of the thread, looked for among its latest 500; null when it is not there. */
+  async fetchMessage(threadId: string, messageId: string): Promise<Message<ImbotRawMessage> | null> {
+    const target = this.#targetOf(threadId);
+    if (!this.platform.readHistory) return null;
+    const { messages } = await this.#readBack(target, FETCH_ONE_READ_LIMIT);
+    const found = messages.find((m) => m.messageId === messageId);
+    return found ? this.parseMessage(found) : null;
+  }
+
+  /** Up to `limit` messages back from `before` (newest first), over as many reads as the cloud needs. */
+  async #readBack(target: ReplyTarget, limit: number, before?: string): Promise<HistorySlice> {
+    const read = this.platform.readHistory?.bind(this.platform);
+    const messages: StoredMessage[] = [];
+    let cursor = before;
+    while (read && messages.length < limit) {
+      const slice = await read(target, {
+        limit: Math.min(100, limit - messages.length),
+        ...(cursor !== undefined ? { before: cursor } : {}),
+      });
+      messages.push(...slice.messages);
+      cursor = slice.before;
+      if (cursor === undefined) break;
+    }
+    return cursor === undefined ? { messages } : { messages, before: cursor };
   }
 
   renderFormatted(content: FormattedContent): string {
@@ -459,10 +530,16 @@ export class ImbotChatAdapter implements Adapter<ImbotThread, ImbotRawMessage> {
   }
 
   #threadIdOf(message: InboundMessage): string {
+    return this.#threadIdOfConversation(
+      message.conversation.type === 'c2c' ? { type: 'c2c', userId: message.from } : message.conversation,
+    );
+  }
+
+  #threadIdOfConversation(conversation: Conversation): string {
     return this.encodeThreadId(
-      message.conversation.type === 'c2c'
-        ? { type: 'dm', userId: message.from }
-        : { type: 'group', groupId: message.conversation.groupId },
+      conversation.type === 'c2c'
+        ? { type: 'dm', userId: conversation.userId }
+        : { type: 'group', groupId: conversation.groupId },
     );
   }
 

@@ -275,6 +275,67 @@ describe.each(clouds)('a Chat SDK bot on $name', (cloud) => {
     expect(actions).toHaveLength(1);
   });
 
+  it('history reads back with the Chat SDK’s cursors and directions, one-to-one and in a group', async () => {
+    const replied: string[] = [];
+    bot.onDirectMessage(async (thread, message) => {
+      await thread.post(`re: ${message.text}`);
+      replied.push(message.text);
+    });
+    bot.onNewMention(async (thread, message) => {
+      await thread.post(`re: ${message.text}`);
+      replied.push(message.text);
+    });
+    await bot.initialize();
+    for (const text of ['one', 'two', 'three']) {
+      await cloudOf().userSends({ from: 'alice', to: cloud.bot, text });
+      await expect.poll(() => replied.at(-1), { timeout: 3000 }).toBe(text);
+    }
+    const dm = `${cloud.name}:dm:alice`;
+    const texts = (page: { messages: { text: string }[] }) => page.messages.map((m) => m.text);
+    if (cloud.name === 'rongcloud') {
+      // No history a bot can read: an empty page, and the Chat SDK serves what it kept.
+      expect(await adapter.fetchMessages(dm)).toEqual({ messages: [] });
+      expect(texts(await bot.history.thread.list(dm))).toEqual([
+        'one',
+        're: one',
+        'two',
+        're: two',
+        'three',
+        're: three',
+      ]);
+      return;
+    }
+    const latest = await adapter.fetchMessages(dm, { limit: 4 });
+    expect(texts(latest)).toEqual(['two', 're: two', 'three', 're: three']);
+    expect(latest.messages.map((m) => m.author.isMe)).toEqual([false, true, false, true]);
+    expect(latest.messages[0]?.threadId).toBe(dm);
+    const older = await adapter.fetchMessages(dm, { limit: 4, cursor: latest.nextCursor });
+    expect(texts(older)).toEqual(['one', 're: one']);
+    expect(older.nextCursor).toBeUndefined();
+    const first = await adapter.fetchMessages(dm, { limit: 4, direction: 'forward' });
+    expect(texts(first)).toEqual(['one', 're: one', 'two', 're: two']);
+    const rest = await adapter.fetchMessages(dm, {
+      limit: 4,
+      direction: 'forward',
+      cursor: first.nextCursor,
+    });
+    expect(texts(rest)).toEqual(['three', 're: three']);
+    expect(rest.nextCursor).toBeUndefined();
+    const id = latest.messages[3]?.id ?? '';
+    expect((await adapter.fetchMessage(dm, id))?.text).toBe('re: three');
+    expect(await adapter.fetchMessage(dm, 'no-such-message')).toBeNull();
+
+    // A group reads 20 at most per call: 25 messages need two.
+    cloudOf().createGroup({ groupId: 'log', members: ['alice'] });
+    await client.platform.addBotToGroup(cloud.bot, 'log');
+    for (let i = 1; i <= 25; i++)
+      await cloudOf().userSendsToGroup({ from: 'alice', groupId: 'log', text: `m${i}` });
+    const group = await adapter.fetchMessages(`${cloud.name}:group:log`, { limit: 22 });
+    expect(texts(group)).toEqual(Array.from({ length: 22 }, (_, i) => `m${i + 4}`));
+    const start = await adapter.fetchMessages(`${cloud.name}:group:log`, { limit: 3, direction: 'forward' });
+    expect(texts(start)).toEqual(['m1', 'm2', 'm3']);
+  });
+
   it('a forged callback is refused and reaches no handler', async () => {
     bot.onDirectMessage(async (_thread, message) => {
       seen.push({ handler: 'dm', text: message.text, isMention: message.isMention, thread: _thread });

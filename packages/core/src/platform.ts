@@ -122,6 +122,27 @@ export type ReplyTarget =
   | { botId: string; userId: string }
   | { botId: string; groupId: string; mention?: readonly string[] | undefined };
 
+/** A message as a conversation's history holds it. */
+export interface StoredMessage {
+  /** The id `sendText` gives (Tencent: the `MsgKey` one-to-one, the `MsgSeq` in a group). */
+  messageId: string;
+  /** The conversation it is part of (one-to-one: with the user, as the bot sees it). */
+  conversation: Conversation;
+  from: string;
+  /** Its text (a card's or a file's readable text). */
+  text: string;
+  time: Date;
+  attachments: InboundAttachment[];
+  /** The message as the cloud's history returns it. */
+  raw: unknown;
+}
+
+/** One page of a conversation's history, newest first; `before` reads the next, older page. */
+export interface HistorySlice {
+  messages: StoredMessage[];
+  before?: string;
+}
+
 /** How `updateText` treats the text it is given. */
 export interface UpdateTextOptions {
   /**
@@ -190,6 +211,12 @@ export interface BotPlatform {
    * the cloud's clients show none (groups).
    */
   typing?(target: ReplyTarget): TypingIndicator | undefined;
+  /**
+   * The latest messages of the conversation `target` names, newest first, at most `limit` (default
+   * 20); `before` (a page's own `before`) reads further back. Absent where the cloud keeps no
+   * history a bot can read (RongCloud's is an hourly archive). Recalled messages are left out.
+   */
+  readHistory?(target: ReplyTarget, options?: { before?: string; limit?: number }): Promise<HistorySlice>;
   /**
    * A 32-byte key for `purpose`, derived from the app's secret (HKDF-SHA256), for values the app
    * signs and later checks itself, such as a card button's payload; undefined when the client holds

@@ -1,10 +1,14 @@
 import * as z from 'zod';
+import { ValidationError } from '../errors.js';
 import { mentionPrefix, parseRichMessage, type RichMessage } from '../message/rich.js';
 import type {
   BotPlatform,
   BotSpec,
+  Conversation,
+  HistorySlice,
   ParsedWebhook,
   ReplyTarget,
+  StoredMessage,
   UpdateTextOptions,
   VerifyOptions,
   WebhookProof,
@@ -19,6 +23,7 @@ import { maxBytes, parseInput, utf8Bytes } from '../validation.js';
 import type { TencentIm } from './client.js';
 import { tencentElements, textElement, withMentions } from './elements.js';
 import { TencentApiError } from './errors.js';
+import type { HistoryMessage } from './history.js';
 import {
   MESSAGE_MAX_BYTES,
   PROFILE_FIELD_MAX_BYTES,
@@ -26,7 +31,7 @@ import {
   ROBOTS_PER_APP,
   robotId,
 } from './schemas.js';
-import { parseTencentCallback, verifyTencentCallback } from './webhook.js';
+import { parseTencentCallback, readMsgBody, verifyTencentCallback } from './webhook.js';
 
 /** A group message's id is its `MsgSeq`, as `sendText` gives it. */
 function groupSeq(messageId: string): number {
@@ -35,6 +40,41 @@ function groupSeq(messageId: string): number {
     messageId,
     'messageId',
   );
+}
+
+/** A one-to-one history cursor, `<MsgTime>_<MsgKey>` (a `MsgKey` is `seq_random_time` itself). */
+function splitRoamCursor(before: string): [number, string] {
+  const at = before.indexOf('_');
+  const time = Number(before.slice(0, at));
+  if (at < 1 || !Number.isInteger(time)) {
+    throw new ValidationError('before', 'before: not a history cursor of this conversation');
+  }
+  return [time, before.slice(at + 1)];
+}
+
+/** History entries as neutral stored messages, recalled ones left out. */
+function storedMessages(
+  messages: HistoryMessage[],
+  conversation: Conversation,
+  idOf: (m: HistoryMessage) => string,
+): StoredMessage[] {
+  return messages
+    .filter((m) => !m.recalled)
+    .map((m) => {
+      const { text, attachments } = readMsgBody(m.msgBody);
+      const desc = m.msgBody
+        .map((el) => (el.MsgContent as { Desc?: unknown } | undefined)?.Desc)
+        .find((d): d is string => typeof d === 'string' && d !== '');
+      return {
+        messageId: idOf(m),
+        conversation,
+        from: m.from,
+        text: text || desc || '',
+        time: new Date(m.msgTime * 1000),
+        attachments,
+        raw: m,
+      };
+    });
 }
 
 const botSpec = z.object({
@@ -266,6 +306,50 @@ export class TencentPlatform implements BotPlatform {
       { From_Account: target.botId, To_Account: target.userId, MsgKey: messageId },
       { retry: 'idempotent' },
     );
+  }
+
+  /**
+   * History through `admin_getroammsg` (one-to-one, as the bot sees it) and `group_msg_get_simple`
+   * (groups, 20 at most per call). The cursor is the page's last `MsgTime` and `MsgKey`, or the
+   * next older `MsgSeq` in a group.
+   */
+  async readHistory(
+    target: ReplyTarget,
+    options: { before?: string; limit?: number } = {},
+  ): Promise<HistorySlice> {
+    const limit = parseInput(z.number().int().min(1).max(100), options.limit ?? 20, 'limit');
+    if ('groupId' in target) {
+      const upToSeq = options.before === undefined ? undefined : groupSeq(options.before);
+      const page = await this.im.getGroupMessages({
+        groupId: target.groupId,
+        count: Math.min(limit, 20),
+        ...(upToSeq ? { upToSeq } : {}),
+      });
+      const oldest = page.messages.at(-1)?.msgSeq ?? 1;
+      const slice: HistorySlice = {
+        messages: storedMessages(page.messages, { type: 'group', groupId: target.groupId }, (m) =>
+          String(m.msgSeq),
+        ),
+      };
+      if (!page.complete && oldest > 1) slice.before = String(oldest - 1);
+      return slice;
+    }
+    const [time, key] = options.before === undefined ? [] : splitRoamCursor(options.before);
+    const page = await this.im.getRoamMessages({
+      operator: target.botId,
+      peer: target.userId,
+      minTime: 0,
+      maxTime: time ?? Math.ceil(Date.now() / 1000),
+      maxCount: limit,
+      ...(key ? { lastMsgKey: key } : {}),
+    });
+    const slice: HistorySlice = {
+      messages: storedMessages(page.messages, { type: 'c2c', userId: target.userId }, (m) => m.msgKey ?? ''),
+    };
+    if (!page.complete && page.lastMsgKey !== undefined && page.lastMsgTime !== undefined) {
+      slice.before = `${page.lastMsgTime}_${page.lastMsgKey}`;
+    }
+    return slice;
   }
 
   typing(target: ReplyTarget): TypingIndicator | undefined {

@@ -124,10 +124,11 @@ export function tencentAttachment(el: { MsgType: string; MsgContent?: unknown })
 }
 
 /**
- * The text, attachments and button press of a message body. A press is a `TIMCustomElem` whose
- * `Data` is the button-press JSON: its value becomes the text, as if the user had typed it.
+ * The text, attachments and button press of a message body, from a callback or from history. A
+ * press is a `TIMCustomElem` whose `Data` is the button-press JSON: its value becomes the text, as
+ * if the user had typed it. A streamed message's text is its chunks' markdown.
  */
-function textOf(body: z.infer<typeof element>[]): {
+export function readMsgBody(body: readonly { MsgType: string; MsgContent?: unknown }[]): {
   text: string;
   attachments: InboundAttachment[];
   action?: InboundMessage['action'];
@@ -142,6 +143,7 @@ function textOf(body: z.infer<typeof element>[]): {
     const custom = el.MsgType === 'TIMCustomElem';
     const press = custom ? parseButtonPress(content?.Data) : undefined;
     if (el.MsgType === 'TIMTextElem' && typeof content?.Text === 'string') text += content.Text;
+    else if (el.MsgType === 'TIMStreamElem') text += streamText(el.MsgContent);
     else if (press) {
       action = press;
       text += press.value;
@@ -149,6 +151,13 @@ function textOf(body: z.infer<typeof element>[]): {
     else attachments.push(tencentAttachment(el));
   }
   return { text, attachments, ...(action ? { action } : {}), ...(stop ? { stop } : {}) };
+}
+
+/** The markdown of a `TIMStreamElem`'s chunks, in order. */
+function streamText(content: unknown): string {
+  const chunks = (content as { Chunks?: unknown } | undefined)?.Chunks;
+  if (!Array.isArray(chunks)) return '';
+  return chunks.map((chunk) => str((chunk as { Markdown?: unknown }).Markdown) ?? '').join('');
 }
 
 /** `src` of the custom message a user's client sends to interrupt an AI robot's streaming answer. */
@@ -177,7 +186,7 @@ export function parseTencentCallback(body: unknown): ParsedWebhook {
   if (command === 'Bot.OnC2CMessage') {
     const c = c2cCallback.safeParse(body);
     if (!c.success) throw malformedCallback(c.error);
-    const { text, attachments, action, stop } = textOf(c.data.MsgBody);
+    const { text, attachments, action, stop } = readMsgBody(c.data.MsgBody);
     const message: InboundMessage = {
       platform: 'tencent',
       botId: c.data.To_Account,
@@ -198,7 +207,7 @@ export function parseTencentCallback(body: unknown): ParsedWebhook {
   if (command === 'Bot.OnGroupMessage') {
     const g = groupCallback.safeParse(body);
     if (!g.success) throw malformedCallback(g.error);
-    const { text, attachments, action, stop } = textOf(g.data.MsgBody);
+    const { text, attachments, action, stop } = readMsgBody(g.data.MsgBody);
     const mentions = g.data.AtRobots_Account;
     const messages = mentions.map(
       (botId): InboundMessage => ({
