@@ -275,6 +275,77 @@ describe.each(clouds)('a Chat SDK bot on $name', (cloud) => {
     expect(actions).toHaveLength(1);
   });
 
+  it('a task_update while the stream waits keeps the bot typing and names the task; /stop ends the stream with what was shown', async () => {
+    let turnSignal: AbortSignal | undefined;
+    bot.onDirectMessage(async (thread) => {
+      turnSignal = thread.signal;
+      await thread.post(
+        (async function* () {
+          yield {
+            type: 'task_update' as const,
+            id: 't1',
+            title: 'Searching docs',
+            status: 'in_progress' as const,
+          };
+          await new Promise((resolve) => setTimeout(resolve, 1500));
+          yield {
+            type: 'task_update' as const,
+            id: 't1',
+            title: 'Searching docs',
+            status: 'complete' as const,
+          };
+          for (let i = 0; i < 400; i++) {
+            await new Promise((resolve) => setTimeout(resolve, 10));
+            yield `word${i} `;
+          }
+        })(),
+      );
+    });
+    await bot.initialize();
+    await cloudOf().userSends({ from: 'alice', to: cloud.bot, text: 'find it' });
+    await expect
+      .poll(() => cloudOf().typing('alice', cloud.bot)?.statusText, { timeout: 3000 })
+      .toBe('Searching docs');
+    await expect.poll(() => fromBot('alice')[0]?.text ?? '', { timeout: 5000 }).toContain('word3 ');
+
+    await cloudOf().userSends({ from: 'alice', to: cloud.bot, text: '/stop' });
+    await expect.poll(() => fromBot('alice')[0]?.state, { timeout: 3000 }).toBe('finished');
+    const answer = fromBot('alice')[0]?.text ?? '';
+    expect(answer.endsWith(' (stopped)')).toBe(true);
+    expect(answer).not.toContain('word399');
+    expect(fromBot('alice')).toHaveLength(1);
+    // The Chat SDK's turn was aborted too, so the handler's own work can stop.
+    expect(turnSignal?.aborted).toBe(true);
+    expect(refused).toEqual([]);
+  });
+
+  it('refuses what the cloud cannot do with the Chat SDK’s own error, and bad input with a ValidationError', async () => {
+    await bot.initialize();
+    const dm = `${cloud.name}:dm:alice`;
+    await expect(adapter.addReaction(dm, 'm1', 'thumbs_up')).rejects.toMatchObject({
+      name: 'NotImplementedError',
+      feature: 'reactions',
+    });
+    await expect(
+      adapter.postMessage(dm, { markdown: 'x', files: [{ data: Buffer.from('x'), filename: 'x.txt' }] }),
+    ).rejects.toMatchObject({
+      name: 'NotImplementedError',
+      feature: 'files',
+    });
+    await expect(adapter.postMessage('slack:C1:1', 'hi')).rejects.toMatchObject({
+      code: 'VALIDATION',
+      field: 'threadId',
+    });
+    expect(() => createImbotAdapter({ platform: client.platform, botId: '' })).toThrow(
+      expect.objectContaining({ code: 'VALIDATION' }),
+    );
+    expect(() =>
+      createImbotAdapter({ platform: client.platform, botId: cloud.bot, actionSecret: 'short' }),
+    ).toThrow(expect.objectContaining({ code: 'VALIDATION', field: 'actionSecret' }));
+    // Nothing reached the cloud's messaging APIs.
+    expect(cloudOf().conversation('alice', cloud.bot)).toEqual([]);
+  });
+
   it('history reads back with the Chat SDK’s cursors and directions, one-to-one and in a group', async () => {
     const replied: string[] = [];
     bot.onDirectMessage(async (thread, message) => {
