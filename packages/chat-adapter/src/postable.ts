@@ -14,9 +14,17 @@ import {
 
 /**
  * Both clouds' clients take markdown as it is (TUIKit and RongCloud's IMKit render it in streamed
- * messages, and show it as typed elsewhere), so the Chat SDK's mdast goes out as markdown.
+ * messages, and show it as typed elsewhere), so the Chat SDK's mdast goes out as markdown, and
+ * markdown or plain text given as a string goes out exactly as written.
  */
 export class ImbotFormatConverter extends BaseFormatConverter {
+  override renderPostable(message: AdapterPostableMessage): string {
+    if (typeof message === 'string') return message;
+    if ('markdown' in message) return message.markdown;
+    if ('raw' in message) return message.raw;
+    return super.renderPostable(message);
+  }
+
   toAst(platformText: string): Root {
     return parseMarkdown(platformText);
   }
