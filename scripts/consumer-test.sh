@@ -17,7 +17,7 @@ nodes=("$@")
 work="$(mktemp -d "${TMPDIR:-/tmp}/imbot-consumer.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 bin="$root/node_modules/.bin"
-packages=(core express-middleware botframework-adapter agents-adapter redis emulator)
+packages=(core express-middleware botframework-adapter agents-adapter chat-adapter redis emulator)
 
 echo "consumer test: packing into $work"
 mkdir -p "$work/packs"
@@ -49,7 +49,7 @@ app="$work/app"
 mkdir -p "$app"
 cp "$root/scripts/consumer/"* "$app/"
 (cd "$app" && npm install --no-audit --no-fund --loglevel=error "$work"/packs/*.tgz \
-  express@5 botbuilder@4.23 @microsoft/agents-hosting@1 @microsoft/agents-activity@1 \
+  express@5 botbuilder@4.23 @microsoft/agents-hosting@1 @microsoft/agents-activity@1 chat@4.41 \
   @opentelemetry/api@1.9 typescript@5.9 @types/node@20 @types/express@5 >/dev/null)
 
 for node in "${nodes[@]}"; do

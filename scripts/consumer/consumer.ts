@@ -2,6 +2,7 @@
 
 import { ImbotAgentsAdapter } from '@imbot/agents-adapter';
 import { ImBotAdapter } from '@imbot/botframework-adapter';
+import { createImbotAdapter } from '@imbot/chat-adapter';
 import {
   genUserSig,
   type InboundMessage,
@@ -36,6 +37,8 @@ const router = imbot({
   onMessage: (message: InboundMessage, reply: Reply) => reply.send({ ...card, text: message.text }),
 });
 const emulator: Promise<Emulator> = startEmulator();
+const chatAdapter = createImbotAdapter({ platform: rong.platform, botId: 'helper-bot' });
+const chatThread: string = chatAdapter.encodeThreadId({ type: 'group', groupId: 'team' });
 export const used = [
   router,
   rong,
@@ -45,6 +48,7 @@ export const used = [
   randomUint32,
   ImBotAdapter,
   ImbotAgentsAdapter,
+  chatThread,
   RedisRateLimiter,
 ];
 
