@@ -407,6 +407,40 @@ describe.each(clouds)('a Chat SDK bot on $name', (cloud) => {
     expect(texts(start)).toEqual(['m1', 'm2', 'm3']);
   });
 
+  it('answers the cloud first and hands the handling to the Chat SDK’s waitUntil', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let finished = false;
+    bot.onDirectMessage(async () => {
+      await gate;
+      finished = true;
+    });
+    await bot.initialize();
+    const waited: Promise<unknown>[] = [];
+    const body = JSON.stringify(
+      cloud.name === 'tencent'
+        ? tencentC2C('alice', cloud.bot, [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'later' } }])
+        : rongPrivate('alice', cloud.bot, 'RC:TxtMsg', { content: 'later' }),
+    );
+    const query = cloud.name === 'tencent' ? tencentQuery() : rongQuery();
+    const response = await adapter.handleWebhook(
+      new Request(webhookUrl + query, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      }),
+      { waitUntil: (task) => void waited.push(task) },
+    );
+    expect(response.status).toBe(200);
+    expect(waited.length).toBeGreaterThan(0);
+    expect(finished).toBe(false);
+    release();
+    await Promise.all(waited);
+    expect(finished).toBe(true);
+  });
+
   it('a forged callback is refused and reaches no handler', async () => {
     bot.onDirectMessage(async (_thread, message) => {
       seen.push({ handler: 'dm', text: message.text, isMention: message.isMention, thread: _thread });
