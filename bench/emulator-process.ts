@@ -107,15 +107,16 @@ export async function startEmulatorProcess(options: {
     follow: async (onEvent) => {
       const controller = new AbortController();
       const answer = await request(`${url}/_emulator/events`, { signal: controller.signal });
-      let buffer = '';
-      answer.body.setEncoding('utf8');
-      answer.body.on('data', (data: string) => {
+      // Frames are cut out of the bytes and only then decoded, so a character split across two
+      // chunks is never decoded in halves.
+      let buffer: Buffer = Buffer.alloc(0);
+      answer.body.on('data', (data: Buffer) => {
         const at = performance.now();
-        buffer += data;
+        buffer = buffer.length === 0 ? data : Buffer.concat([buffer, data]);
         let end = buffer.indexOf('\n\n');
         while (end >= 0) {
-          const frame = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
+          const frame = buffer.subarray(0, end).toString('utf8');
+          buffer = buffer.subarray(end + 2);
           end = buffer.indexOf('\n\n');
           if (!frame.startsWith('event: message\n')) continue;
           onEvent(JSON.parse(frame.slice(frame.indexOf('data: ') + 6)) as MessageEvent, at);
