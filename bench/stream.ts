@@ -30,7 +30,8 @@ import { genUserSig, InMemoryRateLimiter, StreamSession, type StreamTransport, T
 import { keepAliveCapacity, STREAM_IDLE_LIMIT_MS } from '@imbot/core/internal';
 import { Pool } from 'undici';
 import { StreamScheduler } from '../packages/core/src/stream/scheduler.js';
-import { type EmulatorProcess, type MessageEvent, startEmulatorProcess } from './emulator-process.js';
+import { Delivery, jain, median, ms, pct, percentile, produce, sleep, token, within } from './delivery.js';
+import { type EmulatorProcess, startEmulatorProcess } from './emulator-process.js';
 
 const { values } = parseArgs({
   options: {
@@ -60,12 +61,6 @@ const API = 'openim_robot_http_svc/send_stream_msg';
 
 type Variant = 'imbot' | 'typing' | 'naive' | 'throttle';
 
-/** A token as an LLM would emit it: a word and a space, now and then CJK or an emoji. */
-function token(session: number, n: number): string {
-  const kinds = [`word${n} `, `${session}:${n} `, '流式 ', '👍🏽 ', 'and '];
-  return kinds[(session + n) % kinds.length] as string;
-}
-
 interface Row {
   /** Typing signals the emulator applied and refused (`sendmsg`). */
   typingCalls: number;
@@ -82,150 +77,6 @@ interface Row {
   loopP99: number;
   loopMax: number;
 }
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-}
-
-/** Jain's fairness index: 1 when every session got the same number of calls. */
-function jain(counts: number[]): number {
-  const sum = counts.reduce((a, b) => a + b, 0);
-  const squares = counts.reduce((a, b) => a + b * b, 0);
-  return squares === 0 ? 1 : (sum * sum) / (counts.length * squares);
-}
-
-/**
- * What each user was sent (the independent record), and what the user sees, followed event by
- * event: a token's latency ends when the text shown to its user first holds everything up to it.
- */
-class Delivery {
-  readonly written: string[];
-  readonly #tokenEnds: number[][];
-  readonly #tokenAt: number[][];
-  readonly #next: number[];
-  /** Per user, message key → its latest text and state, in the order the messages appeared. */
-  readonly #messages: Map<string, { text: string; state: string }>[];
-  readonly #index = new Map<string, number>();
-  readonly latencies: number[] = [];
-  /** Applied calls per user, with their times. */
-  readonly callTimes: number[][];
-
-  constructor(users: string[]) {
-    this.written = users.map(() => '');
-    this.#tokenEnds = users.map(() => []);
-    this.#tokenAt = users.map(() => []);
-    this.#next = users.map(() => 0);
-    this.#messages = users.map(() => new Map());
-    this.callTimes = users.map(() => []);
-    for (const [i, user] of users.entries()) this.#index.set(user, i);
-  }
-
-  wrote(user: number, text: string): void {
-    this.written[user] += text;
-    this.#tokenEnds[user]?.push((this.written[user] as string).length);
-    this.#tokenAt[user]?.push(performance.now());
-  }
-
-  applied(event: MessageEvent, at: number): void {
-    const { message } = event;
-    if (message.from !== BOT) return;
-    const user = this.#index.get(message.to);
-    if (user === undefined) return;
-    const messages = this.#messages[user] as Map<string, { text: string; state: string }>;
-    const before = messages.get(message.msgKey);
-    messages.set(message.msgKey, { text: message.text, state: message.state });
-    if (before?.text !== message.text || before === undefined) this.callTimes[user]?.push(at);
-    const shown = this.shown(user);
-    const written = this.written[user] as string;
-    // Matched by content: only the part of what is shown that agrees with what was written counts.
-    let agree = 0;
-    const limit = Math.min(shown.length, written.length);
-    while (agree < limit && shown.charCodeAt(agree) === written.charCodeAt(agree)) agree++;
-    const ends = this.#tokenEnds[user] as number[];
-    const times = this.#tokenAt[user] as number[];
-    let i = this.#next[user] as number;
-    while (i < ends.length && (ends[i] as number) <= agree) {
-      this.latencies.push(at - (times[i] as number));
-      i++;
-    }
-    this.#next[user] = i;
-  }
-
-  shown(user: number): string {
-    let text = '';
-    for (const m of (this.#messages[user] as Map<string, { text: string }>).values()) text += m.text;
-    return text;
-  }
-
-  /** Users whose messages, all finished, show exactly what was written. */
-  exact(): number {
-    let exact = 0;
-    this.written.forEach((written, user) => {
-      const all = [...(this.#messages[user] as Map<string, { state: string }>).values()];
-      if (this.shown(user) === written && all.every((m) => m.state === 'finished')) exact++;
-    });
-    return exact / this.written.length;
-  }
-
-  /** Messages the cloud ended for want of a call, or that never ended at all. */
-  abandoned(): number {
-    let count = 0;
-    for (const messages of this.#messages) {
-      for (const m of messages.values()) if (m.state !== 'finished') count++;
-    }
-    return count;
-  }
-
-  /** Tokens written and never shown. */
-  lost(): number {
-    let lost = 0;
-    let total = 0;
-    this.#tokenEnds.forEach((ends, user) => {
-      total += ends.length;
-      lost += ends.length - (this.#next[user] as number);
-    });
-    return total === 0 ? 0 : lost / total;
-  }
-}
-
-/** Produces tokens for `count` sessions at the set rate, sessions spread over the interval. */
-async function produce(count: number, write: (session: number, n: number) => void): Promise<void> {
-  const intervalMs = 1000 / TOKENS_PER_SECOND;
-  const total = Math.round(SECONDS * TOKENS_PER_SECOND);
-  await Promise.all(
-    Array.from(
-      { length: Math.min(count, 10) },
-      (_, group) =>
-        new Promise<void>((resolve) => {
-          setTimeout(
-            () => {
-              let n = 0;
-              const timer = setInterval(() => {
-                for (let s = group; s < count; s += 10) write(s, n);
-                if (++n >= total) {
-                  clearInterval(timer);
-                  resolve();
-                }
-              }, intervalMs);
-            },
-            (group * intervalMs) / 10,
-          );
-        }),
-    ),
-  );
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Resolves when every promise has settled or `ms` have passed, whichever is first. */
-const within = (promises: Promise<unknown>[], ms: number) =>
-  Promise.race([Promise.allSettled(promises), sleep(ms)]);
 
 interface Run {
   write(session: number, text: string): void;
@@ -354,13 +205,13 @@ const runners: Record<Variant, (emulator: EmulatorProcess, users: string[]) => R
 async function measure(emulator: EmulatorProcess, variant: Variant, count: number): Promise<Row> {
   await emulator.reset();
   const users = Array.from({ length: count }, (_, i) => `user${i}`);
-  const record = new Delivery(users);
+  const record = new Delivery(BOT, users);
   const unfollow = await emulator.follow((event, at) => record.applied(event, at));
   const run = runners[variant](emulator, users);
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   const started = performance.now();
-  await produce(count, (s, n) => {
+  await produce(count, { seconds: SECONDS, perSecond: TOKENS_PER_SECOND }, (s, n) => {
     const text = token(s, n);
     record.wrote(s, text);
     run.write(s, text);
@@ -404,11 +255,6 @@ function p99Bound(count: number): number {
   const cycle = Math.max((count / BUDGET) * 1000, MIN_INTERVAL_MS);
   return count <= capacity ? 1.5 * cycle + 100 : SECONDS * 1000 + (count / BUDGET) * 1000;
 }
-
-const ms = (v: number) =>
-  Number.isNaN(v) ? 'n/a' : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${Math.round(v)} ms`;
-/** A share as a percentage, with decimals only where rounding would hide a difference from 0 or 100. */
-const pct = (v: number) => `${(v * 100).toFixed(v === 0 || v === 1 || (v > 0.01 && v < 0.99) ? 0 : 2)} %`;
 
 async function main(): Promise<void> {
   const emulator = await startEmulatorProcess({ robots: [BOT], secretKey: app.secretKey });
