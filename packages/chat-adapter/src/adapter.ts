@@ -281,10 +281,12 @@ export class ImbotChatAdapter implements Adapter<ImbotThread, ImbotRawMessage> {
     const card = cardOf(message);
     if (card) {
       const nonce = cardNonce();
-      const key = this.#actionKey.bind(this);
-      const rich = cardToRich(card, (action) =>
-        signAction(key(), { botId: this.botUserId, threadId, nonce }, action),
-      );
+      // Derived once, and only for a card with buttons.
+      let key: Uint8Array | undefined;
+      const rich = cardToRich(card, (action) => {
+        key ??= this.#actionKey();
+        return signAction(key, { botId: this.botUserId, threadId, nonce }, action);
+      });
       const { messageId } = reply ? await reply.send(rich) : await this.platform.sendMessage(target, rich);
       if (rich.buttons.some((b) => b.type === 'message')) {
         await this.#requireChat().getState().set(cardKey(this.name, nonce), messageId, this.#cardTtlMs);
@@ -456,13 +458,10 @@ export class ImbotChatAdapter implements Adapter<ImbotThread, ImbotRawMessage> {
         message.action && isSignedAction(message.action.value)
           ? this.#press(chat, message, message.action, threadId, options)
           : // imbot's pipeline has de-duplicated the delivery already (see the README).
-            chat.processMessage(this, threadId, this.parseMessage(message), {
-              ...options,
-              deduplicate: false,
-            }),
+            chat
+              .processMessage(this, threadId, this.parseMessage(message), { ...options, deduplicate: false })
+              .catch(handlerFailed),
       );
-    } catch {
-      // The Chat SDK has logged the handler's failure.
     } finally {
       reply.signal.removeEventListener('abort', abortTurn);
     }
@@ -489,18 +488,20 @@ export class ImbotChatAdapter implements Adapter<ImbotThread, ImbotRawMessage> {
       this.pipeline.report(new ActionRefusedError(problem ?? 'malformed'), message);
       return;
     }
-    await chat.processAction(
-      {
-        adapter: this,
-        actionId: opened.action.actionId,
-        ...(opened.action.value !== undefined ? { value: opened.action.value } : {}),
-        messageId: cardMessageId,
-        threadId,
-        user: this.#author(message.from),
-        raw: message,
-      },
-      options,
-    );
+    await chat
+      .processAction(
+        {
+          adapter: this,
+          actionId: opened.action.actionId,
+          ...(opened.action.value !== undefined ? { value: opened.action.value } : {}),
+          messageId: cardMessageId,
+          threadId,
+          user: this.#author(message.from),
+          raw: message,
+        },
+        options,
+      )
+      .catch(handlerFailed);
   }
 
   #requireChat(): ChatInstance {
@@ -609,6 +610,9 @@ export class ImbotChatAdapter implements Adapter<ImbotThread, ImbotRawMessage> {
     this.#loneTyping.delete(threadId);
   }
 }
+
+/** A Chat SDK handler failed: the Chat SDK has logged it; imbot reports only its own failures. */
+function handlerFailed(): void {}
 
 /** Where the Chat SDK's state remembers which message a card (by its nonce) was sent as. */
 function cardKey(cloud: string, nonce: string): string {
