@@ -441,6 +441,27 @@ describe.each(clouds)('a Chat SDK bot on $name', (cloud) => {
     expect(finished).toBe(true);
   });
 
+  it('ignores the bot’s own messages, as the Chat SDK’s self-message contract asks', async () => {
+    bot.onDirectMessage(async (thread, message) => {
+      seen.push({ handler: 'dm', text: message.text, isMention: message.isMention, thread });
+    });
+    await bot.initialize();
+    const body = JSON.stringify(
+      cloud.name === 'tencent'
+        ? tencentC2C(cloud.bot, cloud.bot, [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'echo' } }])
+        : rongPrivate(cloud.bot, cloud.bot, 'RC:TxtMsg', { content: 'echo' }),
+    );
+    const query = cloud.name === 'tencent' ? tencentQuery() : rongQuery();
+    const response = await fetch(webhookUrl + query, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    expect(response.status).toBe(200);
+    await cloudOf().userSends({ from: 'alice', to: cloud.bot, text: 'sentinel' });
+    await expect.poll(() => seen.map((s) => s.text), { timeout: 3000 }).toEqual(['sentinel']);
+  });
+
   it('a forged callback is refused and reaches no handler', async () => {
     bot.onDirectMessage(async (_thread, message) => {
       seen.push({ handler: 'dm', text: message.text, isMention: message.isMention, thread: _thread });
