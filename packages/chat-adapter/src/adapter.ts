@@ -151,6 +151,14 @@ export class ImbotChatAdapter implements Adapter<ImbotThread, ImbotRawMessage> {
     if (actionSecret !== undefined && (typeof actionSecret !== 'string' || actionSecret.length < 16)) {
       throw new ValidationError('actionSecret', 'actionSecret: must be a string of at least 16 characters');
     }
+    const retries = typeof ensure === 'object' && ensure !== null ? ensure.retries : undefined;
+    if (
+      !(ensure === undefined || typeof ensure === 'boolean' || typeof ensure === 'object') ||
+      ensure === null ||
+      (retries !== undefined && !(Number.isInteger(retries) && retries >= 0))
+    ) {
+      throw new ValidationError('ensure', 'ensure: must be true, false or { retries: a whole number ≥ 0 }');
+    }
     if (cardTtlMs !== undefined && !(Number.isInteger(cardTtlMs) && cardTtlMs > 0)) {
       throw new ValidationError('cardTtlMs', 'cardTtlMs: must be a positive whole number of milliseconds');
     }
@@ -545,10 +553,10 @@ export class ImbotChatAdapter implements Adapter<ImbotThread, ImbotRawMessage> {
   }
 
   #threadIdOfTarget(target: ReplyTarget): string {
-    return this.encodeThreadId(
+    return this.#threadIdOfConversation(
       'groupId' in target
         ? { type: 'group', groupId: target.groupId }
-        : { type: 'dm', userId: target.userId },
+        : { type: 'c2c', userId: target.userId },
     );
   }
 

@@ -342,6 +342,9 @@ describe.each(clouds)('a Chat SDK bot on $name', (cloud) => {
     expect(() =>
       createImbotAdapter({ platform: client.platform, botId: cloud.bot, actionSecret: 'short' }),
     ).toThrow(expect.objectContaining({ code: 'VALIDATION', field: 'actionSecret' }));
+    expect(() =>
+      createImbotAdapter({ platform: client.platform, botId: cloud.bot, ensure: { retries: -1 } }),
+    ).toThrow(expect.objectContaining({ code: 'VALIDATION', field: 'ensure' }));
     // Nothing reached the cloud's messaging APIs.
     expect(cloudOf().conversation('alice', cloud.bot)).toEqual([]);
   });
