@@ -240,45 +240,48 @@ export class ImbotChatAdapter implements Adapter<ImbotThread, ImbotRawMessage> {
     }
   }
 
-  /** A user's message as the Chat SDK's `Message`: text without the bot's mention, author, mention, attachments. */
+  /**
+   * A message as the Chat SDK's `Message`: a user's (text without the bot's mention, author,
+   * mention, attachments), one of history, or one the bot sent.
+   */
   parseMessage(raw: ImbotRawMessage): Message<ImbotRawMessage> {
-    if ('time' in raw && 'messageId' in raw) {
-      return new Message<ImbotRawMessage>({
-        id: raw.messageId,
-        threadId: this.#threadIdOfConversation(raw.conversation),
-        text: raw.text,
-        formatted: this.#converter.toAst(raw.text),
-        raw,
-        author: this.#author(raw.from),
-        metadata: { dateSent: raw.time, edited: false },
-        attachments: raw.attachments.flatMap(toAttachment),
-      });
-    }
-    if (!('messageKey' in raw)) {
-      return new Message<ImbotRawMessage>({
-        id: raw.messageId,
-        threadId: this.#threadIdOfTarget(raw.target),
-        text: raw.text,
-        formatted: this.#converter.toAst(raw.text),
-        raw,
-        author: this.#author(this.botUserId),
-        metadata: { dateSent: new Date(), edited: false },
-        attachments: [],
-      });
-    }
-    const group = raw.conversation.type === 'group';
-    return new Message<ImbotRawMessage>({
-      id: raw.messageKey,
-      threadId: this.#threadIdOf(raw),
+    const common = (
+      id: string,
+      threadId: string,
+      from: string,
+      dateSent: Date,
+      attachments: Attachment[],
+    ) => ({
+      id,
+      threadId,
       text: raw.text,
       formatted: this.#converter.toAst(raw.text),
       raw,
-      author: this.#author(raw.from),
-      metadata: { dateSent: raw.time, edited: false },
-      attachments: raw.attachments.flatMap(toAttachment),
-      // The cloud says whom a group message mentions; a one-to-one message is always to the bot.
-      ...(group ? { isMention: raw.mentions.includes(this.botUserId) } : {}),
+      author: this.#author(from),
+      metadata: { dateSent, edited: false },
+      attachments,
     });
+    if ('time' in raw && 'messageId' in raw) {
+      const threadId = this.#threadIdOfConversation(raw.conversation);
+      return new Message(
+        common(raw.messageId, threadId, raw.from, raw.time, raw.attachments.flatMap(toAttachment)),
+      );
+    }
+    if (!('messageKey' in raw)) {
+      const threadId = this.#threadIdOfTarget(raw.target);
+      return new Message(common(raw.messageId, threadId, this.botUserId, new Date(), []));
+    }
+    const fields = common(
+      raw.messageKey,
+      this.#threadIdOf(raw),
+      raw.from,
+      raw.time,
+      raw.attachments.flatMap(toAttachment),
+    );
+    // The cloud says whom a group message mentions; a one-to-one message is always to the bot.
+    if (raw.conversation.type === 'group')
+      return new Message({ ...fields, isMention: raw.mentions.includes(this.botUserId) });
+    return new Message(fields);
   }
 
   async postMessage(threadId: string, message: AdapterPostableMessage): Promise<RawMessage<ImbotRawMessage>> {

@@ -422,11 +422,7 @@ describe.each(clouds)('a Chat SDK bot on $name', (cloud) => {
     });
     await bot.initialize();
     const waited: Promise<unknown>[] = [];
-    const body = JSON.stringify(
-      cloud.name === 'tencent'
-        ? tencentC2C('alice', cloud.bot, [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'later' } }])
-        : rongPrivate('alice', cloud.bot, 'RC:TxtMsg', { content: 'later' }),
-    );
+    const body = textCallback(cloud, 'alice', 'later');
     const query = cloud.name === 'tencent' ? tencentQuery() : rongQuery();
     const response = await adapter.handleWebhook(
       new Request(webhookUrl + query, {
@@ -449,17 +445,7 @@ describe.each(clouds)('a Chat SDK bot on $name', (cloud) => {
       seen.push({ handler: 'dm', text: message.text, isMention: message.isMention, thread });
     });
     await bot.initialize();
-    const body = JSON.stringify(
-      cloud.name === 'tencent'
-        ? tencentC2C(cloud.bot, cloud.bot, [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'echo' } }])
-        : rongPrivate(cloud.bot, cloud.bot, 'RC:TxtMsg', { content: 'echo' }),
-    );
-    const query = cloud.name === 'tencent' ? tencentQuery() : rongQuery();
-    const response = await fetch(webhookUrl + query, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body,
-    });
+    const response = await postCallback(webhookUrl, cloud, textCallback(cloud, cloud.bot, 'echo'));
     expect(response.status).toBe(200);
     await cloudOf().userSends({ from: 'alice', to: cloud.bot, text: 'sentinel' });
     await expect.poll(() => seen.map((s) => s.text), { timeout: 3000 }).toEqual(['sentinel']);
@@ -481,13 +467,29 @@ describe.each(clouds)('a Chat SDK bot on $name', (cloud) => {
 
 /** Posts a callback with a bad signature to the adapter's webhook, as an attacker would. */
 function forgedCallback(webhookUrl: string, cloud: Cloud): Promise<Response> {
-  const body = JSON.stringify(
+  return postCallback(webhookUrl, cloud, textCallback(cloud, 'mallory', 'forged'), { forged: true });
+}
+
+/** A user's text message to the bot as the cloud's callback body. */
+function textCallback(cloud: Cloud, from: string, text: string): string {
+  return JSON.stringify(
     cloud.name === 'tencent'
-      ? tencentC2C('mallory', cloud.bot, [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'forged' } }])
-      : rongPrivate('mallory', cloud.bot, 'RC:TxtMsg', { content: 'forged' }),
+      ? tencentC2C(from, cloud.bot, [{ MsgType: 'TIMTextElem', MsgContent: { Text: text } }])
+      : rongPrivate(from, cloud.bot, 'RC:TxtMsg', { content: text }),
   );
+}
+
+/** Posts a callback body to the webhook, signed as the cloud signs it (or with a made-up signature). */
+function postCallback(
+  webhookUrl: string,
+  cloud: Cloud,
+  body: string,
+  { forged = false } = {},
+): Promise<Response> {
   const query =
-    cloud.name === 'tencent' ? tencentQuery('0'.repeat(64)) : rongQuery({ signature: '0'.repeat(40) });
+    cloud.name === 'tencent'
+      ? tencentQuery(forged ? '0'.repeat(64) : undefined)
+      : rongQuery(forged ? { signature: '0'.repeat(40) } : {});
   return fetch(webhookUrl + query, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
 }
 
@@ -507,13 +509,7 @@ async function forgePress(webhookUrl: string, cloud: Cloud, from: string, value:
         ])
       : rongPrivate(from, cloud.bot, 'IMB:ButtonMsg', press),
   );
-  const query = cloud.name === 'tencent' ? tencentQuery() : rongQuery();
-  const response = await fetch(webhookUrl + query, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body,
-  });
-  expect(response.status).toBe(200);
+  expect((await postCallback(webhookUrl, cloud, body)).status).toBe(200);
 }
 
 /** Tencent's callback query, signed with the callback token unless `sign` is given. */
