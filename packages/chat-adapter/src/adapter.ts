@@ -129,7 +129,7 @@ export class ImbotChatAdapter implements Adapter<ImbotThread, ImbotRawMessage> {
   readonly name: string;
   readonly userName: string;
   readonly botUserId: string;
-  /** RongCloud offers no history a bot can read, so the Chat SDK keeps it in its state. */
+  /** Where the cloud offers no history a bot can read (RongCloud), the Chat SDK keeps it in its state. */
   readonly persistThreadHistory: boolean;
   readonly platform: BotPlatform;
   readonly pipeline: WebhookPipeline;
@@ -147,7 +147,7 @@ export class ImbotChatAdapter implements Adapter<ImbotThread, ImbotRawMessage> {
     this.name = this.platform.name;
     this.botUserId = this.platform.validateBotSpec({ userId: botId, ...bot }, 0).userId;
     this.userName = userName ?? bot?.name ?? botId;
-    this.persistThreadHistory = this.platform.name === 'rongcloud';
+    this.persistThreadHistory = this.platform.readHistory === undefined;
     if (actionSecret !== undefined && (typeof actionSecret !== 'string' || actionSecret.length < 16)) {
       throw new ValidationError('actionSecret', 'actionSecret: must be a string of at least 16 characters');
     }
