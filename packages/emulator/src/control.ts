@@ -62,6 +62,13 @@ const routes: Record<string, Route> = {
     t.rongcloud.failOrigin(origin, failure);
     return { ok: true };
   },
+  'PUT /_emulator/rongcloud/routing': ({ body }, t) => {
+    const { url, serverApi } = z
+      .object({ url: z.url().nullable(), serverApi: z.boolean().optional() })
+      .parse(body);
+    t.rongcloud.setMessageRouting(url === null ? undefined : { url, serverApi });
+    return { ok: true };
+  },
   'GET /_emulator/faults': (_, t) => t.faults.config,
   'PUT /_emulator/faults': ({ body }, t) => {
     t.faults.configure(faultConfig.parse(body));

@@ -4,7 +4,7 @@ import { BUTTON_PRESS_BUSINESS_ID, rongCloudNonce } from '@imbot/core/internal';
 import { BUTTON_OBJECT_NAME } from '@imbot/core/rongcloud';
 import * as z from 'zod';
 import type { Reply } from '../api-server.js';
-import { type CallbackResult, postCallback } from '../callbacks.js';
+import { CALLBACK_TIMEOUT_MS, type CallbackResult, postCallback } from '../callbacks.js';
 import type { Message } from '../chat-state.js';
 import { type Clock, realClock } from '../clock.js';
 import {
@@ -29,7 +29,12 @@ export const rongCloudOptions = z.object({
   rateLimit: z.number().int().positive().optional(),
   /** A stream with no call for this long ends, unfinished. Default 15 000 ms. */
   streamIdleMs: z.number().int().positive().optional(),
+  /** Full message routing (全量消息路由), as switched on in the console: see `setMessageRouting`. */
+  messageRouting: z.object({ url: z.url(), serverApi: z.boolean().optional() }).optional(),
 });
+
+/** Where full message routing posts, and whether messages sent through the Server API go too. */
+export type MessageRouting = { url: string; serverApi?: boolean | undefined };
 export type RongCloudEmulatorOptions = z.input<typeof rongCloudOptions>;
 
 function header(req: IncomingMessage, name: string): string | undefined {
@@ -53,6 +58,9 @@ export class RongCloudEmulator extends CloudEmulator<RongCloudState> {
   readonly appSecret: string;
   readonly #options: z.output<typeof rongCloudOptions>;
   readonly #context: RongContext;
+  #routing: MessageRouting | undefined;
+  /** Messages routed so far, and how many of those posts got no 200 answer. */
+  readonly routed = { posted: 0, failed: 0 };
 
   constructor(options: RongCloudEmulatorOptions, faults: Faults, clock: Clock = realClock) {
     const parsed = rongCloudOptions.parse(options);
@@ -71,6 +79,65 @@ export class RongCloudEmulator extends CloudEmulator<RongCloudState> {
       newUid: () => randomBytes(10).toString('hex').toUpperCase(),
       streams: new Map(),
     };
+    this.#routing = parsed.messageRouting;
+    this.state.on('message', (message: Message) => this.#route(message));
+  }
+
+  /**
+   * Switches full message routing (全量消息路由) on at `url`, or off with `undefined`: every message
+   * users send, and with `serverApi` (off by default, as in the console) every message sent through
+   * the Server API (a bot's too), is posted there as a form (`fromUserId`, `toUserId`, `objectName`,
+   * `content`, `channelType`, `msgTimestamp`, `msgUID`, `source`, …) signed with query parameters.
+   * A streamed message is routed once, when its first piece opens it. Messages of the emulator's
+   * other element types (images, files, cards) are not routed.
+   */
+  setMessageRouting(routing: MessageRouting | undefined): void {
+    this.#routing = routing === undefined ? undefined : rongCloudOptions.shape.messageRouting.parse(routing);
+  }
+
+  #route(message: Message): void {
+    const routing = this.#routing;
+    if (!routing || message.kind === 'custom') return;
+    const fromServer = this.state.bots.has(message.from);
+    if (fromServer && !routing.serverApi) return;
+    const stream = message.kind === 'stream';
+    const content = stream
+      ? { content: message.text, seq: 1, type: 'markdown' }
+      : { content: message.text, extra: '' };
+    const form = new URLSearchParams({
+      fromUserId: message.from,
+      toUserId: message.groupId ?? message.to,
+      objectName: stream ? 'RC:StreamMsg' : 'RC:TxtMsg',
+      content: JSON.stringify(content),
+      channelType: message.groupId ? 'GROUP' : 'PERSON',
+      msgTimestamp: String(message.time),
+      msgUID: message.msgKey,
+      sensitiveType: '0',
+      source: fromServer ? 'Server' : 'Websocket',
+      busChannel: '',
+    });
+    const url = new URL(routing.url);
+    const nonce = rongCloudNonce();
+    const now = this.clock.now();
+    url.searchParams.set('appKey', this.appKey);
+    url.searchParams.set('nonce', nonce);
+    url.searchParams.set('signTimestamp', String(now));
+    url.searchParams.set('signature', signatureOf(this.appSecret, nonce, now));
+    this.routed.posted++;
+    fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form.toString(),
+      signal: AbortSignal.timeout(CALLBACK_TIMEOUT_MS),
+    }).then(
+      async (response) => {
+        await response.arrayBuffer();
+        if (response.status !== 200) this.routed.failed++;
+      },
+      () => {
+        this.routed.failed++;
+      },
+    );
   }
 
   /** A user writes to a bot: recorded, then posted to the bot's webhook integration (2 s to answer). */
