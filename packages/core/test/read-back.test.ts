@@ -1,11 +1,21 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { type Emulator, startEmulator } from '@imbot/emulator';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { RongCloud, type StreamSession, type StreamTarget, TencentIm } from '../src/index.js';
+import {
+  RongCloud,
+  receiveNodeRequest,
+  type StreamSession,
+  type StreamTarget,
+  TencentIm,
+  WebhookPipeline,
+} from '../src/index.js';
 
 /**
  * The answer to a streaming call is lost (the connection drops after the cloud applied it, or
  * before): the session reads back what the cloud holds (the conversation's history on Tencent, the
- * stream's content on RongCloud) and the user ends up with exactly one finished message with its text
+ * stream's content on RongCloud, and for RongCloud's opening call the bot's messages that full
+ * message routing posted to the app's receiver) and the user ends up with exactly one finished message with its text
  * once, never a dangling one beside a second or a chunk shown twice.
  */
 
@@ -18,16 +28,25 @@ const retry = { retries: 2, minDelayMs: 1, maxDelayMs: 5 };
 let emulator: Emulator;
 let im: TencentIm;
 let rong: RongCloud;
+/** The app's receiver: RongCloud's routed messages reach `rong.routes` through it. */
+let receiver: Server;
+let receiverUrl: string;
+let pipeline: WebhookPipeline;
 
 beforeAll(async () => {
   emulator = await startEmulator({ tencent: { ...app, robots: [ROBOT] }, rongcloud: rongApp });
   im = new TencentIm({ ...app, baseUrl: emulator.url, retry });
   rong = new RongCloud({ ...rongApp, baseUrl: emulator.url, retry });
+  pipeline = new WebhookPipeline({ platform: rong.platform });
+  receiver = createServer((req, res) => void receiveNodeRequest(pipeline, req, res));
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/webhook`;
 });
 afterAll(async () => {
   await im.close();
   await rong.close();
   await emulator.close();
+  await new Promise((resolve) => receiver.close(resolve));
 });
 beforeEach(() => {
   emulator.reset();
@@ -125,3 +144,93 @@ describe.each(streams)('on %s, when a later call’s answer is lost', (_, api, o
     },
   );
 });
+
+const rongTargets: [
+  string,
+  string,
+  Parameters<RongCloud['openStream']>[0],
+  () => { text: string; state: string; from: string }[],
+][] = [
+  [
+    'one-to-one',
+    '/v3/message/private/publish_stream.json',
+    { from: RONG_BOT, to: 'ann' },
+    () => emulator.rongcloud.conversation('ann', RONG_BOT),
+  ],
+  [
+    'a group',
+    '/v3/message/group/publish_stream.json',
+    { from: RONG_BOT, groupId: 'crew' },
+    () => emulator.rongcloud.groupConversation('crew'),
+  ],
+];
+
+describe.each(rongTargets)(
+  'on RongCloud %s, when the opening call’s answer is lost',
+  (_, api, target, shown) => {
+    const bot = () => shown().filter((m) => m.from === RONG_BOT);
+    const opened = () => emulator.rongcloud.calls().filter((c) => c.api === api).length;
+
+    beforeEach(() => emulator.rongcloud.setMessageRouting({ url: receiverUrl, serverApi: true }));
+
+    it.each(['reset-after', 'reset-before'] as const)(
+      '%s: the routed message is adopted or the call made again; one finished message',
+      async (kind) => {
+        emulator.faults.failNext(api, 1, kind);
+        const session = rong.openStream(target);
+        session.write('Hello');
+        await expect.poll(opened).toBeGreaterThan(0);
+        const result = await session.end(' world, bye.');
+        expect(result).toMatchObject({ reason: 'completed', fallback: false, messages: 1, undelivered: '' });
+        expect(bot()).toMatchObject([{ text: 'Hello world, bye.', state: 'finished' }]);
+      },
+    );
+
+    it('without message routing, the message the lost call opened is left open (what routing mends)', async () => {
+      emulator.rongcloud.setMessageRouting(undefined);
+      emulator.faults.failNext(api, 1, 'reset-after');
+      const session = rong.openStream(target);
+      session.write('Hello');
+      await expect.poll(opened).toBeGreaterThan(0);
+      await session.end(' world, bye.');
+      expect(bot().map((m) => m.state)).toContain('streaming');
+    });
+
+    it('recalls, without a notice, a message whose route comes after the call was judged not applied', async () => {
+      // Routes go to a receiver that holds them until the opening call has been made again. The
+      // client waits only 200 ms, so the held route still comes within the emulator's 2 s of patience.
+      const impatient = new RongCloud({ ...rongApp, baseUrl: emulator.url, retry, routeWaitMs: 200 });
+      const route = new WebhookPipeline({ platform: impatient.platform });
+      let release = () => {};
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let arrived = 0;
+      const late = createServer((req, res) => {
+        arrived++;
+        void gate.then(() => receiveNodeRequest(route, req, res));
+      });
+      await new Promise<void>((resolve) => late.listen(0, '127.0.0.1', resolve));
+      const { port } = late.address() as AddressInfo;
+      emulator.rongcloud.setMessageRouting({ url: `http://127.0.0.1:${port}/webhook`, serverApi: true });
+      emulator.faults.failNext(api, 1, 'reset-after');
+      try {
+        const session = impatient.openStream(target);
+        session.write('Hello');
+        await expect.poll(() => arrived).toBe(1);
+        // Judged not applied: the opening call is made again, and only then does the first route come.
+        await expect.poll(opened).toBe(2);
+        release();
+        const result = await session.end(' world, bye.');
+        expect(result).toMatchObject({ reason: 'completed', fallback: false, messages: 1 });
+        await expect.poll(() => bot().map((m) => m.state)).toEqual(['recalled', 'finished']);
+      } finally {
+        release();
+        await impatient.close();
+        late.closeAllConnections();
+        await new Promise((resolve) => late.close(resolve));
+      }
+      expect(bot()[1]).toMatchObject({ text: 'Hello world, bye.' });
+    });
+  },
+);

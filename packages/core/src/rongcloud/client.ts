@@ -13,6 +13,7 @@ import { textMessage, withMentions } from './elements.js';
 import { RongCloudPlatform } from './platform.js';
 import { RongCloudProtocol } from './protocol.js';
 import { type RongCloudRegion, rongCloudRegions } from './regions.js';
+import { type RoutedMessage, RoutedStreams } from './routes.js';
 import {
   BOTS_PER_GET,
   botId,
@@ -41,7 +42,7 @@ import {
   type UpdateBotInput,
   updateBotInput,
 } from './schemas.js';
-import { type RongStreamTarget, RongStreamTransport } from './streams.js';
+import { ROUTE_WAIT_MS, type RongStreamTarget, RongStreamTransport } from './streams.js';
 
 /** The status message that says a user is typing. */
 export const TYPING_OBJECT_NAME = 'RC:TypSts';
@@ -60,6 +61,11 @@ export interface RongCloudOptions extends ObservabilityOptions {
   backupBaseUrl?: string;
   /** Where the bots' webhook integration points; used when `ensureBots` creates bots. */
   callbackUrl?: string;
+  /**
+   * How long a stream whose opening call's answer was lost waits for that message's route (full
+   * message routing, see `routes`) before it takes the call as not applied. Default 2000 ms.
+   */
+  routeWaitMs?: number;
   /** Deadline of one HTTP request. Default 10 000 ms. */
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
@@ -86,7 +92,14 @@ export interface RongCloudOptions extends ObservabilityOptions {
 export class RongCloud extends CloudClient<RongStreamTarget> {
   readonly appKey: string;
   readonly callbackUrl: string | undefined;
+  /**
+   * The bot's streamed messages that full message routing posted back to the app (given by the
+   * receiver, or by `routes.record(parseRoutedMessage(body))`): where a stream finds the message
+   * whose opening call's answer was lost.
+   */
+  readonly routes = new RoutedStreams();
   readonly #appSecret: string;
+  readonly #routeWaitMs: number;
   #platform: RongCloudPlatform | undefined;
 
   constructor(options: RongCloudOptions) {
@@ -102,6 +115,7 @@ export class RongCloud extends CloudClient<RongStreamTarget> {
     this.appKey = o.appKey;
     this.#appSecret = o.appSecret;
     this.callbackUrl = o.callbackUrl;
+    this.#routeWaitMs = o.routeWaitMs ?? ROUTE_WAIT_MS;
   }
 
   /** This client as a cloud-neutral `BotPlatform`, for `ensureBots`, the middleware and the adapter. */
@@ -341,7 +355,20 @@ export class RongCloud extends CloudClient<RongStreamTarget> {
       'groupId' in target
         ? this.publishGroup({ from, groupId: target.groupId, text, mention: target.mention }, atLeastOnce)
         : this.publishPrivate({ from, to: target.to, text }, atLeastOnce);
-    return new RongStreamTransport(call, plain, target, (uid) => this.getStream(uid));
+    const recall = (m: RoutedMessage) =>
+      this.recall({
+        from: m.from,
+        conversation: m.channelType === 'GROUP' ? 'group' : 'private',
+        targetId: m.to,
+        messageUID: m.msgUID,
+        sentTime: m.time,
+        silent: true,
+      });
+    return new RongStreamTransport(call, plain, target, (uid) => this.getStream(uid), {
+      routes: this.routes,
+      waitMs: this.#routeWaitMs,
+      recall,
+    });
   }
 
   /**

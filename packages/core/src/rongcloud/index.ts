@@ -5,6 +5,7 @@ export { BUTTON_OBJECT_NAME, CARD_OBJECT_NAME, rongMessageOf } from './elements.
 export { RongCloudApiError } from './errors.js';
 export { RongCloudPlatform } from './platform.js';
 export { type RongCloudRegion, rongCloudRegions } from './regions.js';
+export { isRoutedBody, parseRoutedMessage, type RoutedMessage, RoutedStreams } from './routes.js';
 export {
   BOT_ID_MAX_CHARS,
   BOTS_PER_APP,
@@ -21,7 +22,7 @@ export {
   type UpdateBotInput,
 } from './schemas.js';
 export { signRongCloud } from './signature.js';
-export { type RongStreamTarget, RongStreamTransport } from './streams.js';
+export { ROUTE_WAIT_MS, type RongStreamTarget, RongStreamTransport, type RouteReadBack } from './streams.js';
 export {
   parseRongCloudCallback,
   RONGCLOUD_CALLBACK_TOLERANCE_MS,

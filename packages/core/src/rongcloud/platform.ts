@@ -20,6 +20,7 @@ import type { TypingIndicator } from '../stream/typing.js';
 import { maxChars, parseInput, utf8Bytes } from '../validation.js';
 import type { RongCloud } from './client.js';
 import { BUTTON_OBJECT_NAME, rongMessageOf } from './elements.js';
+import { isRoutedBody, parseRoutedMessage } from './routes.js';
 import { BOTS_PER_APP, botId } from './schemas.js';
 import { parseRongCloudCallback, verifyRongCloudCallback } from './webhook.js';
 
@@ -145,7 +146,23 @@ export class RongCloudPlatform implements BotPlatform {
     });
   }
 
+  /**
+   * A bot webhook gives its message; a routed message (full message routing, a form body) is
+   * recorded in the client's `routes` for the stream sessions and goes no further.
+   */
   parseWebhook(request: WebhookRequest): ParsedWebhook {
+    const contentType = request.headers['content-type'];
+    if (isRoutedBody(Array.isArray(contentType) ? contentType[0] : contentType, request.parsedBody)) {
+      const raw = request.rawBody;
+      const body =
+        raw === undefined
+          ? (request.parsedBody as Record<string, unknown>)
+          : typeof raw === 'string'
+            ? raw
+            : raw.toString('utf8');
+      this.rong.routes.record(parseRoutedMessage(body));
+      return { messages: [], events: [] };
+    }
     const parsed = parseRongCloudCallback(jsonBody(request));
     // A callback is sent for a bot: its id is one of the app's bots.
     for (const message of parsed.messages) this.#bots.add(message.botId);

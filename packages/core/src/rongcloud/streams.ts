@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import { mentionPrefix } from '../message/rich.js';
 import {
+  CLOCK_SLACK_SECONDS,
+  chunkDigest,
   type EndReason,
   judgeReadBack,
   type MessageState,
@@ -12,12 +14,31 @@ import {
 import { utf8Bytes } from '../validation.js';
 import { RONGCLOUD_PARAMETER_ERROR } from './codes.js';
 import { RongCloudApiError } from './errors.js';
+import type { RoutedMessage, RoutedStreams } from './routes.js';
 import { RONG_MESSAGE_MAX_BYTES, streamAnswer } from './schemas.js';
 
 /** Where a RongCloud stream goes: from a bot to a user, or to a group. */
 export type RongStreamTarget =
   | { from: string; to: string }
   | { from: string; groupId: string; mention?: readonly string[] | undefined };
+
+/**
+ * How long a read-back waits for the route of a message that a lost opening call may have opened.
+ * The cloud routes a message as it is sent, so its route comes well within this unless the call was
+ * not applied at all.
+ */
+export const ROUTE_WAIT_MS = 2000;
+/** How long after deciding an opening call was not applied a late route of its message is watched for. */
+const LATE_ROUTE_MS = 60_000;
+
+/** What a stream transport needs to find, through message routing, the message a lost opening call opened. */
+export interface RouteReadBack {
+  routes: RoutedStreams;
+  /** How long to wait for the route; default `ROUTE_WAIT_MS`. */
+  waitMs?: number;
+  /** Recalls, without a notice, a message a lost opening call opened after all (found too late). */
+  recall(message: RoutedMessage): Promise<unknown>;
+}
 
 type Call = <S extends z.ZodType>(
   path: string,
@@ -51,12 +72,17 @@ export class RongStreamTransport implements StreamTransport {
   #sent = 0;
   /** The text of the call in flight, or of the last one whose outcome is unknown. */
   #attempt: string | undefined;
+  /** When the current message's opening call was made (ms): its route is looked for from then. */
+  #openedAt = 0;
+  /** The call in flight, settled either way: a late route is judged once it has its answer. */
+  #inFlight: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly call: Call,
     private readonly plain: (text: string) => Promise<unknown>,
     private readonly target: RongStreamTarget,
     private readonly getStream?: (messageUID: string) => Promise<{ content: string }>,
+    private readonly routed?: RouteReadBack,
   ) {
     this.rateKey =
       'groupId' in target
@@ -70,7 +96,8 @@ export class RongStreamTransport implements StreamTransport {
 
   async send(chunk: string, final: boolean, end?: EndReason): Promise<{ messageId: string }> {
     const t = this.target;
-    const answer = await this.#seq.next((seq) => {
+    if (this.#messageUID === undefined) this.#openedAt = Date.now();
+    const call = this.#seq.next((seq) => {
       const opening = seq === 1 && this.#mention.length > 0;
       const text = opening ? `${mentionPrefix(this.#mention)}${chunk}` : chunk;
       this.#attempt = text;
@@ -87,21 +114,32 @@ export class RongStreamTransport implements StreamTransport {
       };
       return this.call(this.rateKey, body, streamAnswer);
     });
+    this.#inFlight = call.catch(() => undefined);
+    const answer = await call;
     this.#messageUID = answer.messageUID;
+    this.routed?.routes.claim(answer.messageUID);
     this.#sent += this.#attempt?.length ?? 0;
     this.#attempt = undefined;
     return { messageId: answer.messageUID };
   }
 
   /**
-   * Reads the stream back (`get_stream.json`) after a later call of unknown outcome: its content
-   * tells whether the call was applied, and so which `seq` comes next. A lost first call cannot be
-   * read back: its `messageUID` is what was lost, and RongCloud has no history to find it by.
+   * After a call of unknown outcome, learns whether the cloud applied it. A later call: the stream
+   * is read back (`get_stream.json`) and its content tells, and so which `seq` comes next. The
+   * opening call: its `messageUID` is what was lost, so the message is looked for among the bot's
+   * routed messages (full message routing with Server API messages, given to `routes`): one from
+   * this bot to this conversation, sent since the call, whose first piece is the call's text, and
+   * not one a stream of this client opened or adopted. Found, it is adopted and continued. Not found within
+   * `waitMs` (2 s), the
+   * call was not applied and the next one opens the message again; should its route still come
+   * within a minute, that message is recalled without a notice. Two found: unknown.
    */
   async readBack(): Promise<ReadBack | undefined> {
     const uid = this.#messageUID;
     const attempt = this.#attempt;
-    if (!this.getStream || uid === undefined || attempt === undefined) return undefined;
+    if (attempt === undefined) return undefined;
+    if (uid === undefined) return this.#findOpened(attempt);
+    if (!this.getStream) return undefined;
     const { content } = await this.getStream(uid);
     const verdict = judgeReadBack(content, this.#sent, attempt, uid);
     if (!verdict) return undefined;
@@ -109,6 +147,42 @@ export class RongStreamTransport implements StreamTransport {
     if (verdict.applied) this.#sent += attempt.length;
     this.#attempt = undefined;
     return verdict;
+  }
+
+  async #findOpened(attempt: string): Promise<ReadBack | undefined> {
+    const routed = this.routed;
+    if (!routed) return undefined;
+    const t = this.target;
+    const to = 'groupId' in t ? t.groupId : t.to;
+    const digest = chunkDigest(attempt);
+    const since = this.#openedAt - CLOCK_SLACK_SECONDS * 1000;
+    const opened = (m: RoutedMessage) =>
+      m.from === t.from &&
+      m.to === to &&
+      m.time >= since &&
+      !routed.routes.claimed(m.msgUID) &&
+      (m.content.seq ?? 1) === 1 &&
+      typeof m.content.content === 'string' &&
+      chunkDigest(m.content.content) === digest;
+    const found = await routed.routes.find(opened, routed.waitMs ?? ROUTE_WAIT_MS);
+    if (found.length > 1) return undefined;
+    const message = found[0];
+    this.#attempt = undefined;
+    if (!message) {
+      this.#seq.settle(false);
+      routed.routes.watch(opened, LATE_ROUTE_MS, (late) => {
+        // Judged once the call in flight has its answer: the message it opens is not recalled.
+        void this.#inFlight.then(() => {
+          if (!routed.routes.claimed(late.msgUID)) routed.recall(late).catch(() => undefined);
+        });
+      });
+      return { applied: false };
+    }
+    this.#messageUID = message.msgUID;
+    routed.routes.claim(message.msgUID);
+    this.#seq.settle(true);
+    this.#sent += attempt.length;
+    return { applied: true, messageId: message.msgUID };
   }
 
   next(): void {

@@ -64,6 +64,9 @@ export interface StreamTransport {
   resume(state: MessageState): void;
 }
 
+/** Seconds of clock difference with the cloud allowed around an opening call's time in a read-back. */
+export const CLOCK_SLACK_SECONDS = 2;
+
 /** What a read-back learnt of a call whose outcome was unknown. */
 export type ReadBack = { applied: true; messageId: string } | { applied: false };
 

@@ -1,3 +1,4 @@
+import { CLOCK_SLACK_SECONDS } from '../stream/transport.js';
 import type { MsgBodyElement } from './schemas.js';
 
 /** A message as the cloud's history returns it. */
@@ -40,8 +41,6 @@ export interface TencentHistory {
 
 /** Pages of history read back before giving up on finding a message. */
 const READ_BACK_PAGES = 5;
-/** Seconds of clock difference with the cloud allowed around the opening call's time. */
-export const CLOCK_SLACK_SECONDS = 2;
 
 /**
  * Reads history back from `since` (seconds) until now, newest first, and returns the messages
