@@ -4,12 +4,16 @@
  * calls at random with the cloud's internal error, HTTP 502, and resets before and after a call is
  * applied. Each session writes a known answer in pieces and ends. Afterwards every conversation is
  * read from the emulator and counted: messages left open or abandoned, answers lost (not shown in
- * order), answers duplicated (shown with text twice).
+ * order), answers duplicated (shown with text twice). RongCloud's full message routing (with Server
+ * API messages) posts to a receiver here, where a stream whose opening call's answer was lost finds
+ * its message.
  *
  *   npm run bench:soak -- [--tencent 10000] [--rongcloud 3000] [--concurrency 1000] [--seed 7]
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import { RongCloud, type StreamSession, TencentIm } from '@imbot/core';
+import { RongCloud, receiveNodeRequest, type StreamSession, TencentIm, WebhookPipeline } from '@imbot/core';
 import { startEmulatorProcess } from './emulator-process.js';
 
 const { values } = parseArgs({
@@ -58,6 +62,19 @@ const rong = new RongCloud({
   rateLimit: false,
   retry,
   timeoutMs: 3000,
+});
+
+// RongCloud's routed messages reach `rong.routes` through the app's own receiver.
+const routes = new WebhookPipeline({ platform: rong.platform });
+const receiver = createServer((req, res) => void receiveNodeRequest(routes, req, res));
+await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+await control('rongcloud/routing', {
+  method: 'PUT',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({
+    url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`,
+    serverApi: true,
+  }),
 });
 
 const plans: Planned[] = [];
@@ -142,13 +159,23 @@ function isSubsequence(inner: string, outer: string): boolean {
 
 const rows = new Map<
   string,
-  { sessions: number; open: number; abandoned: number; lost: number; duplicated: number }
+  { sessions: number; open: number; abandoned: number; lost: number; duplicated: number; recalled: number }
 >();
 for (const plan of plans) {
-  const row = rows.get(plan.kind) ?? { sessions: 0, open: 0, abandoned: 0, lost: 0, duplicated: 0 };
+  const row = rows.get(plan.kind) ?? {
+    sessions: 0,
+    open: 0,
+    abandoned: 0,
+    lost: 0,
+    duplicated: 0,
+    recalled: 0,
+  };
   rows.set(plan.kind, row);
   row.sessions++;
-  const shown = byUser.get(plan.user) ?? [];
+  // A message recalled without a notice is not shown: a late-routed RongCloud opening.
+  const all = byUser.get(plan.user) ?? [];
+  const shown = all.filter((m) => m.state !== 'recalled');
+  row.recalled += all.length - shown.length;
   const written = plan.pieces.join('');
   const text = shown.map((m) => m.text).join('');
   if (shown.some((m) => m.state === 'streaming')) row.open++;
@@ -162,14 +189,18 @@ const calls = [...Object.values(tencentRate), ...Object.values(rongRate)].reduce
 await im.close();
 await rong.close();
 await emulator.close();
+await routes.close();
+await new Promise((resolve) => receiver.close(resolve));
 
 console.log(
   `fault soak: ${plans.length} sessions in ${seconds.toFixed(1)} s, ${calls} calls; faults per call: ` +
     `${FAULTS.errorRate * 100} % internal error, ${FAULTS.http502Rate * 100} % HTTP 502, ` +
     `${FAULTS.resetBeforeRate * 100} % reset before apply, ${FAULTS.resetAfterRate * 100} % reset after apply`,
 );
-console.log('| sessions | count | left open | abandoned | lost | duplicated |');
-console.log('|---|---:|---:|---:|---:|---:|');
+console.log('| sessions | count | left open | abandoned | lost | duplicated | recalled unseen |');
+console.log('|---|---:|---:|---:|---:|---:|---:|');
 for (const [kind, r] of rows) {
-  console.log(`| ${kind} | ${r.sessions} | ${r.open} | ${r.abandoned} | ${r.lost} | ${r.duplicated} |`);
+  console.log(
+    `| ${kind} | ${r.sessions} | ${r.open} | ${r.abandoned} | ${r.lost} | ${r.duplicated} | ${r.recalled} |`,
+  );
 }
