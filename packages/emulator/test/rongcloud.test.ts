@@ -255,3 +255,98 @@ describe('status messages (/statusmessage/private/publish.json)', () => {
     expect(emulator.rongcloud.typing('alice', 'bot-typist')).toBeUndefined();
   });
 });
+
+describe('RongCloud full message routing', () => {
+  /** A server that keeps every routed post: its query and its form fields. */
+  async function routeSink() {
+    const posts: { query: URLSearchParams; form: URLSearchParams; type: string | undefined }[] = [];
+    const server = createServer((req, res) => {
+      let text = '';
+      req.on('data', (chunk) => {
+        text += chunk;
+      });
+      req.on('end', () => {
+        posts.push({
+          query: new URL(req.url ?? '/', 'http://x').searchParams,
+          form: new URLSearchParams(text),
+          type: req.headers['content-type'],
+        });
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/route`;
+    return { posts, url, close: () => new Promise((resolve) => server.close(resolve)) };
+  }
+
+  const stream = (content: Record<string, unknown>, to: Record<string, string> = { toUserId: 'ann' }) =>
+    call('/v3/message/private/publish_stream.json', {
+      fromUserId: 'bot-1',
+      ...to,
+      objectName: 'RC:StreamMsg',
+      content,
+    });
+
+  it('routes users’ messages, and a bot’s only with serverApi; a stream once, when it opens', async () => {
+    const sink = await routeSink();
+    try {
+      await call('/v3/bot/create.json', bot('bot-1'));
+      emulator.rongcloud.setMessageRouting({ url: sink.url });
+      const first = await stream({ content: 'Hello', seq: 1 });
+      await emulator.rongcloud.userSends({ from: 'ann', to: 'bot-1', text: 'sentinel' });
+      await expect.poll(() => sink.posts.length).toBe(1);
+      expect(sink.posts[0]?.form.get('fromUserId')).toBe('ann');
+
+      emulator.rongcloud.setMessageRouting({ url: sink.url, serverApi: true });
+      const uid = (await stream({ content: 'Hi', seq: 1 })).json?.messageUID as string;
+      await stream({ content: ' there', seq: 2, messageUID: uid, complete: true });
+      await emulator.rongcloud.userSends({ from: 'ann', to: 'bot-1', text: 'sentinel' });
+      await expect.poll(() => sink.posts.length).toBe(3);
+      const route = sink.posts[1] as (typeof sink.posts)[number];
+      expect(route.type).toBe('application/x-www-form-urlencoded');
+      expect(Object.fromEntries(route.form)).toMatchObject({
+        fromUserId: 'bot-1',
+        toUserId: 'ann',
+        objectName: 'RC:StreamMsg',
+        channelType: 'PERSON',
+        msgUID: uid,
+        source: 'Server',
+      });
+      expect(JSON.parse(route.form.get('content') as string)).toMatchObject({ content: 'Hi', seq: 1 });
+      expect(Number(route.form.get('msgTimestamp'))).toBeGreaterThan(0);
+      // Signed as RongCloud signs callbacks: the App Secret, a nonce and signTimestamp.
+      expect(() =>
+        verifyRongCloudCallback(route.query, {}, { appKey: app.appKey, appSecret: app.appSecret }),
+      ).not.toThrow();
+      expect(first.json?.messageUID).not.toBe(uid);
+    } finally {
+      await sink.close();
+    }
+  });
+
+  it('routes a group stream with the group’s id and GROUP; off with undefined', async () => {
+    const sink = await routeSink();
+    try {
+      emulator.rongcloud.setMessageRouting({ url: sink.url, serverApi: true });
+      await call('/v3/message/group/publish_stream.json', {
+        fromUserId: 'bot-1',
+        toGroupId: 'crew',
+        objectName: 'RC:StreamMsg',
+        content: { content: 'Hello', seq: 1 },
+      });
+      await expect.poll(() => sink.posts.length).toBe(1);
+      expect(Object.fromEntries(sink.posts[0]?.form ?? [])).toMatchObject({
+        toUserId: 'crew',
+        channelType: 'GROUP',
+      });
+      emulator.rongcloud.setMessageRouting(undefined);
+      await stream({ content: 'unrouted', seq: 1 });
+      emulator.rongcloud.setMessageRouting({ url: sink.url });
+      await emulator.rongcloud.userSends({ from: 'ann', to: 'bot-1', text: 'sentinel' });
+      await expect.poll(() => sink.posts.length).toBe(2);
+      expect(sink.posts[1]?.form.get('fromUserId')).toBe('ann');
+    } finally {
+      await sink.close();
+    }
+  });
+});
