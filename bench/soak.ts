@@ -59,6 +59,7 @@ const rong = new RongCloud({
   appKey: 'imbot-app-key',
   appSecret: 'imbot-app-secret',
   baseUrl: emulator.url,
+  messageRouting: true,
   rateLimit: false,
   retry,
   timeoutMs: 3000,

@@ -36,7 +36,7 @@ let pipeline: WebhookPipeline;
 beforeAll(async () => {
   emulator = await startEmulator({ tencent: { ...app, robots: [ROBOT] }, rongcloud: rongApp });
   im = new TencentIm({ ...app, baseUrl: emulator.url, retry });
-  rong = new RongCloud({ ...rongApp, baseUrl: emulator.url, retry });
+  rong = new RongCloud({ ...rongApp, baseUrl: emulator.url, retry, messageRouting: true });
   pipeline = new WebhookPipeline({ platform: rong.platform });
   receiver = createServer((req, res) => void receiveNodeRequest(pipeline, req, res));
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
@@ -189,17 +189,25 @@ describe.each(rongTargets)(
     it('without message routing, the message the lost call opened is left open (what routing mends)', async () => {
       emulator.rongcloud.setMessageRouting(undefined);
       emulator.faults.failNext(api, 1, 'reset-after');
-      const session = rong.openStream(target);
+      const unrouted = new RongCloud({ ...rongApp, baseUrl: emulator.url, retry });
+      const session = unrouted.openStream(target);
       session.write('Hello');
       await expect.poll(opened).toBeGreaterThan(0);
-      await session.end(' world, bye.');
+      // The read-back cannot tell: the message is closed as far as known and the answer sent plain.
+      expect(await session.end(' world, bye.')).toMatchObject({ fallback: true, undelivered: '' });
       expect(bot().map((m) => m.state)).toContain('streaming');
+      await unrouted.close();
     });
 
     it('recalls, without a notice, a message whose route comes after the call was judged not applied', async () => {
       // Routes go to a receiver that holds them until the opening call has been made again. The
       // client waits only 200 ms, so the held route still comes within the emulator's 2 s of patience.
-      const impatient = new RongCloud({ ...rongApp, baseUrl: emulator.url, retry, routeWaitMs: 200 });
+      const impatient = new RongCloud({
+        ...rongApp,
+        baseUrl: emulator.url,
+        retry,
+        messageRouting: { waitMs: 200 },
+      });
       const route = new WebhookPipeline({ platform: impatient.platform });
       let release = () => {};
       const gate = new Promise<void>((resolve) => {

@@ -62,10 +62,12 @@ export interface RongCloudOptions extends ObservabilityOptions {
   /** Where the bots' webhook integration points; used when `ensureBots` creates bots. */
   callbackUrl?: string;
   /**
-   * How long a stream whose opening call's answer was lost waits for that message's route (full
-   * message routing, see `routes`) before it takes the call as not applied. Default 2000 ms.
+   * Full message routing (全量消息路由) is switched on in the console, with messages sent through the
+   * Server API, and posts to this app's receiver (see `routes`): a stream whose opening call's answer
+   * was lost then looks for its message there, waiting up to `waitMs` (default 2000) for its route.
+   * Off by default: without routing, no route would ever come.
    */
-  routeWaitMs?: number;
+  messageRouting?: boolean | { waitMs?: number };
   /** Deadline of one HTTP request. Default 10 000 ms. */
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
@@ -99,7 +101,8 @@ export class RongCloud extends CloudClient<RongStreamTarget> {
    */
   readonly routes = new RoutedStreams();
   readonly #appSecret: string;
-  readonly #routeWaitMs: number;
+  /** How long a stream waits for a route; undefined without message routing. */
+  readonly #routeWaitMs: number | undefined;
   #platform: RongCloudPlatform | undefined;
 
   constructor(options: RongCloudOptions) {
@@ -115,7 +118,9 @@ export class RongCloud extends CloudClient<RongStreamTarget> {
     this.appKey = o.appKey;
     this.#appSecret = o.appSecret;
     this.callbackUrl = o.callbackUrl;
-    this.#routeWaitMs = o.routeWaitMs ?? ROUTE_WAIT_MS;
+    const routing = o.messageRouting;
+    this.#routeWaitMs =
+      routing === true ? ROUTE_WAIT_MS : routing ? (routing.waitMs ?? ROUTE_WAIT_MS) : undefined;
   }
 
   /** This client as a cloud-neutral `BotPlatform`, for `ensureBots`, the middleware and the adapter. */
@@ -364,11 +369,9 @@ export class RongCloud extends CloudClient<RongStreamTarget> {
         sentTime: m.time,
         silent: true,
       });
-    return new RongStreamTransport(call, plain, target, (uid) => this.getStream(uid), {
-      routes: this.routes,
-      waitMs: this.#routeWaitMs,
-      recall,
-    });
+    const waitMs = this.#routeWaitMs;
+    const routed = waitMs === undefined ? undefined : { routes: this.routes, waitMs, recall };
+    return new RongStreamTransport(call, plain, target, (uid) => this.getStream(uid), routed);
   }
 
   /**

@@ -53,7 +53,9 @@ export const rongClientOptions = z
     baseUrl: z.url({ protocol: /^https?$/ }).optional(),
     backupBaseUrl: z.url({ protocol: /^https?$/ }).optional(),
     callbackUrl: z.url({ protocol: /^https?$/ }).optional(),
-    routeWaitMs: z.number().int().min(0).max(60_000).optional(),
+    messageRouting: z
+      .union([z.boolean(), z.strictObject({ waitMs: z.number().int().min(0).max(60_000).optional() })])
+      .optional(),
     ...transportOptionsShape,
   })
   .refine((o) => (o.region === undefined) !== (o.baseUrl === undefined), {
