@@ -77,7 +77,11 @@ export interface WebhookEvent {
   raw: unknown;
 }
 
-export type ParsedWebhook = { messages: InboundMessage[]; events: WebhookEvent[] };
+/**
+ * What a webhook carried: messages for the bots, other events, and (where the platform keeps
+ * something of the request, such as a routed message) the work the cloud's answer waits for.
+ */
+export type ParsedWebhook = { messages: InboundMessage[]; events: WebhookEvent[]; kept?: Promise<void> };
 
 /**
  * A webhook request as any framework can give it: query, headers, and the body as raw bytes or,

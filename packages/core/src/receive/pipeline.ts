@@ -415,6 +415,8 @@ export class WebhookPipeline {
         throw new WebhookVerificationError('replayed', 'callback nonce was already used');
     }
     const parsed = this.platform.parseWebhook(request);
+    // Kept before the cloud hears back: a store that failed gets the request delivered again.
+    await parsed.kept;
     const messages: InboundMessage[] = [];
     for (const message of parsed.messages) {
       if (!this.#addressed(message)) continue;

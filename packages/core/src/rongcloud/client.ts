@@ -13,7 +13,7 @@ import { textMessage, withMentions } from './elements.js';
 import { RongCloudPlatform } from './platform.js';
 import { RongCloudProtocol } from './protocol.js';
 import { type RongCloudRegion, rongCloudRegions } from './regions.js';
-import { type RoutedMessage, RoutedStreams } from './routes.js';
+import { type RoutedMessage, RoutedStreams, type RouteStore } from './routes.js';
 import {
   BOTS_PER_GET,
   botId,
@@ -68,6 +68,12 @@ export interface RongCloudOptions extends ObservabilityOptions {
    * Off by default: without routing, no route would ever come.
    */
   messageRouting?: boolean | { waitMs?: number };
+  /**
+   * Where routed messages are kept for the streams to look in. Default: in this process. With
+   * several processes, `new RedisRouteStore(…)` from `@imbot/redis`, so that a route that reaches one
+   * replica serves a stream on another, and a survivor can close a dead process's opening call.
+   */
+  routes?: RouteStore;
   /** Deadline of one HTTP request. Default 10 000 ms. */
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
@@ -99,7 +105,7 @@ export class RongCloud extends CloudClient<RongStreamTarget> {
    * receiver, or by `routes.record(parseRoutedMessage(body))`): where a stream finds the message
    * whose opening call's answer was lost.
    */
-  readonly routes = new RoutedStreams();
+  readonly routes: RouteStore;
   readonly #appSecret: string;
   /** How long a stream waits for a route; undefined without message routing. */
   readonly #routeWaitMs: number | undefined;
@@ -118,6 +124,7 @@ export class RongCloud extends CloudClient<RongStreamTarget> {
     this.appKey = o.appKey;
     this.#appSecret = o.appSecret;
     this.callbackUrl = o.callbackUrl;
+    this.routes = options.routes ?? new RoutedStreams();
     const routing = o.messageRouting;
     this.#routeWaitMs =
       routing === true ? ROUTE_WAIT_MS : routing ? (routing.waitMs ?? ROUTE_WAIT_MS) : undefined;

@@ -5,7 +5,15 @@ export { BUTTON_OBJECT_NAME, CARD_OBJECT_NAME, rongMessageOf } from './elements.
 export { RongCloudApiError } from './errors.js';
 export { RongCloudPlatform } from './platform.js';
 export { type RongCloudRegion, rongCloudRegions } from './regions.js';
-export { isRoutedBody, parseRoutedMessage, type RoutedMessage, RoutedStreams } from './routes.js';
+export {
+  isRoutedBody,
+  parseRoutedMessage,
+  ROUTE_KEEP_MS,
+  type RoutedMessage,
+  RoutedStreams,
+  type RouteQuery,
+  type RouteStore,
+} from './routes.js';
 export {
   BOT_ID_MAX_CHARS,
   BOTS_PER_APP,

@@ -160,8 +160,8 @@ export class RongCloudPlatform implements BotPlatform {
           : typeof raw === 'string'
             ? raw
             : raw.toString('utf8');
-      this.rong.routes.record(parseRoutedMessage(body));
-      return { messages: [], events: [] };
+      const kept = this.rong.routes.record(parseRoutedMessage(body));
+      return { messages: [], events: [], ...(kept ? { kept } : {}) };
     }
     const parsed = parseRongCloudCallback(jsonBody(request));
     // A callback is sent for a bot: its id is one of the app's bots.

@@ -59,57 +59,43 @@ describe('parseRoutedMessage', () => {
   });
 });
 
+const ann = { from: 'bot-1', to: 'ann', since: 0 };
+const all = () => true;
+
 describe('RoutedStreams', () => {
   afterEach(() => {
     vi.useRealTimers();
   });
 
-  it('keeps streamed messages only, and finds them at once', async () => {
+  it('keeps streamed messages only, and finds them at once by sender, receiver and time', async () => {
     const routes = new RoutedStreams();
     routes.record(routed({ objectName: 'RC:TxtMsg', msgUID: 'text' }));
+    routes.record(routed({ to: 'bob', msgUID: 'to-bob' }));
+    routes.record(routed({ time: 5, msgUID: 'early' }));
     routes.record(routed());
-    const found = await routes.find(() => true, 0);
+    const found = await routes.find({ ...ann, since: 10 }, all, 0);
     expect(found.map((m) => m.msgUID)).toEqual(['UID-1']);
+    expect(await routes.find(ann, (m) => m.content.content === 'Bye', 0)).toEqual([]);
   });
 
   it('waits for a route that has not come yet, and answers empty when none comes in time', async () => {
     vi.useFakeTimers();
     const routes = new RoutedStreams();
-    const waiting = routes.find((m) => m.to === 'ann', 2000);
+    const waiting = routes.find(ann, all, 2000);
     routes.record(routed({ to: 'bob', msgUID: 'other' }));
     routes.record(routed());
     expect((await waiting).map((m) => m.msgUID)).toEqual(['UID-1']);
-    const none = routes.find((m) => m.to === 'cy', 2000);
+    const none = routes.find({ ...ann, to: 'cy' }, all, 2000);
     await vi.advanceTimersByTimeAsync(2000);
     expect(await none).toEqual([]);
   });
 
-  it('tells a watcher of the first late match once, and forgets it after its time', async () => {
-    vi.useFakeTimers();
+  it('leaves out the messages its streams claimed, even a claim made before the route came', async () => {
     const routes = new RoutedStreams();
-    const seen: string[] = [];
-    routes.watch(
-      (m) => m.to === 'ann',
-      60_000,
-      (m) => seen.push(m.msgUID),
-    );
-    routes.record(routed({ msgUID: 'late' }));
-    routes.record(routed({ msgUID: 'later' }));
-    routes.watch(
-      (m) => m.to === 'bob',
-      1000,
-      (m) => seen.push(m.msgUID),
-    );
-    await vi.advanceTimersByTimeAsync(1000);
-    routes.record(routed({ to: 'bob', msgUID: 'too-late' }));
-    expect(seen).toEqual(['late']);
-  });
-
-  it('remembers which messages the client claimed', () => {
-    const routes = new RoutedStreams();
-    routes.claim('UID-1');
-    expect(routes.claimed('UID-1')).toBe(true);
-    expect(routes.claimed('UID-2')).toBe(false);
+    routes.claim(ann, 'UID-1');
+    routes.record(routed());
+    routes.record(routed({ msgUID: 'UID-2' }));
+    expect((await routes.find(ann, all, 0)).map((m) => m.msgUID)).toEqual(['UID-2']);
   });
 
   it('forgets routes older than two minutes', async () => {
@@ -118,6 +104,6 @@ describe('RoutedStreams', () => {
     routes.record(routed({ msgUID: 'old', time: now }));
     now += 121_000;
     routes.record(routed({ msgUID: 'new', time: now }));
-    expect((await routes.find(() => true, 0)).map((m) => m.msgUID)).toEqual(['new']);
+    expect((await routes.find(ann, all, 0)).map((m) => m.msgUID)).toEqual(['new']);
   });
 });

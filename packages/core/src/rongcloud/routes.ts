@@ -67,23 +67,57 @@ export function parseRoutedMessage(body: string | Record<string, unknown>): Rout
   };
 }
 
-/** How long a routed stream message is remembered: longer than any read-back waits for one. */
-const KEEP_MS = 120_000;
-/** Routed stream messages remembered at most: the oldest is forgotten first. */
+/** How long a routed stream message (and a claim) is remembered: longer than any read-back waits. */
+export const ROUTE_KEEP_MS = 120_000;
+/** Routed stream messages remembered at most in memory: the oldest is forgotten first. */
 const KEEP_MAX = 20_000;
 
-interface Waiter {
-  matches(message: RoutedMessage): boolean;
-  found(message: RoutedMessage): void;
+/** Which routed messages a read-back looks at: from a bot to a user or group, sent since a time (ms). */
+export interface RouteQuery {
+  from: string;
+  to: string;
+  since: number;
 }
 
 /**
- * The streamed messages the cloud has routed back lately (`RC:StreamMsg` only, two minutes, at most
- * 20,000), and those the client's streams claimed, for the stream transports of one client to look in. A transport whose opening call's
- * answer was lost asks for the message that call would have opened, waiting a little for its route
- * to arrive; one that decided the call was not applied watches for a late route, to recall it.
+ * Where a client keeps the streamed messages the cloud routed back (`RC:StreamMsg` only, for two
+ * minutes) and the ones its streams claimed, so that a stream whose opening call's answer was lost
+ * finds the message it opened. `RoutedStreams` keeps them in the process; `RedisRouteStore` from
+ * `@imbot/redis` shares them between processes, so that the replica a route reaches need not be the
+ * one streaming, and a survivor can take over a dead process's opening call.
  */
-export class RoutedStreams {
+export interface RouteStore {
+  /** Keeps a routed message (streamed ones only); whoever waits for it hears of it. */
+  record(message: RoutedMessage): void | Promise<void>;
+  /**
+   * The messages routed from `where.from` to `where.to` at `where.since` or later, not claimed, that
+   * `accept` takes; if there are none yet, waits up to `waitMs` for one (then answers with all).
+   */
+  find(
+    where: RouteQuery,
+    accept: (message: RoutedMessage) => boolean,
+    waitMs: number,
+  ): Promise<RoutedMessage[]>;
+  /**
+   * A stream opened the message (its answer came) or adopted it: no read-back takes it for the
+   * message of another lost opening call, nor recalls it.
+   */
+  claim(where: Omit<RouteQuery, 'since'>, msgUID: string): void | Promise<void>;
+  /** Stops waiting and lets go of what it holds. */
+  close?(): Promise<void>;
+}
+
+interface Waiter {
+  matches(message: RoutedMessage): boolean;
+  found(): void;
+}
+
+/**
+ * A `RouteStore` in the process: the streamed messages routed in the last two minutes (at most
+ * 20,000) and the claims of this client's streams. A waiting read-back is told of a route the moment
+ * it is recorded.
+ */
+export class RoutedStreams implements RouteStore {
   readonly #messages: RoutedMessage[] = [];
   readonly #waiters = new Set<Waiter>();
   /** Messages a stream of this client opened or adopted, in the order they were claimed. */
@@ -91,73 +125,47 @@ export class RoutedStreams {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  /** Records a routed message (only streamed ones are kept) and tells whoever waits for it. */
   record(message: RoutedMessage): void {
     if (message.objectName !== 'RC:StreamMsg') return;
     this.#forgetOld();
     this.#messages.push(message);
     if (this.#messages.length > KEEP_MAX) this.#messages.shift();
-    for (const waiter of this.#waiters) if (waiter.matches(message)) waiter.found(message);
+    for (const waiter of this.#waiters) if (waiter.matches(message)) waiter.found();
   }
 
-  /**
-   * The routed messages `matches` accepts; if there are none yet, waits up to `waitMs` for the first
-   * (then answers with every match known by then).
-   */
-  find(matches: (message: RoutedMessage) => boolean, waitMs: number): Promise<RoutedMessage[]> {
+  find(
+    where: RouteQuery,
+    accept: (message: RoutedMessage) => boolean,
+    waitMs: number,
+  ): Promise<RoutedMessage[]> {
+    const matches = (m: RoutedMessage) =>
+      m.from === where.from &&
+      m.to === where.to &&
+      m.time >= where.since &&
+      !this.#claimed.has(m.msgUID) &&
+      accept(m);
     const known = this.#messages.filter(matches);
     if (known.length > 0 || waitMs <= 0) return Promise.resolve(known);
     return new Promise((resolve) => {
-      const waiter: Waiter = {
-        matches,
-        found: () => done(),
-      };
       const done = () => {
         clearTimeout(timer);
         this.#waiters.delete(waiter);
         resolve(this.#messages.filter(matches));
       };
+      const waiter: Waiter = { matches, found: done };
       const timer = setTimeout(done, waitMs);
       timer.unref?.();
       this.#waiters.add(waiter);
     });
   }
 
-  /**
-   * Marks a message as one a stream of this client opened (its answer came) or adopted: a read-back
-   * never takes it for the message of another lost opening call, nor recalls it.
-   */
-  claim(msgUID: string): void {
+  claim(_where: Omit<RouteQuery, 'since'>, msgUID: string): void {
     this.#claimed.add(msgUID);
     if (this.#claimed.size > KEEP_MAX) this.#claimed.delete(this.#claimed.values().next().value as string);
   }
 
-  /** Whether a stream of this client opened or adopted the message. */
-  claimed(msgUID: string): boolean {
-    return this.#claimed.has(msgUID);
-  }
-
-  /** Calls `found` once for the first routed message `matches` accepts within `forMs`. */
-  watch(
-    matches: (message: RoutedMessage) => boolean,
-    forMs: number,
-    found: (message: RoutedMessage) => void,
-  ): void {
-    const waiter: Waiter = {
-      matches,
-      found: (message) => {
-        clearTimeout(timer);
-        this.#waiters.delete(waiter);
-        found(message);
-      },
-    };
-    const timer = setTimeout(() => this.#waiters.delete(waiter), forMs);
-    timer.unref?.();
-    this.#waiters.add(waiter);
-  }
-
   #forgetOld(): void {
-    const oldest = this.now() - KEEP_MS;
+    const oldest = this.now() - ROUTE_KEEP_MS;
     let drop = 0;
     while (drop < this.#messages.length && (this.#messages[drop] as RoutedMessage).time < oldest) drop++;
     if (drop > 0) this.#messages.splice(0, drop);

@@ -56,6 +56,16 @@ export const rongClientOptions = z
     messageRouting: z
       .union([z.boolean(), z.strictObject({ waitMs: z.number().int().min(0).max(60_000).optional() })])
       .optional(),
+    routes: z
+      .custom<object>(
+        (v) =>
+          typeof v === 'object' &&
+          v !== null &&
+          typeof (v as { find?: unknown }).find === 'function' &&
+          typeof (v as { record?: unknown }).record === 'function',
+        'must be a RouteStore: new RedisRouteStore(…) from @imbot/redis, or left out',
+      )
+      .optional(),
     ...transportOptionsShape,
   })
   .refine((o) => (o.region === undefined) !== (o.baseUrl === undefined), {

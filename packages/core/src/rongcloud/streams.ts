@@ -14,7 +14,7 @@ import {
 import { utf8Bytes } from '../validation.js';
 import { RONGCLOUD_PARAMETER_ERROR } from './codes.js';
 import { RongCloudApiError } from './errors.js';
-import type { RoutedMessage, RoutedStreams } from './routes.js';
+import type { RoutedMessage, RouteQuery, RouteStore } from './routes.js';
 import { RONG_MESSAGE_MAX_BYTES, streamAnswer } from './schemas.js';
 
 /** Where a RongCloud stream goes: from a bot to a user, or to a group. */
@@ -33,7 +33,7 @@ const LATE_ROUTE_MS = 60_000;
 
 /** What a stream transport needs to find, through message routing, the message a lost opening call opened. */
 export interface RouteReadBack {
-  routes: RoutedStreams;
+  routes: RouteStore;
   /** How long to wait for the route; default `ROUTE_WAIT_MS`. */
   waitMs?: number;
   /** Recalls, without a notice, a message a lost opening call opened after all (found too late). */
@@ -76,6 +76,10 @@ export class RongStreamTransport implements StreamTransport {
   #openedAt = 0;
   /** The call in flight, settled either way: a late route is judged once it has its answer. */
   #inFlight: Promise<unknown> = Promise.resolve();
+  /** Messages this transport opened or adopted: a late route of one of them is never recalled. */
+  readonly #mine = new Set<string>();
+  /** For an opening call taken over from another process: its text's digest (the text is not kept). */
+  #openingDigest: string | undefined;
 
   constructor(
     private readonly call: Call,
@@ -99,7 +103,7 @@ export class RongStreamTransport implements StreamTransport {
     if (this.#messageUID === undefined) this.#openedAt = Date.now();
     const call = this.#seq.next((seq) => {
       const opening = seq === 1 && this.#mention.length > 0;
-      const text = opening ? `${mentionPrefix(this.#mention)}${chunk}` : chunk;
+      const text = seq === 1 ? this.#openingText(chunk) : chunk;
       this.#attempt = text;
       const content: Record<string, unknown> = { content: text, seq, complete: final };
       if (this.#messageUID) content.messageUID = this.#messageUID;
@@ -116,8 +120,7 @@ export class RongStreamTransport implements StreamTransport {
     });
     this.#inFlight = call.catch(() => undefined);
     const answer = await call;
-    this.#messageUID = answer.messageUID;
-    this.routed?.routes.claim(answer.messageUID);
+    this.#adopt(answer.messageUID);
     this.#sent += this.#attempt?.length ?? 0;
     this.#attempt = undefined;
     return { messageId: answer.messageUID };
@@ -152,41 +155,78 @@ export class RongStreamTransport implements StreamTransport {
   async #findOpened(attempt: string): Promise<ReadBack | undefined> {
     const routed = this.routed;
     if (!routed) return undefined;
-    const t = this.target;
-    const to = 'groupId' in t ? t.groupId : t.to;
-    const digest = chunkDigest(attempt);
-    const since = this.#openedAt - CLOCK_SLACK_SECONDS * 1000;
+    const where = this.#where(this.#openedAt - CLOCK_SLACK_SECONDS * 1000);
+    const digest = this.#openingDigest ?? chunkDigest(attempt);
     const opened = (m: RoutedMessage) =>
-      m.from === t.from &&
-      m.to === to &&
-      m.time >= since &&
-      !routed.routes.claimed(m.msgUID) &&
       (m.content.seq ?? 1) === 1 &&
       typeof m.content.content === 'string' &&
       chunkDigest(m.content.content) === digest;
-    const found = await routed.routes.find(opened, routed.waitMs ?? ROUTE_WAIT_MS);
+    const found = await routed.routes.find(where, opened, routed.waitMs ?? ROUTE_WAIT_MS);
     if (found.length > 1) return undefined;
     const message = found[0];
     this.#attempt = undefined;
+    this.#openingDigest = undefined;
     if (!message) {
-      this.#seq.settle(false);
-      routed.routes.watch(opened, LATE_ROUTE_MS, (late) => {
-        // Judged once the call in flight has its answer: the message it opens is not recalled.
-        void this.#inFlight.then(() => {
-          if (!routed.routes.claimed(late.msgUID)) routed.recall(late).catch(() => undefined);
-        });
-      });
+      this.#seq.resume(1);
+      this.#watchLate(routed, where, opened);
       return { applied: false };
     }
-    this.#messageUID = message.msgUID;
-    routed.routes.claim(message.msgUID);
-    this.#seq.settle(true);
+    this.#adopt(message.msgUID);
+    this.#seq.resume(2);
     this.#sent += attempt.length;
     return { applied: true, messageId: message.msgUID };
   }
 
+  /**
+   * After an opening call was judged not applied: for a minute, any message its route shows it
+   * opened after all (and not one this transport opened since) is recalled without a notice. Each
+   * route is judged once the call in flight has its answer, so the message that call opens is known.
+   */
+  #watchLate(routed: RouteReadBack, where: RouteQuery, opened: (m: RoutedMessage) => boolean): void {
+    const until = Date.now() + LATE_ROUTE_MS;
+    const judged = new Set<string>();
+    const look = async (): Promise<void> => {
+      const left = until - Date.now();
+      if (left <= 0) return;
+      const found = await routed.routes.find(where, (m) => !judged.has(m.msgUID) && opened(m), left);
+      if (found.length === 0) return;
+      await this.#inFlight;
+      for (const late of found) {
+        judged.add(late.msgUID);
+        if (!this.#mine.has(late.msgUID)) await routed.recall(late);
+      }
+      return look();
+    };
+    look().catch(() => undefined);
+  }
+
+  /** The message is this transport's: its later calls go to it, and no read-back takes it for another. */
+  #adopt(messageUID: string): void {
+    this.#messageUID = messageUID;
+    this.#mine.add(messageUID);
+    const t = this.target;
+    const claimed = this.routed?.routes.claim({ from: t.from, to: this.#to }, messageUID);
+    if (claimed instanceof Promise) claimed.catch(() => undefined);
+  }
+
+  /** Where a read-back looks for the message: from the bot to this conversation, since `since` (ms). */
+  #where(since: number): RouteQuery {
+    return { from: this.target.from, to: this.#to, since };
+  }
+
+  get #to(): string {
+    const t = this.target;
+    return 'groupId' in t ? t.groupId : t.to;
+  }
+
+  /** The text of the call that opens a message: in a group, behind the @-mentions. */
+  #openingText(chunk: string): string {
+    return this.#mention.length > 0 ? `${mentionPrefix(this.#mention)}${chunk}` : chunk;
+  }
+
   next(): void {
     this.#messageUID = undefined;
+    this.#openingDigest = undefined;
     this.#seq.reset();
     this.#sent = 0;
   }
@@ -197,7 +237,27 @@ export class RongStreamTransport implements StreamTransport {
       : { messageId: this.#messageUID, next: this.#seq.expected };
   }
 
+  /**
+   * With message routing, a first call is recorded before it is made (the journal keeps a digest of
+   * its text, never the text): if this process dies before the answer, another finds the message by
+   * its route and closes it.
+   */
+  opening(chunk: string): MessageState | undefined {
+    if (!this.routed) return undefined;
+    const digest = chunkDigest(this.#openingText(chunk));
+    return { messageId: '', opening: { at: Math.floor(Date.now() / 1000), digest } };
+  }
+
   resume(state: MessageState): void {
+    if (state.opening) {
+      // Another process's first call, on its way when it died: `readBack()` finds its message.
+      this.#messageUID = undefined;
+      this.#openedAt = state.opening.at * 1000;
+      this.#attempt = '';
+      this.#openingDigest = state.opening.digest;
+      this.#seq.resume(1);
+      return;
+    }
     this.#messageUID = state.messageId;
     this.#seq.resume(state.next ?? 1);
   }
