@@ -1,11 +1,13 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { RongCloud, TencentIm } from '@imbot/core';
+import { RongCloud, receiveNodeRequest, TencentIm, WebhookPipeline } from '@imbot/core';
 import { type Emulator, startEmulator } from '@imbot/emulator';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisStreamJournal } from '../src/index.js';
+import { RedisRouteStore, RedisStreamJournal } from '../src/index.js';
 import { connectionOf, startRedis } from './redis-server.js';
 
 const COUNT = 10;
@@ -103,56 +105,91 @@ describe.each(['tencent', 'rongcloud'] as const)('RedisStreamJournal on %s', (cl
   }, 45_000);
 });
 
-describe.each(['tencent', 'tencent-stream_msg'] as const)('RedisStreamJournal on %s', (kind) => {
-  it('closes the message a process opened and died before hearing of, found in the history', async () => {
-    const journal = new RedisStreamJournal({
-      ...redis.connection,
-      prefix: 'test-journal',
-      leaseMs: LEASE_MS,
-    });
-    const survivor = new TencentIm({
-      sdkAppId: 1400000000,
-      admin: 'administrator',
-      secretKey: 'journal-key',
-      baseUrl: emulator.url,
-      journal,
-    });
-    // Every first call is applied, and its answer takes a minute: the process dies before it comes.
-    const api =
-      kind === 'tencent' ? 'openim_robot_http_svc/send_stream_msg' : 'stream_msg/send_c2c_stream_msg';
-    emulator.reset();
-    emulator.faults.configure({ latencyMs: 60_000, latencySplit: 'after', apis: [api] });
-    const users = Array.from({ length: COUNT }, (_, i) => `user${i}`);
-    const replies = () => users.map((user) => emulator.tencent.conversation(user, '@RBT#journal').at(-1));
-    const where = connectionOf(redis.address);
-    const client = 'url' in where ? new Redis(where.url) : new Cluster(where.nodes);
-    const openings = async () =>
-      (await client.zrange('test-journal:journal:{messages}:leases', '0', '-1')).filter((id) =>
-        id.includes('/opening:'),
-      );
-    const child = streamer(kind, 'ignore');
-    try {
-      await expect
-        .poll(() => replies().every((m) => m?.state === 'streaming'), { timeout: 15_000 })
-        .toBe(true);
-      await expect.poll(openings, { timeout: 5_000 }).toHaveLength(COUNT);
-      child.kill('SIGKILL');
-      await once(child, 'exit');
-      emulator.faults.configure({});
-      await expect
-        .poll(() => replies().every((m) => m?.state === 'finished'), { timeout: 20_000, interval: 100 })
-        .toBe(true);
-      for (const reply of replies()) expect(reply?.text).toBe('Half an answer, then the process dies …');
-      await expect.poll(openings).toEqual([]);
-    } finally {
-      child.kill('SIGKILL');
-      emulator.faults.configure({});
-      client.disconnect();
-      await survivor.close();
-      await journal.close();
-    }
-  }, 45_000);
-});
+describe.each(['tencent', 'tencent-stream_msg', 'rongcloud-routed'] as const)(
+  'RedisStreamJournal on %s',
+  (kind) => {
+    it('closes the message a process opened and died before hearing of, found in the history or by its route', async () => {
+      const journal = new RedisStreamJournal({
+        ...redis.connection,
+        prefix: 'test-journal',
+        leaseMs: LEASE_MS,
+      });
+      const rong = kind === 'rongcloud-routed';
+      // On RongCloud, routes go to this process's receiver and are kept in Redis, where the survivor looks.
+      const routes = new RedisRouteStore({ ...redis.connection, prefix: 'test-journal' });
+      const survivor = rong
+        ? new RongCloud({
+            appKey: 'journal-app',
+            appSecret: 'journal-secret',
+            baseUrl: emulator.url,
+            journal,
+            messageRouting: true,
+            routes,
+          })
+        : new TencentIm({
+            sdkAppId: 1400000000,
+            admin: 'administrator',
+            secretKey: 'journal-key',
+            baseUrl: emulator.url,
+            journal,
+          });
+      // Tencent's callbacks are not used here: a Tencent survivor's receiver is never called.
+      const pipeline = new WebhookPipeline({
+        platform: survivor.platform,
+        unsignedWebhooks: !rong,
+      });
+      const receiver = createServer((req, res) => void receiveNodeRequest(pipeline, req, res));
+      await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+      // Every first call is applied, and its answer takes a minute: the process dies before it comes.
+      const api = rong
+        ? '/v3/message/private/publish_stream.json'
+        : kind === 'tencent'
+          ? 'openim_robot_http_svc/send_stream_msg'
+          : 'stream_msg/send_c2c_stream_msg';
+      emulator.reset();
+      const { port } = receiver.address() as AddressInfo;
+      emulator.rongcloud.setMessageRouting({ url: `http://127.0.0.1:${port}/`, serverApi: true });
+      emulator.faults.configure({ latencyMs: 60_000, latencySplit: 'after', apis: [api] });
+      const users = Array.from({ length: COUNT }, (_, i) => `user${i}`);
+      const replies = () =>
+        users.map((user) =>
+          rong
+            ? emulator.rongcloud.conversation(user, 'journal-bot').at(-1)
+            : emulator.tencent.conversation(user, '@RBT#journal').at(-1),
+        );
+      const where = connectionOf(redis.address);
+      const client = 'url' in where ? new Redis(where.url) : new Cluster(where.nodes);
+      const openings = async () =>
+        (await client.zrange('test-journal:journal:{messages}:leases', '0', '-1')).filter((id) =>
+          id.includes('/opening:'),
+        );
+      const child = streamer(kind, 'ignore');
+      try {
+        await expect
+          .poll(() => replies().every((m) => m?.state === 'streaming'), { timeout: 15_000 })
+          .toBe(true);
+        await expect.poll(openings, { timeout: 5_000 }).toHaveLength(COUNT);
+        child.kill('SIGKILL');
+        await once(child, 'exit');
+        emulator.faults.configure({});
+        await expect
+          .poll(() => replies().every((m) => m?.state === 'finished'), { timeout: 20_000, interval: 100 })
+          .toBe(true);
+        for (const reply of replies()) expect(reply?.text).toBe('Half an answer, then the process dies …');
+        await expect.poll(openings).toEqual([]);
+      } finally {
+        child.kill('SIGKILL');
+        emulator.faults.configure({});
+        client.disconnect();
+        emulator.rongcloud.setMessageRouting(undefined);
+        await survivor.close();
+        await journal.close();
+        await routes.close();
+        await new Promise((resolve) => receiver.close(resolve));
+      }
+    }, 45_000);
+  },
+);
 
 describe('RedisStreamJournal when Redis is away', () => {
   it('writes a record that did not reach Redis once Redis is back, so a survivor can close it', async () => {
