@@ -1,6 +1,12 @@
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisInbox, RedisRateLimiter, RedisSeenStore, RedisStreamJournal } from '../src/index.js';
+import {
+  RedisInbox,
+  RedisRateLimiter,
+  RedisRouteStore,
+  RedisSeenStore,
+  RedisStreamJournal,
+} from '../src/index.js';
 import { connectionOf, startRedis } from './redis-server.js';
 
 /**
@@ -48,6 +54,7 @@ describe('connections', () => {
       (o: object) => new RedisRateLimiter(o as never),
       (o: object) => new RedisStreamJournal(o as never),
       (o: object) => new RedisInbox(o as never),
+      (o: object) => new RedisRouteStore(o as never),
     ]) {
       expect(() => make({})).toThrow(field('options.url'));
       expect(() => make({ url: 'redis://127.0.0.1:1', nodes: ['redis://127.0.0.1:2'] })).toThrow(
