@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { z } from 'zod';
 import { mentionPrefix } from '../message/rich.js';
 import {
@@ -30,6 +31,8 @@ export type RongStreamTarget =
 export const ROUTE_WAIT_MS = 2000;
 /** How long after deciding an opening call was not applied a late route of its message is watched for. */
 const LATE_ROUTE_MS = 60_000;
+/** How often a late route is judged again while an opening call's outcome is still being read back. */
+const IN_DOUBT_PAUSE_MS = 250;
 
 /** What a stream transport needs to find, through message routing, the message a lost opening call opened. */
 export interface RouteReadBack {
@@ -180,7 +183,8 @@ export class RongStreamTransport implements StreamTransport {
   /**
    * After an opening call was judged not applied: for a minute, any message its route shows it
    * opened after all (and not one this transport opened since) is recalled without a notice. Each
-   * route is judged once the call in flight has its answer, so the message that call opens is known.
+   * route is judged once the call in flight has its answer, and no opening call is being read back,
+   * so the message this transport goes on with is known (and never recalled).
    */
   #watchLate(routed: RouteReadBack, where: RouteQuery, opened: (m: RoutedMessage) => boolean): void {
     const until = Date.now() + LATE_ROUTE_MS;
@@ -193,6 +197,9 @@ export class RongStreamTransport implements StreamTransport {
       await this.#inFlight;
       for (const late of found) {
         judged.add(late.msgUID);
+        // An opening call being read back may yet adopt this very message: judge once it is settled.
+        while (this.#messageUID === undefined && this.#attempt !== undefined && Date.now() < until)
+          await sleep(IN_DOUBT_PAUSE_MS);
         if (!this.#mine.has(late.msgUID)) await routed.recall(late);
       }
       return look();

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { NetworkError } from '../errors.js';
+import { type RoutedMessage, RoutedStreams } from './routes.js';
+import { RongStreamTransport } from './streams.js';
+
+const lostAnswer = () => new NetworkError('/v3/message/private/publish_stream.json', true, 'reset');
+
+function route(msgUID: string, content: string): RoutedMessage {
+  return {
+    msgUID,
+    from: 'bot',
+    to: 'ann',
+    channelType: 'PERSON',
+    objectName: 'RC:StreamMsg',
+    content: { content, seq: 1 },
+    time: Date.now(),
+  };
+}
+
+describe('RongStreamTransport, an opening call found through routes', () => {
+  it('never recalls the message of a reopened call whose own answer is lost too, when its route comes first', async () => {
+    const routes = new RoutedStreams();
+    const recalled: string[] = [];
+    const answers: (() => Promise<{ code: number; messageUID: string }>)[] = [
+      // The first opening call: not applied, its answer lost.
+      () => Promise.reject(lostAnswer()),
+      // The second: applied, its route here before its answer is lost.
+      () => {
+        routes.record(route('B', 'Hello'));
+        return Promise.reject(lostAnswer());
+      },
+      // The closing call.
+      () => Promise.resolve({ code: 200, messageUID: 'B' }),
+    ];
+    const bodies: unknown[] = [];
+    const call = ((_: string, body: Record<string, unknown>) => {
+      bodies.push(body.content);
+      return (answers.shift() as () => Promise<never>)();
+    }) as never;
+    const transport = new RongStreamTransport(
+      call,
+      async () => undefined,
+      { from: 'bot', to: 'ann' },
+      undefined,
+      {
+        routes,
+        waitMs: 10,
+        recall: async (m) => {
+          recalled.push(m.msgUID);
+        },
+      },
+    );
+
+    await expect(transport.send('Hello', false)).rejects.toThrow();
+    expect(await transport.readBack()).toEqual({ applied: false });
+    await expect(transport.send('Hello', false)).rejects.toThrow();
+    // The watch for the first call's late route saw B's route meanwhile; B is adopted all the same.
+    expect(await transport.readBack()).toEqual({ applied: true, messageId: 'B' });
+    expect(await transport.send('', true)).toEqual({ messageId: 'B' });
+    expect(bodies.at(-1)).toMatchObject({ messageUID: 'B', seq: 2, complete: true });
+    // A late route of a message nobody opened is still recalled.
+    routes.record(route('A', 'Hello'));
+    await expect.poll(() => recalled).toEqual(['A']);
+  });
+});
