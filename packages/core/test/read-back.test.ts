@@ -242,3 +242,27 @@ describe.each(rongTargets)(
     });
   },
 );
+
+describe('when a call’s deadline passes while the cloud is still applying it', () => {
+  it('reads back after the cloud had time to apply it: one message, its text once', async () => {
+    // The opening call takes 2.5 s to reach the cloud; the client gives up after 300 ms (which its
+    // HTTP client's coarse timer makes about a second).
+    const api = 'openim_robot_http_svc/send_stream_msg';
+    const hasty = new TencentIm({ ...app, baseUrl: emulator.url, retry: { retries: 0 }, timeoutMs: 300 });
+    emulator.faults.configure({ latencyMs: 2500, latencySplit: 'before', apis: [api] });
+    try {
+      const session = hasty.openStream({ from: ROBOT, to: 'ann' });
+      session.write('Hello');
+      await expect.poll(() => emulator.tencent.conversation('ann', ROBOT).length, { timeout: 5000 }).toBe(1);
+      emulator.faults.configure({});
+      const result = await session.end(' world, bye.');
+      expect(result).toMatchObject({ reason: 'completed', fallback: false, messages: 1, undelivered: '' });
+      expect(emulator.tencent.conversation('ann', ROBOT)).toMatchObject([
+        { text: 'Hello world, bye.', state: 'finished' },
+      ]);
+    } finally {
+      emulator.faults.configure({});
+      await hasty.close();
+    }
+  });
+});

@@ -7,6 +7,7 @@ import {
   StoppedError,
   StreamClosedError,
   StreamSourceError,
+  TimeoutError,
   ValidationError,
 } from '../errors.js';
 import { parseInput } from '../validation.js';
@@ -135,6 +136,11 @@ const CLOSE_ATTEMPTS = 5;
 
 /** Calls of unknown outcome a session settles by reading the cloud back before it stops streaming. */
 const READ_BACKS = 8;
+/**
+ * After a call's deadline passed, the cloud may still be applying it: the read-back waits this long
+ * first, so that it sees what a slow cloud did rather than judge a call not applied that lands later.
+ */
+export const READ_BACK_AFTER_TIMEOUT_MS = 2000;
 
 /** Room kept free in a message so that the call that closes it always has text to carry. */
 const RESERVE_BYTES = 256;
@@ -558,7 +564,8 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
    * lost), the transport reads back what the cloud holds: applied, the session goes on as if the
    * answer had come (for a lost opening call, with the message the call opened); not applied, the
    * next turn sends the chunk again. Either way the user sees one message with its text once, not a
-   * dangling message beside a second or a chunk shown twice. Any other failure, or a read-back that
+   * dangling message beside a second or a chunk shown twice. After a deadline (the cloud may still
+   * be applying the call) the read-back waits 2 s first. Any other failure, or a read-back that
    * cannot tell, is `#failed`.
    */
   #lost(error: unknown, plan: PlannedCall, since: number): void {
@@ -573,7 +580,12 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
       return;
     }
     this.#readBacks++;
-    readBack.call(this.#transport).then(
+    const settle = () => readBack.call(this.#transport);
+    const read =
+      error instanceof TimeoutError
+        ? new Promise<void>((resolve) => setTimeout(resolve, READ_BACK_AFTER_TIMEOUT_MS)).then(settle)
+        : settle();
+    read.then(
       (verdict) => {
         if (!verdict) this.#failed(error);
         else if (verdict.applied) this.#delivered(plan, verdict.messageId, since);
