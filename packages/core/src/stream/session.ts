@@ -140,7 +140,7 @@ const READ_BACKS = 8;
  * After a call's deadline passed, the cloud may still be applying it: the read-back waits this long
  * first, so that it sees what a slow cloud did rather than judge a call not applied that lands later.
  */
-export const READ_BACK_AFTER_TIMEOUT_MS = 2000;
+const READ_BACK_AFTER_TIMEOUT_MS = 2000;
 
 /** Room kept free in a message so that the call that closes it always has text to carry. */
 const RESERVE_BYTES = 256;
