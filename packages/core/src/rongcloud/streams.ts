@@ -135,10 +135,9 @@ export class RongStreamTransport implements StreamTransport {
    * opening call: its `messageUID` is what was lost, so the message is looked for among the bot's
    * routed messages (full message routing with Server API messages, given to `routes`): one from
    * this bot to this conversation, sent since the call, whose first piece is the call's text, and
-   * not one a stream of this client opened or adopted. Found, it is adopted and continued. Not found within
-   * `waitMs` (2 s), the
-   * call was not applied and the next one opens the message again; should its route still come
-   * within a minute, that message is recalled without a notice. Two found: unknown.
+   * not one a stream opened or adopted. Found, it is adopted and continued. Not found within
+   * `waitMs` (2 s), the call was not applied and the next one opens the message again; should its
+   * route still come within a minute, that message is recalled without a notice. Two found: unknown.
    */
   async readBack(): Promise<ReadBack | undefined> {
     const uid = this.#messageUID;
@@ -211,8 +210,7 @@ export class RongStreamTransport implements StreamTransport {
   #adopt(messageUID: string): void {
     this.#messageUID = messageUID;
     this.#mine.add(messageUID);
-    const t = this.target;
-    const claimed = this.routed?.routes.claim({ from: t.from, to: this.#to }, messageUID);
+    const claimed = this.routed?.routes.claim({ from: this.target.from, to: this.#to }, messageUID);
     if (claimed instanceof Promise) claimed.catch(() => undefined);
   }
 
