@@ -96,10 +96,14 @@ export class RedisRouteStore implements RouteStore {
     return { messages: `${this.#prefix}{${tag}}:messages`, claimed: `${this.#prefix}{${tag}}:claimed` };
   }
 
-  /** Runs a transaction; a failed command fails it. */
+  /** Runs a transaction; Redis away or a failed command fails it with `ROUTES_UNAVAILABLE`. */
   async #exec(multi: ReturnType<RedisClient['multi']>): Promise<unknown[]> {
     await this.#connected;
-    const results = await multi.exec();
+    const results = await multi.exec().catch((error: Error) => {
+      throw new ImbotError('ROUTES_UNAVAILABLE', `Redis cannot be reached: ${error.message}`, {
+        cause: error,
+      });
+    });
     if (!results) throw new ImbotError('ROUTES_UNAVAILABLE', 'the routed messages transaction was aborted');
     return results.map(([error, value]) => {
       if (error)

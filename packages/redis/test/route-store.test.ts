@@ -87,6 +87,44 @@ describe('RedisRouteStore', () => {
     }
   });
 
+  it('refuses a route while Redis is away (answered 500, for the cloud to deliver again), and keeps them once it is back', async () => {
+    const routes = new RedisRouteStore({ ...redis.connection, prefix: 'test-routes' });
+    const streaming = new RongCloud({ ...app, baseUrl: emulator.url, retry, messageRouting: true, routes });
+    const failedBefore = emulator.rongcloud.routed.failed;
+    await redis.stop();
+    try {
+      await streaming.openStream({ from: BOT, to: 'dee' }).end('Said while Redis is away.');
+      await expect.poll(() => emulator.rongcloud.routed.failed, { timeout: 5000 }).toBe(failedBefore + 1);
+      await expect(routes.find({ from: BOT, to: 'dee', since: 0 }, () => true, 0)).rejects.toMatchObject({
+        code: 'ROUTES_UNAVAILABLE',
+      });
+    } finally {
+      await redis.start();
+    }
+    try {
+      await expect
+        .poll(
+          () =>
+            routes
+              .find({ from: BOT, to: 'dee', since: 0 }, () => true, 0)
+              .then(
+                () => true,
+                () => false,
+              ),
+          {
+            timeout: 10_000,
+          },
+        )
+        .toBe(true);
+      const result = await answerWithLostOpening(streaming, 'dee', 'reset-after');
+      expect(result).toMatchObject({ reason: 'completed', fallback: false, messages: 1 });
+      expect(shown('dee').at(-1)).toMatchObject({ text: 'Hello world, bye.', state: 'finished' });
+    } finally {
+      await streaming.close();
+      await routes.close();
+    }
+  }, 30_000);
+
   it('does not take a message another stream claimed', async () => {
     const routes = new RedisRouteStore({ ...redis.connection, prefix: 'test-routes' });
     const where = { from: BOT, to: 'cy' };
