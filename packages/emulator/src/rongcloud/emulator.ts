@@ -122,13 +122,7 @@ export class RongCloudEmulator extends CloudEmulator<RongCloudState> {
       source: fromServer ? 'Server' : 'Websocket',
       busChannel: '',
     });
-    const url = new URL(routing.url);
-    const nonce = rongCloudNonce();
-    const now = this.clock.now();
-    url.searchParams.set('appKey', this.appKey);
-    url.searchParams.set('nonce', nonce);
-    url.searchParams.set('signTimestamp', String(now));
-    url.searchParams.set('signature', signatureOf(this.appSecret, nonce, now));
+    const url = this.#signed(routing.url, 'signTimestamp', this.clock.now());
     this.routed.posted++;
     request(url, {
       method: 'POST',
@@ -263,12 +257,7 @@ export class RongCloudEmulator extends CloudEmulator<RongCloudState> {
     // An integration that lists objectNames is told of those types only.
     if (!hook || (hook.objectNames && !hook.objectNames.includes(objectName))) return undefined;
     const now = this.clock.now();
-    const url = new URL(hook.callbackUrl);
-    const nonce = rongCloudNonce();
-    url.searchParams.set('appKey', this.appKey);
-    url.searchParams.set('nonce', nonce);
-    url.searchParams.set('timestamp', String(now));
-    url.searchParams.set('signature', signatureOf(this.appSecret, nonce, now));
+    const url = this.#signed(hook.callbackUrl, 'timestamp', now);
     const { integrations: _omit, ...botView } = bot;
     const body = {
       type,
@@ -279,6 +268,20 @@ export class RongCloudEmulator extends CloudEmulator<RongCloudState> {
     const callback = await postCallback(url, type, body, ['signature']);
     this.recordCallback(callback);
     return callback;
+  }
+
+  /**
+   * `base` with the query parameters RongCloud signs its callbacks with: `appKey`, `nonce`, the time
+   * (as `timestamp` for bot webhooks, `signTimestamp` for routed messages) and `signature`.
+   */
+  #signed(base: string, timeName: 'timestamp' | 'signTimestamp', now: number): URL {
+    const url = new URL(base);
+    const nonce = rongCloudNonce();
+    url.searchParams.set('appKey', this.appKey);
+    url.searchParams.set('nonce', nonce);
+    url.searchParams.set(timeName, String(now));
+    url.searchParams.set('signature', signatureOf(this.appSecret, nonce, now));
+    return url;
   }
 
   /** RongCloud's rules: signed headers, JSON or form bodies, the business code mirrored in the HTTP status. */
