@@ -109,18 +109,15 @@ describe.each(clouds)('a hero card on $name', (cloud) => {
       text: 'What would you like?',
       imageUrl: 'https://example.com/lunch.png',
       buttons: [
-        { title: 'Noodles', type: 'message', value: 'noodles please' },
+        // Signed for this bot and this chat: a press a client made up is refused.
+        { title: 'Noodles', type: 'message', value: expect.stringMatching(/^imb1\./) },
         { title: 'Full menu', type: 'url', url: 'https://example.com/menu' },
       ],
     });
     // What a client without a card renderer shows.
     expect(card.text).toContain('Lunch\nWhat would you like?');
 
-    const press = await cloudOf().userPresses({
-      from: 'alice',
-      msgKey: card.msgKey,
-      value: 'noodles please',
-    });
+    const press = await cloudOf().userPresses({ from: 'alice', msgKey: card.msgKey, title: 'Noodles' });
     expect(press.callback).toMatchObject({ ok: true, status: 200 });
     await expect.poll(() => fromBot().at(-1)?.text, { timeout: 5000 }).toBe('Coming up: noodles please');
     expect(bot.pressed).toEqual([
@@ -146,7 +143,7 @@ describe.each(clouds)('a hero card on $name', (cloud) => {
     const card = fromBot()[0] as Message;
     expect(card).toMatchObject({ mentions: ['alice'], content: { type: 'card', title: 'Lunch' } });
 
-    await cloudOf().userPresses({ from: 'alice', msgKey: card.msgKey, value: 'noodles please' });
+    await cloudOf().userPresses({ from: 'alice', msgKey: card.msgKey, title: 'Noodles' });
     await expect
       .poll(() => fromBot().at(-1), { timeout: 5000 })
       .toMatchObject({ text: '@alice Coming up: noodles please', mentions: ['alice'] });
@@ -158,7 +155,7 @@ describe.each(clouds)('a hero card on $name', (cloud) => {
     await expect(cloudOf().userPresses({ from: 'alice', msgKey, value: 'pizza' })).rejects.toThrow(
       /no button/,
     );
-    await expect(cloudOf().userPresses({ from: 'mallory', msgKey, value: 'noodles please' })).rejects.toThrow(
+    await expect(cloudOf().userPresses({ from: 'mallory', msgKey, title: 'Noodles' })).rejects.toThrow(
       /cannot see/,
     );
   });

@@ -1,5 +1,6 @@
 import { hkdfSync } from 'node:crypto';
 import { WebhookVerificationError } from './errors.js';
+import type { ButtonSigner } from './message/button-signer.js';
 import { mentionTag, type RichMessage } from './message/rich.js';
 import type { StreamSession, StreamSessionOptions } from './stream/session.js';
 import type { TypingIndicator } from './stream/typing.js';
@@ -227,6 +228,11 @@ export interface BotPlatform {
    * no secret. The secret itself never leaves the client.
    */
   deriveKey?(purpose: string): Buffer | undefined;
+  /**
+   * Signs the `message` buttons of the cards this platform sends and opens the presses that come
+   * back; a receiver refuses a press it cannot open. Absent on a platform that sends raw values.
+   */
+  readonly buttons?: ButtonSigner;
   /** Opens a stream session from the bot to the user or the group. */
   openStream(target: ReplyTarget, options?: StreamSessionOptions): StreamSession;
 }

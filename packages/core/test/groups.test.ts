@@ -46,6 +46,14 @@ const card: RichMessage = {
     { title: 'Calendar', type: 'url', url: 'https://example.com/cal' },
   ],
 };
+/** The card as it goes out: its `message` button's value signed for the bot and the conversation. */
+const sentCard = {
+  ...card,
+  buttons: [
+    { title: 'Friday', type: 'message', value: expect.stringMatching(/^imb1\./) },
+    { title: 'Calendar', type: 'url', url: 'https://example.com/cal' },
+  ],
+};
 
 describe('Tencent robots in groups', () => {
   it('joins an ordinary group with add_group_member and a live-streaming group with add_robots', async () => {
@@ -102,7 +110,7 @@ describe('Tencent robots in groups', () => {
       ],
     });
     expect(emulator.tencent.groupConversation('work')).toMatchObject([
-      { content: card, mentions: ['alice'] },
+      { content: sentCard, mentions: ['alice'] },
       { content: { type: 'image', url: 'https://example.com/p.png' }, mentions: ['alice'] },
     ]);
     expect(emulator.tencent.conversation('bob', ROBOT)).toMatchObject([
@@ -132,7 +140,7 @@ describe('RongCloud groups, recalls and rich messages', () => {
       pushContent: expect.stringContaining('1. Friday'),
     });
     expect(emulator.rongcloud.groupConversation('team')).toMatchObject([
-      { content: card, mentions: ['alice'] },
+      { content: sentCard, mentions: ['alice'] },
       { content: { type: 'file', name: 'r.pdf' }, mentions: ['alice'] },
     ]);
     await rong.platform.removeBotFromGroup(BOT, 'team');

@@ -36,13 +36,20 @@ export const userSendsToGroupInput = z.strictObject({
 export type UserSendsToGroup = z.input<typeof userSendsToGroupInput>;
 
 /** A user presses a `message` button of a card a bot sent them (or their group). */
-export const userPressesInput = z.strictObject({
-  from: z.string().min(1),
-  /** The card's message (`msgKey` as the conversation lists it). */
-  msgKey: z.string().min(1),
-  /** The button's value; it must be one of the card's `message` buttons. */
-  value: z.string().min(1),
-});
+export const userPressesInput = z
+  .strictObject({
+    from: z.string().min(1),
+    /** The card's message (`msgKey` as the conversation lists it). */
+    msgKey: z.string().min(1),
+    /** The button's value as the card carries it; it must be one of the card's `message` buttons. */
+    value: z.string().min(1).optional(),
+    /** Or the button's title, as a user sees it; the press carries that button's value. */
+    title: z.string().min(1).optional(),
+  })
+  .refine((input) => (input.value === undefined) !== (input.title === undefined), {
+    message: 'name the button by its value or by its title',
+    path: ['value'],
+  });
 export type UserPresses = z.infer<typeof userPressesInput>;
 
 /** A group made by hand, as an app's own server or a client would make it. */
@@ -217,14 +224,20 @@ export abstract class CloudEmulator<S extends ChatState> implements EmulatedClou
    * not make (no such card, no such button, someone else's chat) throws `ClientRefused`.
    */
   async userPresses(input: UserPresses): Promise<UserSendResult> {
-    const { from, msgKey, value } = userPressesInput.parse(input);
+    const { from, msgKey, value, title } = userPressesInput.parse(input);
     const card = this.state.byKey(msgKey);
     if (card?.content?.type !== 'card') throw new ClientRefused(`no card with msgKey ${msgKey}`);
     const inChat = card.groupId ? this.state.isMember(card.groupId, from) : card.to === from;
     if (!inChat) throw new ClientRefused(`${from} cannot see the card ${msgKey}`);
-    const pressable = card.content.buttons.some((b) => b.type === 'message' && b.value === value);
-    if (!pressable) throw new ClientRefused(`the card ${msgKey} has no button that sends "${value}"`);
-    return this.deliverPress(card, from, value);
+    const button = card.content.buttons.find(
+      (b) => b.type === 'message' && (title === undefined ? b.value === value : b.title === title),
+    );
+    if (button?.type !== 'message') {
+      throw new ClientRefused(
+        `the card ${msgKey} has no button ${title === undefined ? `that sends "${value}"` : `titled "${title}"`}`,
+      );
+    }
+    return this.deliverPress(card, from, button.value);
   }
 
   /** The group a user writes in, made on first use with the user in it. */

@@ -3,6 +3,7 @@ import { CloudClient } from '../http/cloud-client.js';
 import type { Body } from '../http/request.js';
 import type { RetryMode, RetryPolicy } from '../http/retry.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
+import type { ButtonMode } from '../message/button-signer.js';
 import type { ObservabilityOptions } from '../observe/telemetry.js';
 import type { BotPlatform } from '../platform.js';
 import type { StreamJournal } from '../stream/journal.js';
@@ -85,6 +86,12 @@ export interface RongCloudOptions extends ObservabilityOptions {
    * leaves open if it dies (`new RedisStreamJournal(…)` from `@imbot/redis`).
    */
   journal?: StreamJournal;
+  /**
+   * How cards carry their `message` buttons: `'signed'` (default) binds each value to the bot and
+   * the conversation under a key derived from the App Secret, so that the receivers refuse a press
+   * a client made up (`ButtonPressRefusedError`); `'raw'` sends values as they are.
+   */
+  buttons?: ButtonMode;
 }
 
 /**
@@ -107,6 +114,7 @@ export class RongCloud extends CloudClient<RongStreamTarget> {
    */
   readonly routes: RouteStore;
   readonly #appSecret: string;
+  readonly #buttons: ButtonMode | undefined;
   /** How long a stream waits for a route; undefined without message routing. */
   readonly #routeWaitMs: number | undefined;
   #platform: RongCloudPlatform | undefined;
@@ -123,6 +131,7 @@ export class RongCloud extends CloudClient<RongStreamTarget> {
     });
     this.appKey = o.appKey;
     this.#appSecret = o.appSecret;
+    this.#buttons = o.buttons;
     this.callbackUrl = o.callbackUrl;
     this.routes = options.routes ?? new RoutedStreams();
     const routing = o.messageRouting;
@@ -132,7 +141,7 @@ export class RongCloud extends CloudClient<RongStreamTarget> {
 
   /** This client as a cloud-neutral `BotPlatform`, for `ensureBots`, the middleware and the adapter. */
   get platform(): BotPlatform {
-    this.#platform ??= new RongCloudPlatform(this, this.#appSecret);
+    this.#platform ??= new RongCloudPlatform(this, this.#appSecret, { buttons: this.#buttons });
     return this.#platform;
   }
 

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { BUTTON_KEY_PURPOSE, type ButtonMode, ButtonSigner } from '../message/button-signer.js';
 import { mentionPrefix, parseRichMessage, type RichMessage } from '../message/rich.js';
 import {
   type BotPlatform,
@@ -55,6 +56,7 @@ export class RongCloudPlatform implements BotPlatform {
   /** Callbacks are always signed with the App Secret, which a client cannot be made without. */
   readonly signsWebhooks = true;
   readonly #appSecret: string;
+  readonly buttons: ButtonSigner;
   /** Bot ids learnt from listing, creating and callbacks: RongCloud bot ids have no telling shape. */
   readonly #bots = new Set<string>();
   /** When each message this platform sent was sent: a recall must name it. */
@@ -66,8 +68,12 @@ export class RongCloudPlatform implements BotPlatform {
   constructor(
     private readonly rong: RongCloud,
     appSecret: string,
+    options: { buttons?: ButtonMode | undefined } = {},
   ) {
     this.#appSecret = appSecret;
+    this.buttons = new ButtonSigner(
+      options.buttons === 'raw' ? undefined : this.deriveKey(BUTTON_KEY_PURPOSE),
+    );
   }
 
   deriveKey(purpose: string): Buffer {
@@ -190,7 +196,7 @@ export class RongCloudPlatform implements BotPlatform {
    * text fallback in `content` and `pushContent`).
    */
   async sendMessage(target: ReplyTarget, message: RichMessage): Promise<{ messageId: string }> {
-    const checked = parseRichMessage(message);
+    const checked = this.buttons.sign(target, parseRichMessage(message));
     if (checked.type === 'text') return this.sendText(target, checked.text);
     return { messageId: await this.#send(target, { message: rongMessageOf(checked) }) };
   }

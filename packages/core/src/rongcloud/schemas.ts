@@ -66,6 +66,7 @@ export const rongClientOptions = z
         'must be a RouteStore: new RedisRouteStore(…) from @imbot/redis, or left out',
       )
       .optional(),
+    buttons: z.enum(['signed', 'raw']).optional(),
     ...transportOptionsShape,
   })
   .refine((o) => (o.region === undefined) !== (o.baseUrl === undefined), {

@@ -3,6 +3,7 @@ import { ValidationError } from '../errors.js';
 import { CloudClient } from '../http/cloud-client.js';
 import type { RetryMode, RetryPolicy } from '../http/retry.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
+import type { ButtonMode } from '../message/button-signer.js';
 import type { ObservabilityOptions } from '../observe/telemetry.js';
 import type { BotPlatform } from '../platform.js';
 import type { StreamJournal } from '../stream/journal.js';
@@ -95,6 +96,13 @@ export interface TencentImOptions extends ObservabilityOptions {
    * the webhook receivers refuse unsigned ones. Kept private, never logged.
    */
   callbackToken?: string;
+  /**
+   * How cards carry their `message` buttons: `'signed'` (default) binds each value to the bot and
+   * the conversation under a key derived from the app's secret, so that the receivers refuse a
+   * press a client made up (`ButtonPressRefusedError`); `'raw'` sends values as they are and lets
+   * any press through, for clients that read the values themselves.
+   */
+  buttons?: ButtonMode;
 }
 
 /** A user's profile as the library names it; fields the user never set are absent. */
@@ -141,6 +149,7 @@ export class TencentIm extends CloudClient<StreamTarget> {
   readonly admin: string;
   readonly #callbackToken: string | undefined;
   readonly #secretKey: string | undefined;
+  readonly #buttons: ButtonMode | undefined;
   #platform: TencentPlatform | undefined;
 
   constructor(options: TencentImOptions) {
@@ -167,6 +176,7 @@ export class TencentIm extends CloudClient<StreamTarget> {
     this.admin = o.admin;
     this.#callbackToken = o.callbackToken;
     this.#secretKey = o.secretKey;
+    this.#buttons = o.buttons;
   }
 
   /**
@@ -174,7 +184,14 @@ export class TencentIm extends CloudClient<StreamTarget> {
    * Bot Framework adapter.
    */
   get platform(): BotPlatform {
-    this.#platform ??= new TencentPlatform(this, this.#callbackToken, this.#secretKey ?? this.#callbackToken);
+    this.#platform ??= new TencentPlatform(
+      this,
+      this.#callbackToken,
+      this.#secretKey ?? this.#callbackToken,
+      {
+        buttons: this.#buttons,
+      },
+    );
     return this.#platform;
   }
 

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { ValidationError } from '../errors.js';
+import { BUTTON_KEY_PURPOSE, type ButtonMode, ButtonSigner } from '../message/button-signer.js';
 import { mentionPrefix, parseRichMessage, type RichMessage } from '../message/rich.js';
 import type {
   BotPlatform,
@@ -99,6 +100,7 @@ export class TencentPlatform implements BotPlatform {
 
   readonly #callbackToken: string | undefined;
   readonly #keySecret: string | undefined;
+  readonly buttons: ButtonSigner;
 
   /**
    * The secrets stay in private fields: `console.log(platform)` shows none. `keySecret` (the secret
@@ -108,9 +110,13 @@ export class TencentPlatform implements BotPlatform {
     private readonly im: TencentIm,
     callbackToken?: string,
     keySecret?: string,
+    options: { buttons?: ButtonMode | undefined } = {},
   ) {
     this.#callbackToken = callbackToken;
     this.#keySecret = keySecret;
+    this.buttons = new ButtonSigner(
+      options.buttons === 'raw' ? undefined : this.deriveKey(BUTTON_KEY_PURPOSE),
+    );
   }
 
   deriveKey(purpose: string): Buffer | undefined {
@@ -214,7 +220,7 @@ export class TencentPlatform implements BotPlatform {
    * (`TIMCustomElem` carrying the card JSON, its `Desc` the text fallback). Id as for `sendText`.
    */
   async sendMessage(target: ReplyTarget, message: RichMessage): Promise<{ messageId: string }> {
-    const checked = parseRichMessage(message);
+    const checked = this.buttons.sign(target, parseRichMessage(message));
     if (checked.type === 'text') return this.sendText(target, checked.text);
     const msgBody = tencentElements(checked);
     if ('groupId' in target) {

@@ -128,6 +128,7 @@ export const clientOptions = z
     backupBaseUrl: z.url({ protocol: /^https?$/ }).optional(),
     userSigTtlSeconds: z.number().int().min(60).optional(),
     callbackToken: z.string().min(1, 'must not be empty: leave it out when no token is set').optional(),
+    buttons: z.enum(['signed', 'raw']).optional(),
     ...transportOptionsShape,
   })
   .refine((o) => (o.secretKey === undefined) !== (o.userSig === undefined), {
