@@ -1,6 +1,6 @@
 /**
  * Bundles `@imbot/core`'s entries after `tsc -b` has built it: each entry point (the root, `/tencent`,
- * `/rongcloud`, `/activity`, `/internal`) becomes one ES module, with the code they share in common
+ * `/rongcloud`, `/activity`, `/receive`, `/internal`) becomes one ES module, with the code they share in common
  * chunks (so a class is the same class from every entry). Node resolves and compiles one file per
  * module it loads, and zod alone is a hundred of them (its locales included), so a bot that starts
  * cold (a function answering its first webhook) paid more for the files than for the code. Bundled,
@@ -32,6 +32,7 @@ await build({
     'tencent/index': 'src/tencent/index.ts',
     'rongcloud/index': 'src/rongcloud/index.ts',
     'activity/index': 'src/activity/index.ts',
+    'receive/index': 'src/receive/index.ts',
     internal: 'src/internal.ts',
   },
   outdir: 'dist',

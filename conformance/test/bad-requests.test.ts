@@ -1,116 +1,20 @@
 /**
- * One corpus of bad webhook requests, sent to every entry into the webhook pipeline (the Express
- * middleware, the Bot Framework and Agents SDK adapters, the web-standard handler in Hono) on both clouds: each entry
- * must give each request the same answer, run no handler or turn, and then answer a valid callback
- * on the same keep-alive connection.
+ * One corpus of bad webhook requests, sent to every entry into the webhook pipeline (see
+ * `entries.ts`) on both clouds: each entry must give each request the same answer, run no handler
+ * or turn, and then answer a valid callback on the same keep-alive connection.
  */
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { Readable } from 'node:stream';
-import { serve } from '@hono/node-server';
-import { ImbotAgentsAdapter } from '@imbot/agents-adapter';
-import { ImBotAdapter } from '@imbot/botframework-adapter';
-import { type BotPlatform, createFetchHandler, RongCloud, TencentIm } from '@imbot/core';
+import { RongCloud, TencentIm } from '@imbot/core';
 import { type Emulator, startEmulator } from '@imbot/emulator';
-import { imbot } from '@imbot/express-middleware';
-import express from 'express';
-import { Hono } from 'hono';
 import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CloudName, clouds, RONG, TENCENT, TOKEN } from './callbacks.js';
+import { type Entry, entries } from './entries.js';
 
 const BODY_TIMEOUT_MS = 400;
 const webhook = { maxBodyBytes: 1024 * 1024, bodyTimeoutMs: BODY_TIMEOUT_MS };
-
-interface Entry {
-  origin: string;
-  handled: string[];
-  close(): Promise<void>;
-}
-
-async function listen(server: Server): Promise<string> {
-  if (!server.listening) await new Promise((resolve) => server.once('listening', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-/** What both framework adapters offer: a Node entry whose turns see the activity's text, and a stop. */
-interface AdapterLike {
-  process(
-    req: express.Request,
-    res: express.Response,
-    logic: (context: { activity: { text?: string | undefined } }) => Promise<void>,
-  ): Promise<void>;
-  close(): Promise<void>;
-}
-
-/** A framework adapter served at /im/webhook, recording the text of each turn. */
-async function adapterEntry(adapter: AdapterLike): Promise<Entry> {
-  const handled: string[] = [];
-  const server = express()
-    .post('/im/webhook', (req, res) =>
-      adapter.process(req, res, async (context) => void handled.push(context.activity.text ?? '')),
-    )
-    .listen(0, '127.0.0.1');
-  return {
-    origin: await listen(server),
-    handled,
-    close: async () => {
-      await adapter.close();
-      server.closeAllConnections();
-    },
-  };
-}
-
-/** The entries, each serving `/im/webhook` and recording the texts its handler or turns saw. */
-const entries: Record<string, (platform: BotPlatform, bot: string) => Promise<Entry>> = {
-  async express(platform, bot) {
-    const handled: string[] = [];
-    const router = imbot({
-      platform,
-      bots: [{ userId: bot }],
-      webhook,
-      onMessage: (message) => void handled.push(message.text),
-      onError: () => undefined,
-    });
-    await router.ready;
-    const server = express().use('/im', router).listen(0, '127.0.0.1');
-    return {
-      origin: await listen(server),
-      handled,
-      close: async () => {
-        await router.close();
-        server.closeAllConnections();
-      },
-    };
-  },
-  adapter: (platform, bot) =>
-    adapterEntry(new ImBotAdapter({ platform, bots: [bot], webhook, onError: () => undefined })),
-  agents: (platform, bot) =>
-    adapterEntry(new ImbotAgentsAdapter({ platform, bots: [bot], webhook, onError: () => undefined })),
-  async fetch(platform, bot) {
-    const handled: string[] = [];
-    const handler = createFetchHandler({
-      platform,
-      bots: [{ userId: bot }],
-      webhook,
-      onMessage: (message) => void handled.push(message.text),
-      onError: () => undefined,
-    });
-    await handler.ready;
-    const app = new Hono().all('/im/webhook', (c) => handler(c.req.raw));
-    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
-    return {
-      origin: await listen(server),
-      handled,
-      close: async () => {
-        await handler.close();
-        server.closeAllConnections();
-      },
-    };
-  },
-};
 
 interface Answer {
   status: number;
@@ -206,7 +110,7 @@ describe.each(['tencent', 'rongcloud'] as const)('every entry on %s', (cloud) =>
         : new RongCloud({ ...RONG, baseUrl: emulator.url, callbackUrl: 'http://127.0.0.1:9/unused' });
     clients.push(client);
     for (const [name, start] of Object.entries(entries))
-      running[name] = await start(client.platform, clouds[cloud].bot);
+      running[name] = await start(client.platform, clouds[cloud].bot, { webhook });
   }, 30_000);
   afterAll(async () => {
     for (const entry of Object.values(running)) await entry.close();

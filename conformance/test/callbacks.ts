@@ -34,15 +34,13 @@ export const clouds = {
       }
       return q.toString();
     },
-    body(text: string, key = randomUUID()): string {
-      return JSON.stringify({
-        CallbackCommand: 'Bot.OnC2CMessage',
-        From_Account: 'alice',
-        To_Account: '@RBT#conformance',
-        MsgKey: key,
-        MsgTime: Math.floor(Date.now() / 1000),
-        MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: text } }],
-      });
+    body(text: string, key = randomUUID(), from = 'alice'): string {
+      return tencentBody(from, key, [{ MsgType: 'TIMTextElem', MsgContent: { Text: text } }]);
+    },
+    /** A press of a card button whose value is `value`, as a client reports it. */
+    press(value: string, from = 'alice', key = randomUUID()): string {
+      const data = JSON.stringify({ businessID: BUTTON_PRESS, value });
+      return tencentBody(from, key, [{ MsgType: 'TIMCustomElem', MsgContent: { Data: data, Desc: value } }]);
     },
   },
   rongcloud: {
@@ -57,20 +55,41 @@ export const clouds = {
       }
       return q.toString();
     },
-    body(text: string, key = randomUUID()): string {
-      return JSON.stringify({
-        type: 'message:private',
-        timestamp: Date.now(),
-        bot: { userId: 'conformance-bot' },
-        data: {
-          fromUserId: 'alice',
-          toUserId: 'conformance-bot',
-          objectName: 'RC:TxtMsg',
-          content: JSON.stringify({ content: text }),
-          channelType: 'PERSON',
-          msgUID: key,
-        },
-      });
+    body(text: string, key = randomUUID(), from = 'alice'): string {
+      return rongBody(from, key, 'RC:TxtMsg', { content: text });
+    },
+    /** A press of a card button whose value is `value`, as a client reports it. */
+    press(value: string, from = 'alice', key = randomUUID()): string {
+      return rongBody(from, key, 'IMB:ButtonMsg', { businessID: BUTTON_PRESS, value });
     },
   },
 } satisfies Record<CloudName, unknown>;
+
+const BUTTON_PRESS = 'imbot_button';
+
+function tencentBody(from: string, key: string, msgBody: unknown[]): string {
+  return JSON.stringify({
+    CallbackCommand: 'Bot.OnC2CMessage',
+    From_Account: from,
+    To_Account: '@RBT#conformance',
+    MsgKey: key,
+    MsgTime: Math.floor(Date.now() / 1000),
+    MsgBody: msgBody,
+  });
+}
+
+function rongBody(from: string, key: string, objectName: string, content: object): string {
+  return JSON.stringify({
+    type: 'message:private',
+    timestamp: Date.now(),
+    bot: { userId: 'conformance-bot' },
+    data: {
+      fromUserId: from,
+      toUserId: 'conformance-bot',
+      objectName,
+      content: JSON.stringify(content),
+      channelType: 'PERSON',
+      msgUID: key,
+    },
+  });
+}

@@ -6,6 +6,7 @@ import { createImbotAdapter } from '@imbot/chat-adapter';
 import {
   genUserSig,
   type InboundMessage,
+  type Middleware,
   type Reply,
   type RichMessage,
   RongCloud,
@@ -14,6 +15,7 @@ import {
 } from '@imbot/core';
 import { conversationReferenceFor } from '@imbot/core/activity';
 import { randomUint32 } from '@imbot/core/internal';
+import { stopAnswers } from '@imbot/core/receive';
 import { type Emulator, startEmulator } from '@imbot/emulator';
 import { imbot } from '@imbot/express-middleware';
 import { RedisRateLimiter } from '@imbot/redis';
@@ -30,10 +32,12 @@ const card: RichMessage = {
   title: 'Menu',
   buttons: [{ title: 'Hi', type: 'message', value: 'hi' }],
 };
+const blocked: Middleware = (context, next) => (context.message.from === 'mallory' ? undefined : next());
 const router = imbot({
   platform: im.platform,
   bots: [{ userId: '@RBT#bot', name: 'Bot' }],
   unsignedWebhooks: true,
+  use: [blocked, stopAnswers({ words: ['/cancel'] })],
   onMessage: (message: InboundMessage, reply: Reply) => reply.send({ ...card, text: message.text }),
 });
 const emulator: Promise<Emulator> = startEmulator();

@@ -1,25 +1,22 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { hkdfSync } from 'node:crypto';
 import {
   type AnswerSource,
   type BotPlatform,
   type BotProfile,
   type Conversation,
-  type HistorySlice,
   ImbotError,
   type InboundAttachment,
   type InboundMessage,
+  type ReceiveOptions,
   type Reply,
   type ReplyTarget,
-  readFetchRequest,
   type StoredMessage,
   type StreamFinish,
   type TypingIndicator,
   ValidationError,
   WebhookPipeline,
-  type WebhookPipelineOptions,
 } from '@imbot/core';
-import { ensureBotsAtStartup, toResponse } from '@imbot/core/internal';
+import { ensureBotsAtStartup, readLatestMessages, receiveFetchRequest } from '@imbot/core/receive';
 import {
   type Adapter,
   type AdapterPostableMessage,
@@ -37,29 +34,14 @@ import {
   type ThreadInfo,
   type WebhookOptions,
 } from 'chat';
-import { type ActionProblem, cardNonce, isSignedAction, openAction, signAction } from './actions.js';
-import { cardOf, cardToRich, ImbotFormatConverter, refuseUploads } from './postable.js';
+import { cardOf, cardToRich, ImbotFormatConverter, openButtonAction, refuseUploads } from './postable.js';
 import { decodeThreadId, encodeThreadId, type ImbotThread } from './thread-id.js';
 
-/** The options of `createImbotAdapter`. */
-export interface ImbotAdapterOptions
-  extends Pick<
-    WebhookPipelineOptions,
-    | 'webhook'
-    | 'unsignedWebhooks'
-    | 'seen'
-    | 'concurrency'
-    | 'onEvent'
-    | 'onError'
-    | 'logger'
-    | 'stream'
-    | 'typing'
-    | 'stopWords'
-    | 'stopAdmins'
-    | 'stopMarker'
-    | 'mentionSender'
-    | 'now'
-  > {
+/**
+ * The options of `createImbotAdapter`: the receivers' own (`ReceiveOptions`: webhook checks,
+ * `use` middleware, typing, stop words, concurrency, logging), the platform and the bot it speaks as.
+ */
+export interface ImbotAdapterOptions extends Omit<ReceiveOptions, 'inbox'> {
   /** The cloud: `new TencentIm(…).platform` or `new RongCloud(…).platform`. */
   platform: BotPlatform;
   /** The bot account the Chat SDK bot speaks as (`@RBT#…` on Tencent). */
@@ -73,13 +55,6 @@ export interface ImbotAdapterOptions
    * 8). `false` leaves the account alone. Default true.
    */
   ensure?: boolean | { retries?: number | undefined } | undefined;
-  /**
-   * What card button payloads are signed with, where the client holds no secret (a Tencent client
-   * made with a `userSig` function and no callback token). Default: a key derived from the app's secret.
-   */
-  actionSecret?: string | undefined;
-  /** How long a card's buttons stay pressable (its record in the Chat SDK's state). Default 30 days. */
-  cardTtlMs?: number | undefined;
 }
 
 /** What the adapter's messages carry as `raw`: a user's message as parsed, what the bot sent, or a message of history. */
@@ -94,15 +69,6 @@ export interface SentRaw {
   finish?: StreamFinish;
 }
 
-/** A press of a card button that the adapter did not make, or that was moved to another conversation. */
-export class ActionRefusedError extends ImbotError {
-  readonly problem: ActionProblem;
-  constructor(problem: ActionProblem) {
-    super('ACTION_REFUSED', `a card button press was refused (${problem}) and not dispatched`);
-    this.problem = problem;
-  }
-}
-
 /** The handler turn a Chat SDK call runs in: replies in its thread go through its `Reply`. */
 interface Turn {
   threadId: string;
@@ -110,20 +76,18 @@ interface Turn {
 }
 
 const turns = new AsyncLocalStorage<Turn>();
-const DEFAULT_CARD_TTL_MS = 30 * 24 * 60 * 60_000;
 /** A typing signal started outside a handler stops by itself after this long. */
 const LONE_TYPING_MS = 60_000;
 /** How far back `forward` history and `fetchMessage` read. */
 const FORWARD_READ_LIMIT = 1000;
 const FETCH_ONE_READ_LIMIT = 500;
-const ACTION_KEY_PURPOSE = 'imbot chat-adapter card actions v1';
 
 /**
  * A Chat SDK `Adapter` for Tencent Cloud Chat robots and RongCloud bots. Webhooks go through
  * imbot's one pipeline (signature, freshness, replay, de-duplication, the cloud answered first,
  * then one message at a time per conversation) and reach the Chat SDK's handlers; `thread.post` of
  * a stream is an imbot stream session (the cloud's native streaming under the shared fair budget);
- * card buttons come back signed.
+ * card buttons are signed by the platform and checked by the pipeline, as in every entry.
  */
 export class ImbotChatAdapter implements Adapter<ImbotThread, ImbotRawMessage> {
   readonly name: string;
@@ -135,22 +99,14 @@ export class ImbotChatAdapter implements Adapter<ImbotThread, ImbotRawMessage> {
   readonly pipeline: WebhookPipeline;
   readonly #options: ImbotAdapterOptions;
   readonly #converter = new ImbotFormatConverter();
-  readonly #loneTyping = new Map<string, { indicator: TypingIndicator; timer: NodeJS.Timeout }>();
+  /** Typing signals started outside a handler, by thread: each stops by itself after a minute. */
+  readonly #loneTyping = new Map<string, TypingIndicator>();
   #chat: ChatInstance | undefined;
   #ready = false;
 
   /** Checks every option (a `ValidationError` names the one that is wrong); nothing is sent. */
   constructor(options: ImbotAdapterOptions) {
-    const { botId, bot, userName, ensure, actionSecret, cardTtlMs, ...pipelineOptions } = options;
-    this.pipeline = new WebhookPipeline({ ...pipelineOptions, bots: [botId] });
-    this.platform = options.platform;
-    this.name = this.platform.name;
-    this.botUserId = this.platform.validateBotSpec({ userId: botId, ...bot }, 0).userId;
-    this.userName = userName ?? bot?.name ?? botId;
-    this.persistThreadHistory = this.platform.readHistory === undefined;
-    if (actionSecret !== undefined && (typeof actionSecret !== 'string' || actionSecret.length < 16)) {
-      throw new ValidationError('actionSecret', 'actionSecret: must be a string of at least 16 characters');
-    }
+    const { botId, bot, userName, ensure, ...receiveOptions } = options;
     const retries = typeof ensure === 'object' && ensure !== null ? ensure.retries : undefined;
     if (
       !(ensure === undefined || typeof ensure === 'boolean' || typeof ensure === 'object') ||
@@ -159,9 +115,18 @@ export class ImbotChatAdapter implements Adapter<ImbotThread, ImbotRawMessage> {
     ) {
       throw new ValidationError('ensure', 'ensure: must be true, false or { retries: a whole number ≥ 0 }');
     }
-    if (cardTtlMs !== undefined && !(Number.isInteger(cardTtlMs) && cardTtlMs > 0)) {
-      throw new ValidationError('cardTtlMs', 'cardTtlMs: must be a positive whole number of milliseconds');
+    if ('inbox' in options && options.inbox !== undefined) {
+      throw new ValidationError(
+        'inbox',
+        "inbox: the Chat SDK's handlers come with each request, so an inbox cannot be used",
+      );
     }
+    this.pipeline = new WebhookPipeline({ ...receiveOptions, bots: [botId] });
+    this.platform = options.platform;
+    this.name = this.platform.name;
+    this.botUserId = this.platform.validateBotSpec({ userId: botId, ...bot }, 0).userId;
+    this.userName = userName ?? bot?.name ?? botId;
+    this.persistThreadHistory = this.platform.readHistory === undefined;
     this.#options = options;
   }
 
@@ -179,7 +144,8 @@ export class ImbotChatAdapter implements Adapter<ImbotThread, ImbotRawMessage> {
 
   /** Stops taking webhooks and lets running answers finish (up to 10 s). */
   async disconnect(): Promise<void> {
-    for (const threadId of [...this.#loneTyping.keys()]) this.#stopLoneTyping(threadId);
+    for (const indicator of this.#loneTyping.values()) indicator.stop();
+    this.#loneTyping.clear();
     await this.pipeline.close();
   }
 
@@ -217,27 +183,19 @@ export class ImbotChatAdapter implements Adapter<ImbotThread, ImbotRawMessage> {
    * messages reach the Chat SDK afterwards (kept alive through `options.waitUntil`). GET is a
    * health check: 200 once the bot is ensured.
    */
-  async handleWebhook(request: Request, options?: WebhookOptions): Promise<Response> {
-    if (request.method === 'GET') {
-      const ready = this.#ready && !this.pipeline.closing;
-      return Response.json({ status: ready ? 'ready' : 'starting' }, { status: ready ? 200 : 503 });
-    }
-    if (request.method !== 'POST') {
-      return Response.json(
-        { error: 'METHOD_NOT_ALLOWED', message: 'the webhook takes POST only' },
-        { status: 405, headers: { allow: 'GET, POST' } },
-      );
-    }
-    try {
-      const receipt = await this.pipeline.receive(
-        await readFetchRequest(request, this.pipeline.bodyLimits),
-        (message, reply) => this.#dispatch(message, reply, options),
-      );
-      options?.waitUntil?.(receipt.handled);
-      return toResponse(receipt.answer);
-    } catch (error) {
-      return toResponse(this.pipeline.refuse(error));
-    }
+  handleWebhook(request: Request, options?: WebhookOptions): Promise<Response> {
+    return receiveFetchRequest(this.pipeline, request, {
+      health: () => {
+        const ready = this.#ready && !this.pipeline.closing;
+        return {
+          status: ready ? 200 : 503,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ status: ready ? 'ready' : 'starting' }),
+        };
+      },
+      onMessage: (message, reply) => this.#dispatch(message, reply, options),
+      waitUntil: options?.waitUntil,
+    });
   }
 
   /**
@@ -291,17 +249,9 @@ export class ImbotChatAdapter implements Adapter<ImbotThread, ImbotRawMessage> {
     this.#stopLoneTyping(threadId);
     const card = cardOf(message);
     if (card) {
-      const nonce = cardNonce();
-      // Derived once, and only for a card with buttons.
-      let key: Uint8Array | undefined;
-      const rich = cardToRich(card, (action) => {
-        key ??= this.#actionKey();
-        return signAction(key, { botId: this.botUserId, threadId, nonce }, action);
-      });
+      // The platform signs the buttons' values for this conversation; the pipeline checks presses.
+      const rich = cardToRich(card);
       const { messageId } = reply ? await reply.send(rich) : await this.platform.sendMessage(target, rich);
-      if (rich.buttons.some((b) => b.type === 'message')) {
-        await this.#requireChat().getState().set(cardKey(this.name, nonce), messageId, this.#cardTtlMs);
-      }
       const text = rich.title ?? rich.text ?? '';
       return { id: messageId, threadId, raw: { messageId, target, text } };
     }
@@ -380,8 +330,9 @@ export class ImbotChatAdapter implements Adapter<ImbotThread, ImbotRawMessage> {
   ): Promise<RawMessage<ImbotRawMessage>> {
     const target = this.#targetOf(threadId);
     const reply = this.#replyIn(threadId);
-    const lone = this.#loneTyping.get(threadId)?.indicator;
-    this.#forgetLoneTyping(threadId);
+    const lone = this.#loneTyping.get(threadId);
+    // The stream takes the signal over: its first text stops it.
+    this.#loneTyping.delete(threadId);
     const session = reply
       ? reply.stream()
       : this.pipeline.openStream(target, { typing: lone ?? this.#options.typing ?? true });
@@ -405,14 +356,14 @@ export class ImbotChatAdapter implements Adapter<ImbotThread, ImbotRawMessage> {
     if (!this.platform.readHistory) return { messages: [] };
     const limit = options.limit ?? 50;
     if ((options.direction ?? 'backward') === 'backward') {
-      const slice = await this.#readBack(target, limit, options.cursor);
+      const slice = await readLatestMessages(this.platform, target, limit, options.cursor);
       const result: FetchResult<ImbotRawMessage> = {
         messages: slice.messages.reverse().map((m) => this.parseMessage(m)),
       };
       if (slice.before !== undefined) result.nextCursor = slice.before;
       return result;
     }
-    const all = (await this.#readBack(target, FORWARD_READ_LIMIT)).messages.reverse();
+    const all = (await readLatestMessages(this.platform, target, FORWARD_READ_LIMIT)).messages.reverse();
     const start = options.cursor === undefined ? 0 : all.findIndex((m) => m.messageId === options.cursor) + 1;
     if (options.cursor !== undefined && start === 0) {
       throw new ValidationError(
@@ -431,26 +382,9 @@ export class ImbotChatAdapter implements Adapter<ImbotThread, ImbotRawMessage> {
   async fetchMessage(threadId: string, messageId: string): Promise<Message<ImbotRawMessage> | null> {
     const target = this.#targetOf(threadId);
     if (!this.platform.readHistory) return null;
-    const { messages } = await this.#readBack(target, FETCH_ONE_READ_LIMIT);
+    const { messages } = await readLatestMessages(this.platform, target, FETCH_ONE_READ_LIMIT);
     const found = messages.find((m) => m.messageId === messageId);
     return found ? this.parseMessage(found) : null;
-  }
-
-  /** Up to `limit` messages back from `before` (newest first), over as many reads as the cloud needs. */
-  async #readBack(target: ReplyTarget, limit: number, before?: string): Promise<HistorySlice> {
-    const read = this.platform.readHistory?.bind(this.platform);
-    const messages: StoredMessage[] = [];
-    let cursor = before;
-    while (read && messages.length < limit) {
-      const slice = await read(target, {
-        limit: Math.min(100, limit - messages.length),
-        ...(cursor !== undefined ? { before: cursor } : {}),
-      });
-      messages.push(...slice.messages);
-      cursor = slice.before;
-      if (cursor === undefined) break;
-    }
-    return cursor === undefined ? { messages } : { messages, before: cursor };
   }
 
   renderFormatted(content: FormattedContent): string {
@@ -466,7 +400,7 @@ export class ImbotChatAdapter implements Adapter<ImbotThread, ImbotRawMessage> {
     reply.signal.addEventListener('abort', abortTurn, { once: true });
     try {
       await turns.run({ threadId, reply }, () =>
-        message.action && isSignedAction(message.action.value)
+        message.action
           ? this.#press(chat, message, message.action, threadId, options)
           : // imbot's pipeline has de-duplicated the delivery already (see the README).
             chat
@@ -478,7 +412,10 @@ export class ImbotChatAdapter implements Adapter<ImbotThread, ImbotRawMessage> {
     }
   }
 
-  /** A card button press: dispatched to `onAction` only if the adapter signed it for this conversation and card. */
+  /**
+   * A card button press, which the pipeline has checked against the signature the platform gave
+   * it: dispatched to `onAction` with the button's id and value.
+   */
   async #press(
     chat: ChatInstance,
     message: InboundMessage,
@@ -486,26 +423,14 @@ export class ImbotChatAdapter implements Adapter<ImbotThread, ImbotRawMessage> {
     threadId: string,
     options: WebhookOptions | undefined,
   ): Promise<void> {
-    const opened = openAction(this.#actionKey(), { botId: this.botUserId, threadId }, pressed.value);
-    let problem: ActionProblem | undefined = 'problem' in opened ? opened.problem : undefined;
-    let cardMessageId: string | undefined;
-    if ('nonce' in opened) {
-      cardMessageId = (await chat.getState().get<string>(cardKey(this.name, opened.nonce))) ?? undefined;
-      if (cardMessageId === undefined) problem = 'unknown-card';
-      else if (pressed.messageId !== undefined && pressed.messageId !== cardMessageId)
-        problem = 'other-message';
-    }
-    if (problem !== undefined || !('action' in opened) || cardMessageId === undefined) {
-      this.pipeline.report(new ActionRefusedError(problem ?? 'malformed'), message);
-      return;
-    }
+    const action = openButtonAction(pressed.value);
     await chat
       .processAction(
         {
           adapter: this,
-          actionId: opened.action.actionId,
-          ...(opened.action.value !== undefined ? { value: opened.action.value } : {}),
-          messageId: cardMessageId,
+          actionId: action.actionId,
+          ...(action.value !== undefined ? { value: action.value } : {}),
+          messageId: pressed.messageId ?? '',
           threadId,
           user: this.#author(message.from),
           raw: message,
@@ -574,61 +499,25 @@ export class ImbotChatAdapter implements Adapter<ImbotThread, ImbotRawMessage> {
     };
   }
 
-  get #cardTtlMs(): number {
-    return this.#options.cardTtlMs ?? DEFAULT_CARD_TTL_MS;
-  }
-
-  /** The key card buttons are signed with: from `actionSecret`, else derived from the app's secret. */
-  #actionKey(): Uint8Array {
-    const secret = this.#options.actionSecret;
-    if (secret !== undefined) {
-      return new Uint8Array(
-        hkdfSync('sha256', secret, `${this.name}:${this.botUserId}`, ACTION_KEY_PURPOSE, 32),
-      );
-    }
-    const key = this.platform.deriveKey?.(ACTION_KEY_PURPOSE);
-    if (!key) {
-      throw new ValidationError(
-        'actionSecret',
-        'actionSecret: the client holds no secret to sign card buttons with; pass actionSecret to createImbotAdapter',
-      );
-    }
-    return key;
-  }
-
   #loneTypingFor(threadId: string, target: ReplyTarget): TypingIndicator | undefined {
     const running = this.#loneTyping.get(threadId);
-    if (running) return running.indicator;
+    if (running && running.state !== 'stopped') return running;
     const indicator = this.platform.typing?.(target);
     if (!indicator) return undefined;
-    const timer = setTimeout(() => this.#stopLoneTyping(threadId), LONE_TYPING_MS);
-    timer.unref();
-    this.#loneTyping.set(threadId, { indicator, timer });
+    indicator.start({ stopAfterMs: LONE_TYPING_MS });
+    this.#loneTyping.set(threadId, indicator);
     return indicator;
   }
 
   /** Stops a typing signal started outside a handler. */
   #stopLoneTyping(threadId: string): void {
-    this.#loneTyping.get(threadId)?.indicator.stop();
-    this.#forgetLoneTyping(threadId);
-  }
-
-  /** Forgets it, leaving it to whoever took it over (a stream stops it at its first text). */
-  #forgetLoneTyping(threadId: string): void {
-    const running = this.#loneTyping.get(threadId);
-    if (!running) return;
-    clearTimeout(running.timer);
+    this.#loneTyping.get(threadId)?.stop();
     this.#loneTyping.delete(threadId);
   }
 }
 
 /** A Chat SDK handler failed: the Chat SDK has logged it; imbot reports only its own failures. */
 function handlerFailed(): void {}
-
-/** Where the Chat SDK's state remembers which message a card (by its nonce) was sent as. */
-function cardKey(cloud: string, nonce: string): string {
-  return `imbot:card:${cloud}:${nonce}`;
-}
 
 /** An attachment of a user's message in the Chat SDK's words; kinds it has no word for are left out. */
 function toAttachment(attachment: InboundAttachment): Attachment[] {

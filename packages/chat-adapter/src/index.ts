@@ -10,9 +10,7 @@
  */
 import { type ImbotAdapterOptions, ImbotChatAdapter } from './adapter.js';
 
-export type { ActionProblem } from './actions.js';
 export {
-  ActionRefusedError,
   type ImbotAdapterOptions,
   ImbotChatAdapter,
   type ImbotRawMessage,

@@ -12,7 +12,7 @@ import {
   Section,
 } from 'chat';
 import { describe, expect, it } from 'vitest';
-import { cardToRich, ImbotFormatConverter } from './postable.js';
+import { cardToRich, ImbotFormatConverter, openButtonAction } from './postable.js';
 
 describe('postables', () => {
   const converter = new ImbotFormatConverter();
@@ -26,7 +26,7 @@ describe('postables', () => {
     );
   });
 
-  it('turn a Chat SDK card into the neutral card, each button signed and each link kept', () => {
+  it('turn a Chat SDK card into the neutral card, each button carrying its action and each link kept', () => {
     const card = Card({
       title: 'Deploy',
       subtitle: 'build 42',
@@ -44,27 +44,29 @@ describe('postables', () => {
         ]),
       ],
     });
-    const signed: unknown[] = [];
-    const rich = cardToRich(card, (action) => {
-      signed.push(action);
-      return `signed:${action.actionId}`;
-    });
+    const rich = cardToRich(card);
     expect(rich).toEqual({
       type: 'card',
       title: 'Deploy',
       text: expect.stringContaining('All checks passed.'),
       imageUrl: 'https://example.com/graph.png',
       buttons: [
-        { type: 'message', title: 'Ship', value: 'signed:ship' },
-        { type: 'message', title: 'Stop', value: 'signed:stop' },
+        { type: 'message', title: 'Ship', value: '["ship","42"]' },
+        { type: 'message', title: 'Stop', value: '["stop",null]' },
         { type: 'url', title: 'Logs', url: 'https://example.com/logs' },
       ],
     });
     expect(rich.text).toContain('build 42');
     expect(rich.text).toContain('Branch');
-    expect(signed).toEqual([
+    expect(rich.buttons.flatMap((b) => (b.type === 'message' ? [openButtonAction(b.value)] : []))).toEqual([
       { actionId: 'ship', value: '42' },
-      { actionId: 'stop', value: undefined },
+      { actionId: 'stop' },
     ]);
+  });
+
+  it('read a value that is no button action of theirs as the action id', () => {
+    for (const value of ['deploy', '["x"]', '[1,"a"]', '{"a":1}']) {
+      expect(openButtonAction(value)).toEqual({ actionId: value });
+    }
   });
 });

@@ -34,7 +34,7 @@ export class ImbotFormatConverter extends BaseFormatConverter {
   }
 }
 
-/** A card's `message` button as the adapter signs it: the action id and the value it carries. */
+/** A card's `message` button as the Chat SDK knows it: the action id and the value it carries. */
 export interface ButtonAction {
   actionId: string;
   value?: string | undefined;
@@ -60,12 +60,41 @@ export function refuseUploads(message: AdapterPostableMessage): void {
 }
 
 /**
- * The Chat SDK's card as imbot's neutral card: the title (and subtitle), the text of its text,
- * fields, links, tables and sections, its first image, and its buttons, each `button` carrying the
- * value `sign` makes for it and each `link-button` opening its URL. Selects have no counterpart on
- * these clouds: a `NotImplementedError`.
+ * A button's action id and value as one card button value (`[id, value]` as JSON), which the
+ * platform signs on its way out.
  */
-export function cardToRich(card: CardElement, sign: (action: ButtonAction) => string): Card {
+export function buttonActionValue(action: ButtonAction): string {
+  return JSON.stringify([action.actionId, action.value ?? null]);
+}
+
+/**
+ * The action a pressed value carries: the id and value `buttonActionValue` joined, or, for a value
+ * that is not one (a button of a card another sender made), the value as the action id.
+ */
+export function openButtonAction(value: string): ButtonAction {
+  try {
+    const decoded: unknown = JSON.parse(value);
+    if (
+      Array.isArray(decoded) &&
+      decoded.length === 2 &&
+      typeof decoded[0] === 'string' &&
+      (decoded[1] === null || typeof decoded[1] === 'string')
+    ) {
+      return decoded[1] === null ? { actionId: decoded[0] } : { actionId: decoded[0], value: decoded[1] };
+    }
+  } catch {
+    // Not one of the adapter's values.
+  }
+  return { actionId: value };
+}
+
+/**
+ * The Chat SDK's card as imbot's neutral card: the title (and subtitle), the text of its text,
+ * fields, links, tables and sections, its first image, and its buttons, each `button` carrying its
+ * action (`buttonActionValue`) and each `link-button` opening its URL. Selects have no counterpart
+ * on these clouds: a `NotImplementedError`.
+ */
+export function cardToRich(card: CardElement): Card {
   const lines: string[] = card.subtitle ? [card.subtitle] : [];
   const buttons: CardButton[] = [];
   let imageUrl = card.imageUrl;
@@ -79,7 +108,7 @@ export function cardToRich(card: CardElement, sign: (action: ButtonAction) => st
             buttons.push({
               type: 'message',
               title: action.label,
-              value: sign({ actionId: action.id, value: action.value }),
+              value: buttonActionValue({ actionId: action.id, value: action.value }),
             });
           } else if (action.type === 'link-button') {
             buttons.push({ type: 'url', title: action.label, url: action.url });

@@ -340,8 +340,8 @@ describe.each(clouds)('a Chat SDK bot on $name', (cloud) => {
       expect.objectContaining({ code: 'VALIDATION' }),
     );
     expect(() =>
-      createImbotAdapter({ platform: client.platform, botId: cloud.bot, actionSecret: 'short' }),
-    ).toThrow(expect.objectContaining({ code: 'VALIDATION', field: 'actionSecret' }));
+      createImbotAdapter({ platform: client.platform, botId: cloud.bot, use: ['not a function' as never] }),
+    ).toThrow(expect.objectContaining({ code: 'VALIDATION', field: 'options.use.0' }));
     expect(() =>
       createImbotAdapter({ platform: client.platform, botId: cloud.bot, ensure: { retries: -1 } }),
     ).toThrow(expect.objectContaining({ code: 'VALIDATION', field: 'ensure' }));

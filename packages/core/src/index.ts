@@ -2,8 +2,9 @@
  * `@imbot/core`: the clients of both clouds, stream sessions, bot registration, the webhook pipeline
  * and the errors. What only some users need lives behind subpaths: `@imbot/core/tencent` and
  * `@imbot/core/rongcloud` (each cloud's limits, codes, signing and callbacks), `@imbot/core/activity`
- * (the activity model both activity adapters share) and `@imbot/core/internal` (what the sibling
- * packages share, with no semver promise).
+ * (the activity model both activity adapters share), `@imbot/core/receive` (the receiving side's
+ * parts, for entry and middleware authors) and `@imbot/core/internal` (what the sibling packages
+ * share, with no semver promise).
  */
 export {
   type EnsureBotsOptions,
@@ -35,6 +36,11 @@ export {
   type RateLimiter,
   type RateLimitPermit,
 } from './limits/rate-limiter.js';
+export {
+  type ButtonMode,
+  ButtonPressRefusedError,
+  type ButtonProblem,
+} from './message/button-signer.js';
 export { type CardButton, type CardPayload, fallbackText, type RichMessage } from './message/rich.js';
 export type { Logger } from './observe/logger.js';
 export type {
@@ -62,22 +68,29 @@ export type {
   WebhookRequest,
 } from './platform.js';
 export type { WebhookAnswer } from './receive/answer.js';
+export type { AnswerRun, Reply } from './receive/answer-run.js';
 export { type BodyLimits, type NodeRequestLike, readFetchRequest } from './receive/body.js';
-export { createFetchHandler, type FetchHandler } from './receive/fetch.js';
+export {
+  createFetchHandler,
+  type FetchEntry,
+  type FetchHandler,
+  type WaitUntil,
+} from './receive/fetch.js';
 export type { Inbox } from './receive/inbox.js';
 export type { Concurrency } from './receive/lanes.js';
+export type { Middleware, ReceiveContext } from './receive/middleware.js';
 export { type NodeResponseLike, receiveNodeRequest } from './receive/node.js';
-export {
-  type ErrorReporter,
-  type MessageHandler,
-  type Receipt,
-  type Reply,
-  type WebhookOptions,
-  WebhookPipeline,
-  type WebhookPipelineOptions,
-} from './receive/pipeline.js';
+export type {
+  ErrorReporter,
+  MessageHandler,
+  ReceiveOptions,
+  WebhookOptions,
+  WebhookPipelineOptions,
+} from './receive/options.js';
+export { type Receipt, WebhookPipeline } from './receive/pipeline.js';
 export { BotReceiver, type BotReceiverOptions } from './receive/receiver.js';
 export { MemorySeenStore, type MemorySeenStoreOptions, type SeenStore } from './receive/seen.js';
+export type { StopOptions } from './receive/stop.js';
 export { RongCloud, type RongCloudOptions } from './rongcloud/client.js';
 export { RongCloudApiError } from './rongcloud/errors.js';
 export type { RongBot } from './rongcloud/schemas.js';

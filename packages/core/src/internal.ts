@@ -3,12 +3,9 @@
  * checks sizes exactly as the clients do; the Redis package learns round trips as the in-memory
  * limiter does). Not part of the documented API: no semver promise.
  */
-export { ensureBotsAtStartup } from './bots/ensure.js';
 export { RoundTripFloor } from './limits/rate-limiter.js';
 export { BUTTON_PRESS_BUSINESS_ID, CARD_BUSINESS_ID, mentionTag, richMessageSchema } from './message/rich.js';
 export { readNodeRequest } from './receive/body.js';
-export { toResponse } from './receive/fetch.js';
-export { writeNodeAnswer } from './receive/node.js';
 export { TYPING_OBJECT_NAME } from './rongcloud/client.js';
 export { readRongAnswer } from './rongcloud/protocol.js';
 export { rongCloudHeaders, rongCloudNonce } from './rongcloud/signature.js';

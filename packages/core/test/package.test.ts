@@ -30,6 +30,7 @@ describe('the built package', () => {
       const rongcloud = await import('@imbot/core/rongcloud');
       const activity = await import('@imbot/core/activity');
       const internal = await import('@imbot/core/internal');
+      const receive = await import('@imbot/core/receive');
       const contract = ['TencentIm', 'genUserSig', 'verifyUserSig', 'RongCloud', 'signRongCloud', 'StreamSession',
         'ensureBots', 'ImbotError', 'ApiError', 'TencentApiError', 'RongCloudApiError', 'ValidationError',
         'WebhookVerificationError', 'createFetchHandler'];
@@ -38,7 +39,8 @@ describe('the built package', () => {
         contractMissing: contract.filter((name) => !(name in root)),
         same: root.TencentIm === tencent.TencentIm && root.RongCloud === rongcloud.RongCloud
           && root.TencentApiError === tencent.TencentApiError,
-        inRoot: [...Object.keys(internal), ...Object.keys(activity)].filter((name) => name in root),
+        inRoot: [...Object.keys(internal), ...Object.keys(activity), ...Object.keys(receive)].filter((name) => name in root),
+        receive: ['compose', 'stopAnswers', 'typingSignal', 'verifyButtonPresses', 'receiveFetchRequest'].every((name) => name in receive),
         internal: Object.keys(internal).sort(),
         activity: ['AdapterCore', 'ActivityBridge', 'getStreamingResponse', 'conversationReferenceFor'].every((name) => name in activity),
         tencentOnly: 'RongCloud' in tencent, rongOnly: 'TencentIm' in rongcloud,
@@ -61,7 +63,6 @@ describe('the built package', () => {
         'STREAM_IDLE_LIMIT_MS',
         'TYPING_BUSINESS_ID',
         'TYPING_OBJECT_NAME',
-        'ensureBotsAtStartup',
         'keepAliveCapacity',
         'mentionTag',
         'parseInput',
@@ -71,11 +72,10 @@ describe('the built package', () => {
         'richMessageSchema',
         'rongCloudHeaders',
         'rongCloudNonce',
-        'toResponse',
         'utf8Bytes',
-        'writeNodeAnswer',
       ],
       activity: true,
+      receive: true,
       tencentOnly: false,
       rongOnly: false,
     });

@@ -6,7 +6,7 @@ import {
   type NodeRequestLike,
   receiveNodeRequest,
 } from '@imbot/core';
-import { writeNodeAnswer } from '@imbot/core/internal';
+import { methodNotAllowed, writeNodeAnswer } from '@imbot/core/receive';
 
 export type { Concurrency, Reply } from '@imbot/core';
 
@@ -51,14 +51,7 @@ export function imbot(options: ImbotOptions): ImbotRouter {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (path === healthPath && req.method === 'GET') return writeNodeAnswer(res, receiver.health());
     if (path !== webhookPath) return next();
-    if (req.method !== 'POST') {
-      res.setHeader('allow', 'POST');
-      return writeNodeAnswer(res, {
-        status: 405,
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ error: 'METHOD_NOT_ALLOWED', message: 'the webhook takes POST only' }),
-      });
-    }
+    if (req.method !== 'POST') return writeNodeAnswer(res, methodNotAllowed('POST'));
     void receiveNodeRequest(pipeline, req as IncomingMessage & NodeRequestLike, res);
   }) as ImbotRouter;
 

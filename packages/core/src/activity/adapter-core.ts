@@ -1,16 +1,11 @@
 import { ValidationError } from '../errors.js';
 import type { BotPlatform, BotSpec, InboundMessage, WebhookRequest } from '../platform.js';
+import type { Reply } from '../receive/answer-run.js';
 import type { NodeRequestLike } from '../receive/body.js';
-import { readFetchRequest } from '../receive/body.js';
+import { receiveFetchRequest } from '../receive/fetch.js';
 import { type NodeResponseLike, receiveNodeRequest } from '../receive/node.js';
-import {
-  adapterOptionsSchema,
-  type MessageHandler,
-  type Receipt,
-  type Reply,
-  WebhookPipeline,
-  type WebhookPipelineOptions,
-} from '../receive/pipeline.js';
+import { adapterOptionsSchema, type MessageHandler, type ReceiveOptions } from '../receive/options.js';
+import { type Receipt, WebhookPipeline } from '../receive/pipeline.js';
 import type { StreamSessionOptions } from '../stream/session.js';
 import { parseInput } from '../validation.js';
 import { ActivityBridge, type TurnScope } from './bridge.js';
@@ -18,11 +13,7 @@ import { conversationReferenceFor, inboundToActivity } from './convert.js';
 import type { ActivityLike, ConversationReferenceLike } from './protocol.js';
 
 /** The options every framework adapter takes (Bot Framework, Agents SDK). */
-export interface AdapterOptions
-  extends Pick<
-    WebhookPipelineOptions,
-    'webhook' | 'unsignedWebhooks' | 'seen' | 'concurrency' | 'onEvent' | 'onError' | 'logger' | 'now'
-  > {
+export interface AdapterOptions extends Omit<ReceiveOptions, 'inbox' | 'stream'> {
   /** The cloud: `new TencentIm(…).platform` or `new RongCloud(…).platform`. */
   platform: BotPlatform;
   /**
@@ -78,16 +69,8 @@ export class AdapterCore {
   }
 
   /** The same for a web `Request`, resolving with the `Response`. */
-  async handle(request: Request, handler: MessageHandler): Promise<Response> {
-    let answer: Receipt['answer'];
-    try {
-      answer = (
-        await this.pipeline.receive(await readFetchRequest(request, this.pipeline.bodyLimits), handler)
-      ).answer;
-    } catch (error) {
-      answer = this.pipeline.refuse(error);
-    }
-    return new Response(answer.body, { status: answer.status, headers: answer.headers });
+  handle(request: Request, handler: MessageHandler): Promise<Response> {
+    return receiveFetchRequest(this.pipeline, request, { onMessage: handler });
   }
 
   /** A request in framework-neutral form, through the pipeline. */

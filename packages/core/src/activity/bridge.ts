@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ImbotError, NotSupportedError, StreamClosedError, ValidationError } from '../errors.js';
 import type { BotPlatform, ReplyTarget } from '../platform.js';
-import type { Reply } from '../receive/pipeline.js';
+import type { Reply } from '../receive/answer-run.js';
 import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
 import { activityToMessages } from './cards.js';
 import { activityToText, streamInfoOf, targetOf } from './convert.js';

@@ -37,3 +37,19 @@ export function logsDebug(logger: Logger): boolean {
   const check = (logger as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled;
   return typeof check === 'function' ? check.call(logger, 'debug') : true;
 }
+
+/**
+ * The logger a receiver falls back on when it was given neither a logger nor `onError`, so that a
+ * failure is never silent: warnings and errors on the console as `[imbot]` and the error (whose
+ * message holds no secret), nothing below.
+ */
+export const consoleLogger: Logger = Object.freeze({
+  debug() {},
+  info() {},
+  warn: toConsole,
+  error: toConsole,
+});
+
+function toConsole(fields: object, message?: string): void {
+  console.error('[imbot]', (fields as { err?: unknown }).err ?? message ?? fields);
+}

@@ -22,3 +22,15 @@ export function refusalAnswer(error: ImbotError): WebhookAnswer {
 export function shuttingDown(): WebhookAnswer {
   return refusalAnswer(new ImbotError('SHUTTING_DOWN', 'the receiver is shutting down; deliver again later'));
 }
+
+/**
+ * The answer to a webhook request of another method than POST: 405, naming the methods the route
+ * takes (`GET, POST` where it also answers the health check).
+ */
+export function methodNotAllowed(allow: string): WebhookAnswer {
+  return {
+    status: 405,
+    headers: { allow, 'content-type': 'application/json' },
+    body: JSON.stringify({ error: 'METHOD_NOT_ALLOWED', message: 'the webhook takes POST only' }),
+  };
+}

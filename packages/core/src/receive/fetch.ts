@@ -1,7 +1,12 @@
 import type { EnsureBotsReport } from '../bots/ensure.js';
-import type { WebhookAnswer } from './answer.js';
+import { methodNotAllowed, type WebhookAnswer } from './answer.js';
 import { readFetchRequest } from './body.js';
+import type { MessageHandler } from './options.js';
+import type { WebhookPipeline } from './pipeline.js';
 import { BotReceiver, type BotReceiverOptions } from './receiver.js';
+
+/** Keeps a promise's work alive after the response, where the platform would end it (a Worker's `ctx.waitUntil`). */
+export type WaitUntil = (work: Promise<unknown>) => void;
 
 /** A web-standard webhook handler, with the start-up report and a graceful stop. */
 export interface FetchHandler {
@@ -10,6 +15,40 @@ export interface FetchHandler {
   readonly ready: Promise<EnsureBotsReport>;
   /** Stops taking messages (503), lets running answers finish for `timeoutMs` (default 10 s), then closes their streams. */
   close(options?: { timeoutMs?: number }): Promise<void>;
+}
+
+/** What the web-standard entry needs besides the pipeline. */
+export interface FetchEntry {
+  /** The answer to GET: the receiver's health. Without it, GET is refused like any other method. */
+  health?: (() => WebhookAnswer) | undefined;
+  /** Replaces the pipeline's handler for this request's messages. */
+  onMessage?: MessageHandler | undefined;
+  /** Given the handling of the request's messages, which goes on after the response. */
+  waitUntil?: WaitUntil | undefined;
+}
+
+/**
+ * The web-standard entry into a pipeline, which every `Request` handler shares (the fetch handler,
+ * the activity adapters' `handle`, the Chat SDK adapter): POST is a webhook (verified, answered at
+ * once, handled after), GET the health check where there is one, anything else 405.
+ */
+export async function receiveFetchRequest(
+  pipeline: WebhookPipeline,
+  request: Request,
+  entry: FetchEntry,
+): Promise<Response> {
+  if (request.method === 'GET' && entry.health) return toResponse(entry.health());
+  if (request.method !== 'POST') return toResponse(methodNotAllowed(entry.health ? 'GET, POST' : 'POST'));
+  try {
+    const receipt = await pipeline.receive(
+      await readFetchRequest(request, pipeline.bodyLimits),
+      entry.onMessage,
+    );
+    entry.waitUntil?.(receipt.handled);
+    return toResponse(receipt.answer);
+  } catch (error) {
+    return toResponse(pipeline.refuse(error));
+  }
 }
 
 /**
@@ -23,28 +62,12 @@ export interface FetchHandler {
  */
 export function createFetchHandler(options: BotReceiverOptions): FetchHandler {
   const receiver = new BotReceiver(options);
-  const { pipeline } = receiver;
-  const handler = (async (request: Request): Promise<Response> => {
-    if (request.method === 'GET') return toResponse(receiver.health());
-    if (request.method !== 'POST') {
-      return new Response(
-        JSON.stringify({ error: 'METHOD_NOT_ALLOWED', message: 'the webhook takes POST only' }),
-        {
-          status: 405,
-          headers: { allow: 'GET, POST', 'content-type': 'application/json' },
-        },
-      );
-    }
-    try {
-      return toResponse(
-        (await pipeline.receive(await readFetchRequest(request, pipeline.bodyLimits))).answer,
-      );
-    } catch (error) {
-      return toResponse(pipeline.refuse(error));
-    }
-  }) as FetchHandler;
+  const handler = ((request: Request) =>
+    receiveFetchRequest(receiver.pipeline, request, {
+      health: () => receiver.health(),
+    })) as FetchHandler;
   Object.defineProperty(handler, 'ready', { value: receiver.ready });
-  handler.close = (closeOptions) => pipeline.close(closeOptions);
+  handler.close = (closeOptions) => receiver.pipeline.close(closeOptions);
   return handler;
 }
 

@@ -1,6 +1,7 @@
 import type { WebhookAnswer } from './answer.js';
 import { type NodeRequestLike, readNodeRequest } from './body.js';
-import type { MessageHandler, Receipt, WebhookPipeline } from './pipeline.js';
+import type { MessageHandler } from './options.js';
+import type { Receipt, WebhookPipeline } from './pipeline.js';
 
 /** What the response object of Express, Restify or `node:http` offers. */
 export interface NodeResponseLike {

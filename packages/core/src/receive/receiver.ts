@@ -4,7 +4,8 @@ import { ValidationError } from '../errors.js';
 import type { BotSpec } from '../platform.js';
 import { parseInput } from '../validation.js';
 import type { WebhookAnswer } from './answer.js';
-import { pipelineOptionsShape, WebhookPipeline, type WebhookPipelineOptions } from './pipeline.js';
+import { receiveOptionsShape, type WebhookPipelineOptions } from './options.js';
+import { WebhookPipeline } from './pipeline.js';
 
 export interface BotReceiverOptions extends Omit<WebhookPipelineOptions, 'bots'> {
   /** The app's bots: made to exist and match at start-up. Only messages to them are handled. */
@@ -16,7 +17,7 @@ export interface BotReceiverOptions extends Omit<WebhookPipelineOptions, 'bots'>
 }
 
 const receiverOptions = z.object({
-  ...pipelineOptionsShape,
+  ...receiveOptionsShape,
   bots: z.array(z.unknown()).min(1, 'declare at least one bot: [{ userId, name }]'),
   onMessage: z.custom<unknown>((v) => typeof v === 'function', 'must be a function (message, reply) => …'),
   healthPath: z.string().regex(/^\//, 'must start with "/", like "/health"').optional(),

@@ -48,6 +48,18 @@ describe('TypingIndicator', () => {
     expect(typing.state).toBe('stopped');
   });
 
+  it('started with stopAfterMs, stops by itself then and leaves no timer', async () => {
+    const typing = new TypingIndicator(signal(), new StreamScheduler(limiter(), { now: () => Date.now() }));
+    typing.start({ stopAfterMs: 10_000 });
+    await vi.advanceTimersByTimeAsync(9_999);
+    expect(typing.state).toBe('typing');
+    await vi.advanceTimersByTimeAsync(1);
+    expect(typing.state).toBe('stopped');
+    expect(sent.map((s) => s.at)).toEqual([0, 4000, 8000]);
+    expect(signals.every((s) => s.aborted)).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('names what runs at once, at most once a second, and keeps the word on renewals', async () => {
     const typing = new TypingIndicator(signal(), new StreamScheduler(limiter(), { now: () => Date.now() }));
     typing.status('search');

@@ -47,6 +47,7 @@ export class TypingIndicator {
   #timer: NodeJS.Timeout | undefined;
   readonly #stopped = new AbortController();
   #lastSentAt = Number.NEGATIVE_INFINITY;
+  #stopAt = Number.POSITIVE_INFINITY;
   #sent = 0;
   #dropped = 0;
 
@@ -64,10 +65,14 @@ export class TypingIndicator {
     return { sent: this.#sent, dropped: this.#dropped };
   }
 
-  /** Starts signalling (once; a stopped indicator stays stopped). */
-  start(): void {
+  /**
+   * Starts signalling (once; a stopped indicator stays stopped). `stopAfterMs` bounds a signal that
+   * nothing may ever stop (one started outside an answer): it stops by itself that much later.
+   */
+  start(options: { stopAfterMs?: number } = {}): void {
     if (this.#state !== 'idle') return;
     this.#state = 'typing';
+    if (options.stopAfterMs !== undefined) this.#stopAt = this.#budget.now() + options.stopAfterMs;
     this.#send();
   }
 
@@ -100,6 +105,10 @@ export class TypingIndicator {
 
   #send(): void {
     if (this.#state !== 'typing') return;
+    if (this.#budget.now() >= this.#stopAt) {
+      this.stop();
+      return;
+    }
     const made = this.#budget.status(this.#signal.rateKey, () =>
       this.#signal.send(this.#statusText, this.#stopped.signal).catch((error: unknown) => {
         if (!this.#stopped.signal.aborted && !isTransient(error)) this.stop();
@@ -115,7 +124,8 @@ export class TypingIndicator {
   #schedule(ms: number): void {
     clearTimeout(this.#timer);
     if (this.#state !== 'typing') return;
-    this.#timer = setTimeout(() => this.#send(), Math.max(0, Math.ceil(ms)));
+    const wait = Math.min(ms, this.#stopAt - this.#budget.now());
+    this.#timer = setTimeout(() => this.#send(), Math.max(0, Math.ceil(wait)));
     this.#timer.unref?.();
   }
 }

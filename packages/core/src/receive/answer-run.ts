@@ -1,0 +1,161 @@
+import type { ImbotError } from '../errors.js';
+import type { RichMessage } from '../message/rich.js';
+import type { BotPlatform, InboundMessage, ReplyTarget } from '../platform.js';
+import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
+import type { TypingIndicator } from '../stream/typing.js';
+import type { Run } from './lanes.js';
+
+/** What a message handler answers with: text, or a stream that grows as it is written. */
+export interface Reply {
+  /** Where the answer goes: the sender of a one-to-one message, or the group. */
+  readonly target: ReplyTarget;
+  /**
+   * Aborted when this answer is interrupted: the user stopped it (a `StoppedError`), a newer message
+   * interrupted it, or `close()` ran past its timeout.
+   */
+  readonly signal: AbortSignal;
+  /**
+   * The cloud's typing signal to the user, started with the handler and stopped by the answer's
+   * first text; `typing.status('searching')` keeps it alive and names what runs. Undefined with
+   * `typing: false` or where the cloud's clients show none (groups).
+   */
+  readonly typing: TypingIndicator | undefined;
+  /** Sends a plain text message as the bot; resolves with its id. */
+  text(text: string): Promise<{ messageId: string }>;
+  /** Sends an image, a file or a card (or text) as the bot; resolves with its id. */
+  send(message: RichMessage): Promise<{ messageId: string }>;
+  /** Opens a stream session to the sender or the group: the answer grows as you write it. */
+  stream(options?: StreamSessionOptions): StreamSession;
+}
+
+/**
+ * Where a reply to `message` goes: its sender in a one-to-one chat, or its group, @-mentioning the
+ * sender when `mentionSender` is set.
+ */
+export function replyTargetOf(message: InboundMessage, mentionSender: boolean): ReplyTarget {
+  if (message.conversation.type === 'c2c') return { botId: message.botId, userId: message.from };
+  const target: ReplyTarget = { botId: message.botId, groupId: message.conversation.groupId };
+  return mentionSender ? { ...target, mention: [message.from] } : target;
+}
+
+/** What an answer needs of its receiver. */
+export interface AnswerHost {
+  readonly platform: BotPlatform;
+  readonly mentionSender: boolean;
+  /** Opens a stream with the receiver's stream defaults under `options`. */
+  openStream(target: ReplyTarget, options?: StreamSessionOptions): StreamSession;
+}
+
+/**
+ * The bot's answer to one message: its `Reply`, the streams it opened, its typing signal, and how
+ * to interrupt it. Made when the message arrives (so a middleware can reply at once); its turn,
+ * `run()`, comes when its conversation's lane lets it.
+ */
+export class AnswerRun implements Run, Reply {
+  readonly message: InboundMessage;
+  readonly target: ReplyTarget;
+  readonly #host: AnswerHost;
+  readonly #controller = new AbortController();
+  readonly #sessions = new Set<StreamSession>();
+  #typing: TypingIndicator | undefined;
+  #done: Promise<void> | undefined;
+  #handled = false;
+
+  constructor(message: InboundMessage, host: AnswerHost) {
+    this.message = message;
+    this.#host = host;
+    this.target = replyTargetOf(message, host.mentionSender);
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  get typing(): TypingIndicator | undefined {
+    return this.#typing;
+  }
+
+  /** Sets the answer's typing signal (the typing middleware does), which its first text stops. */
+  useTyping(typing: TypingIndicator | undefined): void {
+    this.#typing = typing;
+    if (this.signal.aborted) typing?.stop();
+  }
+
+  text(text: string): Promise<{ messageId: string }> {
+    this.#typing?.stop();
+    return this.#host.platform.sendText(this.target, text);
+  }
+
+  send(message: RichMessage): Promise<{ messageId: string }> {
+    this.#typing?.stop();
+    return this.#host.platform.sendMessage(this.target, message);
+  }
+
+  stream(options?: StreamSessionOptions): StreamSession {
+    const typing = this.#typing;
+    const session = this.#host.openStream(this.target, typing ? { typing, ...options } : options);
+    this.#sessions.add(session);
+    if (this.signal.aborted) void session.abort(this.signal.reason);
+    return session;
+  }
+
+  /** Settles when the turn has run and the streams it opened have finished (never rejects). */
+  get done(): Promise<void> {
+    return this.#done ?? Promise.resolve();
+  }
+
+  /**
+   * Runs the answer's turn: `turn` (the turn's middleware and the handler). A failure is handed to
+   * `failed` unless the answer was interrupted, and aborts its open streams.
+   */
+  run(turn: () => Promise<void>, failed: (error: unknown) => void, closing: () => boolean): this {
+    this.#done = (async () => {
+      try {
+        await turn();
+      } catch (error) {
+        // An interrupted handler failing is the interruption itself, not a fault.
+        if (!this.signal.aborted) failed(error);
+        await Promise.allSettled([...this.#sessions].map((s) => s.abort(error)));
+      }
+      this.#typing?.stop();
+      this.#handled = true;
+      if (closing()) this.closing();
+      await this.streamsFinished();
+    })();
+    return this;
+  }
+
+  /**
+   * The receiver is closing: once the handler has returned, the streams it left open are ended with
+   * what was written (nothing else will write to them).
+   */
+  closing(): void {
+    if (!this.#handled) return;
+    for (const session of this.#sessions) if (!session.closed) void session.end();
+  }
+
+  interrupt(reason: ImbotError): void {
+    this.stop(reason, '');
+  }
+
+  /**
+   * Interrupts the answer: its signal aborts with `reason`, typing stops, and its open streams end
+   * with what was written and then `marker`.
+   */
+  stop(reason: ImbotError, marker: string): void {
+    if (this.signal.aborted) return;
+    this.#controller.abort(reason);
+    this.#typing?.stop();
+    for (const session of this.#sessions) {
+      if (session.closed) continue;
+      // The marker's own space is left out after text that ends in one.
+      if (marker !== '') session.write(/\s$/.test(session.text) ? marker.trimStart() : marker);
+      void session.abort(reason);
+    }
+  }
+
+  /** Settles when every stream this answer opened has finished. */
+  streamsFinished(): Promise<void> {
+    return Promise.all([...this.#sessions].map((s) => s.done)).then(() => undefined);
+  }
+}
