@@ -29,6 +29,21 @@ export {
   type WebhookProblem,
   WebhookVerificationError,
 } from './errors.js';
+export type { HistoryOptions } from './history/conversation.js';
+export type {
+  AssistantModelMessage,
+  FilePart,
+  ImagePart,
+  ModelMessage,
+  TextPart,
+  UserModelMessage,
+} from './history/model-messages.js';
+export {
+  MemoryTranscriptStore,
+  type MemoryTranscriptStoreOptions,
+  type TranscriptEntry,
+  type TranscriptStore,
+} from './history/transcript.js';
 export type { RetryMode, RetryPolicy } from './http/retry.js';
 export {
   InMemoryRateLimiter,
@@ -68,7 +83,7 @@ export type {
   WebhookRequest,
 } from './platform.js';
 export type { WebhookAnswer } from './receive/answer.js';
-export type { AnswerRun, Reply } from './receive/answer-run.js';
+export type { AnswerRun, ReceivedMessage, Reply } from './receive/answer-run.js';
 export { type BodyLimits, type NodeRequestLike, readFetchRequest } from './receive/body.js';
 export {
   createFetchHandler,

@@ -28,7 +28,10 @@ export interface Message {
   seq?: number;
   /** Users the message @-mentions (Tencent `GroupAtInfo`, RongCloud `mentionedInfo`). */
   mentions?: string[];
-  /** What a client renders instead of the text: an image, a file or a card (absent for text). */
+  /**
+   * What a client renders instead of the text: an image, a file or a card (absent for text). A
+   * user's picture or file keeps the text typed with it in `text`.
+   */
   content?: RichMessage;
   /** Set on a user's press of a card button: `text` is the button's value. */
   pressed?: boolean;

@@ -15,13 +15,21 @@ export type Origin = 'primary' | 'backup';
 /** How an origin made to fail fails: the connection is reset, or it answers 503. */
 export type OriginFailure = 'reset' | 'http-503';
 
-/** A user writes to a bot. */
+/** A picture or a file a user sends with (or instead of) text, by the URL the cloud stored it at. */
+export const userAttachment = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('image'), url: z.url() }),
+  z.strictObject({ type: z.literal('file'), url: z.url(), name: z.string().min(1) }),
+]);
+export type UserAttachment = z.infer<typeof userAttachment>;
+
+/** A user writes to a bot: text, and a picture or a file if `attachment` is given. */
 export const userSendsInput = z.strictObject({
   from: z.string().min(1),
   to: z.string().min(1),
   text: z.string(),
+  attachment: userAttachment.optional(),
 });
-export type UserSends = z.infer<typeof userSendsInput>;
+export type UserSends = z.input<typeof userSendsInput>;
 
 /**
  * A user writes in a group and @-mentions bots; each gets `@<id> ` in front of the text unless the
@@ -328,7 +336,7 @@ export abstract class CloudEmulator<S extends ChatState> implements EmulatedClou
     from: string,
     to: string,
     text: string,
-    extra: Pick<Message, 'groupId' | 'mentions' | 'pressed'> = {},
+    extra: Pick<Message, 'groupId' | 'mentions' | 'pressed' | 'content'> = {},
   ): Message {
     const now = this.clock.now();
     return this.state.add({
@@ -336,7 +344,7 @@ export abstract class CloudEmulator<S extends ChatState> implements EmulatedClou
       from,
       to,
       ...extra,
-      kind: extra.pressed ? 'custom' : 'text',
+      kind: extra.pressed || extra.content ? 'custom' : 'text',
       text,
       state: 'finished',
       time: now,

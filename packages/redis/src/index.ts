@@ -4,3 +4,4 @@ export { RedisRateLimiter, type RedisRateLimiterOptions } from './rate-limiter.j
 export { RedisRouteStore, type RedisRouteStoreOptions } from './route-store.js';
 export { RedisSeenStore, type RedisSeenStoreOptions } from './seen-store.js';
 export { RedisStreamJournal, type RedisStreamJournalOptions } from './stream-journal.js';
+export { RedisTranscriptStore, type RedisTranscriptStoreOptions } from './transcript-store.js';

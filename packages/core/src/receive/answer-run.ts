@@ -1,5 +1,8 @@
 import type { ImbotError } from '../errors.js';
-import type { RichMessage } from '../message/rich.js';
+import type { HistoryOptions } from '../history/conversation.js';
+import type { ModelMessage, UserModelMessage } from '../history/model-messages.js';
+import type { TranscriptRecorder } from '../history/recorder.js';
+import { fallbackText, type RichMessage } from '../message/rich.js';
 import type { BotPlatform, InboundMessage, ReplyTarget } from '../platform.js';
 import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
 import type { TypingIndicator } from '../stream/typing.js';
@@ -26,6 +29,21 @@ export interface Reply {
   send(message: RichMessage): Promise<{ messageId: string }>;
   /** Opens a stream session to the sender or the group: the answer grows as you write it. */
   stream(options?: StreamSessionOptions): StreamSession;
+  /**
+   * The conversation so far as model messages (the AI SDK's `ModelMessage`), oldest first, ending
+   * with the message being answered: to hand to `streamText({ messages })` or an agent.
+   */
+  history(options?: HistoryOptions): Promise<ModelMessage[]>;
+}
+
+/** A user's message as a handler receives it: with its model message at hand. */
+export interface ReceivedMessage extends InboundMessage {
+  /**
+   * The message as a user `ModelMessage`: its text (the bots' @-mentions left out; in a group,
+   * after `<sender>: `), its pictures as `image` parts and its files, voice notes and videos as
+   * `file` parts, by the cloud's URL of the original.
+   */
+  toModelMessage(): UserModelMessage;
 }
 
 /**
@@ -42,6 +60,7 @@ export function replyTargetOf(message: InboundMessage, mentionSender: boolean): 
 export interface AnswerHost {
   readonly platform: BotPlatform;
   readonly mentionSender: boolean;
+  readonly transcript: TranscriptRecorder;
   /** Opens a stream with the receiver's stream defaults under `options`. */
   openStream(target: ReplyTarget, options?: StreamSessionOptions): StreamSession;
 }
@@ -81,22 +100,35 @@ export class AnswerRun implements Run, Reply {
     if (this.signal.aborted) typing?.stop();
   }
 
-  text(text: string): Promise<{ messageId: string }> {
+  async text(text: string): Promise<{ messageId: string }> {
     this.#typing?.stop();
-    return this.#host.platform.sendText(this.target, text);
+    const sent = await this.#host.platform.sendText(this.target, text);
+    this.#host.transcript.answer(this.target, sent.messageId, text);
+    return sent;
   }
 
-  send(message: RichMessage): Promise<{ messageId: string }> {
+  async send(message: RichMessage): Promise<{ messageId: string }> {
     this.#typing?.stop();
-    return this.#host.platform.sendMessage(this.target, message);
+    const sent = await this.#host.platform.sendMessage(this.target, message);
+    this.#host.transcript.answer(this.target, sent.messageId, fallbackText(message));
+    return sent;
   }
 
   stream(options?: StreamSessionOptions): StreamSession {
     const typing = this.#typing;
     const session = this.#host.openStream(this.target, typing ? { typing, ...options } : options);
+    let messageId = `${this.message.messageKey}:answer`;
+    session.on('open', (opened) => {
+      messageId = opened.messageId;
+    });
+    session.once('finish', (finish) => this.#host.transcript.answer(this.target, messageId, finish.text));
     this.#sessions.add(session);
     if (this.signal.aborted) void session.abort(this.signal.reason);
     return session;
+  }
+
+  history(options?: HistoryOptions): Promise<ModelMessage[]> {
+    return this.#host.transcript.history(this.message, options);
   }
 
   /** Settles when the turn has run and the streams it opened have finished (never rejects). */

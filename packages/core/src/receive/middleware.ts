@@ -1,14 +1,14 @@
 import { ImbotError } from '../errors.js';
 import type { Logger } from '../observe/logger.js';
-import type { BotPlatform, InboundMessage } from '../platform.js';
-import type { AnswerRun } from './answer-run.js';
+import type { BotPlatform } from '../platform.js';
+import type { AnswerRun, ReceivedMessage } from './answer-run.js';
 
 /**
  * What a middleware sees of one user message on its way to the handler: the message, the reply
  * (usable at once, before the handler's turn), the platform, and the answers running now.
  */
 export interface ReceiveContext {
-  readonly message: InboundMessage;
+  readonly message: ReceivedMessage;
   /** The bot's answer to the message: its `Reply`, the streams it opens, and how it is interrupted. */
   readonly reply: AnswerRun;
   readonly platform: BotPlatform;

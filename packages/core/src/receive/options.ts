@@ -1,15 +1,16 @@
 import * as z from 'zod';
+import type { TranscriptStore } from '../history/transcript.js';
 import { type Logger, loggerOption } from '../observe/logger.js';
 import type { BotPlatform, InboundMessage, WebhookEvent } from '../platform.js';
 import type { StreamSessionOptions } from '../stream/session.js';
-import type { Reply } from './answer-run.js';
+import type { ReceivedMessage, Reply } from './answer-run.js';
 import type { Inbox } from './inbox.js';
 import type { Concurrency } from './lanes.js';
 import type { Middleware } from './middleware.js';
 import type { SeenStore } from './seen.js';
 
 /** Handles one new user message to one of the bots, after the cloud has had its answer. */
-export type MessageHandler = (message: InboundMessage, reply: Reply) => unknown;
+export type MessageHandler = (message: ReceivedMessage, reply: Reply) => unknown;
 
 /** Where failures the cloud's answer cannot carry go: handler errors, refusals, dropped messages. */
 export type ErrorReporter = (error: Error, context: { message?: InboundMessage }) => void;
@@ -66,6 +67,13 @@ export interface ReceiveOptions {
   concurrency?: Concurrency | undefined;
   /** Defaults for every `reply.stream()`. */
   stream?: StreamSessionOptions | undefined;
+  /**
+   * Where the conversations are kept for `reply.history()` (`MemoryTranscriptStore`, or
+   * `RedisTranscriptStore` from `@imbot/redis` for every replica): each user message and each answer
+   * as it passes. Default none: `reply.history()` reads the cloud's own history where it keeps one
+   * (Tencent), and elsewhere starts keeping conversations in memory when it is first called.
+   */
+  transcript?: TranscriptStore | undefined;
   /**
    * Middleware run on each message as it arrives, after the built-in stop and button checks and
    * before the message waits for its turn: to drop, rewrite or answer messages (see `Middleware`).
@@ -160,6 +168,14 @@ export const receiveOptionsShape = {
     .optional(),
   concurrency: z.enum(['queue', 'interrupt', 'concurrent']).optional(),
   stream: z.record(z.string(), z.unknown()).optional(),
+  transcript: z
+    .custom<TranscriptStore>(
+      (v) =>
+        typeof (v as TranscriptStore | undefined)?.append === 'function' &&
+        typeof (v as TranscriptStore | undefined)?.read === 'function',
+      'must be a TranscriptStore (append, read), such as new MemoryTranscriptStore() or new RedisTranscriptStore(…)',
+    )
+    .optional(),
   use: z.array(fn('a middleware must be a function (context, next) => …')).optional(),
   mentionSender: z.boolean().optional(),
   typing: z.boolean().optional(),

@@ -1,10 +1,12 @@
 import { ImbotError, NotHandledError, ValidationError, WebhookVerificationError } from '../errors.js';
+import { userModelMessage } from '../history/model-messages.js';
+import { TranscriptRecorder } from '../history/recorder.js';
 import { consoleLogger, type Logger, silentLogger } from '../observe/logger.js';
 import type { BotPlatform, InboundMessage, ReplyTarget, WebhookEvent, WebhookRequest } from '../platform.js';
 import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
 import { parseInput } from '../validation.js';
 import { refusalAnswer, shuttingDown, type WebhookAnswer } from './answer.js';
-import { AnswerRun } from './answer-run.js';
+import { AnswerRun, type ReceivedMessage } from './answer-run.js';
 import { verifyButtonPresses } from './buttons.js';
 import { Lanes } from './lanes.js';
 import { compose, type Middleware, type ReceiveContext } from './middleware.js';
@@ -47,6 +49,8 @@ export class WebhookPipeline {
   readonly #dedupeTtlMs: number;
   readonly #arrive: (context: ReceiveContext) => Promise<void>;
   readonly #turn: readonly Middleware[];
+  /** What `reply.history()` reads, and what keeps the conversations where the cloud does not. */
+  readonly transcript: TranscriptRecorder;
   #closing: Promise<void> | undefined;
 
   /** Checks the options (a `ValidationError` names the one that is wrong) and the webhook's security. */
@@ -61,6 +65,9 @@ export class WebhookPipeline {
     this.#seen = options.seen ?? new MemorySeenStore();
     this.#lanes = new Lanes(options.concurrency ?? 'queue');
     this.#now = options.now ?? Date.now;
+    this.transcript = new TranscriptRecorder(this.platform, options.transcript, (error) =>
+      this.report(error),
+    );
     this.#dedupeTtlMs = options.webhook?.dedupeTtlMs ?? 10 * 60_000;
     const arrival: Middleware[] = [
       stopAnswers({ words: options.stopWords, admins: options.stopAdmins, marker: options.stopMarker }),
@@ -217,7 +224,12 @@ export class WebhookPipeline {
     this.#handedOff.add(context);
   }
 
-  #context(message: InboundMessage): ReceiveContext {
+  #context(inbound: InboundMessage): ReceiveContext {
+    // Not enumerable: the message stays plain data to compare, log and record in an inbox.
+    const message = Object.defineProperty(inbound, 'toModelMessage', {
+      value: () => userModelMessage(inbound),
+      configurable: true,
+    }) as ReceivedMessage;
     const reply = new AnswerRun(message, this);
     return {
       message,
@@ -314,6 +326,7 @@ export class WebhookPipeline {
     return new Promise<void>((resolve) => {
       this.#lanes.add(message, {
         start: () => {
+          this.transcript.user(message);
           reply.run(
             () => turn(context),
             (error) => this.report(error, message),

@@ -109,8 +109,13 @@ export function tencentAttachment(el: { MsgType: string; MsgContent?: unknown })
   };
   switch (el.MsgType) {
     case 'TIMImageElem': {
-      const images = Array.isArray(c.ImageInfoArray) ? (c.ImageInfoArray as { URL?: unknown }[]) : [];
-      return attachment('image', images[0]?.URL);
+      // Type 1 is the original picture, 2 the large one, 3 the thumbnail, in whatever order the
+      // array lists them (TIMImageElem, doc 1047/33527).
+      const images = Array.isArray(c.ImageInfoArray)
+        ? (c.ImageInfoArray as { Type?: unknown; URL?: unknown }[])
+        : [];
+      const original = images.find((image) => image.Type === 1) ?? images.find((image) => image.Type === 2);
+      return attachment('image', (original ?? images[0])?.URL);
     }
     case 'TIMFileElem':
       return attachment('file', c.Url, c.FileName);

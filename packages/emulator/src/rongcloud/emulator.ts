@@ -142,12 +142,28 @@ export class RongCloudEmulator extends CloudEmulator<RongCloudState> {
     );
   }
 
-  /** A user writes to a bot: recorded, then posted to the bot's webhook integration (2 s to answer). */
+  /**
+   * A user writes to a bot: recorded, then posted to the bot's webhook integration (2 s to answer).
+   * A picture or a file goes as an `RC:ImgMsg` or `RC:FileMsg` of its own, after any text.
+   */
   async userSends(input: UserSends): Promise<UserSendResult> {
-    const { from, to, text } = userSendsInput.parse(input);
-    const message = this.addUserMessage(this.#context.newUid(), from, to, text);
-    const content = { content: text, extra: '' };
-    return this.#deliverPrivate(message, to, 'RC:TxtMsg', content);
+    const { from, to, text, attachment } = userSendsInput.parse(input);
+    // A RongCloud message is one kind: a picture or a file goes as its own message, after the text.
+    if (!attachment || text !== '') {
+      const message = this.addUserMessage(this.#context.newUid(), from, to, text);
+      const sent = await this.#deliverPrivate(message, to, 'RC:TxtMsg', { content: text, extra: '' });
+      if (!attachment) return sent;
+    }
+    const message = this.addUserMessage(this.#context.newUid(), from, to, '', { content: attachment });
+    return attachment.type === 'image'
+      ? this.#deliverPrivate(message, to, 'RC:ImgMsg', { content: '', imageUri: attachment.url, extra: '' })
+      : this.#deliverPrivate(message, to, 'RC:FileMsg', {
+          name: attachment.name,
+          size: 0,
+          type: attachment.name.split('.').pop() ?? '',
+          fileUrl: attachment.url,
+          extra: '',
+        });
   }
 
   /**

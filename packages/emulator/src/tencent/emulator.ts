@@ -21,6 +21,7 @@ import type { Faults } from '../faults.js';
 import { type Answer, type ApiContext, type StreamMsg, tencentApis } from './apis.js';
 import { type CallbackTarget, postTencentCallback } from './callbacks.js';
 import { checkTencentRequest } from './checks.js';
+import { userMsgBody } from './elements.js';
 import { historyApis } from './history.js';
 import { ROBOT_PREFIX, FREQUENCY_LIMIT as TENCENT_FREQUENCY_LIMIT } from './rules.js';
 import { type Profile, type Robot, TencentState } from './state.js';
@@ -94,13 +95,19 @@ export class TencentEmulator extends CloudEmulator<TencentState> {
    * have throws `ClientRefused`.
    */
   async userSends(input: UserSends): Promise<UserSendResult> {
-    const { from, to, text } = userSendsInput.parse(input);
+    const { from, to, text, attachment } = userSendsInput.parse(input);
     // A client can only open a chat with a robot the app has; other ids are users writing to users.
     if (to.startsWith(ROBOT_PREFIX) && !this.state.validRobot(to)) {
       throw new ClientRefused(`${to} is not a robot of this app: a bot app creates its robot when it starts`);
     }
-    const message = this.addUserMessage(this.state.newMsgKey(), from, to, text);
-    return this.#fromClient(message, [{ MsgType: 'TIMTextElem', MsgContent: { Text: text } }]);
+    const message = this.addUserMessage(
+      this.state.newMsgKey(),
+      from,
+      to,
+      text,
+      attachment ? { content: attachment } : {},
+    );
+    return this.#fromClient(message, userMsgBody(text, attachment));
   }
 
   /**

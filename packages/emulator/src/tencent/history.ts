@@ -1,6 +1,8 @@
 import * as z from 'zod';
 import type { Message } from '../chat-state.js';
 import { type Answer, fail, type Handler, ok, parse, uint32 } from './apis.js';
+import { robotMsgBody, userMsgBody } from './elements.js';
+import { ROBOT_PREFIX } from './rules.js';
 
 /** `admin_getroammsg` answers at most this many bytes of messages per page (Tencent: 13 KB). */
 export const ROAM_PAGE_BYTES = 13 * 1024;
@@ -27,6 +29,11 @@ function msgBodyOf(message: Message): unknown[] {
       ],
     };
     return [{ MsgType: 'TIMStreamElem', MsgContent: content }];
+  }
+  const content = message.content;
+  if (content?.type === 'image' || content?.type === 'file') {
+    // A user's picture or file goes back as the client sent it; a robot's as `sendmsg` got it.
+    return message.from.startsWith(ROBOT_PREFIX) ? robotMsgBody(content) : userMsgBody(message.text, content);
   }
   if (message.kind === 'custom') {
     const data = JSON.stringify(message.content ?? {});
