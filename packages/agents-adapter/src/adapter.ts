@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import {
   type BotPlatform,
+  type HistoryOptions,
+  type ModelMessage,
   type NodeRequestLike,
   type NodeResponseLike,
   NotSupportedError,
@@ -61,6 +63,15 @@ export class ImbotAgentsAdapter extends BaseAdapter {
   /** The same for a web `Request` (Hono, Next.js, Bun, Deno, workers): resolves with the answer. */
   handle(request: Request, logic: Logic): Promise<Response> {
     return this.#core.handle(request, this.#handler(logic));
+  }
+
+  /**
+   * The conversation the turn answers, as the AI SDK's model messages, oldest first, ending with the
+   * turn's message: to hand to a model. Read from the cloud's history, or the receiver's
+   * `transcript`; a proactive turn has none.
+   */
+  history(context: TurnContext, options?: HistoryOptions): Promise<ModelMessage[]> {
+    return this.#core.history(context.turnState, options);
   }
 
   /** Stops taking webhooks (503), lets running turns finish for up to `timeoutMs` (10 s), then closes their streams. */

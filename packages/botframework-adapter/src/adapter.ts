@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import {
   type BotPlatform,
+  type HistoryOptions,
+  type ModelMessage,
   type NodeRequestLike,
   type NodeResponseLike,
   type Reply,
@@ -109,6 +111,15 @@ export class ImBotAdapter extends BotAdapter {
   /** The same as `process`, under the name Bot Framework adapters use. */
   processActivity(req: NodeRequestLike, res: NodeResponseLike, logic: Logic): Promise<void> {
     return this.process(req, res, logic);
+  }
+
+  /**
+   * The conversation the turn answers, as the AI SDK's model messages, oldest first, ending with the
+   * turn's message: to hand to a model (`streamText({ messages: await adapter.history(context) })`).
+   * Read from the cloud's history, or the receiver's `transcript`; a proactive turn has none.
+   */
+  history(context: TurnContext, options?: HistoryOptions): Promise<ModelMessage[]> {
+    return this.#core.history(context.turnState, options);
   }
 
   /**

@@ -81,6 +81,31 @@ describe('ImBotAdapter with the emulator', () => {
     expect(turnErrors).toEqual([]);
   });
 
+  it('adapter.history(context) hands a turn the conversation as model messages, ending with its message', async () => {
+    const histories: unknown[] = [];
+    class RememberingBot extends ActivityHandler {
+      constructor() {
+        super();
+        this.onMessage(async (context, next) => {
+          histories.push(await adapter.history(context));
+          await context.sendActivity(context.activity.text === 'I am Ann' ? 'Hello, Ann.' : 'You are Ann.');
+          await next();
+        });
+      }
+    }
+    await serve(new RememberingBot());
+    await emulator.tencent.userSends({ from: 'alice', to: BOT, text: 'I am Ann' });
+    await expect.poll(() => lastFromBot()?.text).toBe('Hello, Ann.');
+    await emulator.tencent.userSends({ from: 'alice', to: BOT, text: 'who am I?' });
+    await expect.poll(() => histories.length).toBe(2);
+    expect(histories[1]).toEqual([
+      { role: 'user', content: 'I am Ann' },
+      { role: 'assistant', content: 'Hello, Ann.' },
+      { role: 'user', content: 'who am I?' },
+    ]);
+    expect(turnErrors).toEqual([]);
+  });
+
   it('turns streamText into one streamed message, finished and exact', async () => {
     const answer = 'A streamed answer, token by token, in one message. 流式回答。';
     class StreamingBot extends ActivityHandler {

@@ -4,6 +4,7 @@ import {
   type BotPlatform,
   type BotProfile,
   type Conversation,
+  type HistorySlice,
   ImbotError,
   type InboundAttachment,
   type InboundMessage,
@@ -16,7 +17,12 @@ import {
   ValidationError,
   WebhookPipeline,
 } from '@imbot/core';
-import { ensureBotsAtStartup, readLatestMessages, receiveFetchRequest } from '@imbot/core/receive';
+import {
+  ensureBotsAtStartup,
+  readLatestMessages,
+  readTranscript,
+  receiveFetchRequest,
+} from '@imbot/core/receive';
 import {
   type Adapter,
   type AdapterPostableMessage,
@@ -93,7 +99,10 @@ export class ImbotChatAdapter implements Adapter<ImbotThread, ImbotRawMessage> {
   readonly name: string;
   readonly userName: string;
   readonly botUserId: string;
-  /** Where the cloud offers no history a bot can read (RongCloud), the Chat SDK keeps it in its state. */
+  /**
+   * Where the cloud offers no history a bot can read (RongCloud) and no `transcript` store is
+   * given, the Chat SDK keeps the history in its state.
+   */
   readonly persistThreadHistory: boolean;
   readonly platform: BotPlatform;
   readonly pipeline: WebhookPipeline;
@@ -126,7 +135,7 @@ export class ImbotChatAdapter implements Adapter<ImbotThread, ImbotRawMessage> {
     this.name = this.platform.name;
     this.botUserId = this.platform.validateBotSpec({ userId: botId, ...bot }, 0).userId;
     this.userName = userName ?? bot?.name ?? botId;
-    this.persistThreadHistory = this.platform.readHistory === undefined;
+    this.persistThreadHistory = this.platform.readHistory === undefined && options.transcript === undefined;
     this.#options = options;
   }
 
@@ -349,21 +358,23 @@ export class ImbotChatAdapter implements Adapter<ImbotThread, ImbotRawMessage> {
    * A page of the thread's history, in the Chat SDK's cursor and direction semantics (each page
    * oldest first; `backward` from the latest, `forward` from the first). Tencent reads it back from
    * the cloud (`admin_getroammsg`, `group_msg_get_simple`), `forward` over the latest 1,000
-   * messages; RongCloud keeps none a bot can read, so an empty page lets the Chat SDK serve its own.
+   * messages. With a `transcript` store (RongCloud's history, or any cloud's where the app wants
+   * it, across restarts and replicas with `RedisTranscriptStore`) it reads the store; on RongCloud
+   * without one, an empty page lets the Chat SDK serve its own.
    */
   async fetchMessages(threadId: string, options: FetchOptions = {}): Promise<FetchResult<ImbotRawMessage>> {
     const target = this.#targetOf(threadId);
-    if (!this.platform.readHistory) return { messages: [] };
+    if (this.persistThreadHistory) return { messages: [] };
     const limit = options.limit ?? 50;
     if ((options.direction ?? 'backward') === 'backward') {
-      const slice = await readLatestMessages(this.platform, target, limit, options.cursor);
+      const slice = await this.#history(target, limit, options.cursor);
       const result: FetchResult<ImbotRawMessage> = {
         messages: slice.messages.reverse().map((m) => this.parseMessage(m)),
       };
       if (slice.before !== undefined) result.nextCursor = slice.before;
       return result;
     }
-    const all = (await readLatestMessages(this.platform, target, FORWARD_READ_LIMIT)).messages.reverse();
+    const all = (await this.#history(target, FORWARD_READ_LIMIT)).messages.reverse();
     const start = options.cursor === undefined ? 0 : all.findIndex((m) => m.messageId === options.cursor) + 1;
     if (options.cursor !== undefined && start === 0) {
       throw new ValidationError(
@@ -381,8 +392,8 @@ export class ImbotChatAdapter implements Adapter<ImbotThread, ImbotRawMessage> {
   /** One message of the thread, looked for among its latest 500; null when it is not there. */
   async fetchMessage(threadId: string, messageId: string): Promise<Message<ImbotRawMessage> | null> {
     const target = this.#targetOf(threadId);
-    if (!this.platform.readHistory) return null;
-    const { messages } = await readLatestMessages(this.platform, target, FETCH_ONE_READ_LIMIT);
+    if (this.persistThreadHistory) return null;
+    const { messages } = await this.#history(target, FETCH_ONE_READ_LIMIT);
     const found = messages.find((m) => m.messageId === messageId);
     return found ? this.parseMessage(found) : null;
   }
@@ -438,6 +449,17 @@ export class ImbotChatAdapter implements Adapter<ImbotThread, ImbotRawMessage> {
         options,
       )
       .catch(handlerFailed);
+  }
+
+  /**
+   * Up to `limit` messages of `target`'s conversation back from `before`, newest first: from the
+   * receiver's transcript where one is configured, else from the cloud's history.
+   */
+  #history(target: ReplyTarget, limit: number, before?: string): Promise<HistorySlice> {
+    const store = this.#options.transcript;
+    return store
+      ? readTranscript(store, this.name, target, limit, before)
+      : readLatestMessages(this.platform, target, limit, before);
   }
 
   #requireChat(): ChatInstance {

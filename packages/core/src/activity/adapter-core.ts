@@ -1,4 +1,6 @@
-import { ValidationError } from '../errors.js';
+import { ImbotError, ValidationError } from '../errors.js';
+import type { HistoryOptions } from '../history/conversation.js';
+import type { ModelMessage } from '../history/model-messages.js';
 import type { BotPlatform, BotSpec, InboundMessage, WebhookRequest } from '../platform.js';
 import type { Reply } from '../receive/answer-run.js';
 import type { NodeRequestLike } from '../receive/body.js';
@@ -76,6 +78,20 @@ export class AdapterCore {
   /** A request in framework-neutral form, through the pipeline. */
   receive(request: WebhookRequest, handler: MessageHandler): Promise<Receipt> {
     return this.pipeline.receive(request, handler);
+  }
+
+  /**
+   * The conversation of the turn's message as model messages (see `Reply.history`), oldest first,
+   * ending with the message; a turn that answers no user message (a proactive one) has none.
+   */
+  history(turnState: TurnStateLike, options?: HistoryOptions): Promise<ModelMessage[]> {
+    const reply = (turnState.get(TURN_SCOPE) as TurnScope | undefined)?.reply;
+    if (!reply) {
+      return Promise.reject(
+        new ImbotError('NO_MESSAGE', "history: this turn answers no user's message (a proactive turn)"),
+      );
+    }
+    return reply.history(options);
   }
 
   /** Sends a turn's activities; one response each. */

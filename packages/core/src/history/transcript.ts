@@ -1,4 +1,11 @@
-import type { Conversation, InboundAttachment, InboundMessage, ReplyTarget } from '../platform.js';
+import type {
+  Conversation,
+  HistorySlice,
+  InboundAttachment,
+  InboundMessage,
+  ReplyTarget,
+  StoredMessage,
+} from '../platform.js';
 
 /** One message of a conversation as a transcript keeps it: JSON, so that any store can hold it. */
 export interface TranscriptEntry {
@@ -104,4 +111,42 @@ export class MemoryTranscriptStore implements TranscriptStore {
     const entries = this.#conversations.get(conversation)?.entries ?? [];
     return entries.slice(Math.max(0, entries.length - limit));
   }
+}
+
+/** Most messages `readTranscript` looks through: a transcript keeps no more by default. */
+const TRANSCRIPT_READ = 1000;
+
+/**
+ * A transcript read as a cloud's history reads (`platform.readHistory`): up to `limit` messages of
+ * `target`'s conversation, newest first, from before the message `before` names (a slice's own
+ * `before`), among the latest 1,000 kept.
+ */
+export async function readTranscript(
+  store: TranscriptStore,
+  platform: string,
+  target: ReplyTarget,
+  limit: number,
+  before?: string,
+): Promise<HistorySlice> {
+  const entries = await store.read(transcriptKey(platform, target), TRANSCRIPT_READ);
+  const end = before === undefined ? entries.length : entries.findIndex((entry) => entry.id === before);
+  const start = Math.max(0, end - limit);
+  const conversation: Conversation =
+    'groupId' in target ? { type: 'group', groupId: target.groupId } : { type: 'c2c', userId: target.userId };
+  const messages = entries
+    .slice(start, Math.max(0, end))
+    .reverse()
+    .map(
+      (entry): StoredMessage => ({
+        messageId: entry.id,
+        conversation,
+        from: entry.from,
+        text: entry.text,
+        time: new Date(entry.time),
+        attachments: (entry.attachments ?? []).map((a) => ({ ...a, raw: undefined })),
+        raw: entry,
+      }),
+    );
+  const oldest = entries[start];
+  return start > 0 && oldest ? { messages, before: oldest.id } : { messages };
 }

@@ -10,7 +10,7 @@ export { conversationHistory } from '../history/conversation.js';
 export { assistantModelMessage, mediaTypeOf, userModelMessage } from '../history/model-messages.js';
 export { readLatestMessages } from '../history/read.js';
 export { TranscriptRecorder } from '../history/recorder.js';
-export { transcriptKey, userEntry } from '../history/transcript.js';
+export { readTranscript, transcriptKey, userEntry } from '../history/transcript.js';
 export { ButtonSigner, openButtonValue, signButtonValue } from '../message/button-signer.js';
 export { methodNotAllowed, refusalAnswer } from './answer.js';
 export { AnswerRun, replyTargetOf } from './answer-run.js';
