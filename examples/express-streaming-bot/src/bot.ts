@@ -1,6 +1,6 @@
 import type { BotPlatform, InboundMessage, RichMessage } from '@imbot/core';
 import { type ImbotRouter, imbot } from '@imbot/express-middleware';
-import { answer } from './answer.js';
+import { answer, HISTORY_LIMIT } from './answer.js';
 
 export const BOT_ID = '@RBT#demo';
 
@@ -41,7 +41,9 @@ export function demoBot(
       }
       // The user sees the bot typing until the first words. When the model fails mid-answer, they see
       // what came and a note that it stopped there; /stop ends it the same way (reply.signal aborts).
-      const result = await reply.stream().pipeFrom(answer(message.text, reply.signal));
+      // The model gets the conversation so far, pictures and files included, ending with this message.
+      const history = await reply.history({ limit: HISTORY_LIMIT });
+      const result = await reply.stream().pipeFrom(answer(history, reply.signal) as AsyncIterable<string>);
       log(
         `out  ${direction(message, 'out')}: ${result.text.length} chars streamed in ${result.calls} calls, ${Date.now() - started} ms (${result.reason})`,
       );

@@ -44,7 +44,10 @@ describe('the demo under SIGTERM', () => {
       expect(Date.now() - signalled).toBeLessThan(10_000 + 2_000);
       expect(code).toBe(0);
       for (const [i, reply] of replies().entries()) {
-        expect(reply).toMatchObject({ state: 'finished', text: offlineAnswer(`hi ${USERS[i]}`) });
+        expect(reply).toMatchObject({
+          state: 'finished',
+          text: offlineAnswer([{ role: 'user', content: `hi ${USERS[i]}` }]),
+        });
       }
     } finally {
       bot.kill('SIGKILL');
