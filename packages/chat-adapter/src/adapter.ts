@@ -104,6 +104,11 @@ export class ImbotChatAdapter implements Adapter<ImbotThread, ImbotRawMessage> {
    * given, the Chat SDK keeps the history in its state.
    */
   readonly persistThreadHistory: boolean;
+  /**
+   * Set with a `stops` channel: a stop reaching any replica aborts the turn where it runs, so the
+   * Chat SDK publishes its turns for cancellation across processes too.
+   */
+  readonly supportsTurnCancellation: boolean;
   readonly platform: BotPlatform;
   readonly pipeline: WebhookPipeline;
   readonly #options: ImbotAdapterOptions;
@@ -136,6 +141,7 @@ export class ImbotChatAdapter implements Adapter<ImbotThread, ImbotRawMessage> {
     this.botUserId = this.platform.validateBotSpec({ userId: botId, ...bot }, 0).userId;
     this.userName = userName ?? bot?.name ?? botId;
     this.persistThreadHistory = this.platform.readHistory === undefined && options.transcript === undefined;
+    this.supportsTurnCancellation = options.stops !== undefined;
     this.#options = options;
   }
 

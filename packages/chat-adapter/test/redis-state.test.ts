@@ -2,8 +2,8 @@ import { createIoRedisState } from '@chat-adapter/state-ioredis';
 import { TencentIm } from '@imbot/core';
 import { tencentCallbackSign } from '@imbot/core/tencent';
 import { type Emulator, startEmulator } from '@imbot/emulator';
-import { RedisRateLimiter, RedisSeenStore } from '@imbot/redis';
-import { Chat } from 'chat';
+import { RedisRateLimiter, RedisSeenStore, RedisStopChannel } from '@imbot/redis';
+import { Chat, type Thread } from 'chat';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startRedis } from '../../redis/test/redis-server.js';
@@ -100,5 +100,75 @@ it('runs with the Chat SDK’s Redis state beside imbot’s Redis budget and see
     probe.disconnect();
     await bot.shutdown();
     await Promise.all([rateLimit.close(), seen.close(), im.close()]);
+  }
+});
+
+it('a /stop that reaches another replica aborts thread.signal on the replica that streams', {
+  timeout: 30_000,
+}, async () => {
+  if (!('url' in redis.connection)) throw new Error('expected a single Redis server');
+  const { url } = redis.connection;
+  const time = Math.floor(Date.now() / 1000);
+  const query = `?SdkAppid=${app.sdkAppId}&CallbackCommand=Bot.OnC2CMessage&contenttype=json&RequestTime=${time}&Sign=${tencentCallbackSign(TOKEN, time)}`;
+  const callback = (seq: number, text: string) =>
+    JSON.stringify({
+      CallbackCommand: 'Bot.OnC2CMessage',
+      From_Account: 'erin',
+      To_Account: BOT,
+      MsgSeq: seq,
+      MsgRandom: 9000 + seq,
+      MsgTime: time,
+      MsgKey: `${seq}_${9000 + seq}_${time}`,
+      MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: text } }],
+    });
+  const signals: AbortSignal[] = [];
+  const replicas = [0, 1].map(() => {
+    const im = new TencentIm({ ...app, baseUrl: emulator.url, callbackToken: TOKEN });
+    const stops = new RedisStopChannel({ url, prefix: 'chat-stops' });
+    const adapter = createImbotAdapter({ platform: im.platform, botId: BOT, stops });
+    const bot = new Chat({
+      userName: 'redis',
+      adapters: { tencent: adapter },
+      state: createIoRedisState({ url }),
+      logger: 'silent',
+    });
+    bot.onDirectMessage(async (thread: Thread) => {
+      signals.push(thread.signal as AbortSignal);
+      await thread.post(
+        (async function* () {
+          for (let i = 0; i < 400 && !thread.signal?.aborted; i++) {
+            yield `word${i} `;
+            await new Promise((resolve) => setTimeout(resolve, 25));
+          }
+        })(),
+      );
+    });
+    return { im, stops, adapter, bot };
+  });
+  const [first, second] = replicas as [(typeof replicas)[0], (typeof replicas)[0]];
+  const answer = () => emulator.tencent.conversation('erin', BOT).find((m) => m.from === BOT);
+  try {
+    await Promise.all(replicas.map((r) => r.bot.initialize()));
+    expect(first.adapter.supportsTurnCancellation).toBe(true);
+    const running = first.adapter.handleWebhook(
+      new Request(`http://127.0.0.1/webhook${query}`, { method: 'POST', body: callback(1, 'a long story') }),
+    );
+    expect((await running).status).toBe(200);
+    await expect.poll(() => answer()?.text.length ?? 0, { timeout: 5000 }).toBeGreaterThan(20);
+    const stop = await second.adapter.handleWebhook(
+      new Request(`http://127.0.0.1/webhook${query}`, { method: 'POST', body: callback(2, '/stop') }),
+    );
+    expect(stop.status).toBe(200);
+    await expect.poll(() => signals[0]?.aborted, { timeout: 3000 }).toBe(true);
+    await expect.poll(() => answer()?.state, { timeout: 3000 }).toBe('finished');
+    expect(answer()?.text).toMatch(/^word0 .*\(stopped\)$/);
+    // Only the first replica's handler ran: "/stop" reached no handler.
+    expect(signals).toHaveLength(1);
+  } finally {
+    for (const r of replicas) {
+      await r.bot.shutdown();
+      await r.stops.close();
+      await r.im.close();
+    }
   }
 });

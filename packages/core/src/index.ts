@@ -105,7 +105,7 @@ export type {
 export { type Receipt, WebhookPipeline } from './receive/pipeline.js';
 export { BotReceiver, type BotReceiverOptions } from './receive/receiver.js';
 export { MemorySeenStore, type MemorySeenStoreOptions, type SeenStore } from './receive/seen.js';
-export type { StopOptions } from './receive/stop.js';
+export type { StopChannel, StopOptions, StopRequest } from './receive/stop.js';
 export { RongCloud, type RongCloudOptions } from './rongcloud/client.js';
 export { RongCloudApiError } from './rongcloud/errors.js';
 export type { RongBot } from './rongcloud/schemas.js';

@@ -73,6 +73,8 @@ export interface AnswerHost {
 export class AnswerRun implements Run, Reply {
   readonly message: InboundMessage;
   readonly target: ReplyTarget;
+  /** Milliseconds since the epoch when the message arrived: a stop sent before it may stop it. */
+  readonly startedAt = Date.now();
   readonly #host: AnswerHost;
   readonly #controller = new AbortController();
   readonly #sessions = new Set<StreamSession>();

@@ -8,6 +8,7 @@ import type { Inbox } from './inbox.js';
 import type { Concurrency } from './lanes.js';
 import type { Middleware } from './middleware.js';
 import type { SeenStore } from './seen.js';
+import type { StopChannel } from './stop.js';
 
 /** Handles one new user message to one of the bots, after the cloud has had its answer. */
 export type MessageHandler = (message: ReceivedMessage, reply: Reply) => unknown;
@@ -63,6 +64,11 @@ export interface ReceiveOptions {
    * before the cloud is answered and handled by whichever replica takes it. Needs `onMessage`.
    */
   inbox?: Inbox | undefined;
+  /**
+   * Where a stop goes to reach the replica running the answer it stops (`new RedisStopChannel(…)`).
+   * Default: a stop works in the process that receives it.
+   */
+  stops?: StopChannel | undefined;
   /** When a user writes while the bot is still answering them. Default `'queue'`. */
   concurrency?: Concurrency | undefined;
   /** Defaults for every `reply.stream()`. */
@@ -164,6 +170,14 @@ export const receiveOptionsShape = {
           (name) => typeof (v as Record<string, unknown>)?.[name] === 'function',
         ),
       'must be an Inbox (add, start, close), such as new RedisInbox(…)',
+    )
+    .optional(),
+  stops: z
+    .custom<StopChannel>(
+      (v) =>
+        typeof (v as StopChannel | undefined)?.publish === 'function' &&
+        typeof (v as StopChannel | undefined)?.subscribe === 'function',
+      'must be a StopChannel (publish, subscribe), such as new RedisStopChannel(…)',
     )
     .optional(),
   concurrency: z.enum(['queue', 'interrupt', 'concurrent']).optional(),

@@ -12,7 +12,7 @@ import { Lanes } from './lanes.js';
 import { compose, type Middleware, type ReceiveContext } from './middleware.js';
 import { type MessageHandler, pipelineOptions, type WebhookPipelineOptions } from './options.js';
 import { MemorySeenStore, type SeenStore } from './seen.js';
-import { stopAnswers } from './stop.js';
+import { applyStop, stopAnswers } from './stop.js';
 import { typingSignal } from './typing-signal.js';
 
 /** What `receive` gives back: the answer to write now, and the handling that follows it. */
@@ -23,6 +23,9 @@ export interface Receipt {
 }
 
 let warnedUnsigned = false;
+
+/** Failures of a middleware that fail the request, so that the cloud delivers it again. */
+const REDELIVER: ReadonlySet<string> = new Set(['INBOX_UNAVAILABLE', 'STOPS_UNAVAILABLE']);
 
 const noHandler: MessageHandler = () => {
   throw new NotHandledError('no onMessage handler was given for this message');
@@ -52,6 +55,7 @@ export class WebhookPipeline {
   /** What `reply.history()` reads, and what keeps the conversations where the cloud does not. */
   readonly transcript: TranscriptRecorder;
   #closing: Promise<void> | undefined;
+  readonly #unsubscribe: (() => void) | undefined;
 
   /** Checks the options (a `ValidationError` names the one that is wrong) and the webhook's security. */
   constructor(options: WebhookPipelineOptions) {
@@ -70,12 +74,25 @@ export class WebhookPipeline {
     );
     this.#dedupeTtlMs = options.webhook?.dedupeTtlMs ?? 10 * 60_000;
     const arrival: Middleware[] = [
-      stopAnswers({ words: options.stopWords, admins: options.stopAdmins, marker: options.stopMarker }),
+      stopAnswers({
+        words: options.stopWords,
+        admins: options.stopAdmins,
+        marker: options.stopMarker,
+        channel: options.stops,
+      }),
       verifyButtonPresses(),
       ...(options.use ?? []),
     ];
     this.#arrive = compose(arrival, (context) => this.#handOff(context));
     this.#turn = options.typing === false ? [] : [typingSignal()];
+    this.#unsubscribe = options.stops?.subscribe((stop) =>
+      applyStop(
+        this.#lanes.running() as Iterable<AnswerRun>,
+        stop,
+        options.stopMarker ?? ' (stopped)',
+        this.logger,
+      ),
+    );
     options.inbox?.start((message) =>
       this.#deliver(this.#context(message), this.#options.onMessage ?? noHandler),
     );
@@ -128,7 +145,7 @@ export class WebhookPipeline {
     try {
       await Promise.all(contexts.map((context) => this.#arrival(context)));
     } catch (error) {
-      // Only the inbox fails a request: its messages are forgotten, so the cloud's redelivery counts.
+      // The request failed (see #arrival): its messages are forgotten, so the cloud's redelivery counts.
       await Promise.all(accepted.map((message) => this.#seen.forget?.(this.#messageKey(message))));
       return { answer: this.refuse(error), handled: Promise.resolve() };
     }
@@ -199,13 +216,14 @@ export class WebhookPipeline {
 
   /**
    * A message's arrival middleware. A middleware that fails is reported like a handler and drops
-   * its message; an inbox that cannot record it fails the request, so that the cloud delivers it again.
+   * its message; an inbox that cannot record it, or a stop channel that cannot send it, fails the
+   * request, so that the cloud delivers it again.
    */
   async #arrival(context: ReceiveContext): Promise<void> {
     try {
       await this.#arrive(context);
     } catch (error) {
-      if (error instanceof ImbotError && error.code === 'INBOX_UNAVAILABLE') throw error;
+      if (error instanceof ImbotError && REDELIVER.has(error.code)) throw error;
       this.report(error, context.message);
     }
   }
@@ -244,6 +262,7 @@ export class WebhookPipeline {
   async #close(timeoutMs: number): Promise<void> {
     // Take no more from the inbox; what is recorded and not handled here goes to other replicas.
     await this.#options.inbox?.close();
+    this.#unsubscribe?.();
     for (const run of this.#lanes.running()) (run as AnswerRun).closing();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
