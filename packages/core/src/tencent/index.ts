@@ -9,6 +9,7 @@ export {
 } from './client.js';
 export {
   TENCENT_FREQUENCY_LIMIT,
+  TENCENT_GROUP_FREQUENCY_LIMIT,
   type TencentRetry,
   tencentHints,
   tencentRetryCodes,
