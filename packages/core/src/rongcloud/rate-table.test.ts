@@ -38,6 +38,22 @@ describe('rongCloudRateCharges', () => {
     ]);
   });
 
+  it('holds an API with two documented windows to both: /push.json at 2 an hour and 3 a day', () => {
+    expect(rongCloudRateCharges('/push.json', {}).map((c) => [c.key, c.limit, c.windowMs])).toEqual([
+      ['push/hour', 2, 3_600_000],
+      ['push/day', 3, 86_400_000],
+    ]);
+  });
+
+  it('gives the APIs the rate table lists off the common 100 a second their own limit', () => {
+    expect(rongCloudRateCharges('/user/getToken.json', {})[0]).toMatchObject({ limit: 200, windowMs: 1000 });
+    expect(rongCloudRateCharges('/user/tag/batch/set.json', {})[0]).toMatchObject({ limit: 10 });
+    expect(rongCloudRateCharges('/message/system/publish.json', { toUserId: ['a', 'b'] })[0]).toMatchObject({
+      units: 2,
+      limit: 100,
+    });
+  });
+
   it('gives any other API a budget of its own at 100 a second', () => {
     expect(rongCloudRateCharges('/v3/bot/get.json', { userIds: ['x'] })).toEqual([
       { key: '/v3/bot/get.json', row: 'other', units: 1, limit: 100, windowMs: 1000 },

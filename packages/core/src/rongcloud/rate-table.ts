@@ -13,35 +13,41 @@ import {
  * messages: a call to 1 000 users is 1 000 messages, a call to 3 groups is 3. Over a limit it
  * answers HTTP 429 with code 1008. Sources (docs.rongcloud.cn / docs.rongcloud.io, platform-chat-api):
  *
- * - "API 调用频率限制" / "Adjust Rate Limits" (platform-chat-api/limits; the rate table, last updated
- *   2026-01-09): limits are per App Key, most APIs 100 a second, HTTP 429 past one; those marked
- *   可调频 can be raised by the app's plan.
- * - message/send-private: /message/private/publish.json, 6 000 messages a minute.
- * - message/send-status-private: /statusmessage/private/publish.json, 6 000 a minute.
- * - message/send-group: /message/group/publish.json, 20 messages a second for the app.
- * - message/send-status-group: /statusmessage/group/publish.json, 20 a second.
- * - message/send-ultragroup: /message/ultragroup/publish.json, 100 a second for the app and 20 a
- *   second in each channel (or each ultra group, sent without a channel).
- * - message/send-private-stream: /v3/message/private/publish_stream.json, 100 calls a second.
- * - bot/*: 100 calls a second (create, get, query state it).
+ * - The rate table, "API 调用频率限制" (last updated 2026-01-09), and "Adjust Rate Limits"
+ *   (platform-chat-api/limits): limits are per App Key; most APIs 100 calls a second; HTTP 429
+ *   past a limit; rows marked 可调频 can be raised by the app's plan. Its message rows: private
+ *   messages (publish, publish_template, status) 6 000 a minute counted per recipient; group
+ *   messages and group status messages 20 a second counted per target group; ultra-group messages
+ *   100 a second counted per target group, 20 a second in one channel; system messages 100 a second
+ *   per recipient. The rows below name every API whose limit is not 100 calls a second.
+ * - Each API's own page repeats its row: message/send-private, send-status-private, send-group,
+ *   send-status-group, send-ultragroup (without a channel, 20 a second into one ultra group).
+ * - message/send-private-stream: /v3/message/private/publish_stream.json, 100 calls a second (the
+ *   rate table does not list the stream APIs).
+ * - bot/create, bot/get, bot/query: 100 calls a second.
  *
  * The group stream (/v3/message/group/publish_stream.json) states no limit of its own: it is
- * counted as a group message (inferred). /message/private/publish_template.json is counted as
- * private messages (inferred from the rate table's message rows).
+ * counted as a group message (inferred). "自然日" (a calendar day) is held as a rolling 24 hours.
  */
-const RATE_TABLE =
-  'API 调用频率限制 / Adjust Rate Limits, docs.rongcloud.cn/platform-chat-api/limits (2026-01-09)';
+const RATE_TABLE = 'API 调用频率限制 (rate table, 2026-01-09), docs.rongcloud.cn/platform-chat-api';
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
 
 /** The per-channel limit's row: 20 messages a second in each ultra-group channel. */
 export const RONGCLOUD_CHANNEL_ROW = 'ultragroup/channel';
 
-function messages(
+/** An app-wide row of the rate table. */
+function row(
   name: string,
   apis: string[],
   limit: number,
   windowMs: number,
-  counting: 'recipient' | 'target-group',
-  source: string,
+  counting: RateRow['counting'],
+  adjustable: boolean,
+  source = '',
 ): RateRow {
   return {
     name,
@@ -50,93 +56,121 @@ function messages(
     limit,
     windowMs,
     counting,
-    adjustable: true,
-    source: `${source}; ${RATE_TABLE}`,
+    adjustable,
+    source: source ? `${source}; ${RATE_TABLE}` : RATE_TABLE,
   };
 }
 
+const PUSH = ['/push.json'];
+const BROADCAST = ['/message/broadcast.json'];
+
 /**
- * RongCloud's documented limits, named for the message family they govern (`private/publish`,
- * `group/publish`, …); `other` is 100 calls a second for each API not listed.
+ * RongCloud's documented limits, named for the message family or API they govern
+ * (`private/publish`, `group/publish`, `user/getToken`, …); `other` is 100 calls a second for each
+ * API not listed, the limit the rate table gives most.
  */
 export const rongCloudRateTable: readonly RateRow[] = [
-  messages(
+  row(
     'private/publish',
     ['/message/private/publish.json'],
     6000,
-    60_000,
+    MINUTE,
     'recipient',
+    true,
     'message/send-private',
   ),
-  messages(
+  row(
     'private/publish_template',
     ['/message/private/publish_template.json'],
     6000,
-    60_000,
+    MINUTE,
     'recipient',
-    'message/send-private-template (inferred: counted as private messages)',
+    true,
   ),
-  messages(
+  row(
     'private/status',
     ['/statusmessage/private/publish.json'],
     6000,
-    60_000,
+    MINUTE,
     'recipient',
+    true,
     'message/send-status-private',
   ),
-  messages(
+  row(
     'group/publish',
     ['/message/group/publish.json', '/v3/message/group/publish_stream.json'],
     20,
-    1000,
+    SECOND,
     'target-group',
+    true,
     'message/send-group; the group stream counts as a group message (inferred)',
   ),
-  messages(
+  row(
     'group/status',
     ['/statusmessage/group/publish.json'],
     20,
-    1000,
+    SECOND,
     'target-group',
+    true,
     'message/send-status-group',
   ),
-  messages(
+  row(
     'ultragroup/publish',
     ['/message/ultragroup/publish.json'],
     100,
-    1000,
+    SECOND,
     'target-group',
+    true,
     'message/send-ultragroup',
   ),
-  {
-    name: 'private/publish_stream',
-    apis: ['/v3/message/private/publish_stream.json'],
-    scope: 'app',
-    limit: 100,
-    windowMs: 1000,
-    counting: 'call',
-    adjustable: false,
-    source: 'message/send-private-stream (调用频率: 每秒钟限 100 次)',
-  },
+  row('system/publish', ['/message/system/publish.json'], 100, SECOND, 'recipient', true),
+  row('system/publish_template', ['/message/system/publish_template.json'], 100, SECOND, 'recipient', true),
+  row('push/user', ['/push/user.json'], 100, SECOND, 'recipient', true),
+  // /push.json serves three kinds of notification that share one quota: 2 an hour and 3 a day.
+  row('push/hour', PUSH, 2, HOUR, 'call', true),
+  row('push/day', PUSH, 3, DAY, 'call', true),
+  row('broadcast/hour', BROADCAST, 2, HOUR, 'call', true),
+  row('broadcast/day', BROADCAST, 3, DAY, 'call', true),
+  row('broadcast/recall/hour', ['/message/broadcast/recall.json'], 2, HOUR, 'call', false),
+  row('broadcast/recall/day', ['/message/broadcast/recall.json'], 3, DAY, 'call', false),
+  row('online/broadcast', ['/message/online/broadcast.json'], 60, MINUTE, 'call', false),
+  row('push/custom/hour', ['/push/custom.json'], 20, HOUR, 'call', false),
+  row('push/custom/day', ['/push/custom.json'], 100, DAY, 'call', false),
+  row('user/getToken', ['/user/getToken.json'], 200, SECOND, 'call', true),
+  row('user/tag/batch/set', ['/user/tag/batch/set.json'], 10, SECOND, 'call', true),
+  row('ultragroup/msg/get', ['/ultragroup/msg/get.json'], 5, SECOND, 'call', false),
+  row('ultragroup/msg/modify', ['/ultragroup/msg/modify.json'], 100, MINUTE, 'call', false),
+  row('ultragroup/hismsg/query', ['/ultragroup/hismsg/query.json'], 100, MINUTE, 'call', false),
+  row('stat/getDayPushData', ['/stat/getDayPushData'], 1, SECOND, 'call', false),
+  row('stat/getPushIdData', ['/stat/getPushIdData'], 1, SECOND, 'call', false),
+  row(
+    'private/publish_stream',
+    ['/v3/message/private/publish_stream.json'],
+    100,
+    SECOND,
+    'call',
+    false,
+    'message/send-private-stream (调用频率: 每秒钟限 100 次)',
+  ),
   {
     name: 'other',
     apis: 'other',
     scope: 'app',
     limit: 100,
-    windowMs: 1000,
+    windowMs: SECOND,
     counting: 'call',
     adjustable: false,
-    source: `${RATE_TABLE}: most APIs 100 a second; the bot pages (bot/create, bot/get) state it`,
+    source: `${RATE_TABLE}: 100 calls a second for most APIs (many marked 可调频); bot/create, bot/get state it`,
   },
   {
     name: RONGCLOUD_CHANNEL_ROW,
     apis: ['/message/ultragroup/publish.json'],
     scope: 'target',
     limit: 20,
-    windowMs: 1000,
+    windowMs: SECOND,
     counting: 'call',
     adjustable: false,
-    source: 'message/send-ultragroup (单个频道每秒钟最多发送 20 条)',
+    source: `message/send-ultragroup (单个频道每秒钟最多发送 20 条); ${RATE_TABLE}`,
   },
 ];
 
