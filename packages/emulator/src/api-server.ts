@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RateCharge } from '@imbot/core/tencent';
 import type { Clock } from './clock.js';
 import type { Faults } from './faults.js';
 import { BodyTooLarge, readBody, sendJson, sendText, sendTooLarge } from './http.js';
@@ -43,8 +44,13 @@ export interface CloudProtocol {
     req: IncomingMessage,
     text: string,
   ): { api: string; body: Record<string, unknown> } | { reply: Reply; api?: string };
-  /** The answer when an API's frequency limit is reached. */
-  frequencyLimited(api: string): Reply;
+  /**
+   * The budgets a call draws on (core's table of the cloud's documented limits, or the emulator's
+   * `rateLimit` override): each must have room for its units, or the call is refused.
+   */
+  charges(api: string, body: Record<string, unknown>): readonly RateCharge[];
+  /** The answer when a frequency limit is reached: `charge` is the budget that had no room. */
+  frequencyLimited(api: string, charge: RateCharge): Reply;
   /** The cloud's own internal error code, worth retrying: what an `internal-error` fault answers. */
   readonly internalErrorCode: number;
   /** The answer for a fault that refuses a call with a cloud code. */
@@ -56,6 +62,8 @@ export interface CloudProtocol {
 /** Request bodies larger than this are refused with HTTP 413. */
 const MAX_BODY_BYTES = 1024 * 1024;
 const MAX_CALL_RECORDS = 10_000;
+/** Past this many budgets (one per group, channel or stream seen), idle ones are forgotten. */
+const MAX_WINDOWS = 10_000;
 const CREDENTIALS = new Set(['usersig', 'signature', 'Signature']);
 /** Bodies longer than this are kept in the call log as their length and first 256 characters. */
 const LOGGED_BODY_CHARS = 16 * 1024;
@@ -104,13 +112,12 @@ function redacted(json: unknown, secrets: string[]): unknown {
 
 /**
  * Serves one cloud's REST API: reads the body (413 past 1 MB), lets the protocol check it, applies the
- * per-API frequency limit as arrivals in any one-second window, applies faults, and records every call
- * with its answer.
+ * frequency limits (every budget the call draws on, per API, per group, per recipient, measured over
+ * arrival times in sliding windows), applies faults, and records every call with its answer.
  */
 export class ApiServer {
   readonly #protocol: CloudProtocol;
   readonly #faults: Faults;
-  readonly #rateLimit: number;
   readonly #windows = new Map<string, SlidingWindow>();
   readonly #calls: CallRecord[] = [];
   readonly #hanging = new Set<ServerResponse>();
@@ -120,12 +127,12 @@ export class ApiServer {
 
   readonly #clock: Clock;
 
-  constructor(protocol: CloudProtocol, faults: Faults, rateLimit: number, clock: Clock) {
+  /** `limitPerSecond` is the console chart's budget line: what most APIs may make in a second. */
+  constructor(protocol: CloudProtocol, faults: Faults, limitPerSecond: number, clock: Clock) {
     this.#clock = clock;
     this.#protocol = protocol;
     this.#faults = faults;
-    this.#rateLimit = rateLimit;
-    this.traffic = new Traffic(rateLimit);
+    this.traffic = new Traffic(limitPerSecond);
   }
 
   /** Every call so far (the latest 10 000), oldest first. */
@@ -133,7 +140,10 @@ export class ApiServer {
     return [...this.#calls];
   }
 
-  /** Per API: calls accepted, calls refused by the frequency limit, and the busiest second seen. */
+  /**
+   * Per budget (an API, or a row and its target such as `group-messages:g1`): units accepted, units
+   * refused by the frequency limit, and the busiest window seen.
+   */
   rate(): Record<string, WindowCounters> {
     return Object.fromEntries([...this.#windows].map(([api, window]) => [api, { ...window.counters }]));
   }
@@ -198,12 +208,12 @@ export class ApiServer {
     if (latency.beforeMs + latency.afterMs > 0) record.latencyMs = latency.beforeMs + latency.afterMs;
     const pause = (ms: number) => (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : undefined);
     await pause(latency.beforeMs);
-    // Counted as it is applied: the window sees the calls in the order they reach the cloud.
-    const admitted = this.#window(api).admit(this.#clock.elapsed());
-    this.traffic.call(api, admitted, this.#clock.now());
-    if (!admitted) {
+    // Counted as it is applied: the windows see the calls in the order they reach the cloud.
+    const refused = this.#admit(this.#protocol.charges(api, checked.body), this.#clock.elapsed());
+    this.traffic.call(api, refused === undefined, this.#clock.now());
+    if (refused) {
       await pause(latency.afterMs);
-      return reply(this.#protocol.frequencyLimited(api));
+      return reply(this.#protocol.frequencyLimited(api, refused));
     }
     const fault = this.#faults.plan(api).fault;
     const refusal =
@@ -251,11 +261,32 @@ export class ApiServer {
     reply(answer as Reply);
   }
 
-  #window(api: string): SlidingWindow {
-    let window = this.#windows.get(api);
+  /**
+   * Takes every charge's units at `now` if all of them fit, and nothing otherwise (a refused call
+   * spends no budget); answers the first charge that had no room.
+   */
+  #admit(charges: readonly RateCharge[], now: number): RateCharge | undefined {
+    const windows = charges.map((charge) => this.#window(charge, now));
+    const full = charges.findIndex((charge, i) => !windows[i]?.fits(now, charge.units));
+    if (full >= 0) {
+      const charge = charges[full] as RateCharge;
+      windows[full]?.refuse(charge.units);
+      return charge;
+    }
+    charges.forEach((charge, i) => {
+      windows[i]?.take(now, charge.units);
+    });
+    return undefined;
+  }
+
+  #window(charge: RateCharge, now: number): SlidingWindow {
+    let window = this.#windows.get(charge.key);
     if (!window) {
-      window = new SlidingWindow(this.#rateLimit, 1000);
-      this.#windows.set(api, window);
+      if (this.#windows.size >= MAX_WINDOWS) {
+        for (const [key, idle] of this.#windows) if (idle.idle(now)) this.#windows.delete(key);
+      }
+      window = new SlidingWindow(charge.limit, charge.windowMs);
+      this.#windows.set(charge.key, window);
     }
     return window;
   }

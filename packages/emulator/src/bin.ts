@@ -38,7 +38,7 @@ Options (each also read from the environment variable in brackets):
   --rong-app-secret <s> its App Secret                            [RONGCLOUD_APP_SECRET]  default imbot-app-secret
   --robots <ids>        robots that exist from the start, comma-separated                 e.g. @RBT#001,@RBT#002
   --seed <n>            seed of the fault generator               [IMBOT_EMULATOR_SEED]
-  --rate-limit <n>      calls of one API allowed per second       default 200 (Tencent), 100 (RongCloud)
+  --rate-limit <n>      n calls a second per API, in place of the documented per-API limits
   --help                this text
 `;
 

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { mentionTag } from '@imbot/core/internal';
+import type { RateCharge } from '@imbot/core/tencent';
 import * as z from 'zod';
 import { ApiServer, type CallRecord, type Reply } from './api-server.js';
 import type { CallbackResult } from './callbacks.js';
@@ -115,6 +116,7 @@ export interface EmulatedCloud {
   typing(userId: string, botId: string): TypingStatus | undefined;
   calls(): CallRecord[];
   callbacks(): CallbackResult[];
+  /** Per budget (an API, or a group, channel or stream): units accepted and refused, and the busiest window. */
   rate(): Record<string, WindowCounters>;
   /** The last minute, second by second: calls per API against the limit, and streaming gaps. */
   traffic(): TrafficView;
@@ -146,7 +148,11 @@ export abstract class CloudEmulator<S extends ChatState> implements EmulatedClou
 
   protected readonly clock: Clock;
 
-  constructor(state: S, faults: Faults, options: { rateLimit: number; streamIdleMs: number; clock: Clock }) {
+  constructor(
+    state: S,
+    faults: Faults,
+    options: { limitPerSecond: number; streamIdleMs: number; clock: Clock },
+  ) {
     this.state = state;
     this.clock = options.clock;
     this.#streamIdleMs = options.streamIdleMs;
@@ -154,7 +160,8 @@ export abstract class CloudEmulator<S extends ChatState> implements EmulatedClou
     this.#server = new ApiServer(
       {
         check: (url, req, text) => this.check(url, req, text),
-        frequencyLimited: (api) => this.frequencyLimited(api),
+        charges: (api, body) => this.rateCharges(api, body),
+        frequencyLimited: (api, charge) => this.frequencyLimited(api, charge),
         // Read when a fault strikes: a subclass's fields are not set yet while this constructor runs.
         get internalErrorCode() {
           return cloud.internalErrorCode;
@@ -163,7 +170,7 @@ export abstract class CloudEmulator<S extends ChatState> implements EmulatedClou
         handle: (api, body) => this.handleCall(api, body),
       },
       faults,
-      options.rateLimit,
+      options.limitPerSecond,
       options.clock,
     );
     // How long each streaming message waited between pieces: the chart's stream latency.
@@ -192,7 +199,10 @@ export abstract class CloudEmulator<S extends ChatState> implements EmulatedClou
     req: IncomingMessage,
     text: string,
   ): { api: string; body: Record<string, unknown> } | { reply: Reply; api?: string };
-  protected abstract frequencyLimited(api: string): Reply;
+  /** The budgets a call draws on: the cloud's documented limits (core's table), or the `rateLimit` override. */
+  protected abstract rateCharges(api: string, body: Record<string, unknown>): readonly RateCharge[];
+  /** The cloud's answer when `charge`'s budget had no room for the call. */
+  protected abstract frequencyLimited(api: string, charge: RateCharge): Reply;
   /** The cloud's own internal error code, worth retrying. */
   protected abstract readonly internalErrorCode: number;
   protected abstract failure(code: number, info: string): Reply;
@@ -275,7 +285,7 @@ export abstract class CloudEmulator<S extends ChatState> implements EmulatedClou
     return [...this.#callbacks];
   }
 
-  /** Per API: calls accepted, calls refused for the frequency limit, and the busiest second seen. */
+  /** Per budget (an API, or a group, channel or stream): units accepted and refused, and the busiest window. */
   rate(): Record<string, WindowCounters> {
     return this.#server.rate();
   }

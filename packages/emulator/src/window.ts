@@ -1,10 +1,10 @@
-/** What the emulator observed of one API's budget. */
+/** What the emulator observed of one budget. */
 export interface WindowCounters {
-  /** Calls accepted in all. */
+  /** Units accepted in all (calls, or recipients or target groups where the budget counts those). */
   accepted: number;
-  /** Calls refused for going over the limit. */
+  /** Units refused for going over the limit. */
   rejected: number;
-  /** The most calls accepted in any one window so far: never above the limit. */
+  /** The most units accepted in any one window so far: never above the limit. */
   busiestWindow: number;
   /** When the first and the latest accepted calls were applied (the emulator's monotonic ms). */
   firstAt?: number;
@@ -12,12 +12,15 @@ export interface WindowCounters {
 }
 
 /**
- * The cloud's frequency limit: at most `limit` accepted calls in any window of `windowMs` ending now.
- * Keeps the arrival times still inside the window; refused calls are not counted.
+ * The cloud's frequency limit: at most `limit` units accepted in any window of `windowMs` ending
+ * now. Keeps the arrivals still inside the window with their units; refused calls are not counted.
+ * A call usually costs one unit; RongCloud's message limits count one per recipient or target group.
  */
 export class SlidingWindow {
-  readonly #arrivals: number[] = [];
+  readonly #at: number[] = [];
+  readonly #units: number[] = [];
   #head = 0;
+  #inWindow = 0;
   readonly counters: WindowCounters = { accepted: 0, rejected: 0, busiestWindow: 0 };
 
   constructor(
@@ -25,28 +28,53 @@ export class SlidingWindow {
     readonly windowMs: number,
   ) {}
 
-  /** Records an arrival at `now` (monotonic ms, never earlier than the last); false when it goes over the limit. */
-  admit(now: number): boolean {
-    while (
-      this.#head < this.#arrivals.length &&
-      (this.#arrivals[this.#head] as number) <= now - this.windowMs
-    ) {
+  /** Whether `units` more fit at `now` (monotonic ms, never earlier than the last arrival). */
+  fits(now: number, units = 1): boolean {
+    this.#expire(now);
+    return this.#inWindow + units <= this.limit;
+  }
+
+  /** Records `units` accepted at `now`; call only after `fits` said yes. */
+  take(now: number, units = 1): void {
+    this.#at.push(now);
+    this.#units.push(units);
+    this.#inWindow += units;
+    this.counters.accepted += units;
+    this.counters.firstAt ??= now;
+    this.counters.lastAt = now;
+    this.counters.busiestWindow = Math.max(this.counters.busiestWindow, this.#inWindow);
+  }
+
+  /** Counts `units` refused. */
+  refuse(units = 1): void {
+    this.counters.rejected += units;
+  }
+
+  /** Records one arrival at `now` if it fits (and counts a refusal if not); false when it goes over the limit. */
+  admit(now: number, units = 1): boolean {
+    if (!this.fits(now, units)) {
+      this.refuse(units);
+      return false;
+    }
+    this.take(now, units);
+    return true;
+  }
+
+  /** Whether nothing accepted is left inside the window at `now`: the window may be forgotten. */
+  idle(now: number): boolean {
+    this.#expire(now);
+    return this.#inWindow === 0;
+  }
+
+  #expire(now: number): void {
+    while (this.#head < this.#at.length && (this.#at[this.#head] as number) <= now - this.windowMs) {
+      this.#inWindow -= this.#units[this.#head] as number;
       this.#head++;
     }
     if (this.#head > 4096) {
-      this.#arrivals.splice(0, this.#head);
+      this.#at.splice(0, this.#head);
+      this.#units.splice(0, this.#head);
       this.#head = 0;
     }
-    const inWindow = this.#arrivals.length - this.#head;
-    if (inWindow >= this.limit) {
-      this.counters.rejected++;
-      return false;
-    }
-    this.#arrivals.push(now);
-    this.counters.accepted++;
-    this.counters.firstAt ??= now;
-    this.counters.lastAt = now;
-    this.counters.busiestWindow = Math.max(this.counters.busiestWindow, inWindow + 1);
-    return true;
   }
 }

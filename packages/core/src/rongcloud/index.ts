@@ -1,9 +1,17 @@
 /** `@imbot/core/rongcloud`: the RongCloud client, its platform, codes, signature and callbacks. */
+
+export type { CallCounts, PlanLimits, RateCharge, RateCounting, RateRow } from '../rate-rows.js';
 export { RongCloud, type RongCloudOptions } from './client.js';
 export { RONGCLOUD_FREQUENCY_LIMIT, rongCloudHints, rongCloudRetryCodes } from './codes.js';
 export { BUTTON_OBJECT_NAME, CARD_OBJECT_NAME, rongMessageOf } from './elements.js';
 export { RongCloudApiError } from './errors.js';
 export { RongCloudPlatform } from './platform.js';
+export {
+  RONGCLOUD_CHANNEL_ROW,
+  rongCloudRateCharges,
+  rongCloudRateTable,
+  rongCloudRateTableFor,
+} from './rate-table.js';
 export { type RongCloudRegion, rongCloudRegions } from './regions.js';
 export {
   isRoutedBody,

@@ -21,6 +21,7 @@ export const TENCENT_PARAMETER_ERROR = 10004;
 
 export const tencentRetryCodes: ReadonlyMap<number, TencentRetry> = new Map<number, TencentRetry>([
   [10002, backoff], // internal error, "please retry"
+  [10023, backoff], // a group's message frequency over the limit (40 a second in one group)
   [40006, backoff], // internal error while setting a profile
   [60007, backoff], // REST call frequency over the limit
   [60008, backoff], // service timeout
@@ -38,6 +39,9 @@ export const tencentRetryCodes: ReadonlyMap<number, TencentRetry> = new Map<numb
 
 /** The codes the emulator and the tests use for the cloud's frequency limit. */
 export const TENCENT_FREQUENCY_LIMIT = 60007;
+
+/** The code of a group's message frequency limit: 40 messages a second in one group. */
+export const TENCENT_GROUP_FREQUENCY_LIMIT = 10023;
 
 /** Short advice shown in an error message for codes whose cause is easy to misread. */
 export const tencentHints: ReadonlyMap<number, string> = new Map([

@@ -1,4 +1,6 @@
 /** `@imbot/core/tencent`: the Tencent Cloud Chat client, its platform, codes, UserSig and callbacks. */
+
+export type { CallCounts, PlanLimits, RateCharge, RateCounting, RateRow } from '../rate-rows.js';
 export {
   type StreamTarget,
   TencentIm,
@@ -7,6 +9,7 @@ export {
 } from './client.js';
 export {
   TENCENT_FREQUENCY_LIMIT,
+  TENCENT_GROUP_FREQUENCY_LIMIT,
   type TencentRetry,
   tencentHints,
   tencentRetryCodes,
@@ -14,6 +17,13 @@ export {
 export { tencentElements } from './elements.js';
 export { TencentApiError, UserSigError, type UserSigProblem } from './errors.js';
 export { TencentPlatform } from './platform.js';
+export {
+  TENCENT_GROUP_ROW,
+  TENCENT_STREAM_ROW,
+  tencentRateCharges,
+  tencentRateTable,
+  tencentRateTableFor,
+} from './rate-table.js';
 export { type TencentRegion, tencentRegions } from './regions.js';
 export {
   type CreateRobotInput,

@@ -1,7 +1,13 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { BUTTON_PRESS_BUSINESS_ID, rongCloudNonce } from '@imbot/core/internal';
-import { BUTTON_OBJECT_NAME } from '@imbot/core/rongcloud';
+import {
+  BUTTON_OBJECT_NAME,
+  type RateCharge,
+  type RateRow,
+  rongCloudRateCharges,
+  rongCloudRateTableFor,
+} from '@imbot/core/rongcloud';
 import { Agent, request } from 'undici';
 import * as z from 'zod';
 import type { Reply } from '../api-server.js';
@@ -19,6 +25,7 @@ import {
   userSendsToGroupInput,
 } from '../cloud.js';
 import type { Faults } from '../faults.js';
+import { defaultPerSecond, emulatedCharges } from '../rates.js';
 import { type RongAnswer, type RongContext, rongCloudApis, statusOf } from './apis.js';
 import { FREQUENCY_LIMIT as RONGCLOUD_FREQUENCY_LIMIT, signature as signatureOf } from './rules.js';
 import { type RongBotRecord, RongCloudState } from './state.js';
@@ -26,8 +33,17 @@ import { type RongBotRecord, RongCloudState } from './state.js';
 export const rongCloudOptions = z.object({
   appKey: z.string().min(1),
   appSecret: z.string().min(1),
-  /** Calls of one API allowed in any second. Default 100, as the cloud. */
+  /**
+   * Calls of one API allowed in any second, replacing the documented app-wide limits (100 a second
+   * for most APIs, 20 group messages a second, 6 000 private messages a minute). The per-channel
+   * limit of ultra groups stays; `limits` changes it. Default: the documented table.
+   */
   rateLimit: z.number().int().positive().optional(),
+  /**
+   * The app's plan over the documented table, by row name (`{ 'group/publish': 50 }`): the names
+   * of `rongCloudRateTable` in `@imbot/core/rongcloud`.
+   */
+  limits: z.record(z.string(), z.number()).optional(),
   /** A stream with no call for this long ends, unfinished. Default 15 000 ms. */
   streamIdleMs: z.number().int().positive().optional(),
   /** Full message routing (全量消息路由), as switched on in the console: see `setMessageRouting`. */
@@ -59,6 +75,7 @@ export class RongCloudEmulator extends CloudEmulator<RongCloudState> {
   readonly appSecret: string;
   readonly #options: z.output<typeof rongCloudOptions>;
   readonly #context: RongContext;
+  readonly #rates: readonly RateRow[];
   #routing: MessageRouting | undefined;
   /**
    * Routed messages are posted over a few connections, queued behind each other: a burst of
@@ -70,12 +87,14 @@ export class RongCloudEmulator extends CloudEmulator<RongCloudState> {
 
   constructor(options: RongCloudEmulatorOptions, faults: Faults, clock: Clock = realClock) {
     const parsed = rongCloudOptions.parse(options);
+    const rates = rongCloudRateTableFor(parsed.limits, 'rongcloud.limits');
     super(new RongCloudState(), faults, {
-      rateLimit: parsed.rateLimit ?? 100,
+      limitPerSecond: defaultPerSecond(rates, parsed.rateLimit),
       streamIdleMs: parsed.streamIdleMs ?? 15_000,
       clock,
     });
     this.#options = parsed;
+    this.#rates = rates;
     this.appKey = this.#options.appKey;
     this.appSecret = this.#options.appSecret;
     this.#context = {
@@ -364,6 +383,11 @@ export class RongCloudEmulator extends CloudEmulator<RongCloudState> {
         };
       }
     }
+  }
+
+  protected rateCharges(api: string, body: Record<string, unknown>): readonly RateCharge[] {
+    const charges = rongCloudRateCharges(api, body, this.#rates);
+    return emulatedCharges(charges, this.#rates, api, this.#options.rateLimit);
   }
 
   protected frequencyLimited(): Reply {

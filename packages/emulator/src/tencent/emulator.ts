@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { BUTTON_PRESS_BUSINESS_ID, randomUint32 } from '@imbot/core/internal';
+import {
+  type RateCharge,
+  type RateRow,
+  TENCENT_GROUP_ROW,
+  tencentRateCharges,
+  tencentRateTableFor,
+} from '@imbot/core/tencent';
 import * as z from 'zod';
 import type { Reply } from '../api-server.js';
 import type { CallbackResult } from '../callbacks.js';
@@ -18,12 +25,13 @@ import {
   userSendsToGroupInput,
 } from '../cloud.js';
 import type { Faults } from '../faults.js';
+import { defaultPerSecond, emulatedCharges } from '../rates.js';
 import { type Answer, type ApiContext, type StreamMsg, tencentApis } from './apis.js';
 import { type CallbackTarget, postTencentCallback } from './callbacks.js';
 import { checkTencentRequest } from './checks.js';
 import { userMsgBody } from './elements.js';
 import { historyApis } from './history.js';
-import { ROBOT_PREFIX, FREQUENCY_LIMIT as TENCENT_FREQUENCY_LIMIT } from './rules.js';
+import { GROUP_FREQUENCY_LIMIT, ROBOT_PREFIX, FREQUENCY_LIMIT as TENCENT_FREQUENCY_LIMIT } from './rules.js';
 import { type Profile, type Robot, TencentState } from './state.js';
 
 export const tencentOptions = z.object({
@@ -34,8 +42,17 @@ export const tencentOptions = z.object({
   callbackUrl: z.url().optional(),
   /** With a token, callbacks carry `RequestTime` and `Sign`. */
   callbackToken: z.string().optional(),
-  /** Calls of one API allowed in any second. Default 200, as the cloud. */
+  /**
+   * Calls of one API allowed in any second, replacing the documented per-API limits (200 a second
+   * for most). The per-group limit (40 messages a second in one group) and the per-stream one stay;
+   * `limits` changes those. Default: the documented table.
+   */
   rateLimit: z.number().int().positive().optional(),
+  /**
+   * The app's plan over the documented table, by row name (`{ 'openim/sendmsg': 400,
+   * 'group-messages': 100 }`): the names of `tencentRateTable` in `@imbot/core/tencent`.
+   */
+  limits: z.record(z.string(), z.number()).optional(),
   /** A stream with no call for this long ends, unfinished. Default 15 000 ms. */
   streamIdleMs: z.number().int().positive().optional(),
   /** Robots that exist from the start (and again after `reset()`). */
@@ -55,16 +72,19 @@ export class TencentEmulator extends CloudEmulator<TencentState> {
   readonly secretKey: string;
   readonly #options: z.output<typeof tencentOptions>;
   readonly #context: ApiContext;
+  readonly #rates: readonly RateRow[];
   #callbackTarget: CallbackTarget | undefined;
 
   constructor(options: TencentEmulatorOptions, faults: Faults, clock: Clock = realClock) {
     const parsed = tencentOptions.parse(options);
+    const rates = tencentRateTableFor(parsed.limits, 'tencent.limits');
     super(new TencentState(), faults, {
-      rateLimit: parsed.rateLimit ?? 200,
+      limitPerSecond: defaultPerSecond(rates, parsed.rateLimit),
       streamIdleMs: parsed.streamIdleMs ?? 15_000,
       clock,
     });
     this.#options = parsed;
+    this.#rates = rates;
     this.sdkAppId = this.#options.sdkAppId;
     this.admin = this.#options.admin;
     this.secretKey = this.#options.secretKey;
@@ -240,7 +260,18 @@ export class TencentEmulator extends CloudEmulator<TencentState> {
     return { api: check.api, body: body as Record<string, unknown> };
   }
 
-  protected frequencyLimited(): Reply {
+  protected rateCharges(api: string, body: Record<string, unknown>): readonly RateCharge[] {
+    const charges = tencentRateCharges(api, body, this.#rates);
+    return emulatedCharges(charges, this.#rates, api, this.#options.rateLimit);
+  }
+
+  protected frequencyLimited(_api: string, charge: RateCharge): Reply {
+    if (charge.row === TENCENT_GROUP_ROW) {
+      return tencentReply({
+        ErrorCode: GROUP_FREQUENCY_LIMIT,
+        ErrorInfo: `message frequency over the limit: at most ${charge.limit} messages a second in one group`,
+      });
+    }
     return tencentReply({
       ErrorCode: TENCENT_FREQUENCY_LIMIT,
       ErrorInfo: 'REST API call frequency over the limit',

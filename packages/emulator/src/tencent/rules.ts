@@ -23,6 +23,11 @@ export const GROUP_AT_MAX = 30;
 export const GROUP_MEMBERS_PER_CALL = 300;
 /** The code of the REST API's frequency limit. */
 export const FREQUENCY_LIMIT = 60007;
+/**
+ * The code of a group's message frequency limit (40 a second in one group): "发消息的频率超限，请延长
+ * 两次发消息时间的间隔", the group service's error table (web.sdk.qcloud.com tim-error-message).
+ */
+export const GROUP_FREQUENCY_LIMIT = 10023;
 
 /** UTF-8 bytes of `text`, as the cloud measures its limits. */
 export function bytes(text: string): number {
