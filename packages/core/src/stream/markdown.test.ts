@@ -27,6 +27,14 @@ describe('markdownSafeEnd', () => {
     expect(safeEnd('Code:\n`')).toBe('Code:\n');
   });
 
+  it('holds a `!` at the end with a label before it that a `(` could still have made a link', () => {
+    // The end found by fast-check: `[]` alone may still become `[](url)`, so it waits with the `!`.
+    expect(safeEnd('[]!')).toBe('');
+    expect(safeEnd('See [x]!!')).toBe('See ');
+    expect(safeEnd('Wow!')).toBe('Wow');
+    expect(safeEnd('[a](b) !')).toBe('[a](b) ');
+  });
+
   it('holds nothing when everything is closed, inside a fenced block, or for escaped brackets', () => {
     for (const text of [
       'Plain text, done.',

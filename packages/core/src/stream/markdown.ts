@@ -62,6 +62,13 @@ type LinkState = 'none' | 'text' | 'label-end' | 'destination';
  * link or an image, or a `!` at the very end that may open an image), or -1.
  */
 function openInline(line: string): number {
+  // `!`s at the end may open an image: held, with whatever the text before them leaves open (a
+  // `[label]` that a `(` could still make a link, before a `!` that made it none).
+  const bangs = /!+$/.exec(line);
+  if (bangs) {
+    const before = openInline(line.slice(0, bangs.index));
+    return before >= 0 ? before : bangs.index;
+  }
   let code = -1;
   let codeRun = 0;
   let link: LinkState = 'none';
@@ -95,8 +102,6 @@ function openInline(line: string): number {
     i++;
   }
   const starts = [code, link === 'none' ? -1 : linkStart].filter((i) => i >= 0);
-  // A `!` at the end may open an image.
-  if (line.endsWith('!')) starts.push(line.length - 1);
   if (starts.length === 0) return -1;
   // A `!` right before the hold would end the chunk where it may open an image: held with it.
   let start = Math.min(...starts);
