@@ -12,11 +12,12 @@ import {
 } from '../src/index.js';
 
 /**
- * A stream's turn holds one budget permit, and its call must be the one that uses it: every streamed
- * chunk costs exactly one acquisition of the limiter, through the journal, the sequence numbering and
- * the cloud's transport, over real HTTP. A layer that loses the turn's permit on the way (an `await`
- * between the session and the request layer, under the old ambient hand-off) would make the call
- * take a second permit, and the counts below would double.
+ * A stream's turn holds one budget permit, and its call must be the one that spends it: every
+ * streamed chunk costs exactly one acquisition of the limiter, through the journal, the sequence
+ * numbering and the cloud's transport, over real HTTP. A layer that loses the turn's permit on the
+ * way (one that does not hand it on, or, when the permit waited in an ambient slot for the first
+ * `acquire()` made in the turn, an `await` between the session and the request layer) makes the
+ * call take a second permit, and the counts below double.
  */
 
 const app = { sdkAppId: 1400000777, secretKey: 'permit-secret', admin: 'administrator' };
@@ -40,7 +41,7 @@ class CountingLimiter implements RateLimiter {
     return permit;
   }
 
-  callsPerSecond(key: string): number {
+  callsPerSecond(): number {
     return this.#inner.callsPerSecond();
   }
 

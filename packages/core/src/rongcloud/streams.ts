@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { z } from 'zod';
+import type { TurnPermit } from '../limits/turn-permit.js';
 import { mentionPrefix } from '../message/rich.js';
 import {
   CLOCK_SLACK_SECONDS,
@@ -9,6 +9,7 @@ import {
   type MessageState,
   type ReadBack,
   STREAM_IDLE_LIMIT_MS,
+  type StreamCall,
   StreamSequence,
   type StreamTransport,
 } from '../stream/transport.js';
@@ -42,12 +43,6 @@ export interface RouteReadBack {
   /** Recalls, without a notice, a message a lost opening call opened after all (found too late). */
   recall(message: RoutedMessage): Promise<unknown>;
 }
-
-type Call = <S extends z.ZodType>(
-  path: string,
-  json: Record<string, unknown>,
-  schema: S,
-) => Promise<z.output<S>>;
 
 /**
  * RongCloud streaming (`publish_stream.json`, `RC:StreamMsg`): each call carries the next piece as
@@ -85,7 +80,7 @@ export class RongStreamTransport implements StreamTransport {
   #openingDigest: string | undefined;
 
   constructor(
-    private readonly call: Call,
+    private readonly call: StreamCall,
     private readonly plain: (text: string) => Promise<unknown>,
     private readonly target: RongStreamTarget,
     private readonly getStream?: (messageUID: string) => Promise<{ content: string }>,
@@ -101,7 +96,12 @@ export class RongStreamTransport implements StreamTransport {
     this.maxPlainBytes = RONG_MESSAGE_MAX_BYTES - 1024 - prefixBytes;
   }
 
-  async send(chunk: string, final: boolean, end?: EndReason): Promise<{ messageId: string }> {
+  async send(
+    chunk: string,
+    final: boolean,
+    end?: EndReason,
+    permit?: TurnPermit,
+  ): Promise<{ messageId: string }> {
     const t = this.target;
     if (this.#messageUID === undefined) this.#openedAt = Date.now();
     const call = this.#seq.next((seq) => {
@@ -119,7 +119,8 @@ export class RongStreamTransport implements StreamTransport {
         objectName: 'RC:StreamMsg',
         content,
       };
-      return this.call(this.rateKey, body, streamAnswer);
+      // The first try spends the turn's permit; a number tried again waits for the budget.
+      return this.call(this.rateKey, body, streamAnswer, permit);
     });
     this.#inFlight = call.catch(() => undefined);
     const answer = await call;

@@ -1,4 +1,5 @@
 import { ImbotError, outcomeUnknown } from '../errors.js';
+import type { TurnPermit } from '../limits/turn-permit.js';
 import type { EndReason, MessageState, ReadBack, StreamTransport } from './transport.js';
 
 /**
@@ -73,7 +74,12 @@ export class JournaledTransport implements StreamTransport {
     }
   }
 
-  async send(chunk: string, final: boolean, end?: EndReason): Promise<{ messageId: string }> {
+  async send(
+    chunk: string,
+    final: boolean,
+    end?: EndReason,
+    permit?: TurnPermit,
+  ): Promise<{ messageId: string }> {
     this.#final = final;
     // A first call is recorded before it is made: if this process dies before its answer, another
     // finds the message it opened (by the cloud's history) and closes it.
@@ -81,7 +87,7 @@ export class JournaledTransport implements StreamTransport {
     if (opening) this.#record(opening, true);
     let sent: { messageId: string };
     try {
-      sent = await this.inner.send(chunk, final, end);
+      sent = await this.inner.send(chunk, final, end, permit);
     } catch (error) {
       // Certainly not applied: nothing was opened. Unknown: the record stays for the read-back.
       if (this.#provisional && !outcomeUnknown(error)) this.#drop();

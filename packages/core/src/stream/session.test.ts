@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { StreamClosedError, StreamSourceError, TimeoutError, ValidationError } from '../errors.js';
 import { InMemoryRateLimiter } from '../limits/rate-limiter.js';
+import type { TurnPermit } from '../limits/turn-permit.js';
 import { TencentApiError } from '../tencent/errors.js';
 import { StreamScheduler } from './scheduler.js';
 import { type StreamFinish, StreamSession, type StreamSessionOptions } from './session.js';
-import type { StreamTransport } from './transport.js';
+import type { EndReason, StreamTransport } from './transport.js';
 import { TypingIndicator } from './typing.js';
 
 interface Call {
@@ -48,9 +49,14 @@ class ScriptedTransport implements StreamTransport {
 
   readonly latencyMs: number;
 
-  async send(chunk: string, final: boolean): Promise<{ messageId: string }> {
-    // A request takes its budget slot as it starts: in the session's turn, the turn's.
-    const granted = scheduler.acquire(this.rateKey);
+  async send(
+    chunk: string,
+    final: boolean,
+    _end?: EndReason,
+    turn?: TurnPermit,
+  ): Promise<{ messageId: string }> {
+    // A request spends the permit of the turn it was made in, as the request layer's budget does.
+    const granted = turn?.take() ?? scheduler.acquire(this.rateKey);
     const permit = 'release' in granted ? granted : await granted;
     this.calls.push({ session: this.name, chunk, final, at: Date.now() });
     await new Promise((resolve) => setTimeout(resolve, this.latencyMs));

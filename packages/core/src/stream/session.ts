@@ -10,6 +10,7 @@ import {
   TimeoutError,
   ValidationError,
 } from '../errors.js';
+import type { TurnPermit } from '../limits/turn-permit.js';
 import { parseInput } from '../validation.js';
 import { cleanCut, LOOKAHEAD_UNITS } from './chunking.js';
 import { DueTimer } from './due-timer.js';
@@ -388,13 +389,13 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
     return this.#writable;
   }
 
-  /** @internal The scheduler's turn: make at most one call, now. */
-  take(): void {
+  /** @internal The scheduler's turn: make at most one call, now, handing it the turn's `permit`. */
+  take(permit: TurnPermit): boolean {
     this.#queued = undefined;
     const plan = this.#phase === 'finished' || this.#phase === 'plain' ? undefined : this.#plan();
     if (!plan) {
       this.#consider();
-      return;
+      return false;
     }
     this.#inFlight = true;
     this.#calls++;
@@ -402,10 +403,17 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
     const since = this.#pending.oldestAt ?? this.#lastCallStart;
     // The call that closes the answer's last message says why it ends.
     const last = plan.final && this.#pending.ended && plan.units === this.#pending.units;
-    this.#transport.send(plan.chunk, plan.final, last ? this.#endReason() : undefined).then(
-      ({ messageId }) => this.#delivered(plan, messageId, since),
-      (error: unknown) => this.#lost(error, plan, since),
+    this.#transport.send(plan.chunk, plan.final, last ? this.#endReason() : undefined, permit).then(
+      ({ messageId }) => {
+        permit.drop();
+        this.#delivered(plan, messageId, since);
+      },
+      (error: unknown) => {
+        permit.drop();
+        this.#lost(error, plan, since);
+      },
     );
+    return true;
   }
 
   /** @internal The rate limiter refused to grant a call: the same as a failed call. */
