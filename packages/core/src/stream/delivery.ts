@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ImbotError, isTransient, outcomeUnknown, TimeoutError } from '../errors.js';
 import type { TurnPermit } from '../limits/turn-permit.js';
 import type { EndReason, StreamTransport } from './transport.js';
@@ -111,10 +110,18 @@ export class Delivery {
   }
 
   /** The wait before reading back a call whose deadline passed; over at once once hurried. */
-  async #waitForSlowCloud(): Promise<void> {
+  #waitForSlowCloud(): Promise<void> {
     const signal = this.#hurry.signal;
-    if (signal.aborted) return;
-    await sleep(this.#policy.waitAfterTimeoutMs, undefined, { signal }).catch(() => undefined);
+    if (signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, this.#policy.waitAfterTimeoutMs);
+      signal.addEventListener('abort', done, { once: true });
+    });
   }
 
   /**
