@@ -39,6 +39,8 @@ export abstract class CloudClient<Target extends object> {
   protected readonly requests: RequestLayer;
   readonly #scheduler: StreamScheduler;
   readonly #telemetry: ClientTelemetry;
+  /** Aborted by `close()`: what the client watches in the background (late routes) stops with it. */
+  readonly #closing = new AbortController();
   /** Makes a transport record its messages in the client's journal, if it has one. */
   readonly #journaled: (transport: StreamTransport, target: Target) => StreamTransport;
 
@@ -84,12 +86,18 @@ export abstract class CloudClient<Target extends object> {
   }
 
   /**
-   * Finishes every open stream session (each still makes its closing call), then closes the
-   * connection pool. Resolves when all of that is done.
+   * Finishes every open stream session (each still makes its closing call), stops what the client
+   * watches in the background, then closes the connection pool. Resolves when all of that is done.
    */
   async close(): Promise<void> {
     await this.#scheduler.close();
+    this.#closing.abort();
     await this.requests.close();
+  }
+
+  /** Aborts once the client closes: a watch it starts in the background listens to it, and stops. */
+  protected get closing(): AbortSignal {
+    return this.#closing.signal;
   }
 
   /** The streaming API that serves `target`, after checking it. */

@@ -383,7 +383,8 @@ export class RongCloud extends CloudClient<RongStreamTarget> {
         silent: true,
       });
     const waitMs = this.#routeWaitMs;
-    const routed = waitMs === undefined ? undefined : { routes: this.routes, waitMs, recall };
+    const routed =
+      waitMs === undefined ? undefined : { routes: this.routes, waitMs, recall, closed: this.closing };
     return new RongStreamTransport(call, plain, target, (uid) => this.getStream(uid), routed);
   }
 

@@ -42,6 +42,8 @@ export interface RouteReadBack {
   waitMs?: number;
   /** Recalls, without a notice, a message a lost opening call opened after all (found too late). */
   recall(message: RoutedMessage): Promise<unknown>;
+  /** Aborts as the client closes: the watch for late routes stops with it. */
+  closed?: AbortSignal;
 }
 
 /**
@@ -140,11 +142,11 @@ export class RongStreamTransport implements StreamTransport {
    * `waitMs` (2 s), the call was not applied and the next one opens the message again; should its
    * route still come within a minute, that message is recalled without a notice. Two found: unknown.
    */
-  async readBack(): Promise<ReadBack | undefined> {
+  async readBack(signal?: AbortSignal): Promise<ReadBack | undefined> {
     const uid = this.#messageUID;
     const attempt = this.#attempt;
     if (attempt === undefined) return undefined;
-    if (uid === undefined) return this.#findOpened(attempt);
+    if (uid === undefined) return this.#findOpened(attempt, signal);
     if (!this.getStream) return undefined;
     const { content } = await this.getStream(uid);
     const verdict = judgeReadBack(content, this.#sent, attempt, uid);
@@ -155,7 +157,7 @@ export class RongStreamTransport implements StreamTransport {
     return verdict;
   }
 
-  async #findOpened(attempt: string): Promise<ReadBack | undefined> {
+  async #findOpened(attempt: string, signal: AbortSignal | undefined): Promise<ReadBack | undefined> {
     const routed = this.routed;
     if (!routed) return undefined;
     const where = this.#where(this.#openedAt - CLOCK_SLACK_SECONDS * 1000);
@@ -164,7 +166,7 @@ export class RongStreamTransport implements StreamTransport {
       (m.content.seq ?? 1) === 1 &&
       typeof m.content.content === 'string' &&
       chunkDigest(m.content.content) === digest;
-    const found = await routed.routes.find(where, opened, routed.waitMs ?? ROUTE_WAIT_MS);
+    const found = await routed.routes.find(where, opened, routed.waitMs ?? ROUTE_WAIT_MS, signal);
     if (found.length > 1) return undefined;
     const message = found[0];
     this.#attempt = undefined;
@@ -184,26 +186,30 @@ export class RongStreamTransport implements StreamTransport {
    * After an opening call was judged not applied: for a minute, any message its route shows it
    * opened after all (and not one this transport opened since) is recalled without a notice. Each
    * route is judged once the call in flight has its answer, and no opening call is being read back,
-   * so the message this transport goes on with is known (and never recalled).
+   * so the message this transport goes on with is known (and never recalled). The client's
+   * `close()` ends the watch (`routed.closed`), its wait and its pauses with it.
    */
   #watchLate(routed: RouteReadBack, where: RouteQuery, opened: (m: RoutedMessage) => boolean): void {
     const until = Date.now() + LATE_ROUTE_MS;
     const judged = new Set<string>();
+    const closed = routed.closed;
     const look = async (): Promise<void> => {
       const left = until - Date.now();
-      if (left <= 0) return;
-      const found = await routed.routes.find(where, (m) => !judged.has(m.msgUID) && opened(m), left);
-      if (found.length === 0) return;
+      if (left <= 0 || closed?.aborted) return;
+      const accept = (m: RoutedMessage) => !judged.has(m.msgUID) && opened(m);
+      const found = await routed.routes.find(where, accept, left, closed);
+      if (found.length === 0 || closed?.aborted) return;
       await this.#inFlight;
       for (const late of found) {
         judged.add(late.msgUID);
         // An opening call being read back may yet adopt this very message: judge once it is settled.
         while (this.#messageUID === undefined && this.#attempt !== undefined && Date.now() < until)
-          await sleep(IN_DOUBT_PAUSE_MS);
+          await sleep(IN_DOUBT_PAUSE_MS, undefined, closed ? { signal: closed } : undefined);
         if (!this.#mine.has(late.msgUID)) await routed.recall(late);
       }
       return look();
     };
+    // A pause cut short by close() rejects: the watch simply ends.
     look().catch(() => undefined);
   }
 

@@ -48,8 +48,8 @@ export function asImbotError(error: unknown): ImbotError {
  * the user sees one message with its text once. Any other failure, or a read-back that cannot tell,
  * is a failure for good. The session asks one question, `send`, and gets a `CallOutcome`.
  *
- * The wait before a read-back is cut short by `hurry()` (the session was aborted): the read-back is
- * made at once, so an aborted session finishes promptly.
+ * The wait before a read-back, and any wait of the read-back itself, is cut short by `hurry()` (the
+ * session was aborted), so an aborted session finishes promptly.
  */
 export class Delivery {
   readonly #transport: StreamTransport;
@@ -101,7 +101,7 @@ export class Delivery {
     this.#readBacks++;
     try {
       if (error instanceof TimeoutError) await this.#waitForSlowCloud();
-      const verdict = await readBack.call(this.#transport);
+      const verdict = await readBack.call(this.#transport, this.#hurry.signal);
       if (!verdict) return this.failed(error, false);
       return verdict.applied ? { kind: 'delivered', messageId: verdict.messageId } : { kind: 'unsent' };
     } catch {

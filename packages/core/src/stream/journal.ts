@@ -44,7 +44,7 @@ export class JournaledTransport implements StreamTransport {
   readonly emptyFinalChunk: boolean;
   readonly idleLimitMs: number;
   readonly markdown: boolean;
-  readonly readBack?: () => Promise<ReadBack | undefined>;
+  readonly readBack?: (signal?: AbortSignal) => Promise<ReadBack | undefined>;
   #id: string | undefined;
   /** Whether `#id` records a first call on its way (no message id yet) rather than an open message. */
   #provisional = false;
@@ -65,8 +65,8 @@ export class JournaledTransport implements StreamTransport {
     this.markdown = inner.markdown ?? false;
     if (inner.readBack) {
       const readBack = inner.readBack.bind(inner);
-      this.readBack = async () => {
-        const verdict = await readBack();
+      this.readBack = async (signal) => {
+        const verdict = await readBack(signal);
         if (verdict?.applied) this.#applied();
         else if (verdict && this.#provisional) this.#drop();
         return verdict;

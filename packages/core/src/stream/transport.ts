@@ -52,9 +52,10 @@ export interface StreamTransport {
    * After a call failed with an unknown outcome, reads back what the cloud holds to learn whether it
    * was applied. For the call that opened a message the message is looked for in the conversation's
    * history (and, found, continued); for a later call the message's text is compared with what was
-   * sent. Undefined when the cloud cannot tell. Absent where the cloud has no read-back.
+   * sent. Undefined when the cloud cannot tell. Absent where the cloud has no read-back. `signal`
+   * cuts short any wait it makes (the session is aborted): it then judges by what it has seen.
    */
-  readBack?(): Promise<ReadBack | undefined>;
+  readBack?(signal?: AbortSignal): Promise<ReadBack | undefined>;
   /** What another process needs to close the open message (no text): absent when none is open. */
   snapshot(): MessageState | undefined;
   /**
