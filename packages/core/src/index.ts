@@ -28,7 +28,6 @@ export {
   type WebhookProblem,
   WebhookVerificationError,
 } from './errors.js';
-export type { RetryMode, RetryPolicy } from './http/retry.js';
 export {
   InMemoryRateLimiter,
   type InMemoryRateLimiterOptions,
@@ -104,3 +103,4 @@ export {
 export { TencentApiError, UserSigError, type UserSigProblem } from './tencent/errors.js';
 export type { TencentRegion } from './tencent/regions.js';
 export { genUserSig, verifyUserSig } from './tencent/usersig.js';
+export type { RetryMode, RetryPolicy } from './wire/retry.js';

@@ -1,7 +1,5 @@
 import type { z } from 'zod';
-import { CloudClient } from '../http/cloud-client.js';
-import type { Body, CallOptions } from '../http/request.js';
-import type { RetryMode, RetryPolicy } from '../http/retry.js';
+import { CloudClient } from '../client/cloud-client.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
 import type { ObservabilityOptions } from '../observe/telemetry.js';
 import type { BotPlatform } from '../platform.js';
@@ -10,6 +8,8 @@ import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
 import type { StreamCall } from '../stream/transport.js';
 import type { TypingIndicator } from '../stream/typing.js';
 import { parseInput } from '../validation.js';
+import type { Body, CallOptions } from '../wire/request.js';
+import type { RetryMode, RetryPolicy } from '../wire/retry.js';
 import { textMessage, withMentions } from './elements.js';
 import { RongCloudPlatform } from './platform.js';
 import { RongCloudProtocol } from './protocol.js';

@@ -1,8 +1,6 @@
 import type { z } from 'zod';
+import { CloudClient } from '../client/cloud-client.js';
 import { ValidationError } from '../errors.js';
-import { CloudClient } from '../http/cloud-client.js';
-import type { CallOptions } from '../http/request.js';
-import type { RetryMode, RetryPolicy } from '../http/retry.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
 import type { ObservabilityOptions } from '../observe/telemetry.js';
 import type { BotPlatform } from '../platform.js';
@@ -11,6 +9,8 @@ import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
 import type { StreamCall } from '../stream/transport.js';
 import type { TypingIndicator } from '../stream/typing.js';
 import { parseInput } from '../validation.js';
+import type { CallOptions } from '../wire/request.js';
+import type { RetryMode, RetryPolicy } from '../wire/retry.js';
 import { AdminUserSig } from './credentials.js';
 import { textElement, typingElement, withMentions } from './elements.js';
 import { TencentApiError } from './errors.js';

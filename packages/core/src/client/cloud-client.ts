@@ -1,17 +1,17 @@
 import { InMemoryRateLimiter, noRateLimit, type RateLimiter, scopedLimiter } from '../limits/rate-limiter.js';
 import {
+  budgetProbe,
   type ClientStats,
-  type ClientTelemetry,
+  ClientTelemetry,
   type ObservabilityOptions,
-  watchedScheduler,
 } from '../observe/telemetry.js';
 import { joinJournal, type StreamJournal } from '../stream/journal.js';
-import type { StreamScheduler } from '../stream/scheduler.js';
+import { StreamScheduler } from '../stream/scheduler.js';
 import { StreamSession, type StreamSessionOptions } from '../stream/session.js';
 import type { StreamTransport } from '../stream/transport.js';
 import { TypingIndicator, type TypingSignal } from '../stream/typing.js';
-import { type CloudProtocol, RequestLayer } from './request.js';
-import { defaultRetryPolicy, type RetryPolicy } from './retry.js';
+import { type CloudProtocol, RequestLayer } from '../wire/request.js';
+import { defaultRetryPolicy, type RetryPolicy } from '../wire/retry.js';
 
 /** What a cloud's client hands its base: its protocol and the options every client takes. */
 export interface CloudClientSetup extends ObservabilityOptions {
@@ -52,11 +52,14 @@ export abstract class CloudClient<Target extends object> {
         : setup.rateLimit
           ? scopedLimiter(setup.rateLimit, setup.app)
           : new InMemoryRateLimiter({ limit: setup.callsPerSecond });
-    ({ telemetry: this.#telemetry, scheduler: this.#scheduler } = watchedScheduler(
-      setup.protocol.cloud,
-      setup,
-      limiter,
-    ));
+    // The scheduler tells the telemetry each delivery's latency; the telemetry reads its queue.
+    const scheduler = new StreamScheduler(limiter, { onDelivered: (ms) => telemetry.delivered(ms) });
+    const telemetry = new ClientTelemetry(setup.protocol.cloud, setup, {
+      budget: budgetProbe(limiter),
+      streams: () => ({ open: scheduler.openSessions, queued: scheduler.queued }),
+    });
+    this.#scheduler = scheduler;
+    this.#telemetry = telemetry;
     const d = setup.domains;
     this.requests = new RequestLayer(setup.protocol, {
       bases:
