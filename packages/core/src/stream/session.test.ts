@@ -340,6 +340,23 @@ describe('StreamSession failures', () => {
     expect(t.messages).toEqual(['partial answer']);
   });
 
+  it('abort() leaves no timer of its own running: pacing, idle limit, keep-alive, markdown holdback', async () => {
+    // A limiter with no timers of its own, so that what is counted is the session's.
+    scheduler = new StreamScheduler({ acquire: async () => ({ release() {} }) }, { now: () => Date.now() });
+    const t = new ScriptedTransport('a', calls, { latencyMs: 10 });
+    const s = session(t, { markdown: true, minIntervalMs: 1000 });
+    s.write('Hello ');
+    await vi.advanceTimersByTimeAsync(20);
+    // The next call waits for minIntervalMs, and its link waits for what closes it.
+    s.write('see [the docs');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(vi.getTimerCount()).toBe(4);
+    const done = s.abort('user left');
+    await vi.advanceTimersByTimeAsync(20);
+    expect(await done).toMatchObject({ reason: 'aborted', text: 'Hello see [the docs' });
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('an AbortSignal aborts the session', async () => {
     const t = new ScriptedTransport('a', calls);
     const controller = new AbortController();
