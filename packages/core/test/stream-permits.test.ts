@@ -138,3 +138,21 @@ describe.each(streams)('on %s', (_, api, open) => {
     expect(limiter.of(api)).toBe(calls().length);
   });
 });
+
+const typings: [string, string, () => { start(): void; stop(): void } | undefined][] = [
+  ['Tencent', 'openim/sendmsg', () => im.typing({ from: ROBOT, to: 'ann' })],
+  ['RongCloud', '/statusmessage/private/publish.json', () => rong.typing({ from: RONG_BOT, to: 'ann' })],
+];
+
+describe.each(typings)('a typing signal on %s', (_, api, indicator) => {
+  const calls = () =>
+    (api.startsWith('/') ? emulator.rongcloud : emulator.tencent).calls().filter((c) => c.api === api);
+
+  it('spends the permit taken for it, and no other', async () => {
+    const typing = indicator();
+    typing?.start();
+    await expect.poll(() => calls().length).toBe(1);
+    typing?.stop();
+    expect(limiter.of(api)).toBe(1);
+  });
+});
