@@ -44,7 +44,6 @@ export {
   type TranscriptEntry,
   type TranscriptStore,
 } from './history/transcript.js';
-export type { RetryMode, RetryPolicy } from './http/retry.js';
 export {
   InMemoryRateLimiter,
   type InMemoryRateLimiterOptions,
@@ -132,3 +131,4 @@ export {
 export { TencentApiError, UserSigError, type UserSigProblem } from './tencent/errors.js';
 export type { TencentRegion } from './tencent/regions.js';
 export { genUserSig, verifyUserSig } from './tencent/usersig.js';
+export type { RetryMode, RetryPolicy } from './wire/retry.js';

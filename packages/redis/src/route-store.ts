@@ -57,14 +57,16 @@ export class RedisRouteStore implements RouteStore {
     where: RouteQuery,
     accept: (message: RoutedMessage) => boolean,
     waitMs: number,
+    signal?: AbortSignal,
   ): Promise<RoutedMessage[]> {
     const deadline = Date.now() + waitMs;
     let pause = FIRST_POLL_MS;
     for (;;) {
       const found = await this.#read(where, accept);
       const left = deadline - Date.now();
-      if (found.length > 0 || left <= 0) return found;
-      await sleep(Math.min(pause, left));
+      if (found.length > 0 || left <= 0 || signal?.aborted) return found;
+      // Aborted while it pauses: the next read is the last.
+      await sleep(Math.min(pause, left), undefined, signal ? { signal } : undefined).catch(() => undefined);
       pause = Math.min(pause * 2, MAX_POLL_MS);
     }
   }

@@ -1,6 +1,6 @@
 import { isTransient, ValidationError } from '../errors.js';
-import { withRetry } from '../http/retry.js';
 import type { BotPlatform, BotSpec } from '../platform.js';
+import { withRetry } from '../wire/retry.js';
 
 export interface EnsureBotsOptions {
   /** Delete the app's bots that are not declared. Default false: undeclared bots are left alone. */

@@ -2,7 +2,6 @@ import { createRequire } from 'node:module';
 import * as z from 'zod';
 import { ApiError, ImbotError } from '../errors.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
-import { StreamScheduler } from '../stream/scheduler.js';
 import { type Logger, logsDebug, silentLogger } from './logger.js';
 
 /**
@@ -260,25 +259,14 @@ export class ClientTelemetry {
 }
 
 /**
- * A client's stream scheduler and the telemetry it reports to, made together: the telemetry reads the
- * scheduler's queue and the limiter's budget; the scheduler tells it each delivery's latency.
+ * The budget probe of a limiter, for `TelemetryProbes.budget`: its slots in use and its rate per API,
+ * where the limiter can tell both at once.
  */
-export function watchedScheduler(
-  cloud: string,
-  options: ObservabilityOptions,
-  limiter: RateLimiter,
-): { telemetry: ClientTelemetry; scheduler: StreamScheduler } {
-  const telemetry: ClientTelemetry = new ClientTelemetry(cloud, options, {
-    budget: (api) =>
-      limiter.inUse && limiter.callsPerSecond
-        ? { inUse: limiter.inUse(api), perSecond: limiter.callsPerSecond(api) }
-        : undefined,
-    streams: () => ({ open: scheduler.openSessions, queued: scheduler.queued }),
-  });
-  const scheduler = new StreamScheduler(limiter, {
-    onDelivered: (latencyMs) => telemetry.delivered(latencyMs),
-  });
-  return { telemetry, scheduler };
+export function budgetProbe(limiter: RateLimiter): TelemetryProbes['budget'] {
+  return (api) =>
+    limiter.inUse && limiter.callsPerSecond
+      ? { inUse: limiter.inUse(api), perSecond: limiter.callsPerSecond(api) }
+      : undefined;
 }
 
 interface Instruments {

@@ -1,15 +1,16 @@
 import type { z } from 'zod';
-import { CloudClient } from '../http/cloud-client.js';
-import type { Body } from '../http/request.js';
-import type { RetryMode, RetryPolicy } from '../http/retry.js';
+import { CloudClient } from '../client/cloud-client.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
 import type { ButtonMode } from '../message/button-signer.js';
 import type { ObservabilityOptions } from '../observe/telemetry.js';
 import type { BotPlatform } from '../platform.js';
 import type { StreamJournal } from '../stream/journal.js';
 import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
+import type { StreamCall } from '../stream/transport.js';
 import type { TypingIndicator } from '../stream/typing.js';
 import { parseInput } from '../validation.js';
+import type { Body, CallOptions } from '../wire/request.js';
+import type { RetryMode, RetryPolicy } from '../wire/retry.js';
 import { textMessage, withMentions } from './elements.js';
 import { RongCloudPlatform } from './platform.js';
 import { RongCloudProtocol } from './protocol.js';
@@ -287,7 +288,12 @@ export class RongCloud extends CloudClient<RongStreamTarget> {
    * and which RongCloud's clients show for about 6 s in one-to-one chats. `statusText` rides in
    * its `data`, for clients that show what runs.
    */
-  async sendTyping(input: RongSendTypingInput, signal?: AbortSignal): Promise<void> {
+  sendTyping(input: RongSendTypingInput, signal?: AbortSignal): Promise<void> {
+    return this.#sendTyping(input, { signal });
+  }
+
+  /** `sendTyping`, with its call's options: the indicator's carries the permit taken for it. */
+  async #sendTyping(input: RongSendTypingInput, call: CallOptions): Promise<void> {
     const t = parseInput(sendTypingInput, input, 'sendTyping');
     const content = { typingContentType: 'RC:TxtMsg', ...(t.statusText ? { data: t.statusText } : {}) };
     const form = {
@@ -298,7 +304,7 @@ export class RongCloud extends CloudClient<RongStreamTarget> {
       verifyBlacklist: '0',
       isIncludeSender: '0',
     };
-    await this.#request(TYPING_PATH, { form }, rongEnvelope, 'idempotent', signal);
+    await this.#request(TYPING_PATH, { form }, rongEnvelope, 'idempotent', call);
   }
 
   /**
@@ -316,8 +322,8 @@ export class RongCloud extends CloudClient<RongStreamTarget> {
     return this.typingIndicator({
       rateKey: TYPING_PATH,
       renewMs: TYPING_RENEW_MS,
-      send: (statusText, signal) =>
-        this.sendTyping({ from, to, ...(statusText ? { statusText } : {}) }, signal),
+      send: (statusText, signal, permit) =>
+        this.#sendTyping({ from, to, ...(statusText ? { statusText } : {}) }, { signal, permit }),
     });
   }
 
@@ -368,8 +374,8 @@ export class RongCloud extends CloudClient<RongStreamTarget> {
       parseInput(rongUserId, target.groupId, 'openStream.groupId');
       parseInput(mentionList, target.mention ?? [], 'openStream.mention');
     } else parseInput(rongUserId, (target as { to?: unknown }).to, 'openStream.to');
-    const call = <S extends z.ZodType>(path: string, json: Record<string, unknown>, schema: S) =>
-      this.#request(path, { json }, schema, 'unapplied');
+    const call: StreamCall = (path, json, schema, permit) =>
+      this.#request(path, { json }, schema, 'unapplied', { permit });
     // The fallback must not lose the answer: after an unknown outcome it is sent again (at least once).
     const atLeastOnce = { retry: 'idempotent' } as const;
     const plain = (text: string) =>
@@ -386,7 +392,8 @@ export class RongCloud extends CloudClient<RongStreamTarget> {
         silent: true,
       });
     const waitMs = this.#routeWaitMs;
-    const routed = waitMs === undefined ? undefined : { routes: this.routes, waitMs, recall };
+    const routed =
+      waitMs === undefined ? undefined : { routes: this.routes, waitMs, recall, closed: this.closing };
     return new RongStreamTransport(call, plain, target, (uid) => this.getStream(uid), routed);
   }
 
@@ -415,7 +422,7 @@ export class RongCloud extends CloudClient<RongStreamTarget> {
     body: Body,
     options: { retry?: RetryMode; signal?: AbortSignal } = {},
   ): Promise<z.output<typeof rongEnvelope>> {
-    return this.#request(path, body, rongEnvelope, options.retry ?? 'unapplied', options.signal);
+    return this.#request(path, body, rongEnvelope, options.retry ?? 'unapplied', options);
   }
 
   /** One call of API `path` through the request layer. */
@@ -424,8 +431,8 @@ export class RongCloud extends CloudClient<RongStreamTarget> {
     body: Body,
     schema: S,
     mode: RetryMode,
-    signal?: AbortSignal,
+    call?: CallOptions,
   ): Promise<z.output<S>> {
-    return this.requests.request(path, path, body, schema, mode, signal);
+    return this.requests.request(path, path, body, schema, mode, call);
   }
 }

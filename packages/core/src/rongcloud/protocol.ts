@@ -1,8 +1,8 @@
 import type { z } from 'zod';
 import { ApiError } from '../errors.js';
-import type { CloudProtocol, Exchange } from '../http/request.js';
-import type { HttpAnswer } from '../http/transport.js';
 import { redactSecrets } from '../redact.js';
+import type { CloudProtocol, Exchange } from '../wire/request.js';
+import type { HttpAnswer } from '../wire/transport.js';
 import { rongCloudHints, rongCloudRetryCodes } from './codes.js';
 import { RongCloudApiError } from './errors.js';
 import { rongEnvelope } from './schemas.js';

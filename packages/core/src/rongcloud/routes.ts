@@ -92,11 +92,13 @@ export interface RouteStore {
   /**
    * The messages routed from `where.from` to `where.to` at `where.since` or later, not claimed, that
    * `accept` takes; if there are none yet, waits up to `waitMs` for one (then answers with all).
+   * `signal` ends the wait early: it answers with what it has then.
    */
   find(
     where: RouteQuery,
     accept: (message: RoutedMessage) => boolean,
     waitMs: number,
+    signal?: AbortSignal,
   ): Promise<RoutedMessage[]>;
   /**
    * A stream opened the message (its answer came) or adopted it: no read-back takes it for the
@@ -137,6 +139,7 @@ export class RoutedStreams implements RouteStore {
     where: RouteQuery,
     accept: (message: RoutedMessage) => boolean,
     waitMs: number,
+    signal?: AbortSignal,
   ): Promise<RoutedMessage[]> {
     const matches = (m: RoutedMessage) =>
       m.from === where.from &&
@@ -145,16 +148,18 @@ export class RoutedStreams implements RouteStore {
       !this.#claimed.has(m.msgUID) &&
       accept(m);
     const known = this.#messages.filter(matches);
-    if (known.length > 0 || waitMs <= 0) return Promise.resolve(known);
+    if (known.length > 0 || waitMs <= 0 || signal?.aborted) return Promise.resolve(known);
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
         this.#waiters.delete(waiter);
         resolve(this.#messages.filter(matches));
       };
       const waiter: Waiter = { matches, found: done };
       const timer = setTimeout(done, waitMs);
       timer.unref?.();
+      signal?.addEventListener('abort', done, { once: true });
       this.#waiters.add(waiter);
     });
   }

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { transportOptionsShape } from '../http/options.js';
+import { transportOptionsShape } from '../client/options.js';
 import { maxChars } from '../validation.js';
 import { rongCloudRegions } from './regions.js';
 

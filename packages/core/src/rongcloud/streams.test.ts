@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { NetworkError } from '../errors.js';
 import { type RoutedMessage, RoutedStreams } from './routes.js';
 import { RongStreamTransport } from './streams.js';
@@ -61,5 +61,33 @@ describe('RongStreamTransport, an opening call found through routes', () => {
     // A late route of a message nobody opened is still recalled.
     routes.record(route('A', 'Hello'));
     await expect.poll(() => recalled).toEqual(['A']);
+  });
+});
+
+describe('RongStreamTransport, the watch for a late route', () => {
+  it('stops, its timer with it, when the client closes', async () => {
+    vi.useFakeTimers();
+    try {
+      const closing = new AbortController();
+      const call = (() => Promise.reject(lostAnswer())) as never;
+      const transport = new RongStreamTransport(
+        call,
+        async () => undefined,
+        { from: 'bot', to: 'ann' },
+        undefined,
+        { routes: new RoutedStreams(), waitMs: 10, recall: async () => undefined, closed: closing.signal },
+      );
+      await expect(transport.send('Hello', false)).rejects.toThrow();
+      const judged = transport.readBack();
+      await vi.advanceTimersByTimeAsync(10);
+      expect(await judged).toEqual({ applied: false });
+      // Judged not applied: the watch waits up to a minute for a late route.
+      expect(vi.getTimerCount()).toBe(1);
+      closing.abort();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

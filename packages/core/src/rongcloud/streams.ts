@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { z } from 'zod';
+import type { TurnPermit } from '../limits/turn-permit.js';
 import { mentionPrefix } from '../message/rich.js';
 import {
   CLOCK_SLACK_SECONDS,
@@ -9,6 +9,7 @@ import {
   type MessageState,
   type ReadBack,
   STREAM_IDLE_LIMIT_MS,
+  type StreamCall,
   StreamSequence,
   type StreamTransport,
 } from '../stream/transport.js';
@@ -41,13 +42,9 @@ export interface RouteReadBack {
   waitMs?: number;
   /** Recalls, without a notice, a message a lost opening call opened after all (found too late). */
   recall(message: RoutedMessage): Promise<unknown>;
+  /** Aborts as the client closes: the watch for late routes stops with it. */
+  closed?: AbortSignal;
 }
-
-type Call = <S extends z.ZodType>(
-  path: string,
-  json: Record<string, unknown>,
-  schema: S,
-) => Promise<z.output<S>>;
 
 /**
  * RongCloud streaming (`publish_stream.json`, `RC:StreamMsg`): each call carries the next piece as
@@ -85,7 +82,7 @@ export class RongStreamTransport implements StreamTransport {
   #openingDigest: string | undefined;
 
   constructor(
-    private readonly call: Call,
+    private readonly call: StreamCall,
     private readonly plain: (text: string) => Promise<unknown>,
     private readonly target: RongStreamTarget,
     private readonly getStream?: (messageUID: string) => Promise<{ content: string }>,
@@ -101,7 +98,12 @@ export class RongStreamTransport implements StreamTransport {
     this.maxPlainBytes = RONG_MESSAGE_MAX_BYTES - 1024 - prefixBytes;
   }
 
-  async send(chunk: string, final: boolean, end?: EndReason): Promise<{ messageId: string }> {
+  async send(
+    chunk: string,
+    final: boolean,
+    end?: EndReason,
+    permit?: TurnPermit,
+  ): Promise<{ messageId: string }> {
     const t = this.target;
     if (this.#messageUID === undefined) this.#openedAt = Date.now();
     const call = this.#seq.next((seq) => {
@@ -119,7 +121,8 @@ export class RongStreamTransport implements StreamTransport {
         objectName: 'RC:StreamMsg',
         content,
       };
-      return this.call(this.rateKey, body, streamAnswer);
+      // The first try spends the turn's permit; a number tried again waits for the budget.
+      return this.call(this.rateKey, body, streamAnswer, permit);
     });
     this.#inFlight = call.catch(() => undefined);
     const answer = await call;
@@ -139,11 +142,11 @@ export class RongStreamTransport implements StreamTransport {
    * `waitMs` (2 s), the call was not applied and the next one opens the message again; should its
    * route still come within a minute, that message is recalled without a notice. Two found: unknown.
    */
-  async readBack(): Promise<ReadBack | undefined> {
+  async readBack(signal?: AbortSignal): Promise<ReadBack | undefined> {
     const uid = this.#messageUID;
     const attempt = this.#attempt;
     if (attempt === undefined) return undefined;
-    if (uid === undefined) return this.#findOpened(attempt);
+    if (uid === undefined) return this.#findOpened(attempt, signal);
     if (!this.getStream) return undefined;
     const { content } = await this.getStream(uid);
     const verdict = judgeReadBack(content, this.#sent, attempt, uid);
@@ -154,7 +157,7 @@ export class RongStreamTransport implements StreamTransport {
     return verdict;
   }
 
-  async #findOpened(attempt: string): Promise<ReadBack | undefined> {
+  async #findOpened(attempt: string, signal: AbortSignal | undefined): Promise<ReadBack | undefined> {
     const routed = this.routed;
     if (!routed) return undefined;
     const where = this.#where(this.#openedAt - CLOCK_SLACK_SECONDS * 1000);
@@ -163,7 +166,7 @@ export class RongStreamTransport implements StreamTransport {
       (m.content.seq ?? 1) === 1 &&
       typeof m.content.content === 'string' &&
       chunkDigest(m.content.content) === digest;
-    const found = await routed.routes.find(where, opened, routed.waitMs ?? ROUTE_WAIT_MS);
+    const found = await routed.routes.find(where, opened, routed.waitMs ?? ROUTE_WAIT_MS, signal);
     if (found.length > 1) return undefined;
     const message = found[0];
     this.#attempt = undefined;
@@ -183,26 +186,30 @@ export class RongStreamTransport implements StreamTransport {
    * After an opening call was judged not applied: for a minute, any message its route shows it
    * opened after all (and not one this transport opened since) is recalled without a notice. Each
    * route is judged once the call in flight has its answer, and no opening call is being read back,
-   * so the message this transport goes on with is known (and never recalled).
+   * so the message this transport goes on with is known (and never recalled). The client's
+   * `close()` ends the watch (`routed.closed`), its wait and its pauses with it.
    */
   #watchLate(routed: RouteReadBack, where: RouteQuery, opened: (m: RoutedMessage) => boolean): void {
     const until = Date.now() + LATE_ROUTE_MS;
     const judged = new Set<string>();
+    const closed = routed.closed;
     const look = async (): Promise<void> => {
       const left = until - Date.now();
-      if (left <= 0) return;
-      const found = await routed.routes.find(where, (m) => !judged.has(m.msgUID) && opened(m), left);
-      if (found.length === 0) return;
+      if (left <= 0 || closed?.aborted) return;
+      const accept = (m: RoutedMessage) => !judged.has(m.msgUID) && opened(m);
+      const found = await routed.routes.find(where, accept, left, closed);
+      if (found.length === 0 || closed?.aborted) return;
       await this.#inFlight;
       for (const late of found) {
         judged.add(late.msgUID);
         // An opening call being read back may yet adopt this very message: judge once it is settled.
         while (this.#messageUID === undefined && this.#attempt !== undefined && Date.now() < until)
-          await sleep(IN_DOUBT_PAUSE_MS);
+          await sleep(IN_DOUBT_PAUSE_MS, undefined, closed ? { signal: closed } : undefined);
         if (!this.#mine.has(late.msgUID)) await routed.recall(late);
       }
       return look();
     };
+    // A pause cut short by close() rejects: the watch simply ends.
     look().catch(() => undefined);
   }
 

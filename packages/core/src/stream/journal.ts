@@ -1,4 +1,5 @@
 import { ImbotError, outcomeUnknown } from '../errors.js';
+import type { TurnPermit } from '../limits/turn-permit.js';
 import type { EndReason, MessageState, ReadBack, StreamTransport } from './transport.js';
 
 /**
@@ -43,7 +44,7 @@ export class JournaledTransport implements StreamTransport {
   readonly emptyFinalChunk: boolean;
   readonly idleLimitMs: number;
   readonly markdown: boolean;
-  readonly readBack?: () => Promise<ReadBack | undefined>;
+  readonly readBack?: (signal?: AbortSignal) => Promise<ReadBack | undefined>;
   #id: string | undefined;
   /** Whether `#id` records a first call on its way (no message id yet) rather than an open message. */
   #provisional = false;
@@ -64,8 +65,8 @@ export class JournaledTransport implements StreamTransport {
     this.markdown = inner.markdown ?? false;
     if (inner.readBack) {
       const readBack = inner.readBack.bind(inner);
-      this.readBack = async () => {
-        const verdict = await readBack();
+      this.readBack = async (signal) => {
+        const verdict = await readBack(signal);
         if (verdict?.applied) this.#applied();
         else if (verdict && this.#provisional) this.#drop();
         return verdict;
@@ -73,7 +74,12 @@ export class JournaledTransport implements StreamTransport {
     }
   }
 
-  async send(chunk: string, final: boolean, end?: EndReason): Promise<{ messageId: string }> {
+  async send(
+    chunk: string,
+    final: boolean,
+    end?: EndReason,
+    permit?: TurnPermit,
+  ): Promise<{ messageId: string }> {
     this.#final = final;
     // A first call is recorded before it is made: if this process dies before its answer, another
     // finds the message it opened (by the cloud's history) and closes it.
@@ -81,7 +87,7 @@ export class JournaledTransport implements StreamTransport {
     if (opening) this.#record(opening, true);
     let sent: { messageId: string };
     try {
-      sent = await this.inner.send(chunk, final, end);
+      sent = await this.inner.send(chunk, final, end, permit);
     } catch (error) {
       // Certainly not applied: nothing was opened. Unknown: the record stays for the read-back.
       if (this.#provisional && !outcomeUnknown(error)) this.#drop();

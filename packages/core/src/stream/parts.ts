@@ -69,3 +69,15 @@ export function meaningOf(item: string | AnswerPart): PartMeaning {
       return { kind: 'none' };
   }
 }
+
+/**
+ * What the typing signal names while `part` runs, by the session's `statusText` option: nothing
+ * (`false`), the option's choice (a function), or by default the part's own `name`.
+ */
+export function statusOf(
+  statusText: false | ((part: AnswerPart) => string | undefined) | undefined,
+  part: AnswerPart,
+  name: string | undefined,
+): string | undefined {
+  return statusText === false ? undefined : statusText ? statusText(part) : name;
+}

@@ -82,3 +82,26 @@ export function planCall(input: PlanInput): PlannedCall | undefined {
   }
   return call(text, cleanCut(text, limit, whole), true);
 }
+
+/** A plain message planned after streaming failed: its text, and how much of the pending text it takes. */
+export interface PlannedPlain {
+  text: string;
+  units: number;
+  bytes: number;
+}
+
+/**
+ * The next plain message once streaming has failed: a message's worth (`maxBytes`) cut at a clean
+ * place whenever that much waits, and the rest once no more text will come (`ended`). `head(units)`
+ * reads the pending text; undefined when nothing is to go yet.
+ */
+export function planPlain(
+  pending: { readonly bytes: number; readonly units: number; head(units: number): string },
+  maxBytes: number,
+  ended: boolean,
+): PlannedPlain | undefined {
+  if (pending.units === 0 || (!ended && pending.bytes < maxBytes)) return undefined;
+  const window = pending.head(maxBytes + LOOKAHEAD_UNITS);
+  const cut = cleanCut(window, maxBytes, ended && window.length === pending.units);
+  return { text: window.slice(0, cut.units), units: cut.units, bytes: cut.bytes };
+}

@@ -1,5 +1,6 @@
 import TinyQueue from 'tinyqueue';
 import { noRateLimit, type RateLimiter, type RateLimitPermit } from '../limits/rate-limiter.js';
+import { TurnPermit } from '../limits/turn-permit.js';
 
 /**
  * What a session's next call does to its message: `open` starts one that will stay open, `continue`
@@ -13,10 +14,11 @@ export interface Schedulable {
   /** How long the cloud keeps an open message waiting for its next call before it ends it. */
   readonly idleLimitMs: number;
   /**
-   * Called when it is this session's turn: the session makes at most one call, at once (the call's
-   * request takes the turn's budget slot as it asks for one), or none if it has nothing to send.
+   * Called when it is this session's turn, with the turn's budget permit: the session makes at most
+   * one call, at once, and hands it `permit` (the call spends it, and the session drops it once the
+   * call settled). Returns false if it made no call: the scheduler then frees the permit.
    */
-  take(): void;
+  take(permit: TurnPermit): boolean;
   /** Called instead of `take` when the rate limiter failed (a shared limiter's store is down, say). */
   refused(error: unknown): void;
   /** Ends the session as the client closes; resolves when its final call is done. */
@@ -115,8 +117,6 @@ const FREE_PERMIT: RateLimitPermit = { release() {} };
 export class StreamScheduler {
   readonly #limiter: RateLimiter;
   readonly #lanes = new Map<string, Lane>();
-  /** The slot of the turn being served, for the call the session makes in it. */
-  #turn: { key: string; permit: RateLimitPermit } | undefined;
   readonly #open = new Set<Schedulable>();
   /** The clock the sessions and the deadlines share. */
   readonly now: () => number;
@@ -131,34 +131,39 @@ export class StreamScheduler {
   }
 
   /**
-   * A call's permit. A call made in a session's turn takes that turn's slot; any other waits for
-   * the limiter (without a limiter, nothing waits: no promise, no turn of the event loop).
+   * The permit of a call made outside any turn (a call made in a turn carries that turn's permit
+   * with it): it waits for the limiter (without a limiter, nothing waits: no promise, no turn of the
+   * event loop).
    */
   acquire(key: string, signal?: AbortSignal): RateLimitPermit | Promise<RateLimitPermit> {
-    const turn = this.#turn;
-    if (turn !== undefined && turn.key === key) {
-      this.#turn = undefined;
-      return turn.permit;
-    }
     if (this.#limiter === noRateLimit) return FREE_PERMIT;
     return this.#limiter.acquire(key, signal);
   }
 
   /**
    * The budget's lowest class: makes a best-effort call of `key` (a typing or status signal) at once
-   * if it costs text nothing, and returns false (the call is not made) otherwise. It costs text
+   * if it costs text nothing, and returns false (the call is not made) otherwise. `send` is handed
+   * the permit it may spend, when one was taken for it. It costs text
    * nothing when no session of `key` waits for a call and the limiter has a slot free with nobody
    * waiting for one (`tryAcquire`); a limiter that cannot tell at once lets it go while `inUse`
    * shows at most half the budget taken.
    */
-  status(key: string, send: () => unknown): boolean {
+  status(key: string, send: (permit?: TurnPermit) => unknown): boolean {
     const lane = this.#lanes.get(key);
     if (lane && (lane.ready > 0 || lane.waiting.size > 0)) return false;
     const limiter = this.#limiter;
     if (limiter.tryAcquire) {
       const permit = limiter.tryAcquire(key);
       if (!permit) return false;
-      this.#serve({ take: send }, key, permit);
+      const turn = new TurnPermit(permit);
+      const drop = () => turn.drop();
+      let call: unknown;
+      try {
+        call = send(turn);
+      } finally {
+        // The signal's call spends the permit; one that failed before it did frees it as it settles.
+        Promise.resolve(call).then(drop, drop);
+      }
       return true;
     }
     const inUse = limiter.inUse?.(key);
@@ -295,14 +300,13 @@ export class StreamScheduler {
   }
 
   /** Gives `session` its turn with `permit`; the slot is freed at once if the session made no call. */
-  #serve(session: Pick<Schedulable, 'take'>, key: string, permit: RateLimitPermit): void {
-    this.#turn = { key, permit };
+  #serve(session: Schedulable, permit: RateLimitPermit): void {
+    const turn = new TurnPermit(permit);
+    let made = false;
     try {
-      session.take();
+      made = session.take(turn);
     } finally {
-      const unused = this.#turn;
-      this.#turn = undefined;
-      unused?.permit.release();
+      if (!made) turn.drop();
     }
   }
 
@@ -319,7 +323,7 @@ export class StreamScheduler {
           return;
         }
         const session = this.#pick(lane);
-        if (session) this.#serve(session, key, permit);
+        if (session) this.#serve(session, permit);
         else permit.release();
       }
     } finally {

@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { StreamClosedError, StreamSourceError, TimeoutError, ValidationError } from '../errors.js';
 import { InMemoryRateLimiter } from '../limits/rate-limiter.js';
+import type { TurnPermit } from '../limits/turn-permit.js';
 import { TencentApiError } from '../tencent/errors.js';
 import { StreamScheduler } from './scheduler.js';
 import { type StreamFinish, StreamSession, type StreamSessionOptions } from './session.js';
-import type { StreamTransport } from './transport.js';
+import type { EndReason, StreamTransport } from './transport.js';
 import { TypingIndicator } from './typing.js';
 
 interface Call {
@@ -48,9 +49,14 @@ class ScriptedTransport implements StreamTransport {
 
   readonly latencyMs: number;
 
-  async send(chunk: string, final: boolean): Promise<{ messageId: string }> {
-    // A request takes its budget slot as it starts: in the session's turn, the turn's.
-    const granted = scheduler.acquire(this.rateKey);
+  async send(
+    chunk: string,
+    final: boolean,
+    _end?: EndReason,
+    turn?: TurnPermit,
+  ): Promise<{ messageId: string }> {
+    // A request spends the permit of the turn it was made in, as the request layer's budget does.
+    const granted = turn?.take() ?? scheduler.acquire(this.rateKey);
     const permit = 'release' in granted ? granted : await granted;
     this.calls.push({ session: this.name, chunk, final, at: Date.now() });
     await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
@@ -332,6 +338,23 @@ describe('StreamSession failures', () => {
       text: 'partial answer',
     });
     expect(t.messages).toEqual(['partial answer']);
+  });
+
+  it('abort() leaves no timer of its own running: pacing, idle limit, keep-alive, markdown holdback', async () => {
+    // A limiter with no timers of its own, so that what is counted is the session's.
+    scheduler = new StreamScheduler({ acquire: async () => ({ release() {} }) }, { now: () => Date.now() });
+    const t = new ScriptedTransport('a', calls, { latencyMs: 10 });
+    const s = session(t, { markdown: true, minIntervalMs: 1000 });
+    s.write('Hello ');
+    await vi.advanceTimersByTimeAsync(20);
+    // The next call waits for minIntervalMs, and its link waits for what closes it.
+    s.write('see [the docs');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(vi.getTimerCount()).toBe(4);
+    const done = s.abort('user left');
+    await vi.advanceTimersByTimeAsync(20);
+    expect(await done).toMatchObject({ reason: 'aborted', text: 'Hello see [the docs' });
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it('an AbortSignal aborts the session', async () => {

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { z } from 'zod';
 import { outcomeUnknown } from '../errors.js';
+import type { TurnPermit } from '../limits/turn-permit.js';
 
 /**
  * How long an open streamed message may wait for its next call before the cloud ends it: 15 s, as
@@ -38,9 +40,10 @@ export interface StreamTransport {
   readonly markdown?: boolean;
   /**
    * Sends `chunk` as the next part of the current message, opening one if needed. Called in the
-   * session's turn, whose budget slot its call takes. Resolves with the message's id.
+   * session's turn, whose budget `permit` travels with the call (to its `StreamCall`), however long
+   * the way. Resolves with the message's id.
    */
-  send(chunk: string, final: boolean, end?: EndReason): Promise<{ messageId: string }>;
+  send(chunk: string, final: boolean, end?: EndReason, permit?: TurnPermit): Promise<{ messageId: string }>;
   /** Forgets the current message: the next `send` opens a new one. */
   next(): void;
   /** Sends `text` as one ordinary message, the fallback when streaming fails. */
@@ -49,9 +52,10 @@ export interface StreamTransport {
    * After a call failed with an unknown outcome, reads back what the cloud holds to learn whether it
    * was applied. For the call that opened a message the message is looked for in the conversation's
    * history (and, found, continued); for a later call the message's text is compared with what was
-   * sent. Undefined when the cloud cannot tell. Absent where the cloud has no read-back.
+   * sent. Undefined when the cloud cannot tell. Absent where the cloud has no read-back. `signal`
+   * cuts short any wait it makes (the session is aborted): it then judges by what it has seen.
    */
-  readBack?(): Promise<ReadBack | undefined>;
+  readBack?(signal?: AbortSignal): Promise<ReadBack | undefined>;
   /** What another process needs to close the open message (no text): absent when none is open. */
   snapshot(): MessageState | undefined;
   /**
@@ -63,6 +67,18 @@ export interface StreamTransport {
   /** Takes over an open message from its `snapshot()`: the next `send` continues it. */
   resume(state: MessageState): void;
 }
+
+/**
+ * How a cloud's stream transport reaches its REST API: one `unapplied`-mode call through the client's
+ * request layer, of API `api` with a JSON `body`, answered in `schema`'s shape. `permit` is the
+ * permit of the session's turn: the call's first attempt spends it.
+ */
+export type StreamCall = <S extends z.ZodType>(
+  api: string,
+  body: Record<string, unknown>,
+  schema: S,
+  permit?: TurnPermit,
+) => Promise<z.output<S>>;
 
 /** Seconds of clock difference with the cloud allowed around an opening call's time in a read-back. */
 export const CLOCK_SLACK_SECONDS = 2;

@@ -95,7 +95,10 @@ describe('the budget’s lowest class (StreamScheduler.status)', () => {
   const session = (take: () => void): Schedulable => ({
     rateKey: 'typing-api',
     idleLimitMs: 15_000,
-    take,
+    take: () => {
+      take();
+      return false;
+    },
     refused() {},
     shutdown: () => Promise.resolve(),
   });

@@ -1,4 +1,5 @@
 import { isTransient } from '../errors.js';
+import type { TurnPermit } from '../limits/turn-permit.js';
 
 /** One cloud's "the bot is typing" signal to one user: what the indicator needs to send it. */
 export interface TypingSignal {
@@ -8,17 +9,18 @@ export interface TypingSignal {
   readonly renewMs: number;
   /**
    * Sends the signal once, naming what runs when the cloud's signal can carry a word; `signal`
-   * aborts when the indicator stops, so a retry never sends it after the answer's text.
+   * aborts when the indicator stops, so a retry never sends it after the answer's text. `permit`,
+   * when given, is the budget permit taken for this signal: its call spends it.
    */
-  send(statusText: string | undefined, signal: AbortSignal): Promise<unknown>;
+  send(statusText: string | undefined, signal: AbortSignal, permit?: TurnPermit): Promise<unknown>;
 }
 
 /** What the indicator asks of the client's budget owner (its `StreamScheduler`). */
 export interface StatusBudget {
   /** Clock in milliseconds. */
   readonly now: () => number;
-  /** Makes a best-effort call of `key` if it costs text nothing; false when it was dropped. */
-  status(key: string, send: () => unknown): boolean;
+  /** Makes a best-effort call of `key` if it costs text nothing, handing it its permit; false when dropped. */
+  status(key: string, send: (permit?: TurnPermit) => unknown): boolean;
 }
 
 /**
@@ -109,8 +111,8 @@ export class TypingIndicator {
       this.stop();
       return;
     }
-    const made = this.#budget.status(this.#signal.rateKey, () =>
-      this.#signal.send(this.#statusText, this.#stopped.signal).catch((error: unknown) => {
+    const made = this.#budget.status(this.#signal.rateKey, (permit) =>
+      this.#signal.send(this.#statusText, this.#stopped.signal, permit).catch((error: unknown) => {
         if (!this.#stopped.signal.aborted && !isTransient(error)) this.stop();
       }),
     );

@@ -1,15 +1,17 @@
 import type { z } from 'zod';
+import { CloudClient } from '../client/cloud-client.js';
 import { ValidationError } from '../errors.js';
-import { CloudClient } from '../http/cloud-client.js';
-import type { RetryMode, RetryPolicy } from '../http/retry.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
 import type { ButtonMode } from '../message/button-signer.js';
 import type { ObservabilityOptions } from '../observe/telemetry.js';
 import type { BotPlatform } from '../platform.js';
 import type { StreamJournal } from '../stream/journal.js';
 import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
+import type { StreamCall } from '../stream/transport.js';
 import type { TypingIndicator } from '../stream/typing.js';
 import { parseInput } from '../validation.js';
+import type { CallOptions } from '../wire/request.js';
+import type { RetryMode, RetryPolicy } from '../wire/retry.js';
 import { AdminUserSig } from './credentials.js';
 import { textElement, typingElement, withMentions } from './elements.js';
 import { TencentApiError } from './errors.js';
@@ -53,7 +55,7 @@ import {
   type TencentProfileInput,
   userId as userIdSchema,
 } from './schemas.js';
-import { RobotStreamTransport, type StreamCall, StreamMsgTransport } from './streams.js';
+import { RobotStreamTransport, StreamMsgTransport } from './streams.js';
 
 /** TUIKit shows a typing signal for 5 s and renews its own every 4 s: so does the indicator. */
 const TYPING_RENEW_MS = 4000;
@@ -251,7 +253,12 @@ export class TencentIm extends CloudClient<StreamTarget> {
    * Without `from` the admin sends it. `MsgSeq` and `MsgRandom` are drawn once and reused by every
    * retry, so the cloud's 120-second de-duplication makes retries safe.
    */
-  async sendMsg(input: SendMsgInput, signal?: AbortSignal): Promise<{ msgKey: string; msgTime: number }> {
+  sendMsg(input: SendMsgInput, signal?: AbortSignal): Promise<{ msgKey: string; msgTime: number }> {
+    return this.#sendMsg(input, { signal });
+  }
+
+  /** `sendMsg`, with its call's options: a typing signal's carries the permit taken for it. */
+  async #sendMsg(input: SendMsgInput, call: CallOptions): Promise<{ msgKey: string; msgTime: number }> {
     const message = parseInput(sendMsgInput, input, 'sendMsg');
     const msgBody: MsgBodyElement[] =
       'text' in message ? [{ MsgType: 'TIMTextElem', MsgContent: { Text: message.text } }] : message.msgBody;
@@ -266,7 +273,7 @@ export class TencentIm extends CloudClient<StreamTarget> {
       MsgLifeTime: message.msgLifeTime,
       SendMsgControl: message.sendMsgControl,
     };
-    const answer = await this.#request('openim/sendmsg', body, sendMsgAnswer, 'idempotent', signal);
+    const answer = await this.#request('openim/sendmsg', body, sendMsgAnswer, 'idempotent', call);
     return { msgKey: answer.MsgKey, msgTime: answer.MsgTime };
   }
 
@@ -276,9 +283,13 @@ export class TencentIm extends CloudClient<StreamTarget> {
    * devices) carrying TUIKit's typing element, which TUIKit shows for 5 s in one-to-one chats.
    * `statusText` names what runs, for clients that show it.
    */
-  async sendTyping(input: SendTypingInput, signal?: AbortSignal): Promise<void> {
+  sendTyping(input: SendTypingInput, signal?: AbortSignal): Promise<void> {
+    return this.#sendTyping(input, { signal });
+  }
+
+  async #sendTyping(input: SendTypingInput, call: CallOptions): Promise<void> {
     const t = parseInput(sendTypingInput, input, 'sendTyping');
-    await this.sendMsg(
+    await this.#sendMsg(
       {
         from: t.from,
         to: t.to,
@@ -287,7 +298,7 @@ export class TencentIm extends CloudClient<StreamTarget> {
         sendMsgControl: ['NoUnread', 'NoLastMsg'],
         msgBody: [typingElement(t.typing ?? true, t.statusText)],
       },
-      signal,
+      call,
     );
   }
 
@@ -306,8 +317,8 @@ export class TencentIm extends CloudClient<StreamTarget> {
     return this.typingIndicator({
       rateKey: 'openim/sendmsg',
       renewMs: TYPING_RENEW_MS,
-      send: (statusText, signal) =>
-        this.sendTyping({ from, to, ...(statusText ? { statusText } : {}) }, signal),
+      send: (statusText, signal, permit) =>
+        this.#sendTyping({ from, to, ...(statusText ? { statusText } : {}) }, { signal, permit }),
     });
   }
 
@@ -356,7 +367,8 @@ export class TencentIm extends CloudClient<StreamTarget> {
 
   protected transportFor(target: StreamTarget): RobotStreamTransport | StreamMsgTransport {
     const t = parseInput(openStreamInput, target, 'openStream');
-    const call: StreamCall = (api, body, schema) => this.#request(api, body, schema, 'unapplied');
+    const call: StreamCall = (api, body, schema, permit) =>
+      this.#request(api, body, schema, 'unapplied', { permit });
     if ('groupId' in t) {
       return new StreamMsgTransport(
         call,
@@ -577,7 +589,7 @@ export class TencentIm extends CloudClient<StreamTarget> {
     if (!/^[A-Za-z0-9_]+\/[A-Za-z0-9_]+$/.test(path)) {
       throw new ValidationError('api', `api: "${api}" is not a "service/command" path`);
     }
-    return this.#request(path, body, envelope, options.retry ?? 'unapplied', options.signal);
+    return this.#request(path, body, envelope, options.retry ?? 'unapplied', options);
   }
 
   /** One call of REST API `api` (`service/command`) through the request layer. */
@@ -586,8 +598,8 @@ export class TencentIm extends CloudClient<StreamTarget> {
     body: Record<string, unknown>,
     schema: S,
     mode: RetryMode,
-    signal?: AbortSignal,
+    call?: CallOptions,
   ): Promise<z.output<S>> {
-    return this.requests.request(api, `v4/${api}`, { json: body }, schema, mode, signal);
+    return this.requests.request(api, `v4/${api}`, { json: body }, schema, mode, call);
   }
 }

@@ -1,9 +1,9 @@
 import { randomFillSync } from 'node:crypto';
 import type { z } from 'zod';
 import { ApiError } from '../errors.js';
-import type { CloudProtocol, Exchange } from '../http/request.js';
-import type { RetryDecision } from '../http/retry.js';
-import type { HttpAnswer } from '../http/transport.js';
+import type { CloudProtocol, Exchange } from '../wire/request.js';
+import type { RetryDecision } from '../wire/retry.js';
+import type { HttpAnswer } from '../wire/transport.js';
 import { tencentHints, tencentRetryCodes } from './codes.js';
 import type { AdminUserSig } from './credentials.js';
 import { TencentApiError } from './errors.js';

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { transportOptionsShape } from '../http/options.js';
+import { transportOptionsShape } from '../client/options.js';
 import { boundedId, maxBytes } from '../validation.js';
 import { tencentRegions } from './regions.js';
 

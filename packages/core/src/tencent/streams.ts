@@ -1,11 +1,14 @@
 import * as z from 'zod';
+import type { TurnPermit } from '../limits/turn-permit.js';
 import { mentionPrefix } from '../message/rich.js';
 import {
   chunkDigest,
+  type EndReason,
   judgeReadBack,
   type MessageState,
   type ReadBack,
   STREAM_IDLE_LIMIT_MS,
+  type StreamCall,
   StreamSequence,
   type StreamTransport,
 } from '../stream/transport.js';
@@ -15,13 +18,6 @@ import { TencentApiError } from './errors.js';
 import { findInHistory, streamMsgIdOf, streamTextOf, type TencentHistory, textOf } from './history.js';
 import { randomUint32 } from './protocol.js';
 import { envelope, MESSAGE_MAX_BYTES, sendStreamMsgAnswer } from './schemas.js';
-
-/** How a transport reaches the REST API: one `unapplied`-mode call through the request layer. */
-export type StreamCall = <S extends z.ZodType>(
-  api: string,
-  body: Record<string, unknown>,
-  schema: S,
-) => Promise<z.output<S>>;
 
 /**
  * Robot streaming (`openim_robot_http_svc/send_stream_msg`, one-to-one): the first call opens a
@@ -55,7 +51,12 @@ export class RobotStreamTransport implements StreamTransport {
     private readonly history?: TencentHistory,
   ) {}
 
-  async send(chunk: string, final: boolean): Promise<{ messageId: string }> {
+  async send(
+    chunk: string,
+    final: boolean,
+    _end?: EndReason,
+    permit?: TurnPermit,
+  ): Promise<{ messageId: string }> {
     if (this.#msgKey === undefined) {
       this.#openedAt = Math.floor(Date.now() / 1000);
       this.#sent = 0;
@@ -68,7 +69,7 @@ export class RobotStreamTransport implements StreamTransport {
       MsgKey: this.#msgKey,
       Finish: final ? 1 : undefined,
     };
-    const answer = await this.call(this.rateKey, body, sendStreamMsgAnswer);
+    const answer = await this.call(this.rateKey, body, sendStreamMsgAnswer, permit);
     this.#msgKey = answer.MsgKey;
     this.#opened.add(answer.MsgKey);
     this.#sent += chunk.length;
@@ -203,7 +204,12 @@ export class StreamMsgTransport implements StreamTransport {
     this.maxPlainBytes = MESSAGE_MAX_BYTES - prefixBytes;
   }
 
-  async send(chunk: string, final: boolean): Promise<{ messageId: string }> {
+  async send(
+    chunk: string,
+    final: boolean,
+    _end?: EndReason,
+    permit?: TurnPermit,
+  ): Promise<{ messageId: string }> {
     const target = this.target;
     if (this.#streamMsgId === undefined) {
       this.#openedAt = Math.floor(Date.now() / 1000);
@@ -228,7 +234,8 @@ export class StreamMsgTransport implements StreamTransport {
         MsgBody: [{ MsgType: 'TIMStreamElem', MsgContent: content }],
         ...(mention.length > 0 ? { GroupAtInfo: mention.map((id) => ({ GroupAt_Account: id })) } : {}),
       };
-      return this.call(this.rateKey, body, streamMsgAnswer);
+      // The first try spends the turn's permit; a number tried again waits for the budget.
+      return this.call(this.rateKey, body, streamMsgAnswer, permit);
     });
     this.#streamMsgId = answer.StreamMsgID;
     this.#sent += this.#attempt?.length ?? 0;

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { abortedError } from '../errors.js';
 import type { RateLimitPermit } from '../limits/rate-limiter.js';
+import type { TurnPermit } from '../limits/turn-permit.js';
 import { type ClientTelemetry, outcomeOf } from '../observe/telemetry.js';
 import { Origins } from './origins.js';
 import { type RetryDecision, type RetryMode, type RetryPolicy, retryAfter, retryDecision } from './retry.js';
@@ -26,6 +27,8 @@ export class Exchange implements HttpPost {
   readonly schema: z.ZodType;
   readonly mode: RetryMode;
   readonly signal: AbortSignal | undefined;
+  /** The permit of the turn the call was made in, if any: its first attempt spends it. */
+  readonly permit: TurnPermit | undefined;
   /** Which of the data centre's domains the attempt goes to. */
   domain = 0;
   /** The domain's origin, for the attempt in flight. */
@@ -51,7 +54,7 @@ export class Exchange implements HttpPost {
     body: Body,
     schema: z.ZodType,
     mode: RetryMode,
-    signal: AbortSignal | undefined,
+    options: CallOptions,
   ) {
     this.#protocol = protocol;
     this.api = api;
@@ -65,7 +68,8 @@ export class Exchange implements HttpPost {
     }
     this.schema = schema;
     this.mode = mode;
-    this.signal = signal;
+    this.signal = options.signal;
+    this.permit = options.permit;
   }
 
   /** Takes the cloud's secrets, and the attempt's, out of `text` (what a failure quotes back). */
@@ -73,6 +77,18 @@ export class Exchange implements HttpPost {
     return this.#protocol.redact(text, this);
   }
 }
+
+/**
+ * What a caller may add to a call: a `signal` that aborts it, and the `permit` of the turn it is made
+ * in (a stream's chunk, a typing signal), which its first attempt spends instead of asking the budget.
+ */
+export interface CallOptions {
+  signal?: AbortSignal | undefined;
+  permit?: TurnPermit | undefined;
+}
+
+/** The options of a call that adds none: one object for all. */
+const NO_OPTIONS: CallOptions = Object.freeze({});
 
 /** A request body: JSON, or form fields (a field given an array repeats). */
 export type Body = { json: unknown } | { form: Record<string, string | string[]> };
@@ -151,10 +167,13 @@ function retrying(policy: RetryPolicy, protocol: CloudProtocol, telemetry: Clien
   };
 }
 
-/** The budget permit: each attempt takes one, and frees it by its round trip when it ends. */
+/**
+ * The budget permit: each attempt takes one, and frees it by its round trip when it ends. The first
+ * attempt of a call made in a turn spends the turn's permit, handed down with the call.
+ */
 function budgeted(budget: Budget): Layer {
   return (next) => async (exchange) => {
-    const granted = budget.acquire(exchange.api, exchange.signal);
+    const granted = exchange.permit?.take() ?? budget.acquire(exchange.api, exchange.signal);
     const permit = 'release' in granted ? granted : await granted;
     exchange.roundTripMs = undefined;
     try {
@@ -265,7 +284,7 @@ export class RequestLayer {
 
   /**
    * Makes one call: `api` names its budget and telemetry, `endpoint` its errors; the answer is read
-   * into `schema`'s output or a typed `ImbotError`.
+   * into `schema`'s output or a typed `ImbotError`. `options` may carry its signal and its turn's permit.
    */
   request<S extends z.ZodType>(
     api: string,
@@ -273,9 +292,9 @@ export class RequestLayer {
     body: Body,
     schema: S,
     mode: RetryMode,
-    signal?: AbortSignal,
+    options: CallOptions = NO_OPTIONS,
   ): Promise<z.output<S>> {
-    return this.#step(new Exchange(this.#protocol, api, endpoint, body, schema, mode, signal)) as Promise<
+    return this.#step(new Exchange(this.#protocol, api, endpoint, body, schema, mode, options)) as Promise<
       z.output<S>
     >;
   }

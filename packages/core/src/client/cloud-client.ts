@@ -1,17 +1,17 @@
 import { InMemoryRateLimiter, noRateLimit, type RateLimiter, scopedLimiter } from '../limits/rate-limiter.js';
 import {
+  budgetProbe,
   type ClientStats,
-  type ClientTelemetry,
+  ClientTelemetry,
   type ObservabilityOptions,
-  watchedScheduler,
 } from '../observe/telemetry.js';
 import { joinJournal, type StreamJournal } from '../stream/journal.js';
-import type { StreamScheduler } from '../stream/scheduler.js';
+import { StreamScheduler } from '../stream/scheduler.js';
 import { StreamSession, type StreamSessionOptions } from '../stream/session.js';
 import type { StreamTransport } from '../stream/transport.js';
 import { TypingIndicator, type TypingSignal } from '../stream/typing.js';
-import { type CloudProtocol, RequestLayer } from './request.js';
-import { defaultRetryPolicy, type RetryPolicy } from './retry.js';
+import { type CloudProtocol, RequestLayer } from '../wire/request.js';
+import { defaultRetryPolicy, type RetryPolicy } from '../wire/retry.js';
 
 /** What a cloud's client hands its base: its protocol and the options every client takes. */
 export interface CloudClientSetup extends ObservabilityOptions {
@@ -39,6 +39,8 @@ export abstract class CloudClient<Target extends object> {
   protected readonly requests: RequestLayer;
   readonly #scheduler: StreamScheduler;
   readonly #telemetry: ClientTelemetry;
+  /** Aborted by `close()`: what the client watches in the background (late routes) stops with it. */
+  readonly #closing = new AbortController();
   /** Makes a transport record its messages in the client's journal, if it has one. */
   readonly #journaled: (transport: StreamTransport, target: Target) => StreamTransport;
 
@@ -50,11 +52,14 @@ export abstract class CloudClient<Target extends object> {
         : setup.rateLimit
           ? scopedLimiter(setup.rateLimit, setup.app)
           : new InMemoryRateLimiter({ limit: setup.callsPerSecond });
-    ({ telemetry: this.#telemetry, scheduler: this.#scheduler } = watchedScheduler(
-      setup.protocol.cloud,
-      setup,
-      limiter,
-    ));
+    // The scheduler tells the telemetry each delivery's latency; the telemetry reads its queue.
+    const scheduler = new StreamScheduler(limiter, { onDelivered: (ms) => telemetry.delivered(ms) });
+    const telemetry = new ClientTelemetry(setup.protocol.cloud, setup, {
+      budget: budgetProbe(limiter),
+      streams: () => ({ open: scheduler.openSessions, queued: scheduler.queued }),
+    });
+    this.#scheduler = scheduler;
+    this.#telemetry = telemetry;
     const d = setup.domains;
     this.requests = new RequestLayer(setup.protocol, {
       bases:
@@ -84,12 +89,18 @@ export abstract class CloudClient<Target extends object> {
   }
 
   /**
-   * Finishes every open stream session (each still makes its closing call), then closes the
-   * connection pool. Resolves when all of that is done.
+   * Finishes every open stream session (each still makes its closing call), stops what the client
+   * watches in the background, then closes the connection pool. Resolves when all of that is done.
    */
   async close(): Promise<void> {
     await this.#scheduler.close();
+    this.#closing.abort();
     await this.requests.close();
+  }
+
+  /** Aborts once the client closes: a watch it starts in the background listens to it, and stops. */
+  protected get closing(): AbortSignal {
+    return this.#closing.signal;
   }
 
   /** The streaming API that serves `target`, after checking it. */
