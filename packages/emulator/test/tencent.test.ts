@@ -372,7 +372,9 @@ describe('stream_msg', () => {
       MsgBody: element([chunk(1, 'hi all', true)]),
     });
     expect(json?.ErrorCode).toBe(0);
-    expect(emulator.tencent.groupConversation('g1')).toMatchObject([{ text: 'hi all', state: 'finished' }]);
+    expect(emulator.tencent.groupConversation('g1')).toMatchObject([
+      { kind: 'stream', text: 'hi all', state: 'finished' },
+    ]);
   });
 
   it('keeps a stream under 128 KB', async () => {
