@@ -1,7 +1,7 @@
 import { InMemoryRateLimiter, type RateLimiter, TencentIm } from '@imbot/core';
 import { type Emulator, startEmulator } from '@imbot/emulator';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RedisRateLimiter } from '../src/index.js';
 import { freePort, serverArgs, serverProcess, startRedis } from './redis-server.js';
 
@@ -205,10 +205,26 @@ describe('RedisRateLimiter', () => {
 
   it('does not fall back while its client is still connecting (a cluster takes over a second)', async () => {
     const port = await freePort(false);
+    // Redis comes up after the heartbeat's interval has come round once (1 s) and before the 2 s
+    // connect wait ends: the sentinel is that first tick itself, not a guess at how long it takes.
+    const interval = globalThis.setInterval;
+    let ticked!: () => void;
+    const firstTick = new Promise<void>((resolve) => {
+      ticked = resolve;
+    });
+    let intervals = 0;
+    const spy = vi.spyOn(globalThis, 'setInterval').mockImplementation(((beat: () => void, ms: number) => {
+      intervals++;
+      return interval(() => {
+        beat();
+        ticked();
+      }, ms);
+    }) as typeof setInterval);
     const limiter = new RedisRateLimiter({ url: `redis://127.0.0.1:${port}`, prefix: 'test-late' });
-    // Redis comes up after the first heartbeat interval (1 s) and before the 2 s connect wait ends.
+    spy.mockRestore();
+    expect(intervals).toBe(1);
     const late = serverProcess(serverArgs(port));
-    await new Promise((resolve) => setTimeout(resolve, 1200));
+    await firstTick;
     await late.start();
     const permit = await limiter.acquire('api');
     expect(limiter.fallingBack).toBe(false);
