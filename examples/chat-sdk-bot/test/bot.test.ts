@@ -49,14 +49,14 @@ describe.each(['tencent', 'rongcloud'] as const)('the Chat SDK bot on %s', (clou
       emulator[cloud]
         .groupConversation('team')
         .filter((m) => m.from === botId && m.state === 'finished')
-        .map((m) => m.text);
+        .map((m) => `${m.kind}: ${m.text}`);
     await emulator[cloud].userSendsToGroup({
       from: 'alice',
       groupId: 'team',
       text: 'the plan',
       mentions: [botId],
     });
-    await expect.poll(answers, { timeout: 5000 }).toEqual([`@alice ${ANSWER('the plan')}`]);
+    await expect.poll(answers, { timeout: 5000 }).toEqual([`stream: @alice ${ANSWER('the plan')}`]);
     await emulator[cloud].userSendsToGroup({
       from: 'bob',
       groupId: 'team',
@@ -65,7 +65,7 @@ describe.each(['tencent', 'rongcloud'] as const)('the Chat SDK bot on %s', (clou
     });
     await expect
       .poll(answers, { timeout: 5000 })
-      .toEqual([`@alice ${ANSWER('the plan')}`, `@bob ${ANSWER('and costs')}`]);
+      .toEqual([`stream: @alice ${ANSWER('the plan')}`, `stream: @bob ${ANSWER('and costs')}`]);
   });
 
   it('a card’s button reaches onAction', async () => {

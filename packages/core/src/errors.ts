@@ -1,13 +1,15 @@
+import type { ImbotErrorCode } from './error-codes.js';
+
 /**
  * Every error imbot throws is an `ImbotError` with a stable string `code`, so callers can branch on
  * `err.code` without parsing messages. Messages say what to do and never carry a secret: anything
  * that wraps a lower-level error goes through `redactedCause` first.
  */
 export class ImbotError extends Error {
-  /** Stable, machine-readable identifier of the failure kind. */
-  readonly code: string;
+  /** Stable, machine-readable identifier of the failure kind: one of `IMBOT_ERROR_CODES`. */
+  readonly code: ImbotErrorCode;
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: ImbotErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
@@ -71,7 +73,12 @@ export class ApiError extends ImbotError {
   readonly status: number | undefined;
   readonly requestId: string | undefined;
 
-  constructor(code: string, message: string, details: ApiErrorDetails, options?: { cause?: unknown }) {
+  constructor(
+    code: ImbotErrorCode,
+    message: string,
+    details: ApiErrorDetails,
+    options?: { cause?: unknown },
+  ) {
     super(code, message, options);
     this.endpoint = details.endpoint;
     this.retryable = details.retryable;
@@ -92,7 +99,7 @@ export class CloudApiError extends ApiError {
   readonly errorCode: number;
 
   constructor(
-    code: string,
+    code: ImbotErrorCode,
     cloud: string,
     errorCode: number,
     message: string,

@@ -11,6 +11,7 @@ export {
   type EnsureBotsReport,
   ensureBots,
 } from './bots/ensure.js';
+export { IMBOT_ERROR_CODES, type ImbotErrorCode } from './error-codes.js';
 export {
   ApiError,
   type ApiErrorDetails,

@@ -82,8 +82,19 @@ describe('RongCloud openStream targets', () => {
     [{ from: 'bot', groupId: '' }, 'openStream.groupId'],
     [{ from: '', to: 'u' }, 'openStream.from'],
   ])('refuses %j before opening anything', async (target, field) => {
-    const client = new RongCloud(rong);
+    const emulator = await startEmulator();
+    const client = new RongCloud({
+      appKey: emulator.rongcloud.appKey,
+      appSecret: emulator.rongcloud.appSecret,
+      baseUrl: emulator.url,
+    });
     expect(() => client.openStream(target as never)).toThrow(validation(field));
+    expect(client.stats().streams).toEqual({ open: 0, queued: 0 });
+    // A sentinel call that does arrive, then close(), which would make the closing call of any
+    // session left open: the sentinel must be the only call the cloud saw.
+    await client.getBots(['sentinel']);
     await client.close();
+    expect(emulator.rongcloud.calls().map((call) => call.api)).toEqual(['/v3/bot/get.json']);
+    await emulator.close();
   });
 });

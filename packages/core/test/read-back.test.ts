@@ -89,7 +89,7 @@ describe.each(targets)('on %s, when the opening call’s answer is lost', (_, ap
     const result = await session.done;
     expect(result).toMatchObject({ reason: 'completed', fallback: false, messages: 1, undelivered: '' });
     expect(shown().filter((m) => m.from === ROBOT)).toMatchObject([
-      { text: 'Hello world, bye.', state: 'finished' },
+      { kind: 'stream', text: 'Hello world, bye.', state: 'finished' },
     ]);
   });
 
@@ -100,7 +100,7 @@ describe.each(targets)('on %s, when the opening call’s answer is lost', (_, ap
     const result = await session.done;
     expect(result).toMatchObject({ reason: 'completed', fallback: false, messages: 1 });
     expect(shown().filter((m) => m.from === ROBOT)).toMatchObject([
-      { text: 'Hello world, bye.', state: 'finished' },
+      { kind: 'stream', text: 'Hello world, bye.', state: 'finished' },
     ]);
   });
 });
@@ -140,7 +140,7 @@ describe.each(streams)('on %s, when a later call’s answer is lost', (_, api, o
       const result = await session.end(', bye.');
       expect(result).toMatchObject({ reason: 'completed', fallback: false, messages: 1, undelivered: '' });
       const bot = shown().filter((m) => m.from === ROBOT || m.from === RONG_BOT);
-      expect(bot).toMatchObject([{ text: 'Hello world, bye.', state: 'finished' }]);
+      expect(bot).toMatchObject([{ kind: 'stream', text: 'Hello world, bye.', state: 'finished' }]);
     },
   );
 });
@@ -182,7 +182,7 @@ describe.each(rongTargets)(
         await expect.poll(opened).toBeGreaterThan(0);
         const result = await session.end(' world, bye.');
         expect(result).toMatchObject({ reason: 'completed', fallback: false, messages: 1, undelivered: '' });
-        expect(bot()).toMatchObject([{ text: 'Hello world, bye.', state: 'finished' }]);
+        expect(bot()).toMatchObject([{ kind: 'stream', text: 'Hello world, bye.', state: 'finished' }]);
       },
     );
 
@@ -258,7 +258,7 @@ describe('when a call’s deadline passes while the cloud is still applying it',
       const result = await session.end(' world, bye.');
       expect(result).toMatchObject({ reason: 'completed', fallback: false, messages: 1, undelivered: '' });
       expect(emulator.tencent.conversation('ann', ROBOT)).toMatchObject([
-        { text: 'Hello world, bye.', state: 'finished' },
+        { kind: 'stream', text: 'Hello world, bye.', state: 'finished' },
       ]);
     } finally {
       emulator.faults.configure({});

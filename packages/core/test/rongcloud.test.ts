@@ -176,7 +176,7 @@ describe('messages and streaming', () => {
     expect(first.content).toMatchObject({ seq: 1, type: 'markdown', complete: false });
     await rong.openStream({ from: 'bot-1', groupId: 'g1' }).end('to the group');
     expect(emulator.rongcloud.groupConversation('g1')).toMatchObject([
-      { text: 'to the group', state: 'finished' },
+      { kind: 'stream', text: 'to the group', state: 'finished' },
     ]);
   });
 

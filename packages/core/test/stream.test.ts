@@ -93,7 +93,7 @@ describe('robot streaming against the emulator', () => {
     const group = im.openStream({ from: BOT, groupId: 'team' });
     await group.end('hello, team');
     expect(emulator.tencent.groupConversation('team')).toMatchObject([
-      { text: 'hello, team', state: 'finished', from: BOT },
+      { text: 'hello, team', state: 'finished', from: BOT, kind: 'stream' },
     ]);
     await im.close();
   });

@@ -5,7 +5,7 @@ import { genUserSig } from '@imbot/core';
 import { tencentCallbackSign } from '@imbot/core/tencent';
 import { Client } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Emulator } from '../src/index.js';
+import type { CallRecord, Emulator } from '../src/index.js';
 import { ADMIN, adminSig, emulatorForTests, rawCall, SDK_APP_ID, SECRET_KEY } from './rest.js';
 
 let emulator: Emulator;
@@ -372,7 +372,9 @@ describe('stream_msg', () => {
       MsgBody: element([chunk(1, 'hi all', true)]),
     });
     expect(json?.ErrorCode).toBe(0);
-    expect(emulator.tencent.groupConversation('g1')).toMatchObject([{ text: 'hi all', state: 'finished' }]);
+    expect(emulator.tencent.groupConversation('g1')).toMatchObject([
+      { kind: 'stream', text: 'hi all', state: 'finished' },
+    ]);
   });
 
   it('keeps a stream under 128 KB', async () => {
@@ -476,18 +478,21 @@ describe('faults', () => {
     'spends the latency %s the call is applied, and counts it when applied',
     async (latencySplit, before, after) => {
       emulator.faults.configure({ latencyMs: 100, latencySplit });
-      const sent = Date.now();
       const { json } = await rawCall(emulator, 'openim/sendmsg', {
         To_Account: 'bob',
         MsgRandom: 1,
         MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: `spent ${latencySplit}` } }],
       });
-      const answered = Date.now();
       expect(json?.ErrorCode).toBe(0);
+      // The emulator's own record: when the call arrived, when the message was applied, and how long
+      // the call took until answered.
+      const call = emulator.tencent.calls().at(-1) as CallRecord;
       const applied = emulator.tencent.conversation(ADMIN, 'bob').at(-1)?.time as number;
-      // Timers never fire early: each leg takes at least its share (less 1 ms of clock rounding).
-      expect(applied - sent).toBeGreaterThanOrEqual(before - 1);
-      expect(answered - applied).toBeGreaterThanOrEqual(after - 1);
+      const answered = call.time + call.durationMs;
+      // Timers never fire early: each leg takes at least its share (less 1 ms of timer rounding and
+      // 1 ms of the millisecond stamps).
+      expect(applied - call.time).toBeGreaterThanOrEqual(before - 2);
+      expect(answered - applied).toBeGreaterThanOrEqual(after - 2);
       expect(emulator.tencent.rate()['openim/sendmsg']?.accepted).toBe(1);
     },
   );
@@ -526,6 +531,10 @@ describe('callbacks', () => {
   }
 
   it('posts Bot.OnC2CMessage with the real query parameters and a valid Sign', async () => {
+    // The emulator's clock held still, a minute ahead of the wall's: RequestTime must be its time.
+    await emulator.close();
+    const time = Date.now() + 60_000;
+    emulator = await emulatorForTests({ now: () => time });
     const app = await appServer(() => {});
     emulator.tencent.setCallback(app.url, 'xxxxyyyy');
     await rawCall(emulator, 'openim_robot_http_svc/create_robot', { UserID: '@RBT#1' });
@@ -538,7 +547,7 @@ describe('callbacks', () => {
     expect(q?.get('contenttype')).toBe('json');
     expect(q?.get('OptPlatform')).toBe('Web');
     expect(q?.get('Sign')).toBe(tencentCallbackSign('xxxxyyyy', q?.get('RequestTime') as string));
-    expect(Math.abs(Number(q?.get('RequestTime')) - Date.now() / 1000)).toBeLessThan(5);
+    expect(q?.get('RequestTime')).toBe(String(Math.floor(time / 1000)));
     expect(call?.body).toMatchObject({
       CallbackCommand: 'Bot.OnC2CMessage',
       From_Account: 'alice',
@@ -571,12 +580,21 @@ describe('callbacks', () => {
   });
 
   it('waits at most 2 s for the app, and records that it did not answer', async () => {
-    const app = await appServer(() => new Promise((resolve) => setTimeout(resolve, 2500)));
+    // The app answers only when the test lets it, after the emulator has given up: no race with a timer.
+    let answer!: () => void;
+    const held = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    const app = await appServer(() => held);
     emulator.tencent.setCallback(app.url);
     await rawCall(emulator, 'openim_robot_http_svc/create_robot', { UserID: '@RBT#1' });
     const result = await emulator.tencent.userSends({ from: 'alice', to: '@RBT#1', text: 'slow?' });
+    expect(app.seen).toHaveLength(1);
     expect(result.callback).toMatchObject({ ok: false, error: 'no answer within 2000 ms' });
+    // As the emulator timed it: it waited the 2 s, and not much longer.
+    expect(result.callback?.durationMs).toBeGreaterThanOrEqual(1999);
     expect(result.callback?.durationMs).toBeLessThan(2400);
+    answer();
     await app.close();
   });
 

@@ -78,7 +78,7 @@ describe('TypingIndicator', () => {
 
   it('stops for good when the cloud refuses the signal, but keeps going through transient failures', async () => {
     const scheduler = new StreamScheduler(limiter(), { now: () => Date.now() });
-    fail = new ApiError('REQUEST_FAILED', 'a 502', { endpoint: 'x', retryable: true });
+    fail = new ApiError('HTTP_STATUS', 'a 502', { endpoint: 'x', retryable: true });
     const flaky = new TypingIndicator(signal(), scheduler);
     flaky.start();
     await vi.advanceTimersByTimeAsync(4000);
