@@ -37,6 +37,14 @@ export const IMBOT_ERROR_CODES = {
   HANDLER_FAILED: '@imbot/core',
   /** `ImbotError`: the receiver's durable inbox could not record a message; the cloud is asked to deliver again. */
   INBOX_UNAVAILABLE: '@imbot/core',
+  /** `ImbotError`: the receiver's stop channel could not send a stop; the cloud is asked to deliver it again. */
+  STOPS_UNAVAILABLE: '@imbot/core',
+  /** `ImbotError`: a middleware called `next()` twice. */
+  MIDDLEWARE_MISUSED: '@imbot/core',
+  /** `ImbotError`: an activity adapter's `history(context)` in a turn that answers no user's message. */
+  NO_MESSAGE: '@imbot/core',
+  /** `ButtonPressRefusedError`: a card button press whose signature does not hold for its conversation; reaches no handler. */
+  ACTION_REFUSED: '@imbot/core',
   /** `ImbotError`: the receiver is closing; a delivery is refused, or a waiting message is dropped. */
   SHUTTING_DOWN: '@imbot/core',
   /** `NotHandledError`: a message was acknowledged but `close()` came before its turn. */
@@ -61,8 +69,8 @@ export const IMBOT_ERROR_CODES = {
   SOURCE_ABORTED: '@imbot/core',
   /** `ImbotError` from `@imbot/redis`: Redis was unreachable or refused the routed messages' transaction. */
   ROUTES_UNAVAILABLE: '@imbot/redis',
-  /** `ActionRefusedError` from `@imbot/chat-adapter`: a card button press was not made by the adapter, or was moved. */
-  ACTION_REFUSED: '@imbot/chat-adapter',
+  /** `ImbotError` from `@imbot/redis`: Redis was unreachable for the transcript store's read or write. */
+  TRANSCRIPT_UNAVAILABLE: '@imbot/redis',
   /** `ImbotError` from `@imbot/chat-adapter`: the adapter was used before the Chat SDK initialized it. */
   NOT_INITIALIZED: '@imbot/chat-adapter',
 } as const;

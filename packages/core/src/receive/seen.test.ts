@@ -14,7 +14,7 @@ describe('MemorySeenStore', () => {
     expect(store.remember('a', 1000)).toBe(true);
   });
 
-  it('expires each lifetime on its own, without scanning', () => {
+  it('expires each lifetime on its own, a short one after a long one included', () => {
     let now = 0;
     const store = new MemorySeenStore({ now: () => now });
     store.remember('long', 10_000);
