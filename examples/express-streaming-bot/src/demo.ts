@@ -8,7 +8,13 @@ import { BOT_ID, demoBot } from './bot.js';
 export type Cloud = 'tencent' | 'rongcloud';
 
 /** The emulated apps' credentials: what a real app would take from the clouds' consoles. */
-const tencentApp = { sdkAppId: 1400000000, secretKey: 'imbot-emulator-key', admin: 'administrator' };
+/** The Tencent app the demo's emulator serves, for code that calls it as the app does. */
+export const DEMO_TENCENT_APP = {
+  sdkAppId: 1400000000,
+  secretKey: 'imbot-emulator-key',
+  admin: 'administrator',
+};
+
 const rongApp = { appKey: 'imbot-app-key', appSecret: 'imbot-app-secret' };
 const CALLBACK_TOKEN = 'demo-callback-token';
 
@@ -24,10 +30,10 @@ export interface Demo {
 
 async function listenOn(port: number): Promise<Emulator> {
   try {
-    return await startEmulator({ port, tencent: tencentApp, rongcloud: rongApp });
+    return await startEmulator({ port, tencent: DEMO_TENCENT_APP, rongcloud: rongApp });
   } catch (error) {
     if ((error as { code?: string }).code !== 'EADDRINUSE' || port === 0) throw error;
-    return startEmulator({ port: 0, tencent: tencentApp, rongcloud: rongApp });
+    return startEmulator({ port: 0, tencent: DEMO_TENCENT_APP, rongcloud: rongApp });
   }
 }
 
@@ -56,7 +62,7 @@ export async function startDemo(
   const webhook = `http://127.0.0.1:${(server.address() as AddressInfo).port}/im/webhook`;
   const client =
     cloud === 'tencent'
-      ? new TencentIm({ ...tencentApp, baseUrl: emulatorUrl, callbackToken: CALLBACK_TOKEN })
+      ? new TencentIm({ ...DEMO_TENCENT_APP, baseUrl: emulatorUrl, callbackToken: CALLBACK_TOKEN })
       : new RongCloud({
           ...rongApp,
           baseUrl: emulatorUrl,

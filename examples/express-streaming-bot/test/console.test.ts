@@ -4,9 +4,11 @@
 // The functions given to page.evaluate run in the browser.
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { TencentIm } from '@imbot/core';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Demo, startDemo } from '../src/index.js';
+import { BOT_ID } from '../src/bot.js';
+import { DEMO_TENCENT_APP, type Demo, startDemo } from '../src/index.js';
 
 /** Debian's Chromium (`apt-get install chromium`), or wherever CHROMIUM_PATH points. */
 const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -129,6 +131,32 @@ describe.skipIf(!available && !required)('the web console, in headless Chromium'
     // The stop went to the bot as the user's message, and reached no handler: no second answer.
     expect(await page.locator('#messages li.theirs').count()).toBe(1);
     await page.screenshot({ path: `${output}console-stop.png` });
+  }, 40_000);
+
+  it('shows a message the bot marked read, and a reply with the message it quotes', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
+    await page.goto(demo.consoleUrl);
+    await page.waitForSelector('#bots button');
+    await page.fill('#user', 'reader');
+    await page.dispatchEvent('#user', 'change');
+    await page.fill('#text', 'menu');
+    await page.click('#send');
+    await page.locator('#messages li.theirs').first().waitFor({ timeout: 10_000 });
+    // The bot marks it read and quotes it, through the cloud's own APIs, as an app would.
+    const im = new TencentIm({ ...DEMO_TENCENT_APP, baseUrl: demo.emulator?.url as string });
+    const asked = demo.emulator?.tencent.conversation('reader', BOT_ID).find((m) => m.from === 'reader');
+    const target = { botId: BOT_ID, userId: 'reader' };
+    await im.platform.markRead?.(target, asked?.msgKey as string);
+    await im.platform.sendText(target, 'That is the menu above.', {
+      quote: { messageId: asked?.msgKey as string, text: 'menu', from: 'reader' },
+    });
+    await im.close();
+    await expect.poll(() => page.textContent('#messages li.mine .state')).toBe('delivered · read');
+    const quote = page.locator('#messages li.theirs .quote');
+    await quote.waitFor({ timeout: 5000 });
+    expect(await quote.textContent()).toBe('menu');
+    expect(await quote.getAttribute('data-from')).toBe('reader');
+    await page.screenshot({ path: `${output}console-read-quote.png` });
   }, 40_000);
 
   it('shows a group with its members, a card the bot sends on an @-mention, and the answer to its button', async () => {

@@ -298,6 +298,43 @@ export class ImbotChatAdapter implements Adapter<ImbotThread, ImbotRawMessage> {
     return { id: messageId, threadId, raw: { messageId, target, text } };
   }
 
+  /**
+   * Marks the user's messages read up to `messageId` (one-to-one chats: Tencent `admin_set_msg_read`,
+   * RongCloud's read notice), so their client shows the bot has read them. Groups have no read
+   * mark a bot can set: the Chat SDK's `NotImplementedError`.
+   */
+  async markAsRead(threadId: string, messageId: string, message?: Message<ImbotRawMessage>): Promise<void> {
+    const target = this.#targetOf(threadId);
+    if (!this.platform.markRead || 'groupId' in target) {
+      throw new NotImplementedError(`${this.name} bots can mark one-to-one chats read only`, 'markAsRead');
+    }
+    await this.platform.markRead(target, messageId, message?.metadata.dateSent);
+  }
+
+  /**
+   * Posts `message` as a reply quoting the message `messageId` (Tencent: TUIKit's `messageReply`;
+   * RongCloud: `RC:ReferenceMsg`), its text and sender read from the thread's history where it can
+   * be. A card is posted as a card, unquoted: neither cloud quotes from one.
+   */
+  async reply(
+    threadId: string,
+    messageId: string,
+    message: AdapterPostableMessage,
+  ): Promise<RawMessage<ImbotRawMessage>> {
+    if (cardOf(message)) return this.postMessage(threadId, message);
+    const target = this.#targetOf(threadId);
+    const turn = this.#replyIn(threadId);
+    refuseUploads(message);
+    this.#stopLoneTyping(threadId);
+    const quoted = await this.fetchMessage(threadId, messageId).catch(() => null);
+    const quote = { messageId, text: quoted?.text ?? '', from: quoted?.author.userId ?? '' };
+    const text = this.#converter.renderPostable(message);
+    const { messageId: sent } = turn
+      ? await turn.text(text, { quote })
+      : await this.platform.sendText(target, text, { quote });
+    return { id: sent, threadId, raw: { messageId: sent, target, text } };
+  }
+
   /** Recalls a message the bot sent. */
   async deleteMessage(threadId: string, messageId: string): Promise<void> {
     const target = this.#targetOf(threadId);

@@ -409,6 +409,31 @@ describe.each(clouds)('a Chat SDK bot on $name', (cloud) => {
     expect(texts(start)).toEqual(['m1', 'm2', 'm3']);
   });
 
+  it('markAsRead shows the user their message read; reply quotes the message it answers', async () => {
+    bot.onDirectMessage(async (thread, message) => {
+      await thread.markAsRead(message);
+      await thread.reply(message, `About "${message.text}": yes.`);
+    });
+    await bot.initialize();
+    await cloudOf().userSends({ from: 'alice', to: cloud.bot, text: 'can you read me?' });
+    await expect
+      .poll(() => fromBot('alice')[0]?.text, { timeout: 5000 })
+      .toBe('About "can you read me?": yes.');
+    const asked = cloudOf()
+      .conversation('alice', cloud.bot)
+      .find((m) => m.from === 'alice');
+    expect(asked?.readAt).toEqual(expect.any(Number));
+    expect(fromBot('alice')[0]?.quote).toEqual({
+      messageId: asked?.msgKey,
+      text: 'can you read me?',
+      from: 'alice',
+    });
+    await expect(adapter.markAsRead(`${cloud.name}:group:team`, 'm1')).rejects.toMatchObject({
+      name: 'NotImplementedError',
+    });
+    expect(refused).toEqual([]);
+  });
+
   it('answers the cloud first and hands the handling to the Chat SDK’s waitUntil', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => {

@@ -1,5 +1,5 @@
 import { hkdfSync } from 'node:crypto';
-import { WebhookVerificationError } from './errors.js';
+import { ImbotError, WebhookVerificationError } from './errors.js';
 import type { ButtonSigner } from './message/button-signer.js';
 import { mentionTag, type RichMessage } from './message/rich.js';
 import type { StreamSession, StreamSessionOptions } from './stream/session.js';
@@ -148,6 +148,19 @@ export interface HistorySlice {
   before?: string;
 }
 
+/** A message a reply quotes: its id, its text (or the start of it) and its sender. */
+export interface QuotedMessage {
+  messageId: string;
+  text: string;
+  from: string;
+}
+
+/** How `sendText` sends. */
+export interface SendTextOptions {
+  /** The message this one answers, shown quoted above it. */
+  quote?: QuotedMessage | undefined;
+}
+
 /** How `updateText` treats the text it is given. */
 export interface UpdateTextOptions {
   /**
@@ -188,8 +201,17 @@ export interface BotPlatform {
   /** Parses a verified request's body; throws `WebhookVerificationError('malformed')`. */
   parseWebhook(request: WebhookRequest): ParsedWebhook;
 
-  /** Sends a plain text message as the bot; resolves with the id of the (last) message sent. */
-  sendText(target: ReplyTarget, text: string): Promise<{ messageId: string }>;
+  /**
+   * Sends a plain text message as the bot; resolves with the id of the (last) message sent. With
+   * `quote`, the (first) message quotes that one, as the cloud's clients show a reply.
+   */
+  sendText(target: ReplyTarget, text: string, options?: SendTextOptions): Promise<{ messageId: string }>;
+  /**
+   * Marks what the user of a one-to-one `target` sent the bot read, up to the message `messageId`
+   * (sent at `sentAt`), so their client shows it read (Tencent `admin_set_msg_read`, RongCloud
+   * `RC:ReadNtf`); absent where the cloud cannot. A group target is refused with `NOT_SUPPORTED`.
+   */
+  markRead?(target: ReplyTarget, messageId: string, sentAt?: Date): Promise<void>;
   /**
    * Sends a rich message (image, file, card, or text) in the cloud's own elements, with a readable
    * text fallback for clients that cannot render it; throws `ValidationError` before any request.
@@ -267,4 +289,12 @@ export function stripMentions(text: string, ids: string[]): string {
 /** A key for `purpose` derived from an app's `secret`, salted with the app's id (HKDF-SHA256, 32 bytes). */
 export function deriveAppKey(secret: string, app: string, purpose: string): Buffer {
   return Buffer.from(hkdfSync('sha256', secret, app, purpose, 32));
+}
+
+/** What a platform throws for a call its cloud offers only in one-to-one chats. */
+export function notInGroups(what: string): ImbotError {
+  return new ImbotError(
+    'NOT_SUPPORTED',
+    `${what}: the cloud offers it in one-to-one chats only, not in groups`,
+  );
 }

@@ -38,7 +38,8 @@ function label(message) {
 function describe(message, stateName) {
   if (stateName === 'failed') return `not delivered: ${state.failed.get(message.msgKey)}`;
   if (stateName === 'unanswered') return `reached no bot: ${state.unanswered.get(message.msgKey)}`;
-  if (message.from === user()) return message.pressed ? 'button pressed' : 'delivered';
+  if (message.from === user())
+    return `${message.pressed ? 'button pressed' : 'delivered'}${message.readAt ? ' · read' : ''}`;
   if (message.kind === 'stream')
     return `${stateName} · ${message.calls} call${message.calls === 1 ? '' : 's'}`;
   return stateName;
@@ -141,6 +142,12 @@ function drawMessage(message) {
       richContent(message),
     );
   } else body.replaceChildren(mentionedText(message.text, message.mentions));
+  // A reply shows the message it quotes above its own text, as the clouds' clients do.
+  if (message.quote && message.state !== 'recalled') {
+    const quote = el('blockquote', 'quote', message.quote.text || '(a message)');
+    if (message.quote.from) quote.dataset.from = message.quote.from;
+    body.prepend(quote);
+  }
   item.querySelector('.state').textContent = describe(message, stateName);
   const list = $('#messages');
   list.scrollTop = list.scrollHeight;

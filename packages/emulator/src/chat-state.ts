@@ -39,6 +39,13 @@ export interface Message {
   completeReason?: string;
   /** A recalled message that clients drop without a "message recalled" notice. */
   silent?: boolean;
+  /**
+   * The message this one quotes, as its client shows it above the text (Tencent: TUIKit's
+   * `messageReply` in `CloudCustomData`; RongCloud: `RC:ReferenceMsg`).
+   */
+  quote?: { messageId: string; text: string; from?: string };
+  /** Milliseconds since the epoch when its reader marked it read (a bot's read mark on a user's message). */
+  readAt?: number;
 }
 
 /** A group: its type in the cloud's words, and its members in the order they joined. */
@@ -216,6 +223,27 @@ export class ChatState extends EventEmitter<ChatEvents> {
     group.members.splice(index, 1);
     this.emit('groups');
     return true;
+  }
+
+  /**
+   * `reader` has read what `peer` sent it up to `upTo` (milliseconds since the epoch): each such
+   * message unread so far is marked read now, as the peer's client shows it.
+   */
+  markRead(reader: string, peer: string, upTo: number): number {
+    let marked = 0;
+    for (const message of this.conversation(reader, peer)) {
+      if (
+        message.from !== peer ||
+        message.to !== reader ||
+        message.time > upTo ||
+        message.readAt !== undefined
+      )
+        continue;
+      message.readAt = this.now();
+      this.emit('update', message);
+      marked++;
+    }
+    return marked;
   }
 
   byKey(msgKey: string): Message | undefined {

@@ -3,7 +3,7 @@ import type { HistoryOptions } from '../history/conversation.js';
 import type { ModelMessage, UserModelMessage } from '../history/model-messages.js';
 import type { TranscriptRecorder } from '../history/recorder.js';
 import { fallbackText, type RichMessage } from '../message/rich.js';
-import type { BotPlatform, InboundMessage, ReplyTarget } from '../platform.js';
+import type { BotPlatform, InboundMessage, ReplyTarget, SendTextOptions } from '../platform.js';
 import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
 import type { TypingIndicator } from '../stream/typing.js';
 import type { Run } from './lanes.js';
@@ -23,8 +23,8 @@ export interface Reply {
    * `typing: false` or where the cloud's clients show none (groups).
    */
   readonly typing: TypingIndicator | undefined;
-  /** Sends a plain text message as the bot; resolves with its id. */
-  text(text: string): Promise<{ messageId: string }>;
+  /** Sends a plain text message as the bot (quoting `options.quote`, if given); resolves with its id. */
+  text(text: string, options?: SendTextOptions): Promise<{ messageId: string }>;
   /** Sends an image, a file or a card (or text) as the bot; resolves with its id. */
   send(message: RichMessage): Promise<{ messageId: string }>;
   /** Opens a stream session to the sender or the group: the answer grows as you write it. */
@@ -102,9 +102,9 @@ export class AnswerRun implements Run, Reply {
     if (this.signal.aborted) typing?.stop();
   }
 
-  async text(text: string): Promise<{ messageId: string }> {
+  async text(text: string, options?: SendTextOptions): Promise<{ messageId: string }> {
     this.#typing?.stop();
-    const sent = await this.#host.platform.sendText(this.target, text);
+    const sent = await this.#host.platform.sendText(this.target, text, options);
     this.#host.transcript.answer(this.target, sent.messageId, text);
     return sent;
   }

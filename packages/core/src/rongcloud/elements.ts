@@ -1,4 +1,5 @@
 import { cardPayload, fallbackText, mentionPrefix, type RichMessage } from '../message/rich.js';
+import type { QuotedMessage } from '../platform.js';
 import type { RongMessage } from './schemas.js';
 
 /**
@@ -63,4 +64,34 @@ export function withMentions(message: RongMessage, mention: readonly string[]): 
   if (message.objectName === 'RC:TxtMsg')
     content.content = `${mentionPrefix(mention)}${String(content.content)}`;
   return { ...message, content };
+}
+
+/**
+ * A text that quotes `quote`: `RC:ReferenceMsg`, whose content is the text, and the quoted
+ * message's id, sender and text (`referMsgUid`, `referMsgUserId`, `referMsg`), as RongCloud's
+ * clients show a reply.
+ */
+export function referenceMessage(text: string, quote: QuotedMessage): RongMessage {
+  return {
+    objectName: 'RC:ReferenceMsg',
+    content: {
+      content: text,
+      referMsgUserId: quote.from,
+      referMsg: { content: quote.text, extra: '' },
+      objName: 'RC:TxtMsg',
+      referMsgUid: quote.messageId,
+      extra: '',
+    },
+  };
+}
+
+/**
+ * The one-to-one read notice `RC:ReadNtf`: its sender has read what it received up to the message
+ * `messageId`, sent at `sentTime` (milliseconds); `type` 1 is a read notice.
+ */
+export function readNotice(messageId: string, sentTime: number): RongMessage {
+  return {
+    objectName: 'RC:ReadNtf',
+    content: { lastMessageSendTime: sentTime, messageUId: messageId, type: 1 },
+  };
 }

@@ -7,8 +7,10 @@ import {
   deriveAppKey,
   jsonBody,
   mentionsOf,
+  notInGroups,
   type ParsedWebhook,
   type ReplyTarget,
+  type SendTextOptions,
   type UpdateTextOptions,
   type VerifyOptions,
   type WebhookProof,
@@ -20,7 +22,7 @@ import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
 import type { TypingIndicator } from '../stream/typing.js';
 import { maxChars, parseInput, utf8Bytes } from '../validation.js';
 import type { RongCloud } from './client.js';
-import { BUTTON_OBJECT_NAME, rongMessageOf } from './elements.js';
+import { BUTTON_OBJECT_NAME, readNotice, referenceMessage, rongMessageOf } from './elements.js';
 import { isRoutedBody, parseRoutedMessage } from './routes.js';
 import { BOTS_PER_APP, botId } from './schemas.js';
 import { parseRongCloudCallback, verifyRongCloudCallback } from './webhook.js';
@@ -179,16 +181,40 @@ export class RongCloudPlatform implements BotPlatform {
    * Sends `text` as the bot (`RC:TxtMsg`), in several messages past 120 KB; the id is the
    * `messageUID`. In a group, each piece @-mentions `target.mention`.
    */
-  async sendText(target: ReplyTarget, text: string): Promise<{ messageId: string }> {
+  async sendText(
+    target: ReplyTarget,
+    text: string,
+    options: SendTextOptions = {},
+  ): Promise<{ messageId: string }> {
     let rest = text;
     let messageId = '';
+    let quote = options.quote;
     const room = PLAIN_MAX_BYTES - utf8Bytes(mentionPrefix(mentionsOf(target)));
     do {
       const piece = cleanPrefix(rest, room);
-      messageId = await this.#send(target, { text: piece });
+      // Only the first message of a long text quotes (`RC:ReferenceMsg`): the rest continue it.
+      messageId = await this.#send(
+        target,
+        quote ? { message: referenceMessage(piece, quote) } : { text: piece },
+      );
+      quote = undefined;
       rest = rest.slice(piece.length);
     } while (rest !== '');
     return { messageId };
+  }
+
+  /**
+   * Tells the user of a one-to-one `target` the bot has read what they sent up to `messageId`
+   * (sent at `sentAt`, default now): the read notice `RC:ReadNtf`, which their client shows as read.
+   * A group's read receipts are requested by its sender, not set by a bot.
+   */
+  async markRead(target: ReplyTarget, messageId: string, sentAt?: Date): Promise<void> {
+    if ('groupId' in target) throw notInGroups('markRead');
+    await this.rong.publishPrivate({
+      from: target.botId,
+      to: target.userId,
+      message: readNotice(messageId, (sentAt ?? new Date()).getTime()),
+    });
   }
 
   /**

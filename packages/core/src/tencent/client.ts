@@ -52,6 +52,7 @@ import {
   sendStreamMsgAnswer,
   sendStreamMsgInput,
   sendTypingInput,
+  setMsgReadInput,
   type TencentProfileInput,
   userId as userIdSchema,
 } from './schemas.js';
@@ -278,6 +279,19 @@ export class TencentIm extends CloudClient<StreamTarget> {
   }
 
   /**
+   * Marks `reader`'s one-to-one chat with `peer` read up to `time` (seconds; default now), so the
+   * peer's client shows its messages read (`openim/admin_set_msg_read`, doc 1047/50349).
+   */
+  async setMsgRead(input: { reader: string; peer: string; time?: number }): Promise<void> {
+    const read = parseInput(setMsgReadInput, input, 'setMsgRead');
+    await this.call(
+      'openim/admin_set_msg_read',
+      { Report_Account: read.reader, Peer_Account: read.peer, MsgReadTime: read.time },
+      { retry: 'idempotent' },
+    );
+  }
+
+  /**
    * Tells user `to` that `from` is typing (`typing: false`: has stopped): an online-only `sendmsg`
    * (`MsgLifeTime` 0: not stored, not counted unread, not pushed, not synced to the sender's other
    * devices) carrying TUIKit's typing element, which TUIKit shows for 5 s in one-to-one chats.
@@ -342,6 +356,7 @@ export class TencentIm extends CloudClient<StreamTarget> {
       From_Account: message.from,
       MsgBody: msgBody,
       GroupAtInfo: groupAtInfo,
+      CloudCustomData: 'cloudCustomData' in message ? message.cloudCustomData : undefined,
     };
     const answer = await this.#request(
       'group_open_http_svc/send_group_msg',

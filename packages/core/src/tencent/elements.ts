@@ -1,4 +1,5 @@
 import { cardPayload, fallbackText, mentionPrefix, type RichMessage } from '../message/rich.js';
+import type { QuotedMessage } from '../platform.js';
 import type { MsgBodyElement } from './schemas.js';
 
 /**
@@ -111,4 +112,21 @@ export function withMentions(
       ? [textElement(`${prefix}${(first.MsgContent as { Text: string }).Text}`), ...rest]
       : [textElement(prefix.trimEnd()), ...elements];
   return { msgBody, groupAtInfo: mention.map((id) => ({ GroupAt_Account: id })) };
+}
+
+/**
+ * The `CloudCustomData` of a reply that quotes `quote`, as TUIKit writes and shows one:
+ * `{"messageReply": { messageID, messageAbstract, messageSender, messageType: 1 (text), version: 1 }}`.
+ * The abstract is the quoted text's first 100 characters.
+ */
+export function replyCloudData(quote: QuotedMessage): string {
+  return JSON.stringify({
+    messageReply: {
+      messageID: quote.messageId,
+      messageAbstract: quote.text.slice(0, 100),
+      messageSender: quote.from,
+      messageType: 1,
+      version: 1,
+    },
+  });
 }

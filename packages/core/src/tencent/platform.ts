@@ -9,20 +9,21 @@ import type {
   HistorySlice,
   ParsedWebhook,
   ReplyTarget,
+  SendTextOptions,
   StoredMessage,
   UpdateTextOptions,
   VerifyOptions,
   WebhookProof,
   WebhookRequest,
 } from '../platform.js';
-import { deriveAppKey, jsonBody, mentionsOf } from '../platform.js';
+import { deriveAppKey, jsonBody, mentionsOf, notInGroups } from '../platform.js';
 import { cleanPrefix } from '../stream/chunking.js';
 import { closeMarkdown } from '../stream/markdown.js';
 import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
 import type { TypingIndicator } from '../stream/typing.js';
 import { maxBytes, parseInput, utf8Bytes } from '../validation.js';
 import type { TencentIm } from './client.js';
-import { tencentElements, textElement, withMentions } from './elements.js';
+import { replyCloudData, tencentElements, textElement, withMentions } from './elements.js';
 import { TencentApiError } from './errors.js';
 import type { HistoryMessage } from './history.js';
 import {
@@ -194,25 +195,49 @@ export class TencentPlatform implements BotPlatform {
    * message id is the `MsgKey` (one-to-one) or the group's `MsgSeq`. In a group, each piece
    * @-mentions `target.mention`.
    */
-  async sendText(target: ReplyTarget, text: string): Promise<{ messageId: string }> {
+  async sendText(
+    target: ReplyTarget,
+    text: string,
+    options: SendTextOptions = {},
+  ): Promise<{ messageId: string }> {
     let rest = text;
     let messageId = '';
+    // Only the first message of a long text quotes: the rest continue it.
+    let cloudCustomData = options.quote ? replyCloudData(options.quote) : undefined;
     do {
       const piece = cleanPrefix(rest, MESSAGE_MAX_BYTES - utf8Bytes(mentionPrefix(mentionsOf(target))));
+      const quoting = cloudCustomData === undefined ? {} : { cloudCustomData };
       if ('groupId' in target) {
         const sent = await this.im.sendGroupMsg({
           from: target.botId,
           groupId: target.groupId,
           text: piece,
           mention: target.mention,
+          ...quoting,
         });
         messageId = String(sent.msgSeq);
       } else {
-        messageId = (await this.im.sendMsg({ from: target.botId, to: target.userId, text: piece })).msgKey;
+        messageId = (
+          await this.im.sendMsg({ from: target.botId, to: target.userId, text: piece, ...quoting })
+        ).msgKey;
       }
+      cloudCustomData = undefined;
       rest = rest.slice(piece.length);
     } while (rest !== '');
     return { messageId };
+  }
+
+  /**
+   * Marks the user's one-to-one chat with the bot read up to `sentAt` (default now), so their client
+   * shows the bot read it (`admin_set_msg_read`). Tencent has no read mark a bot can set in a group.
+   */
+  async markRead(target: ReplyTarget, _messageId: string, sentAt?: Date): Promise<void> {
+    if ('groupId' in target) throw notInGroups('markRead');
+    await this.im.setMsgRead({
+      reader: target.botId,
+      peer: target.userId,
+      ...(sentAt ? { time: Math.ceil(sentAt.getTime() / 1000) } : {}),
+    });
   }
 
   /**

@@ -77,6 +77,13 @@ export const sendMsgInput = z.union([
 ]);
 export type SendMsgInput = z.infer<typeof sendMsgInput>;
 
+export const setMsgReadInput = z.object({
+  reader: userId,
+  peer: userId,
+  /** Seconds since the epoch: read up to then. Default now. */
+  time: z.number().int().positive().optional(),
+});
+
 export const sendTypingInput = z.object({
   from: userId,
   to: userId,
@@ -98,6 +105,7 @@ export const sendGroupMsgInput = z.union([
     groupId,
     text: maxBytes(MESSAGE_MAX_BYTES).min(1, 'must not be empty'),
     mention,
+    cloudCustomData: z.string().optional(),
   }),
   z.object({ from: userId.optional(), groupId, msgBody: z.array(msgBodyElement).min(1), mention }),
 ]);

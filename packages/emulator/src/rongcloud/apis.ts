@@ -16,6 +16,8 @@ const fail = (code: number, errorMessage: string): RongAnswer => ({ code, errorM
 const MAX_BOTS = 10;
 const MAX_GET = 20;
 export const RONG_MAX_BYTES = 128 * 1024;
+/** A one-to-one read notice (`RC:ReadNtf`): what its sender has read up to `lastMessageSendTime`. */
+const READ_NOTICE = 'RC:ReadNtf';
 
 export interface RongContext {
   state: RongCloudState;
@@ -164,7 +166,15 @@ function mentionsIn(content: Record<string, unknown>): string[] {
 function shown(
   objectName: string,
   content: Record<string, unknown>,
-): { text: string; kind: 'text' | 'custom'; content?: RichMessage; mentions?: string[] } | RongAnswer {
+):
+  | {
+      text: string;
+      kind: 'text' | 'custom';
+      content?: RichMessage;
+      mentions?: string[];
+      quote?: Message['quote'];
+    }
+  | RongAnswer {
   const check = contentChecks[objectName]?.safeParse(content);
   if (check && !check.success) {
     const issue = check.error.issues[0];
@@ -178,6 +188,16 @@ function shown(
   switch (objectName) {
     case 'RC:TxtMsg':
       return { text: content.content as string, kind: 'text', ...extra };
+    case 'RC:ReferenceMsg': {
+      // A quote: its own text, and the message it refers to, shown above it.
+      const referred = (content.referMsg as { content?: unknown } | undefined)?.content;
+      const quote = {
+        messageId: String(content.referMsgUid ?? ''),
+        text: typeof referred === 'string' ? referred : '',
+        ...(typeof content.referMsgUserId === 'string' ? { from: content.referMsgUserId } : {}),
+      };
+      return { text: String(content.content ?? ''), kind: 'text', quote, ...extra };
+    }
     case 'RC:ImgMsg':
       return {
         text: '[Image]',
@@ -238,6 +258,12 @@ function publish(group: boolean): RongHandler {
     }
     const targets = [data.toUserId ?? data.toGroupId ?? []].flat();
     const now = ctx.now();
+    if (data.objectName === READ_NOTICE && !group) {
+      // A read notice is no message of its own: its recipient's client shows what it had sent as read.
+      const upTo = typeof content.lastMessageSendTime === 'number' ? content.lastMessageSendTime : now;
+      for (const to of targets) ctx.state.markRead(data.fromUserId, to, upTo);
+      return ok({ messageUIDs: targets.map((userId) => ({ userId, messageUID: ctx.newUid() })) });
+    }
     const view = shown(data.objectName, content);
     if ('code' in view) return view;
     const { text, kind } = view;
@@ -251,6 +277,7 @@ function publish(group: boolean): RongHandler {
         ...(group ? { groupId: to } : {}),
         ...(view.content ? { content: view.content } : {}),
         ...(group && view.mentions ? { mentions: view.mentions } : {}),
+        ...(view.quote ? { quote: view.quote } : {}),
         kind,
         text,
         state: 'finished',

@@ -314,6 +314,7 @@ const sendMsg: Handler = (body, ctx) => {
       MsgBody: z.array(element).min(1),
       MsgLifeTime: z.number().int().min(0).max(604_800).optional(),
       SendMsgControl: z.array(z.enum(['NoUnread', 'NoLastMsg', 'WithMuteNotifications'])).optional(),
+      CloudCustomData: z.string().optional(),
     }),
     body,
   );
@@ -337,6 +338,7 @@ const sendMsg: Handler = (body, ctx) => {
     kind: rendered.kind,
     text: rendered.text,
     ...(rendered.content ? { content: rendered.content } : {}),
+    ...quoteOf(data.CloudCustomData),
     state: 'finished',
     time: now,
     updatedAt: now,
@@ -443,6 +445,7 @@ const sendGroupMsg: Handler = (body, ctx) => {
     text: rendered.text,
     ...(rendered.content ? { content: rendered.content } : {}),
     ...(mentions.length > 0 ? { mentions } : {}),
+    ...quoteOf((data as { CloudCustomData?: unknown }).CloudCustomData),
     state: 'finished',
     time: now,
     updatedAt: now,
@@ -760,7 +763,45 @@ const groupMsgRecall: Handler = (body, ctx) => {
 };
 
 /** Every REST API the emulator answers, by `service/command`. */
+/**
+ * The message a `CloudCustomData` quotes, as TUIKit writes a reply: `{"messageReply": { messageID,
+ * messageAbstract, messageSender, messageType, version }}`.
+ */
+function quoteOf(cloudCustomData: unknown): { quote?: NonNullable<Message['quote']> } {
+  if (typeof cloudCustomData !== 'string' || !cloudCustomData.includes('messageReply')) return {};
+  try {
+    const reply = (JSON.parse(cloudCustomData) as { messageReply?: Record<string, unknown> }).messageReply;
+    if (typeof reply?.messageID !== 'string') return {};
+    const text = typeof reply.messageAbstract === 'string' ? reply.messageAbstract : '';
+    const from = typeof reply.messageSender === 'string' ? { from: reply.messageSender } : {};
+    return { quote: { messageId: reply.messageID, text, ...from } };
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * `openim/admin_set_msg_read`: `Report_Account` has read its one-to-one chat with `Peer_Account`,
+ * up to `MsgReadTime` (seconds; default now). The peer's client shows its messages read.
+ */
+const adminSetMsgRead: Handler = (body, ctx) => {
+  const parsed = parse(
+    z.looseObject({
+      Report_Account: z.string().min(1),
+      Peer_Account: z.string().min(1),
+      MsgReadTime: uint32.optional(),
+    }),
+    body,
+  );
+  if ('answer' in parsed) return parsed.answer;
+  const { Report_Account, Peer_Account, MsgReadTime } = parsed.data;
+  const upTo = MsgReadTime === undefined ? ctx.now() : MsgReadTime * 1000 + 999;
+  ctx.state.markRead(Report_Account, Peer_Account, upTo);
+  return ok({});
+};
+
 export const tencentApis: Readonly<Record<string, Handler>> = {
+  'openim/admin_set_msg_read': adminSetMsgRead,
   'openim_robot_http_svc/create_robot': createRobot,
   'openim_robot_http_svc/get_all_robots': getAllRobots,
   'openim_robot_http_svc/delete_robot': deleteRobot,
