@@ -49,8 +49,8 @@ describe.each(['tencent', 'rongcloud'] as const)('every entry on %s', (cloud: Cl
   }
 
   /** The value a card's button carries when the platform sends it to `userId`. */
-  function signedFor(userId: string, value: string): string {
-    const card = platform.buttons?.sign(
+  async function signedFor(userId: string, value: string): Promise<string> {
+    const card = await platform.buttons?.sign(
       { botId: bot, userId },
       { type: 'card', buttons: [{ title: 'Lunch', type: 'message', value }] },
     );
@@ -78,8 +78,8 @@ describe.each(['tencent', 'rongcloud'] as const)('every entry on %s', (cloud: Cl
       const start = entries[name] as (typeof entries)[string];
       entry = await start(platform, bot, { onError: (error) => void refused.push(error) });
       await deliver(clouds[cloud].press('lunch'));
-      await deliver(clouds[cloud].press(signedFor('mallory', 'lunch')));
-      await deliver(clouds[cloud].press(signedFor('alice', 'lunch')));
+      await deliver(clouds[cloud].press(await signedFor('mallory', 'lunch')));
+      await deliver(clouds[cloud].press(await signedFor('alice', 'lunch')));
       await expect.poll(() => entry?.handled).toEqual(['lunch']);
       expect(refused).toEqual([
         expect.objectContaining({

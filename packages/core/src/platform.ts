@@ -197,7 +197,7 @@ export interface BotPlatform {
    * Throws `WebhookVerificationError` unless the request is authentic and fresh; returns what the
    * receiver must still check for replays.
    */
-  verifyWebhook(request: WebhookRequest, options?: VerifyOptions): WebhookProof;
+  verifyWebhook(request: WebhookRequest, options?: VerifyOptions): WebhookProof | Promise<WebhookProof>;
   /** Parses a verified request's body; throws `WebhookVerificationError('malformed')`. */
   parseWebhook(request: WebhookRequest): ParsedWebhook;
 
@@ -249,7 +249,7 @@ export interface BotPlatform {
    * signs and later checks itself, such as a card button's payload; undefined when the client holds
    * no secret. The secret itself never leaves the client.
    */
-  deriveKey?(purpose: string): Buffer | undefined;
+  deriveKey?(purpose: string): Buffer | undefined | Promise<Buffer | undefined>;
   /**
    * Signs the `message` buttons of the cards this platform sends and opens the presses that come
    * back; a receiver refuses a press it cannot open. Absent on a platform that sends raw values.

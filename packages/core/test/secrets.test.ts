@@ -244,14 +244,14 @@ describe('keys derived from the app’s secret', () => {
       region: 'singapore',
     });
     try {
-      const a = tencent.platform.deriveKey?.('buttons');
+      const a = (await tencent.platform.deriveKey?.('buttons')) as Buffer;
       expect(a).toHaveLength(32);
-      expect(a?.equals(tencent.platform.deriveKey?.('buttons') as Buffer)).toBe(true);
-      expect(a?.equals(tencent.platform.deriveKey?.('other') as Buffer)).toBe(false);
-      expect(a?.equals(other.platform.deriveKey?.('buttons') as Buffer)).toBe(false);
-      expect(a?.toString('latin1')).not.toContain(SECRET_KEY);
-      expect(rong.platform.deriveKey?.('buttons')).toHaveLength(32);
-      expect(bySig.platform.deriveKey?.('buttons')).toBeUndefined();
+      expect(a.equals((await tencent.platform.deriveKey?.('buttons')) as Buffer)).toBe(true);
+      expect(a.equals((await tencent.platform.deriveKey?.('other')) as Buffer)).toBe(false);
+      expect(a.equals((await other.platform.deriveKey?.('buttons')) as Buffer)).toBe(false);
+      expect(a.toString('latin1')).not.toContain(SECRET_KEY);
+      expect(await rong.platform.deriveKey?.('buttons')).toHaveLength(32);
+      expect(await bySig.platform.deriveKey?.('buttons')).toBeUndefined();
     } finally {
       await Promise.all([tencent.close(), other.close(), rong.close(), bySig.close()]);
     }

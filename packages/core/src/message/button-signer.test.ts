@@ -76,27 +76,36 @@ describe('ButtonSigner', () => {
       raw: {},
     }) satisfies InboundMessage;
 
-  it("signs a card's message buttons for the conversation it goes to and opens their presses there only", () => {
+  it("signs a card's message buttons for the conversation it goes to and opens their presses there only", async () => {
     const signer = new ButtonSigner(key, { now: () => NOW });
-    const group = signer.sign({ botId: '@RBT#bot', groupId: 'g1' }, card);
+    const group = await signer.sign({ botId: '@RBT#bot', groupId: 'g1' }, card);
     const value = group.buttons[0]?.type === 'message' ? group.buttons[0].value : '';
     expect(group.buttons[1]).toEqual(card.buttons[1]);
-    expect(signer.open(press(value, 'bob', 'g1'))).toBe('friday');
-    expect(signer.open(press(value, 'bob', 'g2'))).toEqual(new ButtonPressRefusedError('bad-mac'));
-    expect(signer.open(press('friday', 'bob', 'g1'))).toMatchObject({
+    expect(await signer.open(press(value, 'bob', 'g1'))).toBe('friday');
+    expect(await signer.open(press(value, 'bob', 'g2'))).toEqual(new ButtonPressRefusedError('bad-mac'));
+    expect(await signer.open(press('friday', 'bob', 'g1'))).toMatchObject({
       code: 'ACTION_REFUSED',
       problem: 'unsigned',
     });
-    expect(signer.sign({ botId: '@RBT#bot', userId: 'alice' }, { type: 'text', text: 'hi' })).toEqual({
+    expect(await signer.sign({ botId: '@RBT#bot', userId: 'alice' }, { type: 'text', text: 'hi' })).toEqual({
       type: 'text',
       text: 'hi',
     });
   });
 
-  it('without a key, sends and takes values as they are', () => {
+  it('takes its key from the secret in force on each use, so a rotated secret signs anew', async () => {
+    let current = key;
+    const signer = new ButtonSigner(async () => current, { now: () => NOW });
+    const signed = await signer.sign({ botId: '@RBT#bot', userId: 'alice' }, card);
+    const value = signed.buttons[0]?.type === 'message' ? signed.buttons[0].value : '';
+    expect(await signer.open(press(value))).toBe('friday');
+    current = new Uint8Array(32).fill(9);
+    expect(await signer.open(press(value))).toMatchObject({ problem: 'bad-mac' });
+  });
+
+  it('without a key, sends and takes values as they are', async () => {
     const raw = new ButtonSigner(undefined);
-    expect(raw.signs).toBe(false);
-    expect(raw.sign({ botId: '@RBT#bot', userId: 'alice' }, card)).toBe(card);
-    expect(raw.open(press('friday'))).toBe('friday');
+    expect(await raw.sign({ botId: '@RBT#bot', userId: 'alice' }, card)).toBe(card);
+    expect(await raw.open(press('friday'))).toBe('friday');
   });
 });

@@ -125,31 +125,34 @@ export function openButtonValue(
 /** How a client's cards carry their buttons: `'signed'` (the default) or `'raw'` values. */
 export type ButtonMode = 'signed' | 'raw';
 
+/** Where a signer's key comes from: the app's secret, derived when first needed; undefined for raw buttons. */
+export type ButtonKeySource = () => Uint8Array | undefined | Promise<Uint8Array | undefined>;
+
 /**
  * A platform's signer: signs the `message` buttons of every card the platform sends, and opens the
  * presses the receivers get. Without a key (a client that holds no secret) or in `'raw'` mode,
- * values go out and come back as they are.
+ * values go out and come back as they are. The key is derived from the secret in force on each use,
+ * so a secret given as a function may change.
  */
 export class ButtonSigner {
-  readonly #key: Uint8Array | undefined;
+  readonly #key: ButtonKeySource | undefined;
   readonly #now: () => number;
   readonly #ttlMs: number;
 
-  constructor(key: Uint8Array | undefined, options: { now?: () => number; ttlMs?: number } = {}) {
-    this.#key = key;
+  constructor(
+    key: Uint8Array | ButtonKeySource | undefined,
+    options: { now?: () => number; ttlMs?: number } = {},
+  ) {
+    this.#key = key instanceof Uint8Array ? () => key : key;
     this.#now = options.now ?? Date.now;
     this.#ttlMs = options.ttlMs ?? BUTTON_TTL_MS;
   }
 
-  /** Whether presses are checked: false for raw buttons. */
-  get signs(): boolean {
-    return this.#key !== undefined;
-  }
-
   /** `message` as sent to `target`: a card's `message` buttons signed for that conversation. */
-  sign<M extends RichMessage>(target: ReplyTarget, message: M): M {
-    const key = this.#key;
-    if (!key || message.type !== 'card') return message;
+  async sign<M extends RichMessage>(target: ReplyTarget, message: M): Promise<M> {
+    if (message.type !== 'card' || !message.buttons.some((b) => b.type === 'message')) return message;
+    const key = await this.#key?.();
+    if (!key) return message;
     const scope = scopeOfTarget(target);
     const now = this.#now();
     const buttons = message.buttons.map((button) =>
@@ -164,8 +167,10 @@ export class ButtonSigner {
    * The value a press in `message` carries, checked: its original value, or a
    * `ButtonPressRefusedError`. Raw buttons come back as they are.
    */
-  open(message: InboundMessage & { action: { value: string } }): string | ButtonPressRefusedError {
-    const key = this.#key;
+  async open(
+    message: InboundMessage & { action: { value: string } },
+  ): Promise<string | ButtonPressRefusedError> {
+    const key = await this.#key?.();
     if (!key) return message.action.value;
     const opened = openButtonValue(
       key,

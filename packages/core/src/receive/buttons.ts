@@ -8,11 +8,11 @@ import type { Middleware } from './middleware.js';
  * as they come.
  */
 export function verifyButtonPresses(): Middleware {
-  return (context, next) => {
+  return async (context, next) => {
     const { message } = context;
     const signer = context.platform.buttons;
     if (message.action === undefined || signer === undefined) return next();
-    const opened = signer.open(message as typeof message & { action: { value: string } });
+    const opened = await signer.open(message as typeof message & { action: { value: string } });
     if (typeof opened !== 'string') {
       context.report(opened);
       return undefined;

@@ -283,7 +283,7 @@ export class WebhookPipeline {
 
   async #accept(request: WebhookRequest): Promise<{ messages: InboundMessage[]; events: WebhookEvent[] }> {
     const webhook = this.#options.webhook;
-    const proof = this.platform.verifyWebhook(request, {
+    const proof = await this.platform.verifyWebhook(request, {
       token: webhook?.token,
       now: Math.floor(this.#now() / 1000),
       toleranceSeconds: webhook?.toleranceSeconds,

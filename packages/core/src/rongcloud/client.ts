@@ -4,6 +4,7 @@ import type { RateLimiter } from '../limits/rate-limiter.js';
 import type { ButtonMode } from '../message/button-signer.js';
 import type { ObservabilityOptions } from '../observe/telemetry.js';
 import type { BotPlatform } from '../platform.js';
+import { type Secret, SecretSource } from '../secret.js';
 import type { StreamJournal } from '../stream/journal.js';
 import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
 import type { StreamCall } from '../stream/transport.js';
@@ -55,7 +56,8 @@ const TYPING_RENEW_MS = 5000;
 export interface RongCloudOptions extends ObservabilityOptions {
   appKey: string;
   /** The App Secret: it signs every request and is never sent. */
-  appSecret: string;
+  /** The App Secret, or a function (sync or async) asked for the one in force on each use. */
+  appSecret: Secret;
   /** The data centre: its primary and backup domains are used. */
   region?: RongCloudRegion;
   /** Or: any origin that speaks the API (the emulator's `rongcloud.url`), with its backup. */
@@ -114,7 +116,7 @@ export class RongCloud extends CloudClient<RongStreamTarget> {
    * whose opening call's answer was lost.
    */
   readonly routes: RouteStore;
-  readonly #appSecret: string;
+  readonly #appSecret: SecretSource;
   readonly #buttons: ButtonMode | undefined;
   /** How long a stream waits for a route; undefined without message routing. */
   readonly #routeWaitMs: number | undefined;
@@ -122,16 +124,17 @@ export class RongCloud extends CloudClient<RongStreamTarget> {
 
   constructor(options: RongCloudOptions) {
     const o = parseInput(rongClientOptions, options, 'options');
+    const appSecret = new SecretSource(o.appSecret, 'appSecret');
     const region = o.region ? rongCloudRegions[o.region] : undefined;
     super({
       ...options,
-      protocol: new RongCloudProtocol(o),
+      protocol: new RongCloudProtocol({ appKey: o.appKey, appSecret }),
       app: `rongcloud:${o.appKey}`,
       domains: region ?? { baseUrl: o.baseUrl as string, backupBaseUrl: o.backupBaseUrl },
       callsPerSecond: 100,
     });
     this.appKey = o.appKey;
-    this.#appSecret = o.appSecret;
+    this.#appSecret = appSecret;
     this.#buttons = o.buttons;
     this.callbackUrl = o.callbackUrl;
     this.routes = options.routes ?? new RoutedStreams();

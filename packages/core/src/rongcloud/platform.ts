@@ -16,6 +16,7 @@ import {
   type WebhookProof,
   type WebhookRequest,
 } from '../platform.js';
+import { type SecretSource, withSecret } from '../secret.js';
 import { cleanPrefix } from '../stream/chunking.js';
 import { closeMarkdown } from '../stream/markdown.js';
 import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
@@ -57,7 +58,7 @@ export class RongCloudPlatform implements BotPlatform {
   readonly webhookAnswer = { status: 200, contentType: 'application/json', body: '{"code":200}' };
   /** Callbacks are always signed with the App Secret, which a client cannot be made without. */
   readonly signsWebhooks = true;
-  readonly #appSecret: string;
+  readonly #appSecret: SecretSource;
   readonly buttons: ButtonSigner;
   /** Bot ids learnt from listing, creating and callbacks: RongCloud bot ids have no telling shape. */
   readonly #bots = new Set<string>();
@@ -69,17 +70,19 @@ export class RongCloudPlatform implements BotPlatform {
   /** The App Secret stays in a private field: `console.log(platform)` shows no secret. */
   constructor(
     private readonly rong: RongCloud,
-    appSecret: string,
+    appSecret: SecretSource,
     options: { buttons?: ButtonMode | undefined } = {},
   ) {
     this.#appSecret = appSecret;
     this.buttons = new ButtonSigner(
-      options.buttons === 'raw' ? undefined : this.deriveKey(BUTTON_KEY_PURPOSE),
+      options.buttons === 'raw' ? undefined : () => this.deriveKey(BUTTON_KEY_PURPOSE),
     );
   }
 
-  deriveKey(purpose: string): Buffer {
-    return deriveAppKey(this.#appSecret, `rongcloud:${this.rong.appKey}`, purpose);
+  deriveKey(purpose: string): Buffer | Promise<Buffer> {
+    return withSecret(this.#appSecret, (secret) =>
+      deriveAppKey(secret, `rongcloud:${this.rong.appKey}`, purpose),
+    );
   }
 
   validateBotSpec(spec: BotSpec, index: number): BotSpec {
@@ -145,13 +148,15 @@ export class RongCloudPlatform implements BotPlatform {
     return this.rong.deleteBot(userId);
   }
 
-  verifyWebhook(request: WebhookRequest, options: VerifyOptions = {}): WebhookProof {
-    return verifyRongCloudCallback(request.query, request.headers, {
-      appKey: this.rong.appKey,
-      appSecret: this.#appSecret,
-      now: options.now === undefined ? undefined : options.now * 1000,
-      toleranceMs: options.toleranceSeconds === undefined ? undefined : options.toleranceSeconds * 1000,
-    });
+  verifyWebhook(request: WebhookRequest, options: VerifyOptions = {}): WebhookProof | Promise<WebhookProof> {
+    return withSecret(this.#appSecret, (appSecret) =>
+      verifyRongCloudCallback(request.query, request.headers, {
+        appKey: this.rong.appKey,
+        appSecret,
+        now: options.now === undefined ? undefined : options.now * 1000,
+        toleranceMs: options.toleranceSeconds === undefined ? undefined : options.toleranceSeconds * 1000,
+      }),
+    );
   }
 
   /**
@@ -222,7 +227,7 @@ export class RongCloudPlatform implements BotPlatform {
    * text fallback in `content` and `pushContent`).
    */
   async sendMessage(target: ReplyTarget, message: RichMessage): Promise<{ messageId: string }> {
-    const checked = this.buttons.sign(target, parseRichMessage(message));
+    const checked = await this.buttons.sign(target, parseRichMessage(message));
     if (checked.type === 'text') return this.sendText(target, checked.text);
     return { messageId: await this.#send(target, { message: rongMessageOf(checked) }) };
   }

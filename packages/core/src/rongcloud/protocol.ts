@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { ApiError } from '../errors.js';
 import { redactSecrets } from '../redact.js';
+import { type SecretSource, withSecret } from '../secret.js';
 import type { CloudProtocol, Exchange } from '../wire/request.js';
 import type { HttpAnswer } from '../wire/transport.js';
 import { rongCloudHints, rongCloudRetryCodes } from './codes.js';
@@ -17,21 +18,24 @@ import { rongCloudHeaders } from './signature.js';
 export class RongCloudProtocol implements CloudProtocol {
   readonly cloud = 'rongcloud';
   readonly #appKey: string;
-  readonly #appSecret: string;
+  readonly #appSecret: SecretSource;
 
-  constructor(credentials: { appKey: string; appSecret: string }) {
+  constructor(credentials: { appKey: string; appSecret: SecretSource }) {
     this.#appKey = credentials.appKey;
     this.#appSecret = credentials.appSecret;
   }
 
-  sign(exchange: Exchange): undefined {
-    const headers = rongCloudHeaders({ appKey: this.#appKey, appSecret: this.#appSecret });
-    headers['content-type'] = exchange.contentType;
-    exchange.path = exchange.api;
-    exchange.headers = headers;
-    // What the cloud quotes back may hold this request's signature.
-    exchange.secret = headers.Signature;
-    return undefined;
+  /** Signs with the App Secret in force: at once for a plain value, after asking a function for one. */
+  sign(exchange: Exchange): undefined | Promise<void> {
+    const signed = withSecret(this.#appSecret, (appSecret) => {
+      const headers = rongCloudHeaders({ appKey: this.#appKey, appSecret });
+      headers['content-type'] = exchange.contentType;
+      exchange.path = exchange.api;
+      exchange.headers = headers;
+      // What the cloud quotes back may hold this request's signature.
+      exchange.secret = headers.Signature;
+    });
+    return signed instanceof Promise ? signed : undefined;
   }
 
   read(answer: HttpAnswer, exchange: Exchange): unknown {
@@ -43,7 +47,7 @@ export class RongCloudProtocol implements CloudProtocol {
   }
 
   redact(text: string, exchange: Exchange): string {
-    return redactSecrets(text, [this.#appSecret, exchange.secret]);
+    return redactSecrets(text, [...this.#appSecret.known, exchange.secret]);
   }
 }
 

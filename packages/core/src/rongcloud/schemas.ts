@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { transportOptionsShape } from '../client/options.js';
+import { secretOption } from '../secret.js';
 import { maxChars } from '../validation.js';
 import { rongCloudRegions } from './regions.js';
 
@@ -48,7 +49,7 @@ export type UpdateBotInput = z.infer<typeof updateBotInput>;
 export const rongClientOptions = z
   .object({
     appKey: z.string().min(1),
-    appSecret: z.string().min(1),
+    appSecret: secretOption,
     region: z.enum(Object.keys(rongCloudRegions) as [keyof typeof rongCloudRegions]).optional(),
     baseUrl: z.url({ protocol: /^https?$/ }).optional(),
     backupBaseUrl: z.url({ protocol: /^https?$/ }).optional(),

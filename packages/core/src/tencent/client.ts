@@ -5,6 +5,7 @@ import type { RateLimiter } from '../limits/rate-limiter.js';
 import type { ButtonMode } from '../message/button-signer.js';
 import type { ObservabilityOptions } from '../observe/telemetry.js';
 import type { BotPlatform } from '../platform.js';
+import { type Secret, SecretSource } from '../secret.js';
 import type { StreamJournal } from '../stream/journal.js';
 import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
 import type { StreamCall } from '../stream/transport.js';
@@ -67,7 +68,7 @@ export interface TencentImOptions extends ObservabilityOptions {
   /** An App admin identifier: every REST call is made as this account. */
   admin: string;
   /** The app's secret key: the client makes and renews the admin UserSig itself. */
-  secretKey?: string;
+  secretKey?: Secret;
   /** Or: a function that returns an admin UserSig, for apps that keep the key elsewhere. */
   userSig?: () => string | Promise<string>;
   /** The data centre of the SDKAppID. */
@@ -98,7 +99,7 @@ export interface TencentImOptions extends ObservabilityOptions {
    * The callback token of the Chat console's callback settings: callbacks are signed with it, and
    * the webhook receivers refuse unsigned ones. Kept private, never logged.
    */
-  callbackToken?: string;
+  callbackToken?: Secret;
   /**
    * How cards carry their `message` buttons: `'signed'` (default) binds each value to the bot and
    * the conversation under a key derived from the app's secret, so that the receivers refuse a
@@ -150,18 +151,21 @@ const PROFILES_PER_CALL = 100;
 export class TencentIm extends CloudClient<StreamTarget> {
   readonly sdkAppId: number;
   readonly admin: string;
-  readonly #callbackToken: string | undefined;
-  readonly #secretKey: string | undefined;
+  readonly #callbackToken: SecretSource | undefined;
+  readonly #secretKey: SecretSource | undefined;
   readonly #buttons: ButtonMode | undefined;
   #platform: TencentPlatform | undefined;
 
   constructor(options: TencentImOptions) {
     const o = parseInput(clientOptions, options, 'options');
     const region = o.region ? tencentRegions[o.region as TencentRegion] : undefined;
+    const secretKey = o.secretKey === undefined ? undefined : new SecretSource(o.secretKey, 'secretKey');
+    const callbackToken =
+      o.callbackToken === undefined ? undefined : new SecretSource(o.callbackToken, 'callbackToken');
     const userSig = new AdminUserSig(
-      o.secretKey !== undefined
+      secretKey !== undefined
         ? {
-            secretKey: o.secretKey,
+            secretKey,
             sdkAppId: o.sdkAppId,
             admin: o.admin,
             ttlSeconds: o.userSigTtlSeconds ?? 86_400,
@@ -177,8 +181,8 @@ export class TencentIm extends CloudClient<StreamTarget> {
     });
     this.sdkAppId = o.sdkAppId;
     this.admin = o.admin;
-    this.#callbackToken = o.callbackToken;
-    this.#secretKey = o.secretKey;
+    this.#callbackToken = callbackToken;
+    this.#secretKey = secretKey;
     this.#buttons = o.buttons;
   }
 

@@ -1,8 +1,9 @@
 import { redactSecrets } from '../redact.js';
+import type { SecretSource } from '../secret.js';
 import { decodeUserSig, genUserSig } from './usersig.js';
 
 export type UserSigSource =
-  | { secretKey: string; sdkAppId: number; admin: string; ttlSeconds: number }
+  | { secretKey: SecretSource; sdkAppId: number; admin: string; ttlSeconds: number }
   | { userSig: () => string | Promise<string> };
 
 /** A UserSig is renewed once this share of its life has passed, well before the cloud refuses it. */
@@ -17,7 +18,7 @@ const REMEMBERED = 4;
 export class AdminUserSig {
   readonly #source: UserSigSource;
   readonly #now: () => number;
-  #current: { userSig: string; renewAt: number } | undefined;
+  #current: { userSig: string; renewAt: number; secretKey?: string } | undefined;
   #pending: Promise<string> | undefined;
   readonly #issued: string[] = [];
 
@@ -26,17 +27,22 @@ export class AdminUserSig {
     this.#now = now;
   }
 
-  /** The UserSig to use now, when one is made and fresh: no promise on the hot path. */
+  /**
+   * The UserSig to use now, when one is made and fresh: no promise on the hot path. A secret key
+   * given as a function is asked on each call, so there is none to hand at once.
+   */
   get fresh(): string | undefined {
     const current = this.#current;
+    if ('secretKey' in this.#source && this.#source.secretKey.asked) return undefined;
     return current && this.#now() < current.renewAt ? current.userSig : undefined;
   }
 
-  /** The UserSig to use now. */
-  get(): Promise<string> {
+  /** The UserSig to use now: made again once its renewal time is near, or the secret key changed. */
+  async get(): Promise<string> {
     const current = this.#current;
-    if (current && this.#now() < current.renewAt) return Promise.resolve(current.userSig);
-    this.#pending ??= this.#make().finally(() => {
+    const secretKey = 'secretKey' in this.#source ? await this.#source.secretKey.resolve() : undefined;
+    if (current && this.#now() < current.renewAt && current.secretKey === secretKey) return current.userSig;
+    this.#pending ??= this.#make(secretKey).finally(() => {
       this.#pending = undefined;
     });
     return this.#pending;
@@ -49,23 +55,30 @@ export class AdminUserSig {
 
   /** Removes every secret this credential knows of from `text`. */
   redact = (text: string): string =>
-    redactSecrets(text, ['secretKey' in this.#source ? this.#source.secretKey : undefined, ...this.#issued]);
+    redactSecrets(
+      text,
+      ['secretKey' in this.#source ? this.#source.secretKey.known : [], this.#issued].flat(),
+    );
 
-  async #make(): Promise<string> {
+  async #make(secretKey: string | undefined): Promise<string> {
     const now = this.#now();
     let userSig: string;
     let lifetimeMs: number;
-    if ('secretKey' in this.#source) {
-      const { secretKey, sdkAppId, admin, ttlSeconds } = this.#source;
+    if ('secretKey' in this.#source && secretKey !== undefined) {
+      const { sdkAppId, admin, ttlSeconds } = this.#source;
       userSig = genUserSig({ sdkAppId, secretKey, userId: admin, expireSeconds: ttlSeconds, now });
       lifetimeMs = ttlSeconds * 1000;
     } else {
-      userSig = await this.#source.userSig();
+      userSig = await (this.#source as { userSig: () => string | Promise<string> }).userSig();
       lifetimeMs = lifetimeOf(userSig, now);
     }
     this.#issued.push(userSig);
     if (this.#issued.length > REMEMBERED) this.#issued.shift();
-    this.#current = { userSig, renewAt: now + lifetimeMs * RENEW_AT };
+    this.#current = {
+      userSig,
+      renewAt: now + lifetimeMs * RENEW_AT,
+      ...(secretKey !== undefined ? { secretKey } : {}),
+    };
     return userSig;
   }
 }

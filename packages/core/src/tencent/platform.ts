@@ -17,6 +17,7 @@ import type {
   WebhookRequest,
 } from '../platform.js';
 import { deriveAppKey, jsonBody, mentionsOf, notInGroups } from '../platform.js';
+import { type SecretSource, withSecret } from '../secret.js';
 import { cleanPrefix } from '../stream/chunking.js';
 import { closeMarkdown } from '../stream/markdown.js';
 import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
@@ -99,8 +100,8 @@ export class TencentPlatform implements BotPlatform {
     body: '{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}',
   };
 
-  readonly #callbackToken: string | undefined;
-  readonly #keySecret: string | undefined;
+  readonly #callbackToken: SecretSource | undefined;
+  readonly #keySecret: SecretSource | undefined;
   readonly buttons: ButtonSigner;
 
   /**
@@ -109,21 +110,22 @@ export class TencentPlatform implements BotPlatform {
    */
   constructor(
     private readonly im: TencentIm,
-    callbackToken?: string,
-    keySecret?: string,
+    callbackToken?: SecretSource,
+    keySecret?: SecretSource,
     options: { buttons?: ButtonMode | undefined } = {},
   ) {
     this.#callbackToken = callbackToken;
     this.#keySecret = keySecret;
     this.buttons = new ButtonSigner(
-      options.buttons === 'raw' ? undefined : this.deriveKey(BUTTON_KEY_PURPOSE),
+      options.buttons === 'raw' ? undefined : () => this.deriveKey(BUTTON_KEY_PURPOSE),
     );
   }
 
-  deriveKey(purpose: string): Buffer | undefined {
-    return this.#keySecret === undefined
+  deriveKey(purpose: string): Buffer | undefined | Promise<Buffer> {
+    const secret = this.#keySecret;
+    return secret === undefined
       ? undefined
-      : deriveAppKey(this.#keySecret, `tencent:${this.im.sdkAppId}`, purpose);
+      : withSecret(secret, (value) => deriveAppKey(value, `tencent:${this.im.sdkAppId}`, purpose));
   }
 
   /** Callbacks are signed only when a callback token is set in the console and given to the client. */
@@ -178,12 +180,12 @@ export class TencentPlatform implements BotPlatform {
   }
 
   /** Tencent signs no nonce (its `Sign` is the same for a whole second): redeliveries are caught by message key. */
-  verifyWebhook(request: WebhookRequest, options: VerifyOptions = {}): WebhookProof {
-    verifyTencentCallback(request.query, this.im.sdkAppId, {
-      ...options,
-      token: this.#callbackToken ?? options.token,
-    });
-    return {};
+  verifyWebhook(request: WebhookRequest, options: VerifyOptions = {}): WebhookProof | Promise<WebhookProof> {
+    const verify = (token: string | undefined): WebhookProof => {
+      verifyTencentCallback(request.query, this.im.sdkAppId, { ...options, token: token ?? options.token });
+      return {};
+    };
+    return this.#callbackToken ? withSecret(this.#callbackToken, verify) : verify(undefined);
   }
 
   parseWebhook(request: WebhookRequest): ParsedWebhook {
@@ -245,7 +247,7 @@ export class TencentPlatform implements BotPlatform {
    * (`TIMCustomElem` carrying the card JSON, its `Desc` the text fallback). Id as for `sendText`.
    */
   async sendMessage(target: ReplyTarget, message: RichMessage): Promise<{ messageId: string }> {
-    const checked = this.buttons.sign(target, parseRichMessage(message));
+    const checked = await this.buttons.sign(target, parseRichMessage(message));
     if (checked.type === 'text') return this.sendText(target, checked.text);
     const msgBody = tencentElements(checked);
     if ('groupId' in target) {

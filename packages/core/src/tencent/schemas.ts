@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { transportOptionsShape } from '../client/options.js';
+import { secretOption } from '../secret.js';
 import { boundedId, maxBytes } from '../validation.js';
 import { tencentRegions } from './regions.js';
 
@@ -127,7 +128,7 @@ export const clientOptions = z
   .object({
     sdkAppId: z.number().int().positive(),
     admin: userId,
-    secretKey: z.string().min(1).optional(),
+    secretKey: secretOption.optional(),
     userSig: z
       .custom<() => string | Promise<string>>((v) => typeof v === 'function', 'must be a function')
       .optional(),
@@ -135,7 +136,15 @@ export const clientOptions = z
     baseUrl: z.url({ protocol: /^https?$/ }).optional(),
     backupBaseUrl: z.url({ protocol: /^https?$/ }).optional(),
     userSigTtlSeconds: z.number().int().min(60).optional(),
-    callbackToken: z.string().min(1, 'must not be empty: leave it out when no token is set').optional(),
+    callbackToken: z
+      .union([
+        z.string().min(1, 'must not be empty: leave it out when no token is set'),
+        z.custom<() => string | Promise<string>>(
+          (v) => typeof v === 'function',
+          'must be a string or a function',
+        ),
+      ])
+      .optional(),
     buttons: z.enum(['signed', 'raw']).optional(),
     ...transportOptionsShape,
   })
