@@ -127,6 +127,16 @@ export interface WebhookPipelineOptions extends ReceiveOptions {
   onMessage?: MessageHandler | undefined;
 }
 
+/** An object with the methods `names`: a store or channel the app gives, told apart from a mistake. */
+const withMethods = <T>(names: readonly string[], what: string) =>
+  z.custom<T>(
+    (v) =>
+      typeof v === 'object' &&
+      v !== null &&
+      names.every((name) => typeof (v as Record<string, unknown>)[name] === 'function'),
+    what,
+  );
+
 const fn = (what: string) => z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', what);
 
 /** A `BotPlatform`, told apart from a client given by mistake. */
@@ -157,39 +167,24 @@ export const receiveOptionsShape = {
   logger: loggerOption.optional(),
   webhook: webhookOptionsSchema.optional(),
   unsignedWebhooks: z.boolean().optional(),
-  seen: z
-    .custom<SeenStore>(
-      (v) => typeof (v as SeenStore | undefined)?.remember === 'function',
-      'must be a SeenStore: an object with remember(key, ttlMs)',
-    )
-    .optional(),
-  inbox: z
-    .custom<Inbox>(
-      (v) =>
-        ['add', 'start', 'close'].every(
-          (name) => typeof (v as Record<string, unknown>)?.[name] === 'function',
-        ),
-      'must be an Inbox (add, start, close), such as new RedisInbox(…)',
-    )
-    .optional(),
-  stops: z
-    .custom<StopChannel>(
-      (v) =>
-        typeof (v as StopChannel | undefined)?.publish === 'function' &&
-        typeof (v as StopChannel | undefined)?.subscribe === 'function',
-      'must be a StopChannel (publish, subscribe), such as new RedisStopChannel(…)',
-    )
-    .optional(),
+  seen: withMethods<SeenStore>(
+    ['remember'],
+    'must be a SeenStore: an object with remember(key, ttlMs)',
+  ).optional(),
+  inbox: withMethods<Inbox>(
+    ['add', 'start', 'close'],
+    'must be an Inbox (add, start, close), such as new RedisInbox(…)',
+  ).optional(),
+  stops: withMethods<StopChannel>(
+    ['publish', 'subscribe'],
+    'must be a StopChannel (publish, subscribe), such as new RedisStopChannel(…)',
+  ).optional(),
   concurrency: z.enum(['queue', 'interrupt', 'concurrent']).optional(),
   stream: z.record(z.string(), z.unknown()).optional(),
-  transcript: z
-    .custom<TranscriptStore>(
-      (v) =>
-        typeof (v as TranscriptStore | undefined)?.append === 'function' &&
-        typeof (v as TranscriptStore | undefined)?.read === 'function',
-      'must be a TranscriptStore (append, read), such as new MemoryTranscriptStore() or new RedisTranscriptStore(…)',
-    )
-    .optional(),
+  transcript: withMethods<TranscriptStore>(
+    ['append', 'read'],
+    'must be a TranscriptStore (append, read), such as new MemoryTranscriptStore() or new RedisTranscriptStore(…)',
+  ).optional(),
   use: z.array(fn('a middleware must be a function (context, next) => …')).optional(),
   mentionSender: z.boolean().optional(),
   typing: z.boolean().optional(),
