@@ -2,6 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // A passing test's console output (refusals logged on purpose, say) is not shown: what a run
+    // prints is the failures and the summary.
+    silent: 'passed-only',
     projects: [
       'packages/*',
       'examples/*',
