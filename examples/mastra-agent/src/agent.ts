@@ -19,7 +19,7 @@ export const lookupOrder = createTool({
   description: 'Looks up the delivery status of an order by its number.',
   inputSchema: z.object({ orderId: z.string() }),
   execute: async ({ orderId }) => {
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await new Promise((resolve) => setTimeout(resolve, 2500));
     return { orderId, status: 'shipped', eta: 'Friday' };
   },
 });
