@@ -76,8 +76,8 @@ function toolCall(toolName: string, input: unknown): LanguageModelV3StreamPart[]
 
 /**
  * A stand-in for a language model, so the example needs no key: it asks for `lookup_order` when the
- * user names an order, for `refund_order` when they want a refund, answers from a tool's result once
- * it has one, and otherwise talks at length (long enough to be stopped), a word every 15 ms.
+ * user names an order, for `refund_order` when they want a refund, answers from a tool's result (or
+ * its refusal) once it has one, and otherwise talks at length (long enough to be stopped), a word every 15 ms.
  */
 export function standInModel(): MockLanguageModelV3 {
   return new MockLanguageModelV3({
@@ -91,8 +91,12 @@ export function standInModel(): MockLanguageModelV3 {
       let parts: LanguageModelV3StreamPart[];
       if (last?.role === 'tool') {
         const result = last.content.find((part) => part.type === 'tool-result');
-        const output = result?.output.type === 'json' ? JSON.stringify(result.output.value) : 'nothing';
-        parts = textParts(`Done: ${result?.toolName} says ${output}.`);
+        const output = result?.output;
+        parts = textParts(
+          output?.type === 'json'
+            ? `Done: ${result?.toolName} says ${JSON.stringify(output.value)}.`
+            : `Not done: ${result?.toolName}: ${output && 'value' in output ? String(output.value) : output?.type}.`,
+        );
       } else if (userText && /refund/i.test(userText)) {
         parts = toolCall('refund_order', { orderId: orderNumber(userText) });
       } else if (userText && /order/i.test(userText)) {

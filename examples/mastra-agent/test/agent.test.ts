@@ -133,28 +133,42 @@ describe.each(['tencent', 'rongcloud'] as const)('a Mastra agent on %s', (cloud)
     expect(fromBot()[0]?.text).toBe(answer);
   });
 
-  it('a tool that needs approval posts Mastra’s Approve/Deny card, and Approve resumes the run', async () => {
+  /** Asks for a refund, waits for Mastra's approval card, checks the run waits, and presses `title`. */
+  async function askRefundAndPress(orderId: string, title: 'Approve' | 'Deny'): Promise<number> {
     const refundsBefore = refunds.length;
-    await emulator[cloud].userSends({ from: 'alice', to: botId, text: 'refund order 7 please' });
+    await emulator[cloud].userSends({ from: 'alice', to: botId, text: `refund order ${orderId} please` });
     const card = () => fromBot().find((m) => m.content?.type === 'card' && m.content.buttons.length > 0);
     await expect.poll(() => card()?.content?.type, { timeout: 10_000 }).toBe('card');
     const content = card()?.content;
-    const approve = content?.type === 'card' ? content.buttons.find((b) => b.title === 'Approve') : undefined;
-    if (!card() || approve?.type !== 'message') throw new Error('no Approve button on the card');
-    expect(content?.type === 'card' && content.buttons.map((b) => b.title)).toEqual(['Approve', 'Deny']);
+    if (content?.type !== 'card') throw new Error('no approval card');
+    expect(content.text).toContain('refund_order');
+    expect(content.buttons.map((b) => b.title)).toEqual(['Approve', 'Deny']);
     // The run waits on the card: the refund has not happened.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(refunds.length).toBe(refundsBefore);
-    await emulator[cloud].userPresses({ from: 'alice', msgKey: card()?.msgKey ?? '', value: approve.value });
+    const button = content.buttons.find((b) => b.title === title);
+    if (button?.type !== 'message') throw new Error(`no ${title} button on the card`);
+    await emulator[cloud].userPresses({ from: 'alice', msgKey: card()?.msgKey ?? '', value: button.value });
+    return refundsBefore;
+  }
+  const botText = () =>
+    fromBot()
+      .map((m) => m.text ?? '')
+      .join('\n');
+
+  it('a tool that needs approval posts Mastra’s Approve/Deny card, and Approve resumes the run', async () => {
+    const refundsBefore = await askRefundAndPress('7', 'Approve');
     await expect
-      .poll(
-        () =>
-          fromBot()
-            .map((m) => m.text ?? '')
-            .join('\n'),
-        { timeout: 10_000 },
-      )
+      .poll(botText, { timeout: 10_000 })
       .toContain('Done: refund_order says {"orderId":"7","refunded":true}');
     expect(refunds.slice(refundsBefore)).toEqual(['7']);
+  });
+
+  it('Deny on the approval card reaches Mastra too: the tool never runs and the agent is told', async () => {
+    const refundsBefore = await askRefundAndPress('9', 'Deny');
+    await expect
+      .poll(botText, { timeout: 10_000 })
+      .toContain('Not done: refund_order: Tool call was not approved by the user.');
+    expect(refunds.length).toBe(refundsBefore);
   });
 });
