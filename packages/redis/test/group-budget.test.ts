@@ -1,19 +1,21 @@
-import { RongCloud, type StreamSession, TencentIm } from '@imbot/core';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { type Emulator, startEmulator } from '@imbot/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisRateLimiter } from '../src/index.js';
+import { answerPieces } from './fixtures/group-answer-text.js';
 import { startRedis } from './redis-server.js';
 
 /**
- * Per-group budgets shared through Redis: four "processes" (each its own client and its own
- * limiter, so Redis sees four) stream answers into the same groups, and the cloud's call log shows
+ * Per-group budgets shared through Redis: four bot processes (each its own client and its own
+ * limiter) stream answers into the same groups, and the cloud's call log shows
  * no second over a group's limit, on a single Redis and on a Cluster (the same file runs in both).
  */
 
 const TENCENT = { sdkAppId: 1400000352, secretKey: 'redis-group-key', admin: 'administrator' };
 const RONG = { appKey: 'redis-group-key', appSecret: 'redis-group-secret' };
+/** The robot the processes stream as (fixtures/group-answers.ts uses the same). */
 const ROBOT = '@RBT#grouped';
-const BOT = 'bot-grouped';
 
 let redis: Awaited<ReturnType<typeof startRedis>>;
 let emulator: Emulator;
@@ -44,15 +46,44 @@ function peakUnits(calls: readonly { time: number; units: number }[], windowMs: 
   return peak;
 }
 
-async function answer(session: StreamSession, pieces: readonly string[]): Promise<unknown> {
-  for (const piece of pieces) {
-    session.write(piece);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  return session.end();
+const fixture = fileURLToPath(new URL('./fixtures/group-answers.ts', import.meta.url));
+
+/**
+ * Four bot processes (fixtures/group-answers.ts), each with its own client and `RedisRateLimiter`,
+ * streaming `counts[k]` answers each, all starting at one moment; resolves with every finish reason.
+ */
+async function fourProcesses(cloud: string, prefix: string, counts: number[]): Promise<string[]> {
+  // Later than the processes take to start (tsx compiles each), so that they stream at once.
+  const startAt = Date.now() + 4000;
+  let first = 0;
+  const runs = counts.map((count) => {
+    const args = [
+      fixture,
+      cloud,
+      emulator.url,
+      redis.address,
+      prefix,
+      String(first),
+      String(count),
+      String(startAt),
+    ];
+    first += count;
+    const child = spawn(process.execPath, ['--conditions=@imbot/source', '--import', 'tsx', ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    return new Promise<string[]>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (data: Buffer) => {
+        out += data.toString();
+      });
+      child.once('exit', (code) =>
+        code === 0 ? resolve(JSON.parse(out) as string[]) : reject(new Error(`exited with ${code}`)),
+      );
+    });
+  });
+  return (await Promise.all(runs)).flat();
 }
 
-const piecesOf = (label: string, n: number) => Array.from({ length: n }, (_, i) => `${label} piece ${i}. `);
 const limiters = (prefix: string) =>
   Array.from({ length: 4 }, () => new RedisRateLimiter({ ...redis.connection, prefix }));
 
@@ -79,22 +110,8 @@ describe('RedisRateLimiter: budgets per group, shared by every process', () => {
   it('keeps 30 answers from four processes streaming into one Tencent group within 40 calls a second', async () => {
     emulator.reset();
     emulator.tencent.createGroup({ groupId: 'shared', type: 'Public', members: [ROBOT] });
-    const shared = limiters('test-tencent-group');
-    const clients = shared.map(
-      (rateLimit) => new TencentIm({ ...TENCENT, baseUrl: emulator.url, rateLimit }),
-    );
-    const labels = Array.from({ length: 30 }, (_, i) => `answer ${i}`);
-    const results = await Promise.all(
-      labels.map((label, i) =>
-        answer(
-          (clients[i % 4] as TencentIm).openStream({ from: ROBOT, groupId: 'shared' }, { minIntervalMs: 0 }),
-          piecesOf(label, 30),
-        ),
-      ),
-    );
-    await Promise.all(clients.map((c) => c.close()));
-    await Promise.all(shared.map((l) => l.close()));
-    expect(results).toEqual(labels.map(() => expect.objectContaining({ reason: 'completed' })));
+    const results = await fourProcesses('tencent', 'test-tencent-group', [8, 8, 7, 7]);
+    expect(results).toEqual(Array.from({ length: 30 }, () => 'completed'));
     const calls = emulator.tencent.calls();
     expect(calls.filter((c) => c.errorCode !== undefined && c.errorCode !== 0)).toEqual([]);
     const intoGroup = calls.filter((c) => (c.body as { GroupId?: string }).GroupId === 'shared');
@@ -106,35 +123,24 @@ describe('RedisRateLimiter: budgets per group, shared by every process', () => {
       ),
     ).toBeLessThanOrEqual(40);
     const shown = emulator.tencent.groupConversation('shared');
-    expect(shown.map((m) => m.text).sort()).toEqual(labels.map((l) => piecesOf(l, 30).join('')).sort());
+    const expected = Array.from({ length: 30 }, (_, i) => answerPieces('tencent', i).join(''));
+    expect(shown.map((m) => m.text).sort()).toEqual(expected.sort());
     expect(shown.every((m) => m.state === 'finished')).toBe(true);
-  }, 60_000);
+  }, 90_000);
 
   it('keeps 40 RongCloud answers from four processes over 20 groups within 20 group messages a second for the app', async () => {
     emulator.reset();
-    const shared = limiters('test-rong-groups');
-    const clients = shared.map((rateLimit) => new RongCloud({ ...RONG, baseUrl: emulator.url, rateLimit }));
-    const jobs = Array.from({ length: 40 }, (_, i) => ({ groupId: `g${i % 20}`, label: `reply ${i}` }));
-    const results = await Promise.all(
-      jobs.map(({ groupId, label }, i) =>
-        answer(
-          (clients[i % 4] as RongCloud).openStream({ from: BOT, groupId }, { minIntervalMs: 0 }),
-          piecesOf(label, 10),
-        ),
-      ),
-    );
-    await Promise.all(clients.map((c) => c.close()));
-    await Promise.all(shared.map((l) => l.close()));
-    expect(results).toEqual(jobs.map(() => expect.objectContaining({ reason: 'completed' })));
+    const results = await fourProcesses('rongcloud', 'test-rong-groups', [10, 10, 10, 10]);
+    expect(results).toEqual(Array.from({ length: 40 }, () => 'completed'));
     const calls = emulator.rongcloud.calls();
     expect(calls.filter((c) => c.status !== 200)).toEqual([]);
     const units = calls.filter((c) => c.api.includes('/group/')).map((c) => ({ time: c.time, units: 1 }));
     expect(units.length).toBeGreaterThan(20);
     expect(peakUnits(units, 1000)).toBeLessThanOrEqual(20);
-    for (const { groupId, label } of jobs) {
-      expect(emulator.rongcloud.groupConversation(groupId)).toContainEqual(
-        expect.objectContaining({ text: piecesOf(label, 10).join(''), state: 'finished' }),
+    for (let i = 0; i < 40; i++) {
+      expect(emulator.rongcloud.groupConversation(`g${i % 20}`)).toContainEqual(
+        expect.objectContaining({ text: answerPieces('rongcloud', i).join(''), state: 'finished' }),
       );
     }
-  }, 60_000);
+  }, 90_000);
 });
