@@ -22,13 +22,23 @@
  * Last, a line of CPU per token with markdown holdback on and off: stream sessions in this process
  * fed a markdown answer, delivered by a transport that answers at once, interleaved, medians.
  *
+ * Then the groups: 30 answers at once in one Tencent group and 40 RongCloud answers over 20 groups
+ * (`--group-seconds 5` of writing each; `--groups-only` runs just them), judged from the call log.
+ *
  *   npm run bench:stream -- [--seconds 10] [--sessions 1,50,200,1000,5000,10000] [--rounds 3]
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { genUserSig, InMemoryRateLimiter, StreamSession, type StreamTransport, TencentIm } from '@imbot/core';
+import {
+  genUserSig,
+  InMemoryRateLimiter,
+  RongCloud,
+  StreamSession,
+  type StreamTransport,
+  TencentIm,
+} from '@imbot/core';
 import { keepAliveCapacity, STREAM_IDLE_LIMIT_MS } from '@imbot/core/internal';
-import { Pool } from 'undici';
+import { Pool, request as undiciRequest } from 'undici';
 import { StreamScheduler } from '../packages/core/src/stream/scheduler.js';
 import { Delivery, jain, median, ms, pct, percentile, produce, sleep, token, within } from './delivery.js';
 import { type EmulatorProcess, startEmulatorProcess } from './emulator-process.js';
@@ -42,6 +52,8 @@ const { values } = parseArgs({
     variants: { type: 'string', default: 'imbot,naive,throttle' },
     'markdown-tokens': { type: 'string', default: '200000' },
     'markdown-only': { type: 'boolean', default: false },
+    'group-seconds': { type: 'string', default: '5' },
+    'groups-only': { type: 'boolean', default: false },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -386,5 +398,163 @@ async function markdownLine(): Promise<void> {
   );
 }
 
-if (!values['markdown-only']) await main();
-await markdownLine();
+/**
+ * Answers that share a group's budget: 30 answers streaming at once into one Tencent group (40
+ * messages a second in a group) and 40 RongCloud answers over 20 groups (20 group messages a second
+ * for the whole app, counted per target group), each writing `tokens-per-second` for `group-seconds`.
+ * Judged from the emulator's call log: refusals, each group's and each API's busiest second (sliding,
+ * by arrival), every answer exact and finished, and how long the answers took against the bound
+ * their limit implies: the writing time, plus one closing call per answer at the limit's rate.
+ */
+const GROUP_SECONDS = Number(values['group-seconds']);
+
+interface LoggedCall {
+  time: number;
+  api: string;
+  body: Record<string, unknown>;
+  errorCode?: number;
+  status?: number;
+}
+
+/** The most calls arriving in any 1 s window, by the key `keyOf` gives each (undefined: not counted). */
+function peaks(
+  calls: readonly LoggedCall[],
+  keyOf: (call: LoggedCall) => string | undefined,
+): Map<string, number> {
+  const byKey = new Map<string, number[]>();
+  for (const call of calls) {
+    const key = keyOf(call);
+    if (key === undefined) continue;
+    byKey.set(key, [...(byKey.get(key) ?? []), call.time]);
+  }
+  const out = new Map<string, number>();
+  for (const [key, times] of byKey) {
+    times.sort((a, b) => a - b);
+    let peak = 0;
+    for (let from = 0, to = 0; to < times.length; to++) {
+      while ((times[from] as number) <= (times[to] as number) - 1000) from++;
+      peak = Math.max(peak, to - from + 1);
+    }
+    out.set(key, peak);
+  }
+  return out;
+}
+
+async function emulatorGet<T>(url: string, path: string): Promise<T> {
+  const answer = await undiciRequest(`${url}/_emulator/${path}`);
+  return (await answer.body.json()) as T;
+}
+
+/**
+ * Streams `answers` (each: a session and its label) at the bench's token rate, then ends them; what
+ * each wrote, and how long the answers took to finish once the writing stopped.
+ */
+async function streamAnswers(
+  sessions: { session: StreamSession; label: string }[],
+): Promise<{ written: Map<string, string>; drainMs: number }> {
+  const written = new Map<string, string>();
+  const ticks = GROUP_SECONDS * TOKENS_PER_SECOND;
+  for (let n = 0; n < ticks; n++) {
+    for (const { session, label } of sessions) {
+      const text = `${label}.${n} `;
+      written.set(label, (written.get(label) ?? '') + text);
+      session.write(text);
+    }
+    await sleep(1000 / TOKENS_PER_SECOND);
+  }
+  const stopped = performance.now();
+  await Promise.all(sessions.map(({ session }) => session.end()));
+  return { written, drainMs: performance.now() - stopped };
+}
+
+async function groupLine(): Promise<void> {
+  const emulator = await startEmulatorProcess({ robots: [BOT], secretKey: app.secretKey });
+  try {
+    await emulator.reset();
+    await undiciRequest(`${emulator.url}/_emulator/tencent/groups`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ groupId: 'crowd', type: 'Public', members: [BOT] }),
+    });
+    // Tencent: 30 answers into one group.
+    const im = new TencentIm({ ...app, baseUrl: emulator.url, connections: CONNECTIONS });
+    const tencent = await streamAnswers(
+      Array.from({ length: 30 }, (_, i) => ({
+        session: im.openStream({ from: BOT, groupId: 'crowd' }, { minIntervalMs: MIN_INTERVAL_MS }),
+        label: `t${i}`,
+      })),
+    );
+    await im.close();
+    // RongCloud: 40 answers over 20 groups.
+    const rong = new RongCloud({
+      appKey: 'imbot-app-key',
+      appSecret: 'imbot-app-secret',
+      baseUrl: emulator.url,
+    });
+    const rongcloud = await streamAnswers(
+      Array.from({ length: 40 }, (_, i) => ({
+        session: rong.openStream(
+          { from: 'bench-bot', groupId: `g${i % 20}` },
+          { minIntervalMs: MIN_INTERVAL_MS },
+        ),
+        label: `r${i}`,
+      })),
+    );
+    await rong.close();
+
+    const tCalls = await emulatorGet<LoggedCall[]>(emulator.url, 'tencent/calls?limit=1000000');
+    const rCalls = await emulatorGet<LoggedCall[]>(emulator.url, 'rongcloud/calls?limit=1000000');
+    const tRefused = tCalls.filter((c) => (c.errorCode ?? 0) !== 0).length;
+    const rRefused = rCalls.filter((c) => c.status !== 200).length;
+    const tGroup = peaks(tCalls, (c) => (typeof c.body?.GroupId === 'string' ? c.body.GroupId : undefined));
+    const tApi = peaks(tCalls, (c) => c.api);
+    const rApp = peaks(rCalls, (c) => (c.api.includes('/group/') ? 'group/publish' : undefined));
+    const rApi = peaks(rCalls, (c) => c.api);
+    type Shown = { text: string; state: string };
+    const exact = async (path: string, expected: string[]) => {
+      const shown = await emulatorGet<Shown[]>(emulator.url, path);
+      return { shown, expected };
+    };
+    const tShown = await exact('tencent/group?id=crowd', [...tencent.written.values()]);
+    let tExact = 0;
+    for (const text of tShown.expected)
+      if (tShown.shown.some((m) => m.text === text && m.state === 'finished')) tExact++;
+    let rExact = 0;
+    for (let g = 0; g < 20; g++) {
+      const expected = [...rongcloud.written.entries()].filter(
+        ([label]) => Number(label.slice(1)) % 20 === g,
+      );
+      const { shown } = await exact(`rongcloud/group?id=g${g}`, []);
+      for (const [, text] of expected)
+        if (shown.some((m) => m.text === text && m.state === 'finished')) rExact++;
+    }
+    const max = (m: Map<string, number>) => Math.max(0, ...m.values());
+    // Once the writing stops, each answer still makes its closing call: N of them at the group's rate.
+    const tBound = (30 / 40) * 1000;
+    const rBound = (40 / 20) * 1000;
+    console.log(
+      `\nGroups (${GROUP_SECONDS} s of writing at ${TOKENS_PER_SECOND} tokens/s per answer, one run):\n`,
+    );
+    console.log(
+      '| scenario | calls | rejections | busiest second: per group / per API (limit) | exact and finished | finished after the writing (bound: answers ÷ limit, plus a round trip) |',
+    );
+    console.log('|---|---|---|---|---|---|');
+    console.log(
+      `| Tencent: 30 answers in one group | ${tCalls.length} | ${tRefused} | ${max(tGroup)} / ${max(tApi)} (40 / 200) | ${tExact} of 30 | ${ms(tencent.drainMs)} (${ms(tBound)}) |`,
+    );
+    console.log(
+      `| RongCloud: 40 answers over 20 groups | ${rCalls.length} | ${rRefused} | ${max(rApp)} for the app / ${max(rApi)} (20 / 100) | ${rExact} of 40 | ${ms(rongcloud.drainMs)} (${ms(rBound)}) |`,
+    );
+  } finally {
+    await emulator.close();
+  }
+}
+
+if (values['groups-only']) await groupLine();
+else {
+  if (!values['markdown-only']) {
+    await main();
+    await groupLine();
+  }
+  await markdownLine();
+}

@@ -46,6 +46,7 @@ export {
   type TranscriptStore,
 } from './history/transcript.js';
 export {
+  type BudgetCharge,
   InMemoryRateLimiter,
   type InMemoryRateLimiterOptions,
   type RateLimiter,

@@ -125,7 +125,8 @@ function connected(client: RedisClient): Promise<void> {
 
 /** A Lua script to define on the client: how many of its arguments are keys, and its source. */
 export interface Script {
-  keys: number;
+  /** Omitted for a script whose keys vary: its command then takes their number first. */
+  keys?: number;
   lua: string;
 }
 
@@ -141,7 +142,10 @@ export function connect<Commands>(
   parseConnection(schema, options, 'options');
   const { client, owned } = openClient(options);
   for (const [name, script] of Object.entries(scripts))
-    client.defineCommand(name, { numberOfKeys: script.keys, lua: script.lua });
+    client.defineCommand(
+      name,
+      script.keys === undefined ? { lua: script.lua } : { numberOfKeys: script.keys, lua: script.lua },
+    );
   return {
     client: client as RedisClient & Commands,
     owned,

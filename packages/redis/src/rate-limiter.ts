@@ -1,9 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { ClosedError, InMemoryRateLimiter, type RateLimiter, type RateLimitPermit } from '@imbot/core';
+import {
+  type BudgetCharge,
+  ClosedError,
+  InMemoryRateLimiter,
+  type RateLimiter,
+  type RateLimitPermit,
+} from '@imbot/core';
 import { RoundTripFloor } from '@imbot/core/internal';
 import * as z from 'zod';
 import { connect, connectionShape, type RedisClient, type RedisOptions } from './connection.js';
-import { ACQUIRE, HEARTBEAT, OCCUPY, RELEASE } from './scripts.js';
+import { ACQUIRE, ACQUIRE_ALL, HEARTBEAT, OCCUPY, RELEASE, RELEASE_ALL } from './scripts.js';
 
 export type RedisRateLimiterOptions = RedisOptions & {
   /** Calls allowed per window, per key, across every process. Default 200. */
@@ -33,6 +39,37 @@ interface Commands {
   imbotRelease(...args: (string | number)[]): Promise<number>;
   imbotHeartbeat(...args: (string | number)[]): Promise<number>;
   imbotOccupy(...args: (string | number)[]): Promise<number>;
+  imbotAcquireAll(...args: (string | number)[]): Promise<[number, number, number]>;
+  imbotReleaseAll(...args: (string | number)[]): Promise<number>;
+}
+
+/**
+ * A set of budgets some calls draw on together (an API's and a group's), as Redis keeps it: every
+ * key under one hash tag, the app's, so one script reads and takes them all at once, even on a
+ * Redis Cluster.
+ */
+class ChargeLane {
+  readonly waiters: Waiter[] = [];
+  pumping = false;
+  /** waiting, seq, then each budget's slots. */
+  readonly keys: string[];
+  /** Each budget's units and limit, as the acquiring script takes them. */
+  readonly args: number[] = [];
+  constructor(
+    prefix: string,
+    readonly charges: readonly BudgetCharge[],
+    cap: (charge: BudgetCharge) => number,
+  ) {
+    // The app's scope, as clients name keys (`tencent:1400000000/…`): one tag for all its budgets.
+    const first = (charges[0] as BudgetCharge).key;
+    const tag = `${prefix}:{${first.includes('/') ? first.slice(0, first.indexOf('/')) : first}}`;
+    this.keys = [`${tag}:${charges.map((c) => c.key).join('|')}:waiting`, `${tag}:seq`];
+    for (const charge of charges) {
+      const limit = cap(charge);
+      this.keys.push(`${tag}:${charge.key}:slots`);
+      this.args.push(Math.max(1, Math.min(charge.units, limit)), limit);
+    }
+  }
 }
 
 interface Waiter {
@@ -101,6 +138,7 @@ export class RedisRateLimiter implements RateLimiter {
   readonly #prefix: string;
   readonly #leaseMs: number;
   readonly #lanes = new Map<string, Lane>();
+  readonly #chargeLanes = new Map<string, ChargeLane>();
   readonly #heartbeat: NodeJS.Timeout;
   readonly #connected: Promise<void>;
   #liveProcesses = 1;
@@ -114,6 +152,8 @@ export class RedisRateLimiter implements RateLimiter {
       imbotRelease: { keys: 1, lua: RELEASE },
       imbotHeartbeat: { keys: 1, lua: HEARTBEAT },
       imbotOccupy: { keys: 2, lua: OCCUPY },
+      imbotAcquireAll: { lua: ACQUIRE_ALL },
+      imbotReleaseAll: { lua: RELEASE_ALL },
     });
     this.#client = client;
     this.#owned = owned;
@@ -176,6 +216,135 @@ export class RedisRateLimiter implements RateLimiter {
       current.waiters.push(waiter);
       void this.#pump(key, current);
     });
+  }
+
+  /**
+   * A call's budgets (its API's, its group's) taken all or nothing, shared by every process: one Lua
+   * script checks every budget and takes a slot of each (`units` of each) only if all have room, so
+   * no budget is held while another is waited for. All of an app's keys share its hash tag (the
+   * scope before the first `/` of the key, which clients set to the app), so the script's keys sit in
+   * one slot of a Redis Cluster; an app's budgets then live on one node, which one script call per
+   * grant handles easily. The limiter's `limit` caps each budget of its window, as in memory.
+   */
+  acquireAll(charges: readonly BudgetCharge[], signal?: AbortSignal): Promise<RateLimitPermit> {
+    signal?.throwIfAborted();
+    if (this.#closed) return Promise.reject(new ClosedError('the rate limiter is closed'));
+    const id = charges
+      .map((c) => `${c.key}\u0000${c.units}\u0000${c.limit}\u0000${c.windowMs}`)
+      .join('\u0001');
+    let lane = this.#chargeLanes.get(id);
+    if (!lane) {
+      lane = new ChargeLane(this.#prefix, charges, (c) =>
+        c.windowMs === this.windowMs ? Math.min(c.limit, this.limit) : c.limit,
+      );
+      this.#chargeLanes.set(id, lane);
+    }
+    const current = lane;
+    return new Promise<RateLimitPermit>((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject, detach: () => undefined };
+      if (signal) {
+        const onAbort = () => {
+          const index = current.waiters.indexOf(waiter);
+          if (index >= 0) current.waiters.splice(index, 1);
+          reject(signal.reason);
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        waiter.detach = () => signal.removeEventListener('abort', onAbort);
+      }
+      current.waiters.push(waiter);
+      void this.#pumpAll(current);
+    });
+  }
+
+  async #pumpAll(lane: ChargeLane): Promise<void> {
+    if (lane.pumping) return;
+    lane.pumping = true;
+    try {
+      await this.#connected;
+      while (lane.waiters.length > 0 && !this.#closed) {
+        const fallback = this.#fallback;
+        if (fallback) {
+          this.#handOverAll(lane, fallback);
+          continue;
+        }
+        let answer: [number, number, number];
+        try {
+          answer = await this.#client.imbotAcquireAll(
+            lane.keys.length,
+            ...lane.keys,
+            this.processId,
+            lane.waiters.length,
+            this.#leaseMs,
+            STALE_MS,
+            ...lane.args,
+          );
+        } catch {
+          this.#startFallback();
+          continue;
+        }
+        const [granted, last, wait] = answer;
+        for (let i = granted - 1; i >= 0; i--) {
+          const member = `${this.processId}:${last - i}`;
+          const waiter = lane.waiters.shift();
+          if (!waiter) {
+            this.#releaseAll(lane, member, undefined);
+            continue;
+          }
+          waiter.detach();
+          waiter.resolve(this.#track(lane, (roundTripMs) => this.#releaseAll(lane, member, roundTripMs)));
+        }
+        if (lane.waiters.length > 0) {
+          await sleep(granted > 0 ? MIN_WAIT_MS : Math.min(MAX_WAIT_MS, Math.max(MIN_WAIT_MS, wait)));
+        }
+      }
+    } finally {
+      lane.pumping = false;
+    }
+  }
+
+  /** A permit counted in this process's use of the call's first budget (its API's), for `inUse`. */
+  #track(lane: ChargeLane, release: (roundTripMs?: number) => void): RateLimitPermit {
+    const key = (lane.charges[0] as BudgetCharge).key;
+    let local = this.#lanes.get(key);
+    if (!local) {
+      const base = `${this.#prefix}:{${key}}`;
+      local = new Lane([`${base}:slots`, `${base}:waiting`, `${base}:seq`]);
+      this.#lanes.set(key, local);
+    }
+    return local.track(release);
+  }
+
+  /** Frees the call's slots in every budget by each budget's window, as `#release` does for one. */
+  #releaseAll(lane: ChargeLane, member: string, roundTripMs: number | undefined): void {
+    let floorMs = 0;
+    if (roundTripMs !== undefined) {
+      this.#floor.observe(roundTripMs);
+      floorMs = this.#floor.floorMs;
+    }
+    const args: number[] = [];
+    lane.charges.forEach((charge, i) => {
+      const hold = charge.windowMs - Math.min(floorMs, charge.windowMs);
+      args.push(lane.args[2 * i] as number, Math.ceil(hold));
+    });
+    this.#client.imbotReleaseAll(lane.keys.length - 2, ...lane.keys.slice(2), member, ...args).catch(() => {
+      // Redis is away: the slots free themselves when their lease ends.
+    });
+  }
+
+  /** Hands the lane's waiters to the fallback, each budget cut to this process's share. */
+  #handOverAll(lane: ChargeLane, fallback: InMemoryRateLimiter): void {
+    const processes = Math.max(1, this.#liveProcesses);
+    const shares = lane.charges.map((c, i) => ({
+      ...c,
+      limit: Math.max(1, Math.floor((lane.args[2 * i + 1] as number) / processes)),
+    }));
+    for (let waiter = lane.waiters.shift(); waiter; waiter = lane.waiters.shift()) {
+      const { resolve, reject, detach } = waiter;
+      detach();
+      fallback
+        .acquireAll(shares)
+        .then((permit) => resolve(this.#track(lane, (rtt) => permit.release(rtt))), reject);
+    }
   }
 
   /** Stops the heartbeat and closes the connection it opened (a client given to it is left open). */
@@ -293,6 +462,7 @@ export class RedisRateLimiter implements RateLimiter {
         }
         this.#fallback = undefined;
         for (const [key, lane] of this.#lanes) void this.#pump(key, lane);
+        for (const lane of this.#chargeLanes.values()) void this.#pumpAll(lane);
       }
     } catch {
       this.#startFallback();

@@ -47,6 +47,73 @@ return { grant, last, wait }
 `;
 
 /**
+ * `ACQUIRE` over several budgets at once, all or nothing: each call granted takes `units` slots of
+ * every budget, and a call is granted only while every budget has its units free. Up to `want`
+ * calls, at most the process's equal share of what the scarcest budget allows. Slot members are
+ * `pid:n:u` (call number `n`, unit `u`). Returns { granted, last call number, ms until the earliest
+ * slot of a short budget frees }. Every key carries one hash tag (the app), so they share a slot.
+ *
+ * KEYS: waiting (zset pid → last asked), seq, then each budget's slots
+ * ARGV: pid, want, leaseMs, staleMs, then each budget's units and limit
+ */
+export const ACQUIRE_ALL = `${NOW}
+local pid, want = ARGV[1], tonumber(ARGV[2])
+local leaseMs, staleMs = tonumber(ARGV[3]), tonumber(ARGV[4])
+local budgets = #KEYS - 2
+redis.call('ZADD', KEYS[1], now, pid)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - staleMs)
+local possible = want
+local short = {}
+for b = 1, budgets do
+  local slots = KEYS[b + 2]
+  redis.call('ZREMRANGEBYSCORE', slots, '-inf', now)
+  local units, limit = tonumber(ARGV[3 + 2 * b]), tonumber(ARGV[4 + 2 * b])
+  local fit = math.floor((limit - redis.call('ZCARD', slots)) / units)
+  if fit < want then table.insert(short, slots) end
+  possible = math.min(possible, fit)
+end
+local share = math.ceil(math.max(0, possible) / redis.call('ZCARD', KEYS[1]))
+local grant = math.max(0, math.min(want, possible, share))
+local last = 0
+if grant > 0 then
+  last = redis.call('INCRBY', KEYS[2], grant)
+  for b = 1, budgets do
+    local units = tonumber(ARGV[3 + 2 * b])
+    for n = last - grant + 1, last do
+      for u = 1, units do
+        redis.call('ZADD', KEYS[b + 2], now + leaseMs, pid .. ':' .. n .. ':' .. u)
+      end
+    end
+  end
+end
+if grant == want then redis.call('ZREM', KEYS[1], pid) end
+for i = 1, #KEYS do redis.call('PEXPIRE', KEYS[i], leaseMs + staleMs) end
+local wait = 0
+if grant < want then
+  wait = 1
+  for _, slots in ipairs(short) do
+    local first = redis.call('ZRANGE', slots, 0, 0, 'WITHSCORES')
+    if first[2] then wait = math.max(wait, tonumber(first[2]) - now) end
+  end
+end
+return { grant, last, wait }
+`;
+
+/**
+ * A call granted by `ACQUIRE_ALL` has completed: its slots in each budget are held that budget's
+ * `holdMs` more. KEYS: each budget's slots. ARGV: call member (`pid:n`), then each budget's units and holdMs
+ */
+export const RELEASE_ALL = `${NOW}
+for b = 1, #KEYS do
+  local freeAt = now + tonumber(ARGV[2 * b + 1])
+  for u = 1, tonumber(ARGV[2 * b]) do
+    redis.call('ZADD', KEYS[b], 'XX', freeAt, ARGV[1] .. ':' .. u)
+  end
+end
+return 1
+`;
+
+/**
  * A call has completed: its slot is held `windowMs` more, from now, and then frees itself.
  * KEYS: slots. ARGV: member, windowMs
  */

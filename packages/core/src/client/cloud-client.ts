@@ -10,7 +10,7 @@ import { StreamScheduler } from '../stream/scheduler.js';
 import { StreamSession, type StreamSessionOptions } from '../stream/session.js';
 import type { StreamTransport } from '../stream/transport.js';
 import { TypingIndicator, type TypingSignal } from '../stream/typing.js';
-import { type CloudProtocol, RequestLayer } from '../wire/request.js';
+import { type ChargesOf, type CloudProtocol, RequestLayer } from '../wire/request.js';
 import { defaultRetryPolicy, type RetryPolicy } from '../wire/retry.js';
 
 /** What a cloud's client hands its base: its protocol and the options every client takes. */
@@ -22,6 +22,11 @@ export interface CloudClientSetup extends ObservabilityOptions {
   domains: { primary: string; backup: string } | { baseUrl: string; backupBaseUrl?: string | undefined };
   /** The cloud's limit per API per second: the default budget. */
   callsPerSecond: number;
+  /**
+   * The budgets a call draws on, from the cloud's rate table with the app's plan applied: its API's,
+   * and its group's or its recipients' where the cloud counts them.
+   */
+  charges: ChargesOf;
   timeoutMs?: number | undefined;
   retry?: Partial<RetryPolicy> | undefined;
   rateLimit?: RateLimiter | false | undefined;
@@ -53,7 +58,10 @@ export abstract class CloudClient<Target extends object> {
           ? scopedLimiter(setup.rateLimit, setup.app)
           : new InMemoryRateLimiter({ limit: setup.callsPerSecond });
     // The scheduler tells the telemetry each delivery's latency; the telemetry reads its queue.
-    const scheduler = new StreamScheduler(limiter, { onDelivered: (ms) => telemetry.delivered(ms) });
+    const scheduler = new StreamScheduler(limiter, {
+      onDelivered: (ms) => telemetry.delivered(ms),
+      charges: setup.charges,
+    });
     const telemetry = new ClientTelemetry(setup.protocol.cloud, setup, {
       budget: budgetProbe(limiter),
       streams: () => ({ open: scheduler.openSessions, queued: scheduler.queued }),
@@ -70,6 +78,7 @@ export abstract class CloudClient<Target extends object> {
       retry: { ...defaultRetryPolicy, ...setup.retry } as RetryPolicy,
       connections: setup.connections,
       budget: this.#scheduler,
+      charges: setup.charges,
       telemetry: this.#telemetry,
     });
     this.#journaled = joinJournal(setup.journal, setup.app, (target: Target) => this.transportFor(target));

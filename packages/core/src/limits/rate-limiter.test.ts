@@ -297,3 +297,100 @@ describe('scopedLimiter', () => {
     expect([one.callsPerSecond?.('x'), two.callsPerSecond?.('x')]).toEqual([200, 100]);
   });
 });
+
+describe('InMemoryRateLimiter.acquireAll', () => {
+  const api = (limit = 200) => ({ key: 'api', units: 1, limit, windowMs: 1000 });
+  const group = (id: string, limit = 2, units = 1) => ({ key: `group:${id}`, units, limit, windowMs: 1000 });
+  const flag = (promise: Promise<unknown>) => {
+    const state = { granted: false };
+    void promise.then(() => {
+      state.granted = true;
+    });
+    return state;
+  };
+
+  it('takes a unit of every budget in one step', async () => {
+    const limiter = new InMemoryRateLimiter({ limit: 200, now: () => Date.now() });
+    await limiter.acquireAll([api(), group('g1')]);
+    expect([limiter.inUse('api'), limiter.inUse('group:g1')]).toEqual([1, 1]);
+  });
+
+  it('takes none while any budget is short, and all once it frees', async () => {
+    const limiter = new InMemoryRateLimiter({ limit: 200, now: () => Date.now() });
+    const held = await limiter.acquireAll([api(), group('g1', 1)]);
+    const next = flag(limiter.acquireAll([api(), group('g1', 1)]));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(next.granted).toBe(false);
+    // Waiting for the group, it holds nothing of the API's budget.
+    expect(limiter.inUse('api')).toBe(1);
+    held.release(); // completed at t=0: the group's slot frees at t=1000
+    await vi.advanceTimersByTimeAsync(999);
+    expect(next.granted).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(next.granted).toBe(true);
+    // The first call's slots have cooled; the second holds one of each.
+    expect([limiter.inUse('api'), limiter.inUse('group:g1')]).toEqual([1, 1]);
+  });
+
+  it('lets other groups through while one group waits: no head-of-line blocking on the API', async () => {
+    const limiter = new InMemoryRateLimiter({ limit: 200, now: () => Date.now() });
+    await limiter.acquireAll([api(), group('busy', 1)]);
+    const blocked = flag(limiter.acquireAll([api(), group('busy', 1)]));
+    const other = flag(limiter.acquireAll([api(), group('quiet', 1)]));
+    await vi.advanceTimersByTimeAsync(0);
+    expect([blocked.granted, other.granted]).toEqual([false, true]);
+  });
+
+  it('moves a caller whose API turn came to the queue of the group still short, and serves the API queue on', async () => {
+    const limiter = new InMemoryRateLimiter({ limit: 200, now: () => Date.now() });
+    const apiHeld = await limiter.acquireAll([api(1)]);
+    const groupHeld = await limiter.acquireAll([group('g1', 1)]);
+    const inGroup = flag(limiter.acquireAll([api(1), group('g1', 1)]));
+    const elsewhere = flag(limiter.acquireAll([api(1), group('g2', 1)]));
+    apiHeld.release();
+    await vi.advanceTimersByTimeAsync(1000);
+    // The API slot freed: g1's caller found g1 still held and stepped aside; g2's caller took it.
+    expect([inGroup.granted, elsewhere.granted]).toEqual([false, true]);
+    groupHeld.release();
+    await vi.advanceTimersByTimeAsync(1000);
+    // g1 is free now, the API slot is g2's until it completes: it waits for the API, holding no g1 slot.
+    expect([inGroup.granted, limiter.inUse('group:g1')]).toEqual([false, 0]);
+  });
+
+  it('counts units: a call worth 3 units takes 3 slots, and waits for 3 free', async () => {
+    const limiter = new InMemoryRateLimiter({ limit: 200, now: () => Date.now() });
+    const first = await limiter.acquireAll([group('app', 5, 3)]);
+    const second = flag(limiter.acquireAll([group('app', 5, 3)]));
+    await vi.advanceTimersByTimeAsync(0);
+    expect([limiter.inUse('group:app'), second.granted]).toEqual([3, false]);
+    first.release();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect([limiter.inUse('group:app'), second.granted]).toEqual([3, true]);
+  });
+
+  it("caps a budget of its window by the limiter's own limit", async () => {
+    const limiter = new InMemoryRateLimiter({ limit: 1, now: () => Date.now() });
+    await limiter.acquireAll([api(200)]);
+    expect(limiter.tryAcquireAll([api(200)])).toBeUndefined();
+  });
+
+  it('tryAcquireAll takes nothing when a budget is short or has callers waiting', async () => {
+    const limiter = new InMemoryRateLimiter({ limit: 200, now: () => Date.now() });
+    await limiter.acquireAll([group('g1', 1)]);
+    expect(limiter.tryAcquireAll([api(), group('g1', 1)])).toBeUndefined();
+    expect(limiter.inUse('api')).toBe(0);
+    expect(limiter.tryAcquireAll([api(), group('g2', 1)])).toBeDefined();
+  });
+
+  it('an aborted caller leaves the queue it waits in', async () => {
+    const limiter = new InMemoryRateLimiter({ limit: 200, now: () => Date.now() });
+    const held = await limiter.acquireAll([group('g1', 1)]);
+    const abort = new AbortController();
+    const waiting = limiter.acquireAll([api(), group('g1', 1)], abort.signal);
+    abort.abort(new Error('gone'));
+    await expect(waiting).rejects.toThrow('gone');
+    held.release();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect([limiter.inUse('api'), limiter.inUse('group:g1')]).toEqual([0, 0]);
+  });
+});

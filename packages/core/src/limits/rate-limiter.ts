@@ -110,11 +110,31 @@ export interface RateLimitPermit {
 }
 
 /**
+ * One budget a call draws on, as the cloud's rate table states it (`RateCharge` is one): `units` of
+ * `limit` per `windowMs` under `key` (`openim/sendmsg`, `group-messages:<GroupId>`).
+ */
+export interface BudgetCharge {
+  readonly key: string;
+  readonly units: number;
+  readonly limit: number;
+  readonly windowMs: number;
+}
+
+/**
  * Decides when a call may start. Keys are API names: each API has its own budget. Implement this to
  * share one budget across processes; the default is in memory, for one process.
  */
 export interface RateLimiter {
   acquire(key: string, signal?: AbortSignal): Promise<RateLimitPermit>;
+  /**
+   * One permit for a call that draws on several budgets at once (its API's, its group's), all or
+   * nothing: it is granted when every budget has its units free, and takes them together; while any
+   * is short it takes none, so no budget is held while another is waited for. Without it, a call
+   * is limited by its first budget only (its API's, through `acquire`).
+   */
+  acquireAll?(charges: readonly BudgetCharge[], signal?: AbortSignal): Promise<RateLimitPermit>;
+  /** `acquireAll` now if every budget has room and nobody waits on any, else `undefined` (`tryAcquire`'s rule). */
+  tryAcquireAll?(charges: readonly BudgetCharge[]): RateLimitPermit | undefined;
   /**
    * The calls per second this process may make of `key`, if the limiter knows it. Stream sessions use
    * it to open no more messages than the budget can keep alive; without it they open all they are asked.
@@ -136,12 +156,18 @@ const freePermit: Promise<RateLimitPermit> = Promise.resolve({ release() {} });
 /** The limiter of `rateLimit: false`: every call goes at once. */
 export const noRateLimit: RateLimiter = {
   acquire: () => freePermit,
+  acquireAll: () => freePermit,
+  tryAcquireAll: () => ({ release() {} }),
   callsPerSecond: () => Number.POSITIVE_INFINITY,
   tryAcquire: () => ({ release() {} }),
 };
 
 export interface InMemoryRateLimiterOptions {
-  /** Calls allowed per window, per key. Default 200, the Tencent robot APIs' limit. */
+  /**
+   * Calls allowed per window, per key. Default 200, the Tencent robot APIs' limit. It also caps the
+   * budgets `acquireAll` is given whose window is this one (a table's 40 a second stays 40, a
+   * 200 a second row under `limit: 5` becomes 5).
+   */
   limit?: number;
   /** Window length. Default 1000 ms. */
   windowMs?: number;
@@ -158,6 +184,15 @@ interface Waiter {
   resolve: (permit: RateLimitPermit) => void;
   reject: (reason: unknown) => void;
   detach: () => void;
+  /** For `acquireAll`: every budget and its units; the waiter sits in the queue of one that was short. */
+  needs?: Need[];
+  /** The lane whose queue holds it now. */
+  lane: Lane;
+}
+
+interface Need {
+  lane: Lane;
+  units: number;
 }
 
 /**
@@ -201,6 +236,11 @@ class CoolingSlots {
 /** The state of one key: slots in use, slots cooling down until a time, and callers waiting. */
 class Lane {
   busy = 0;
+  /** Its slots: the limiter's `limit`, or a charge's (capped by the limiter's in its window). */
+  limit: number;
+  constructor(limit: number) {
+    this.limit = limit;
+  }
   readonly cooling = new CoolingSlots();
   readonly waiters = new Queue<Waiter>();
   timer: NodeJS.Timeout | undefined;
@@ -241,6 +281,58 @@ export class InMemoryRateLimiter implements RateLimiter {
     return lane.waiters.size === 0 && this.#hasRoom(lane) ? this.#grant(lane) : undefined;
   }
 
+  /**
+   * All of `charges` at once or none (see `RateLimiter.acquireAll`). A call that finds a budget short
+   * waits in that budget's queue only, so a busy group's calls never stand in front of other groups'
+   * calls in their API's queue; when its turn comes there and another budget is short, it moves to
+   * that one's queue, holding nothing. Each budget's slots follow the arrival rule above.
+   */
+  acquireAll(charges: readonly BudgetCharge[], signal?: AbortSignal): Promise<RateLimitPermit> {
+    signal?.throwIfAborted();
+    const needs = this.#needsOf(charges);
+    const short = this.#shortOf(needs, true);
+    if (short === undefined) return Promise.resolve(this.#grantAll(needs));
+    return this.#wait(short, signal, needs);
+  }
+
+  tryAcquireAll(charges: readonly BudgetCharge[]): RateLimitPermit | undefined {
+    const needs = this.#needsOf(charges);
+    return this.#shortOf(needs, true) === undefined ? this.#grantAll(needs) : undefined;
+  }
+
+  #needsOf(charges: readonly BudgetCharge[]): Need[] {
+    const needs: Need[] = [];
+    for (const charge of charges) {
+      const lane = this.#laneOf(charge.key);
+      lane.limit = charge.windowMs === this.windowMs ? Math.min(charge.limit, this.limit) : charge.limit;
+      // A call worth more units than the budget has could never go: it takes the whole budget.
+      needs.push({ lane, units: Math.max(1, Math.min(charge.units, lane.limit)) });
+    }
+    return needs;
+  }
+
+  /** The first budget without room for its units (or, when `queued`, with callers waiting on it). */
+  #shortOf(needs: readonly Need[], queued: boolean): Lane | undefined {
+    for (const { lane, units } of needs) {
+      if ((queued && lane.waiters.size > 0) || !this.#hasRoom(lane, units)) return lane;
+    }
+    return undefined;
+  }
+
+  /** One permit over every budget's units: released together, each slot cooling by the same rule. */
+  #grantAll(needs: readonly Need[]): RateLimitPermit {
+    const permits = needs.map(({ lane, units }) => this.#grant(lane, units));
+    if (permits.length === 1) return permits[0] as RateLimitPermit;
+    let released = false;
+    return {
+      release: (roundTripMs?: number) => {
+        if (released) return;
+        released = true;
+        for (const permit of permits) permit.release(roundTripMs);
+      },
+    };
+  }
+
   callsPerSecond(): number {
     return (this.limit * 1000) / this.windowMs;
   }
@@ -256,7 +348,7 @@ export class InMemoryRateLimiter implements RateLimiter {
   #laneOf(key: string): Lane {
     let lane = this.#lanes.get(key);
     if (!lane) {
-      lane = new Lane();
+      lane = new Lane(this.limit);
       this.#lanes.set(key, lane);
     }
     return lane;
@@ -267,42 +359,45 @@ export class InMemoryRateLimiter implements RateLimiter {
     while (lane.cooling.size > 0 && (lane.cooling.peek() as number) <= now) lane.cooling.shift();
   }
 
-  #hasRoom(lane: Lane): boolean {
+  #hasRoom(lane: Lane, units = 1): boolean {
     this.#expire(lane);
-    return lane.busy + lane.cooling.size < this.limit;
+    return lane.busy + lane.cooling.size + units <= lane.limit;
   }
 
-  #grant(lane: Lane): RateLimitPermit {
-    lane.busy++;
+  #grant(lane: Lane, units = 1): RateLimitPermit {
+    lane.busy += units;
     let released = false;
     return {
       release: (roundTripMs?: number) => {
         if (released) return;
         released = true;
-        lane.busy--;
+        lane.busy -= units;
         let holdMs = this.windowMs;
         if (roundTripMs !== undefined) {
           this.#floor?.observe(roundTripMs);
           // Never past the window: a floor above it would free the slot before the answer.
           holdMs -= Math.min(this.floorRoundTripMs, this.windowMs);
         }
-        lane.cooling.push(this.#now() + holdMs);
+        const freeAt = this.#now() + holdMs;
+        for (let i = 0; i < units; i++) lane.cooling.push(freeAt);
         if (lane.waiters.size > 0) this.#schedule(lane);
       },
     };
   }
 
-  #wait(lane: Lane, signal: AbortSignal | undefined): Promise<RateLimitPermit> {
+  #wait(lane: Lane, signal: AbortSignal | undefined, needs?: Need[]): Promise<RateLimitPermit> {
     return new Promise<RateLimitPermit>((resolve, reject) => {
       const onAbort = () => {
-        lane.waiters.remove(waiter);
+        waiter.lane.waiters.remove(waiter);
         reject(signal?.reason);
       };
       const waiter: Waiter = {
         resolve,
         reject,
         detach: () => signal?.removeEventListener('abort', onAbort),
+        lane,
       };
+      if (needs) waiter.needs = needs;
       signal?.addEventListener('abort', onAbort, { once: true });
       lane.waiters.push(waiter);
       this.#schedule(lane);
@@ -312,22 +407,44 @@ export class InMemoryRateLimiter implements RateLimiter {
   /** Lets waiters through while there is room, then sleeps until the oldest cooling slot frees. */
   #pump(lane: Lane): void {
     lane.timer = undefined;
-    while (lane.waiters.size > 0 && this.#hasRoom(lane)) {
-      const waiter = lane.waiters.shift() as Waiter;
-      waiter.detach();
-      waiter.resolve(this.#grant(lane));
+    for (let waiter = lane.waiters.peek(); waiter; waiter = lane.waiters.peek()) {
+      const needs = waiter.needs;
+      if (!needs) {
+        if (!this.#hasRoom(lane)) break;
+        lane.waiters.shift();
+        waiter.detach();
+        waiter.resolve(this.#grant(lane));
+        continue;
+      }
+      const own = needs.find((need) => need.lane === lane) as Need;
+      if (!this.#hasRoom(lane, own.units)) break;
+      lane.waiters.shift();
+      // Its turn here: if another budget is short, it waits there instead, holding nothing, and the
+      // callers behind it here go on (a busy group does not stall its API's queue).
+      const short = this.#shortOf(needs, false);
+      if (short === undefined) {
+        waiter.detach();
+        waiter.resolve(this.#grantAll(needs));
+        continue;
+      }
+      waiter.lane = short;
+      short.waiters.push(waiter);
+      this.#schedule(short);
     }
     if (lane.waiters.size > 0) this.#schedule(lane);
   }
 
   #schedule(lane: Lane): void {
     if (lane.timer !== undefined) return;
-    if (this.#hasRoom(lane)) {
+    const head = lane.waiters.peek();
+    const units = head?.needs?.find((need) => need.lane === lane)?.units ?? 1;
+    if (this.#hasRoom(lane, units)) {
       lane.timer = setTimeout(() => this.#pump(lane), 0);
       return;
     }
     // Every slot is busy: a release will call back here. Otherwise wake when the oldest cools down;
-    // `#pump` re-reads the clock, so a timer that fires early only costs another round.
+    // `#pump` re-reads the clock, so a timer that fires early (a call of several units) only costs
+    // another round.
     const freeAt = lane.cooling.peek();
     if (freeAt === undefined) return;
     lane.timer = setTimeout(() => this.#pump(lane), Math.max(0, Math.ceil(freeAt - this.#now())));
@@ -348,5 +465,11 @@ export function scopedLimiter(limiter: RateLimiter, scope: string): RateLimiter 
   if (inUse) scoped.inUse = (key) => inUse(`${scope}/${key}`);
   const tryAcquire = limiter.tryAcquire?.bind(limiter);
   if (tryAcquire) scoped.tryAcquire = (key) => tryAcquire(`${scope}/${key}`);
+  const under = (charges: readonly BudgetCharge[]) =>
+    charges.map((charge) => ({ ...charge, key: `${scope}/${charge.key}` }));
+  const acquireAll = limiter.acquireAll?.bind(limiter);
+  if (acquireAll) scoped.acquireAll = (charges, signal) => acquireAll(under(charges), signal);
+  const tryAcquireAll = limiter.tryAcquireAll?.bind(limiter);
+  if (tryAcquireAll) scoped.tryAcquireAll = (charges) => tryAcquireAll(under(charges));
   return scoped;
 }

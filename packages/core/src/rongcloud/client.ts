@@ -4,6 +4,7 @@ import type { RateLimiter } from '../limits/rate-limiter.js';
 import type { ButtonMode } from '../message/button-signer.js';
 import type { ObservabilityOptions } from '../observe/telemetry.js';
 import type { BotPlatform } from '../platform.js';
+import type { PlanLimits } from '../rate-rows.js';
 import { type Secret, SecretSource } from '../secret.js';
 import type { StreamJournal } from '../stream/journal.js';
 import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
@@ -15,6 +16,7 @@ import type { RetryMode, RetryPolicy } from '../wire/retry.js';
 import { textMessage, withMentions } from './elements.js';
 import { RongCloudPlatform } from './platform.js';
 import { RongCloudProtocol } from './protocol.js';
+import { rongCloudRateCharges, rongCloudRateTableFor } from './rate-table.js';
 import { type RongCloudRegion, rongCloudRegions } from './regions.js';
 import { type RoutedMessage, RoutedStreams, type RouteStore } from './routes.js';
 import {
@@ -83,6 +85,12 @@ export interface RongCloudOptions extends ObservabilityOptions {
   retry?: Partial<RetryPolicy>;
   /** A `RateLimiter`, or `false`. Default: 100 calls of each API in any second, as the cloud allows. */
   rateLimit?: RateLimiter | false;
+  /**
+   * The app's plan where it differs from the documented limits, by the rate table's row names:
+   * `{ 'group/publish': 50 }`. An unknown name or a limit that is not a positive whole number is a
+   * `ValidationError` at construction. Default: the documented table.
+   */
+  limits?: PlanLimits;
   connections?: number;
   /**
    * Where open streamed messages are recorded, so that another process closes those this one
@@ -126,8 +134,10 @@ export class RongCloud extends CloudClient<RongStreamTarget> {
     const o = parseInput(rongClientOptions, options, 'options');
     const appSecret = new SecretSource(o.appSecret, 'appSecret');
     const region = o.region ? rongCloudRegions[o.region] : undefined;
+    const table = rongCloudRateTableFor(o.limits as PlanLimits | undefined);
     super({
       ...options,
+      charges: (api, fields) => rongCloudRateCharges(api, fields, table),
       protocol: new RongCloudProtocol({ appKey: o.appKey, appSecret }),
       app: `rongcloud:${o.appKey}`,
       domains: region ?? { baseUrl: o.baseUrl as string, backupBaseUrl: o.backupBaseUrl },

@@ -54,6 +54,8 @@ export interface RouteReadBack {
  */
 export class RongStreamTransport implements StreamTransport {
   readonly rateKey: string;
+  /** In a group, its `toGroupId`: every call is a unit of the app's group messages a second. */
+  readonly rateFields?: Readonly<Record<string, unknown>>;
   /** The assembled message stays under 128 KB, the limit of one message. */
   readonly maxMessageBytes: number;
   /** A plain message's content is JSON around the text: leave room for it. */
@@ -92,6 +94,7 @@ export class RongStreamTransport implements StreamTransport {
       'groupId' in target
         ? '/v3/message/group/publish_stream.json'
         : '/v3/message/private/publish_stream.json';
+    if ('groupId' in target) this.rateFields = { toGroupId: target.groupId };
     this.#mention = 'groupId' in target ? (target.mention ?? []) : [];
     const prefixBytes = utf8Bytes(mentionPrefix(this.#mention));
     this.maxMessageBytes = RONG_MESSAGE_MAX_BYTES - 1 - prefixBytes;

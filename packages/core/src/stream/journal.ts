@@ -38,6 +38,7 @@ export interface StreamJournal {
  */
 export class JournaledTransport implements StreamTransport {
   readonly rateKey: string;
+  readonly rateFields?: Readonly<Record<string, unknown>>;
   readonly maxMessageBytes: number;
   readonly maxPlainBytes: number;
   readonly minCallIntervalMs: number;
@@ -57,6 +58,7 @@ export class JournaledTransport implements StreamTransport {
     private readonly where: { cloud: string; target: Record<string, string> },
   ) {
     this.rateKey = inner.rateKey;
+    if (inner.rateFields) this.rateFields = inner.rateFields;
     this.maxMessageBytes = inner.maxMessageBytes;
     this.maxPlainBytes = inner.maxPlainBytes;
     this.minCallIntervalMs = inner.minCallIntervalMs;

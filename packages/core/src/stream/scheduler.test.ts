@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { RateLimiter, RateLimitPermit } from '../limits/rate-limiter.js';
+import { InMemoryRateLimiter, type RateLimiter, type RateLimitPermit } from '../limits/rate-limiter.js';
 import { type Schedulable, StreamScheduler } from './scheduler.js';
 
 /** A limiter that grants one call each time the test says so, declaring `rate` calls per second. */
@@ -210,5 +210,40 @@ describe('StreamScheduler', () => {
       permit.release();
       expect(limiter.held).toBe(0);
     });
+  });
+});
+
+describe('StreamScheduler with budgets per group', () => {
+  /** A session in a group: its calls draw on the API's budget and the group's. */
+  class GroupSession extends Session {
+    readonly rateFields: Readonly<Record<string, unknown>>;
+    constructor(name: string, group: string) {
+      super(name);
+      this.rateFields = { group };
+    }
+  }
+  const charges = (api: string, fields: Readonly<Record<string, unknown>>) => [
+    { key: api, units: 1, limit: 100, windowMs: 1000 },
+    ...(typeof fields.group === 'string'
+      ? [{ key: `group:${fields.group}`, units: 1, limit: 2, windowMs: 1000 }]
+      : []),
+  ];
+
+  it('serves the conversations of a group round-robin, and a spent group does not hold up another group', async () => {
+    const limiter = new InMemoryRateLimiter({ limit: 100, now: () => Date.now() });
+    const scheduler = new StreamScheduler(limiter, { now: () => Date.now(), charges });
+    const sessions = [
+      new GroupSession('a1', 'a'),
+      new GroupSession('a2', 'a'),
+      new GroupSession('a3', 'a'),
+      new GroupSession('b1', 'b'),
+    ];
+    for (const s of sessions) scheduler.ready(s, 'continue');
+    await vi.advanceTimersByTimeAsync(0);
+    // Group a's two calls a second went to a1 and a2; a3 waits for the group, b1 went at once.
+    expect(served.sort()).toEqual(['a1', 'a2', 'b1']);
+    served = [];
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(served).toEqual(['a3']);
   });
 });

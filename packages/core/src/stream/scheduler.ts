@@ -1,5 +1,10 @@
 import TinyQueue from 'tinyqueue';
-import { noRateLimit, type RateLimiter, type RateLimitPermit } from '../limits/rate-limiter.js';
+import {
+  type BudgetCharge,
+  noRateLimit,
+  type RateLimiter,
+  type RateLimitPermit,
+} from '../limits/rate-limiter.js';
 import { TurnPermit } from '../limits/turn-permit.js';
 
 /**
@@ -11,6 +16,8 @@ export type CallKind = 'open' | 'continue' | 'close';
 /** What the scheduler needs of a session: a key to queue on, and a way to hand it a turn. */
 export interface Schedulable {
   readonly rateKey: string;
+  /** The fields of its calls that name budgets of their own (a group), for the client's `charges`. */
+  readonly rateFields?: Readonly<Record<string, unknown>> | undefined;
   /** How long the cloud keeps an open message waiting for its next call before it ends it. */
   readonly idleLimitMs: number;
   /**
@@ -30,6 +37,19 @@ export interface StreamSchedulerOptions {
   now?: () => number;
   /** Hears each stream call answered, with how long its oldest text waited (the client's telemetry). */
   onDelivered?: (latencyMs: number) => void;
+  /**
+   * The budgets a call of `api` with these fields draws on, from the cloud's rate table (the API's,
+   * its group's). Without it every call draws on its API's budget alone, keyed by `api`.
+   */
+  charges?: (api: string, fields: Readonly<Record<string, unknown>>) => readonly BudgetCharge[];
+}
+
+/** A session's line: the key of its lane and the budgets its calls draw on. */
+interface LaneRef {
+  key: string;
+  /** The API: what a limiter without `acquireAll` is asked for. */
+  api: string;
+  charges: readonly BudgetCharge[] | undefined;
 }
 
 /**
@@ -59,7 +79,11 @@ interface Deadline {
   session: Schedulable;
 }
 
-/** The state of one API's budget: who waits, in which line. */
+/**
+ * The sessions whose calls draw on one set of budgets (an API's, or an API's and one group's): who
+ * waits, in which line. One lane asks the limiter for one call at a time, so lanes of one API are
+ * served in turn by the API's budget, and a lane whose group budget is spent waits alone.
+ */
 class Lane {
   /** Closing calls, ahead of everyone: the one whose text has waited longest first (stale entries skipped). */
   readonly closing = new TinyQueue<Deadline>([], (a, b) => a.at - b.at);
@@ -75,6 +99,7 @@ class Lane {
   readonly waiting = new Set<Schedulable>();
   capacity = Number.POSITIVE_INFINITY;
   pumping = false;
+  constructor(readonly ref: LaneRef) {}
 
   get ready(): number {
     return this.closingSince.size + this.regular.size;
@@ -92,6 +117,8 @@ function first<T>(set: Set<T>): T | undefined {
   for (const item of set) return item;
   return undefined;
 }
+
+const NO_FIELDS: Readonly<Record<string, unknown>> = Object.freeze({});
 
 /** The permit of a call nothing limits: one for all, as it holds nothing. */
 const FREE_PERMIT: RateLimitPermit = { release() {} };
@@ -118,6 +145,9 @@ export class StreamScheduler {
   readonly #limiter: RateLimiter;
   readonly #lanes = new Map<string, Lane>();
   readonly #open = new Set<Schedulable>();
+  readonly #charges: StreamSchedulerOptions['charges'];
+  /** Each session's line, worked out once: its budgets do not change while it lives. */
+  readonly #refs = new WeakMap<Schedulable, LaneRef>();
   /** The clock the sessions and the deadlines share. */
   readonly now: () => number;
 
@@ -128,6 +158,7 @@ export class StreamScheduler {
     this.#limiter = limiter;
     this.now = options.now ?? (() => performance.now());
     this.delivered = options.onDelivered ?? (() => undefined);
+    this.#charges = options.charges;
   }
 
   /**
@@ -135,9 +166,24 @@ export class StreamScheduler {
    * with it): it waits for the limiter (without a limiter, nothing waits: no promise, no turn of the
    * event loop).
    */
-  acquire(key: string, signal?: AbortSignal): RateLimitPermit | Promise<RateLimitPermit> {
+  acquire(
+    key: string,
+    signal?: AbortSignal,
+    charges?: readonly BudgetCharge[],
+  ): RateLimitPermit | Promise<RateLimitPermit> {
     if (this.#limiter === noRateLimit) return FREE_PERMIT;
-    return this.#limiter.acquire(key, signal);
+    return this.#take(key, charges, signal);
+  }
+
+  /** Every budget of `charges` in one step where the limiter can (`acquireAll`), else `key`'s. */
+  #take(
+    key: string,
+    charges: readonly BudgetCharge[] | undefined,
+    signal?: AbortSignal,
+  ): Promise<RateLimitPermit> {
+    const limiter = this.#limiter;
+    if (charges && charges.length > 0 && limiter.acquireAll) return limiter.acquireAll(charges, signal);
+    return limiter.acquire(key, signal);
   }
 
   /**
@@ -152,8 +198,11 @@ export class StreamScheduler {
     const lane = this.#lanes.get(key);
     if (lane && (lane.ready > 0 || lane.waiting.size > 0)) return false;
     const limiter = this.#limiter;
-    if (limiter.tryAcquire) {
-      const permit = limiter.tryAcquire(key);
+    if (limiter.tryAcquire || limiter.tryAcquireAll) {
+      // A signal counts where its call counts: the API's budget as the table keys it (one recipient).
+      const charges = limiter.tryAcquireAll && this.#charges?.(key, NO_FIELDS);
+      const permit =
+        charges && charges.length > 0 ? limiter.tryAcquireAll?.(charges) : limiter.tryAcquire?.(key);
       if (!permit) return false;
       const turn = new TurnPermit(permit);
       const drop = () => turn.drop();
@@ -208,7 +257,7 @@ export class StreamScheduler {
   /** Forgets a finished session, freeing its place for the next waiting one. */
   unregister(session: Schedulable): void {
     this.#open.delete(session);
-    const lane = this.#lanes.get(session.rateKey);
+    const lane = this.#lanes.get(this.#ref(session).key);
     if (!lane) return;
     lane.forget(session);
     this.messageClosed(session);
@@ -239,12 +288,12 @@ export class StreamScheduler {
       lane.waiting.add(session);
       return;
     }
-    void this.#pump(session.rateKey, lane);
+    void this.#pump(lane);
   }
 
   /** The session's message has closed (or was given up): its place goes to the next waiting session. */
   messageClosed(session: Schedulable): void {
-    const lane = this.#lanes.get(session.rateKey);
+    const lane = this.#lanes.get(this.#ref(session).key);
     if (!lane?.admitted.delete(session)) return;
     let admittedAny = false;
     while (lane.admitted.size < lane.capacity) {
@@ -255,7 +304,7 @@ export class StreamScheduler {
       lane.regular.add(next);
       admittedAny = true;
     }
-    if (admittedAny) void this.#pump(session.rateKey, lane);
+    if (admittedAny) void this.#pump(lane);
   }
 
   /** Finishes every open session (each still makes its final call) and resolves when all are done. */
@@ -263,14 +312,37 @@ export class StreamScheduler {
     await Promise.all([...this.#open].map((session) => session.shutdown()));
   }
 
+  /**
+   * The session's line: keyed by the budgets its calls draw on (`api|group-messages:g1`), so the
+   * sessions of one group share a lane and each group has its own; by its API without `charges`.
+   */
+  #ref(session: Schedulable): LaneRef {
+    let ref = this.#refs.get(session);
+    if (!ref) {
+      const charges = this.#charges?.(session.rateKey, session.rateFields ?? {});
+      const key = charges && charges.length > 0 ? charges.map((c) => c.key).join('|') : session.rateKey;
+      ref = { key, api: session.rateKey, charges };
+      this.#refs.set(session, ref);
+    }
+    return ref;
+  }
+
   #lane(session: Schedulable): Lane {
-    let lane = this.#lanes.get(session.rateKey);
+    const ref = this.#ref(session);
+    let lane = this.#lanes.get(ref.key);
     if (!lane) {
-      lane = new Lane();
-      const rate = this.#limiter.callsPerSecond?.(session.rateKey);
+      lane = new Lane(ref);
+      // The lane keeps alive what its scarcest budget allows (a group's 40 a second, not its API's 200).
+      let rate = this.#limiter.callsPerSecond?.(session.rateKey);
+      for (const charge of ref.charges ?? []) {
+        rate = Math.min(
+          rate ?? Number.POSITIVE_INFINITY,
+          (charge.limit * 1000) / charge.windowMs / charge.units,
+        );
+      }
       if (rate !== undefined && Number.isFinite(rate))
         lane.capacity = keepAliveCapacity(rate, session.idleLimitMs);
-      this.#lanes.set(session.rateKey, lane);
+      this.#lanes.set(ref.key, lane);
     }
     return lane;
   }
@@ -310,14 +382,14 @@ export class StreamScheduler {
     }
   }
 
-  async #pump(key: string, lane: Lane): Promise<void> {
+  async #pump(lane: Lane): Promise<void> {
     if (lane.pumping) return;
     lane.pumping = true;
     try {
       while (lane.ready > 0) {
         let permit: RateLimitPermit;
         try {
-          permit = await this.#limiter.acquire(key);
+          permit = await this.#take(lane.ref.api, lane.ref.charges);
         } catch (error) {
           for (let session = this.#pick(lane); session; session = this.#pick(lane)) session.refused(error);
           return;

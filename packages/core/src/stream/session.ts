@@ -58,6 +58,7 @@ const TRANSITIONS: Record<Phase, readonly Phase[]> = {
  */
 export class StreamSession extends EventEmitter<StreamSessionEvents> implements Schedulable {
   readonly rateKey: string;
+  readonly rateFields: Readonly<Record<string, unknown>> | undefined;
   readonly idleLimitMs: number;
   readonly #transport: StreamTransport;
   readonly #scheduler: StreamScheduler;
@@ -90,6 +91,7 @@ export class StreamSession extends EventEmitter<StreamSessionEvents> implements 
     this.#scheduler = scheduler;
     this.#delivery = new Delivery(transport);
     this.rateKey = transport.rateKey;
+    this.rateFields = transport.rateFields;
     this.idleLimitMs = transport.idleLimitMs;
     this.#tally = new FinishTally(s.keepText);
     this.#pacer = new CallPacer(s.now, transport, s.minIntervalMs, {

@@ -26,6 +26,11 @@ export type EndReason = 'completed' | 'stopped' | 'interrupted' | 'error';
 export interface StreamTransport {
   /** The rate limiter key of the streaming API: all sessions on it share its budget. */
   readonly rateKey: string;
+  /**
+   * The fields of its calls the cloud's rate table counts by, where they name a budget of their own
+   * (`{ GroupId }`: a group's 40 a second): the scheduler charges each call to those budgets too.
+   */
+  readonly rateFields?: Readonly<Record<string, unknown>>;
   /** Most UTF-8 bytes one message may grow to; past it the session continues in a new message. */
   readonly maxMessageBytes: number;
   /** Most UTF-8 bytes of one plain message (`sendPlain`). */

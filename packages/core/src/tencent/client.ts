@@ -5,6 +5,7 @@ import type { RateLimiter } from '../limits/rate-limiter.js';
 import type { ButtonMode } from '../message/button-signer.js';
 import type { ObservabilityOptions } from '../observe/telemetry.js';
 import type { BotPlatform } from '../platform.js';
+import type { PlanLimits } from '../rate-rows.js';
 import { type Secret, SecretSource } from '../secret.js';
 import type { StreamJournal } from '../stream/journal.js';
 import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
@@ -19,6 +20,7 @@ import { TencentApiError } from './errors.js';
 import type { HistoryPage } from './history.js';
 import { TencentPlatform } from './platform.js';
 import { randomUint32, TencentProtocol } from './protocol.js';
+import { tencentRateCharges, tencentRateTableFor } from './rate-table.js';
 import { type TencentRegion, tencentRegions } from './regions.js';
 import {
   addGroupMemberAnswer,
@@ -88,6 +90,12 @@ export interface TencentImOptions extends ObservabilityOptions {
    * switch limiting off. Default: 200 calls of each API in any second, as the cloud allows.
    */
   rateLimit?: RateLimiter | false;
+  /**
+   * The app's plan where it differs from the documented limits, by the rate table's row names:
+   * `{ 'group-messages': 50, 'openim/sendmsg': 400 }`. An unknown name or a limit that is not a
+   * positive whole number is a `ValidationError` at construction. Default: the documented table.
+   */
+  limits?: PlanLimits;
   /** Most sockets kept open to the cloud. Default 128. */
   connections?: number;
   /**
@@ -172,8 +180,10 @@ export class TencentIm extends CloudClient<StreamTarget> {
           }
         : { userSig: o.userSig as () => string | Promise<string> },
     );
+    const table = tencentRateTableFor(o.limits as PlanLimits | undefined);
     super({
       ...options,
+      charges: (api, fields) => tencentRateCharges(api, fields, table),
       protocol: new TencentProtocol(userSig, { sdkAppId: o.sdkAppId, identifier: o.admin }),
       app: `tencent:${o.sdkAppId}`,
       domains: region ?? { baseUrl: o.baseUrl as string, backupBaseUrl: o.backupBaseUrl },

@@ -166,6 +166,8 @@ const streamMsgAnswer = envelope.extend({
  */
 export class StreamMsgTransport implements StreamTransport {
   readonly rateKey: string;
+  /** In a group, its `GroupId`: every call counts toward the group's 40 messages a second. */
+  readonly rateFields?: Readonly<Record<string, unknown>>;
   readonly maxMessageBytes: number;
   readonly maxPlainBytes: number;
   readonly minCallIntervalMs = 200;
@@ -198,6 +200,7 @@ export class StreamMsgTransport implements StreamTransport {
   ) {
     this.rateKey =
       'groupId' in target ? 'stream_msg/send_group_stream_msg' : 'stream_msg/send_c2c_stream_msg';
+    if ('groupId' in target) this.rateFields = { GroupId: target.groupId };
     this.#prefix = 'groupId' in target ? mentionPrefix(target.mention ?? []) : '';
     const prefixBytes = utf8Bytes(this.#prefix);
     this.maxMessageBytes = STREAM_MSG_MAX_BYTES - prefixBytes;

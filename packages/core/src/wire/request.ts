@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { abortedError } from '../errors.js';
-import type { RateLimitPermit } from '../limits/rate-limiter.js';
+import type { BudgetCharge, RateLimitPermit } from '../limits/rate-limiter.js';
 import type { TurnPermit } from '../limits/turn-permit.js';
 import { type ClientTelemetry, outcomeOf } from '../observe/telemetry.js';
 import { Origins } from './origins.js';
@@ -22,6 +22,8 @@ export class Exchange implements HttpPost {
   /** What errors call the call: the path without its query. */
   readonly endpoint: string;
   readonly body: string;
+  /** The body's fields, as the client gave them: what the cloud's rate table counts a call by. */
+  readonly fields: Readonly<Record<string, unknown>>;
   readonly contentType: string;
   /** The answer's shape past the cloud's envelope. */
   readonly schema: z.ZodType;
@@ -60,9 +62,14 @@ export class Exchange implements HttpPost {
     this.api = api;
     this.endpoint = endpoint;
     if ('json' in body) {
+      this.fields = (typeof body.json === 'object' && body.json !== null ? body.json : {}) as Record<
+        string,
+        unknown
+      >;
       this.body = JSON.stringify(body.json);
       this.contentType = 'application/json';
     } else {
+      this.fields = body.form;
       this.body = formEncode(body.form);
       this.contentType = 'application/x-www-form-urlencoded';
     }
@@ -127,8 +134,16 @@ export interface CloudProtocol {
 export interface Budget {
   /** Whether calls wait for a limiter at all; without one, the budget layer is left out. */
   readonly limited: boolean;
-  acquire(api: string, signal?: AbortSignal): RateLimitPermit | Promise<RateLimitPermit>;
+  /** A permit for a call of `api` that draws on `charges` (all of them in one step), or on `api`'s budget. */
+  acquire(
+    api: string,
+    signal?: AbortSignal,
+    charges?: readonly BudgetCharge[],
+  ): RateLimitPermit | Promise<RateLimitPermit>;
 }
+
+/** The budgets a call draws on, from the cloud's rate table: by its API and its body's fields. */
+export type ChargesOf = (api: string, fields: Readonly<Record<string, unknown>>) => readonly BudgetCharge[];
 
 /** The retry options of a call without a signal: one object for all. */
 const NO_SIGNAL = {};
@@ -171,9 +186,12 @@ function retrying(policy: RetryPolicy, protocol: CloudProtocol, telemetry: Clien
  * The budget permit: each attempt takes one, and frees it by its round trip when it ends. The first
  * attempt of a call made in a turn spends the turn's permit, handed down with the call.
  */
-function budgeted(budget: Budget): Layer {
+function budgeted(budget: Budget, charges: ChargesOf | undefined): Layer {
   return (next) => async (exchange) => {
-    const granted = exchange.permit?.take() ?? budget.acquire(exchange.api, exchange.signal);
+    // A turn's permit already covers the call's budgets: they are worked out only when asked for.
+    const granted =
+      exchange.permit?.take() ??
+      budget.acquire(exchange.api, exchange.signal, charges?.(exchange.api, exchange.fields));
     const permit = 'release' in granted ? granted : await granted;
     exchange.roundTripMs = undefined;
     try {
@@ -243,6 +261,8 @@ export interface RequestLayerOptions {
   retry: RetryPolicy;
   connections?: number | undefined;
   budget: Budget;
+  /** The budgets each call draws on; without it, its API's alone. */
+  charges?: ChargesOf | undefined;
   telemetry: ClientTelemetry;
 }
 
@@ -269,7 +289,7 @@ export class RequestLayer {
     // Only the layers that have work to do: no budget layer without a limiter, no failover with
     // one domain. Each costs an async frame per attempt.
     const layers: Layer[] = [retrying(options.retry, protocol, options.telemetry)];
-    if (options.budget.limited) layers.push(budgeted(options.budget));
+    if (options.budget.limited) layers.push(budgeted(options.budget, options.charges));
     if (domains.length > 1) layers.push(failingOver(this.#origins));
     this.#step = layers.reduceRight<Step>(
       (next, layer) => layer(next),
