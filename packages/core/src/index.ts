@@ -132,3 +132,4 @@ export { TencentApiError, UserSigError, type UserSigProblem } from './tencent/er
 export type { TencentRegion } from './tencent/regions.js';
 export { genUserSig, verifyUserSig } from './tencent/usersig.js';
 export type { RetryMode, RetryPolicy } from './wire/retry.js';
+export { detectTransport, type TransportKind } from './wire/runtime.js';

@@ -29,6 +29,8 @@ export const transportOptionsShape = {
     )
     .optional(),
   connections: z.number().int().positive().optional(),
+  /** `'undici'` or `'fetch'`; left out, the runtime decides. */
+  transport: z.enum(['undici', 'fetch']).optional(),
   /** A `StreamJournal`, so that another process closes the messages a dead one left open. */
   journal: z
     .custom<{ record: unknown }>(
