@@ -86,8 +86,10 @@ export type { AnswerRun, ReceivedMessage, Reply } from './receive/answer-run.js'
 export { type BodyLimits, type NodeRequestLike, readFetchRequest } from './receive/body.js';
 export {
   createFetchHandler,
+  type FetchContext,
   type FetchEntry,
   type FetchHandler,
+  type FetchHandlerOptions,
   type WaitUntil,
 } from './receive/fetch.js';
 export type { Inbox } from './receive/inbox.js';
