@@ -124,3 +124,20 @@ describe('FetchTransport', () => {
     expect(error.message).not.toContain('s3cret');
   });
 });
+
+describe('FetchTransport on workerd', () => {
+  it('calls the global fetch as a plain function, not as a method (workerd refuses that)', async () => {
+    const real = globalThis.fetch;
+    let self: unknown = 'not called';
+    globalThis.fetch = function (this: unknown, input: RequestInfo | URL, init?: RequestInit) {
+      self = this;
+      return real(input, init);
+    } as typeof fetch;
+    try {
+      await new FetchTransport().post(post('/ok'));
+    } finally {
+      globalThis.fetch = real;
+    }
+    expect(self).toBeUndefined();
+  });
+});

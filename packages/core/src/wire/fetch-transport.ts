@@ -39,6 +39,12 @@ function tooLarge(request: HttpPost): NetworkError {
   return new NetworkError(request.endpoint, true, 'the answer was larger than allowed');
 }
 
+/**
+ * The global `fetch`, called as a plain function: workerd refuses it ("Illegal invocation") when
+ * called as a method of another object, as `this.#fetch(…)` would.
+ */
+const callFetch: typeof fetch = (input, init) => fetch(input, init);
+
 /** Why the transport itself aborted a request: kept apart from a caller's abort. */
 type Stop = 'none' | 'timeout';
 
@@ -56,7 +62,8 @@ export class FetchTransport implements Transport {
   readonly #maxResponseBytes: number;
   readonly #fetch: typeof fetch;
 
-  constructor(options: HttpTransportOptions = {}, fetchImpl: typeof fetch = globalThis.fetch) {
+  /** `fetchImpl` replaces the global `fetch` (tests). */
+  constructor(options: HttpTransportOptions = {}, fetchImpl: typeof fetch = callFetch) {
     this.#maxResponseBytes = options.maxResponseBytes ?? 8 * 1024 * 1024;
     this.#fetch = fetchImpl;
   }
