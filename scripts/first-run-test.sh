@@ -48,6 +48,10 @@ expect_failure 2 "^demo: Unknown option '--bogus'" npm run --silent demo -- --bo
 expect_failure 2 "^demo: Option '--once <value>' argument missing" npm run --silent demo -- --once
 expect_failure 2 '^demo: --port is a port number' npm run --silent demo -- --port abc
 expect_failure 2 '^demo: --cloud is tencent or rongcloud' npm run --silent demo -- --cloud slack
+expect_failure 2 '^demo: --once starts an emulator of its own' npm run --silent demo -- --once hi --emulator http://127.0.0.1:5710
+# --emulator where nothing listens (port 1 is never open to an unprivileged user here).
+expect_failure 1 '^demo: nothing answers at http://127.0.0.1:1: start the emulator there' \
+  npm run --silent demo -- --emulator http://127.0.0.1:1 --port 0
 # Without `--`, npm keeps `--once` for itself and passes `hello` on; the demo takes it as meant.
 npm run --silent demo --once hello >"$out/once" || { cat "$out/once" >&2; exit 1; }
 grep -q '^(finished, streamed in' "$out/once" || { cat "$out/once" >&2; exit 1; }
