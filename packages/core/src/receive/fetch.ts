@@ -1,5 +1,5 @@
 import type { EnsureBotsReport } from '../bots/ensure.js';
-import { ValidationError } from '../errors.js';
+import { thrownAt, ValidationError } from '../errors.js';
 import { methodNotAllowed, type WebhookAnswer } from './answer.js';
 import { readFetchRequest } from './body.js';
 import type { MessageHandler } from './options.js';
@@ -94,7 +94,7 @@ export function createFetchHandler(options: FetchHandlerOptions): FetchHandler {
       'must be a function (promise) => void, such as ctx.waitUntil',
     );
   }
-  const receiver = new BotReceiver(options);
+  const receiver = new BotReceiver(options, createFetchHandler);
   const fallback = options.waitUntil;
   const health = () => receiver.health();
   const handler = ((request: Request, context?: FetchContext) => {

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { type EnsureBotsReport, ensureBotsAtStartup, validateBotSpecs } from '../bots/ensure.js';
-import { ValidationError } from '../errors.js';
+import { type Entry, thrownAt, ValidationError } from '../errors.js';
 import type { BotSpec } from '../platform.js';
 import { parseInput } from '../validation.js';
 import type { WebhookAnswer } from './answer.js';
@@ -63,9 +63,18 @@ export class BotReceiver {
   #failure: Error | undefined;
 
   /** Validates everything first (a `ValidationError` names the option; nothing is sent), then starts. */
-  constructor(options: BotReceiverOptions) {
-    parseInput(receiverOptions, options, 'options');
-    const bots = validateBotSpecs(options.platform, options.bots);
+  /**
+   * `entry` is the function the app called (`createFetchHandler`, `imbot`): a `ValidationError`'s
+   * stack starts at the app's call of it.
+   */
+  constructor(options: BotReceiverOptions, entry: Entry = BotReceiver) {
+    parseInput(receiverOptions, options, 'options', entry);
+    let bots: ReturnType<typeof validateBotSpecs>;
+    try {
+      bots = validateBotSpecs(options.platform, options.bots);
+    } catch (error) {
+      throw thrownAt(error, entry);
+    }
     this.pipeline = new WebhookPipeline({ ...options, bots: bots.map((b) => b.userId) });
     const ensured = ensureBotsAtStartup(options.platform, bots, options.ensure).then(
       (result) => {

@@ -129,7 +129,7 @@ export class RongCloud extends CloudClient<RongStreamTarget> {
   #platform: RongCloudPlatform | undefined;
 
   constructor(options: RongCloudOptions) {
-    const o = parseInput(rongClientOptions, options, 'options');
+    const o = parseInput(rongClientOptions, options, 'options', RongCloud);
     const region = o.region ? rongCloudRegions[o.region] : undefined;
     super({
       ...options,

@@ -163,7 +163,7 @@ export class TencentIm extends CloudClient<StreamTarget> {
   #platform: TencentPlatform | undefined;
 
   constructor(options: TencentImOptions) {
-    const o = parseInput(clientOptions, options, 'options');
+    const o = parseInput(clientOptions, options, 'options', TencentIm);
     const region = o.region ? tencentRegions[o.region as TencentRegion] : undefined;
     const userSig = new AdminUserSig(
       o.secretKey !== undefined
