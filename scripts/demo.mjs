@@ -17,4 +17,11 @@ const child = spawn(
 // on. Either way, wait for the child to finish its streams.
 process.on('SIGINT', () => undefined);
 process.on('SIGTERM', () => child.kill('SIGTERM'));
+// npm runs this under `sh -c`, so a SIGTERM sent to npm's PID ends that shell and not this process,
+// which would go on holding the console's port: once the shell is gone (this process has another
+// parent), stop as on SIGTERM.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) child.kill('SIGTERM');
+}, 250).unref();
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -48,7 +48,35 @@ expect_failure 2 "^demo: Unknown option '--bogus'" npm run --silent demo -- --bo
 expect_failure 2 "^demo: Option '--once <value>' argument missing" npm run --silent demo -- --once
 expect_failure 2 '^demo: --port is a port number' npm run --silent demo -- --port abc
 expect_failure 2 '^demo: --cloud is tencent or rongcloud' npm run --silent demo -- --cloud slack
+expect_failure 2 '^demo: --once starts an emulator of its own' npm run --silent demo -- --once hi --emulator http://127.0.0.1:5710
+# --emulator where nothing listens (port 1 is never open to an unprivileged user here).
+expect_failure 1 '^demo: nothing answers at http://127.0.0.1:1: start the emulator there' \
+  npm run --silent demo -- --emulator http://127.0.0.1:1 --port 0
 # Without `--`, npm keeps `--once` for itself and passes `hello` on; the demo takes it as meant.
 npm run --silent demo --once hello >"$out/once" || { cat "$out/once" >&2; exit 1; }
 grep -q '^(finished, streamed in' "$out/once" || { cat "$out/once" >&2; exit 1; }
 echo 'first run: `npm run demo --once hello` (no --) asks hello and prints the finished reply'
+
+# `npm run demo` stopped by its PID (as a process manager or `kill` does): npm ends the shell it ran
+# the demo under, and the demo must notice and free its port rather than run on as an orphan.
+npm run --silent demo -- --port 0 >"$out/demo-run" 2>&1 &
+demo_npm=$!
+for _ in $(seq 300); do grep -q '^Open the console: ' "$out/demo-run" && break; sleep 0.1; done
+demo_url="$(sed -n 's/^Open the console: //p' "$out/demo-run")"
+[[ -n "$demo_url" ]] || { cat "$out/demo-run" >&2; exit 1; }
+kill -TERM "$demo_npm"
+for _ in $(seq 100); do curl -s -o /dev/null "$demo_url" || break; sleep 0.1; done
+if curl -s -o /dev/null "$demo_url"; then
+  echo "first run: the demo still answers at $demo_url after \`npm run demo\` was killed" >&2
+  exit 1
+fi
+echo 'first run: killing `npm run demo` by its PID stops the demo and frees its port'
+
+# The starter on a clone not yet set up: it says so before it copies anything, so the same command
+# works once `npm run setup` has run.
+fake="$out/not-set-up"
+mkdir -p "$fake/scripts" "$fake/examples/starter"
+cp scripts/starter.mjs "$fake/scripts/"
+cp examples/starter/package.json "$fake/examples/starter/"
+expect_failure 1 '^starter: this checkout is not set up yet' node "$fake/scripts/starter.mjs" "$out/my-bot"
+[[ ! -e "$out/my-bot" ]] || { echo 'first run: the starter copied files before saying the clone is not set up' >&2; exit 1; }

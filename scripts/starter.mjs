@@ -31,6 +31,9 @@ if (args.length !== 1 || args[0].startsWith('-')) fail(`give one folder (${usage
 const here = process.env.INIT_CWD ?? process.cwd();
 const dir = resolve(here, args[0]);
 if (existsSync(dir) && readdirSync(dir).length > 0) fail(`${args[0]} is not empty: name a new folder`, 2);
+// Checked before anything is copied, so that the same command works once the checkout is set up.
+const pnpm = join(root, 'node_modules', '.bin', 'pnpm');
+if (!existsSync(pnpm)) fail('this checkout is not set up yet: run `npm run setup` first', 1);
 
 const starter = join(root, 'examples', 'starter');
 const manifest = JSON.parse(readFileSync(join(starter, 'package.json'), 'utf8'));
@@ -44,8 +47,6 @@ cpSync(starter, dir, { recursive: true, filter: (path) => !path.includes('node_m
 const vendor = join(dir, 'vendor');
 mkdirSync(vendor);
 
-const pnpm = join(root, 'node_modules', '.bin', 'pnpm');
-if (!existsSync(pnpm)) fail('this checkout is not set up yet: run `npm run setup` first', 1);
 const quiet = {
   stdio: ['ignore', 'ignore', 'inherit'],
   env: { ...process.env, npm_config_update_notifier: 'false' },

@@ -30,9 +30,21 @@ if (emulator) {
 } else {
   console.log(`The bot listens on port ${server.address().port}, path /im/webhook.`);
 }
-process.once('SIGINT', async () => {
-  await bot.close(); // lets the answers in progress finish
+// Ctrl-C, a container stopping (SIGTERM), or `npm start`'s shell gone (a SIGTERM sent to npm's PID
+// ends the shell npm ran this under, not this process): let the answers in progress finish, then exit.
+let stopping = false;
+async function stop() {
+  if (stopping) return;
+  stopping = true;
+  await bot.close();
   server.close();
   await im.close();
   await emulator?.close();
-});
+  process.exit(0);
+}
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) void stop();
+}, 250).unref();

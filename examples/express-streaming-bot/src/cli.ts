@@ -16,6 +16,7 @@ Options:
   --cloud <name>     tencent (default) or rongcloud
   --port <n>         the console's port, 0 for any free one (default 5710; --once: any)
   --emulator <url>   use a running emulator (npx imbot-emulator) instead of starting one
+                     (not with --once, which starts its own)
   -h, --help         this text
 `;
 
@@ -73,6 +74,13 @@ export function parseDemoArgs(
     return {
       kind: 'error',
       message: `--emulator is the emulator's URL, as in http://127.0.0.1:5710, not '${values.emulator}'`,
+    };
+  }
+  if (once !== undefined && values.emulator !== undefined) {
+    return {
+      kind: 'error',
+      message:
+        "--once starts an emulator of its own: leave out --emulator, or chat in the running emulator's console",
     };
   }
   return {

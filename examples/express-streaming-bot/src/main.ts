@@ -31,8 +31,19 @@ try {
       : { log: (line: string) => console.log(line) }),
   });
 } catch (error) {
-  console.error(`demo: ${(error as Error).message.split('\n')[0]}`);
+  console.error(`demo: ${startFailure(error, command.emulatorUrl)}`);
   process.exit(1);
+}
+
+/** What went wrong at start, in one line: where nothing answers at `--emulator`'s URL, what to do. */
+function startFailure(error: unknown, emulatorUrl: string | undefined): string {
+  const message = (error as Error).message.split('\n')[0] ?? String(error);
+  const code = (error as { cause?: { code?: unknown } }).cause?.code;
+  if (emulatorUrl && (message === 'fetch failed' || (error as { code?: unknown }).code === 'NETWORK')) {
+    const why = typeof code === 'string' ? ` (${code})` : '';
+    return `nothing answers at ${emulatorUrl}${why}: start the emulator there (npx imbot-emulator --port ${new URL(emulatorUrl).port || 80}), or leave out --emulator to have the demo start one`;
+  }
+  return message;
 }
 
 if (once !== undefined) {

@@ -34,6 +34,10 @@ describe('the demo’s arguments', () => {
       "--emulator is the emulator's URL, as in http://127.0.0.1:5710, not 'localhost'",
     ],
     [['hello'], "unexpected argument 'hello' (see --help)"],
+    [
+      ['--once', 'hi', '--emulator', 'http://127.0.0.1:5710'],
+      "--once starts an emulator of its own: leave out --emulator, or chat in the running emulator's console",
+    ],
   ])('refuses %j with one line', (argv, message) => {
     expect(parseDemoArgs(argv)).toEqual({ kind: 'error', message });
   });

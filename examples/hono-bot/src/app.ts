@@ -6,7 +6,7 @@ export const BOT_ID = '@RBT#hono';
 /**
  * A Hono app whose robot streams back what it is told. `createFetchHandler` is the web-standard
  * entry: it takes a `Request` and gives a `Response`, so the same handler serves Next.js route
- * handlers, Bun, Deno and workers unchanged.
+ * handlers, Bun and Deno unchanged, and a Cloudflare Worker given its `ctx` (see examples/worker-bot).
  */
 export function honoBot(platform: BotPlatform): { app: Hono; handler: FetchHandler } {
   const handler = createFetchHandler({

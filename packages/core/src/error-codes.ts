@@ -39,6 +39,8 @@ export const IMBOT_ERROR_CODES = {
   INBOX_UNAVAILABLE: '@imbot/core',
   /** `ImbotError`: the receiver's stop channel could not send a stop; the cloud is asked to deliver it again. */
   STOPS_UNAVAILABLE: '@imbot/core',
+  /** `ImbotError`: the client was told `transport: 'undici'` where undici cannot work (no `Pool.dispatch`). */
+  TRANSPORT_UNAVAILABLE: '@imbot/core',
   /** `ImbotError`: a middleware called `next()` twice. */
   MIDDLEWARE_MISUSED: '@imbot/core',
   /** `ImbotError`: an activity adapter's `history(context)` in a turn that answers no user's message. */

@@ -119,6 +119,20 @@ export function abortedError(endpoint: string, cause?: unknown): ImbotError {
   });
 }
 
+/** A function or class the app calls: where an error it throws is said to start. */
+export type Entry = ((...args: never[]) => unknown) | (abstract new (...args: never[]) => unknown);
+
+/**
+ * Points `error`'s stack at the app's call of `entry`, dropping the frames inside imbot: Node opens
+ * its report of an uncaught error with the source line of the stack's first frame, which is then
+ * the app's own line (the call of a client's constructor, say) rather than one inside the bundle.
+ * Returns `error`.
+ */
+export function thrownAt<E>(error: E, entry: Entry): E {
+  if (error instanceof ImbotError) Error.captureStackTrace?.(error, entry);
+  return error;
+}
+
 /**
  * Rebuilds a lower-level error as a plain `Error` carrying only its name, code and a redacted
  * message, so that nothing a library attached to it (sockets, URLs, request options) can leak a

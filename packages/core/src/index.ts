@@ -90,8 +90,10 @@ export type { AnswerRun, ReceivedMessage, Reply } from './receive/answer-run.js'
 export { type BodyLimits, type NodeRequestLike, readFetchRequest } from './receive/body.js';
 export {
   createFetchHandler,
+  type FetchContext,
   type FetchEntry,
   type FetchHandler,
+  type FetchHandlerOptions,
   type WaitUntil,
 } from './receive/fetch.js';
 export type { Inbox } from './receive/inbox.js';
@@ -136,3 +138,4 @@ export { TencentApiError, UserSigError, type UserSigProblem } from './tencent/er
 export type { TencentRegion } from './tencent/regions.js';
 export { genUserSig, verifyUserSig } from './tencent/usersig.js';
 export type { RetryMode, RetryPolicy } from './wire/retry.js';
+export { detectTransport, type TransportKind } from './wire/runtime.js';

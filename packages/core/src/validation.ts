@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ValidationError } from './errors.js';
+import { type Entry, thrownAt, ValidationError } from './errors.js';
 
 /** Length of `text` in UTF-8 bytes, the unit the clouds use for their field limits. */
 export function utf8Bytes(text: string): number {
@@ -48,13 +48,20 @@ export function boundedId(limit: number) {
 /**
  * Parses `value` with `schema`, turning the first problem into a `ValidationError` whose `field`
  * is the dotted path (prefixed with `what`) and whose message says what is wrong and what is allowed.
+ * With `entry` (the function or class the app called), the error's stack starts at the app's call.
  */
-export function parseInput<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+export function parseInput<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  what: string,
+  entry?: Entry,
+): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const path = issue?.path.map(String).join('.') ?? '';
   const field = path ? `${what}.${path}` : what;
   const limit = (issue as { params?: { limit?: string } } | undefined)?.params?.limit;
-  throw new ValidationError(field, `${field}: ${issue?.message ?? 'is invalid'}`, limit);
+  const error = new ValidationError(field, `${field}: ${issue?.message ?? 'is invalid'}`, limit);
+  throw entry ? thrownAt(error, entry) : error;
 }

@@ -1,5 +1,6 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -22,6 +23,34 @@ describe('the built package', () => {
     }).toString();
     expect(JSON.parse(out)).toEqual(['function', 'admin', 'TENCENT_API', 'ValidationError']);
   });
+
+  it.each([
+    ["new TencentIm({ sdkAppId: 1400000000, admin: 'administrator' })", 'options.secretKey'],
+    ["new RongCloud({ appKey: 'k' })", 'options.appSecret'],
+    [
+      "createFetchHandler({ platform: new TencentIm({ sdkAppId: 1, admin: 'a', secretKey: 'k', callbackToken: 't', baseUrl: 'http://127.0.0.1:9' }).platform, bots: [{ userId: 'helper' }], onMessage() {} })",
+      'bots',
+    ],
+  ])(
+    "reports an app's bad start-up call at the app's own line, not one inside the bundle: %s",
+    (call, field) => {
+      const dir = mkdtempSync(join(packageDir, '.start-up-'));
+      try {
+        const file = join(dir, 'main.mjs');
+        writeFileSync(
+          file,
+          `import { TencentIm, RongCloud, createFetchHandler } from '@imbot/core';\n${call};\n`,
+        );
+        const { stderr } = spawnSync(process.execPath, [file], { encoding: 'utf8' });
+        const [where, source] = stderr.split('\n');
+        expect(where).toBe(`file://${file}:2`);
+        expect(source).toBe(`${call};`);
+        expect(stderr).toContain(field);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('has a narrow root, a subpath for each cloud and the activity model, and keeps what only sibling packages use out of the root', () => {
     const script = `

@@ -51,6 +51,7 @@ describe('the receivers refuse bad options at once, naming them, and send nothin
     ['concurrency: "parallel"', () => ({ ...base(), concurrency: 'parallel' }), 'options.concurrency'],
     ['seen: {}', () => ({ ...base(), seen: {} }), 'options.seen'],
     ['healthPath without a slash', () => ({ ...base(), healthPath: 'health' }), 'options.healthPath'],
+    ['waitUntil: "later"', () => ({ ...base(), waitUntil: 'later' }), 'options.waitUntil'],
   ])('createFetchHandler with %s', (_, options, field) => {
     expect(() => createFetchHandler(options() as never)).toThrow(validation(field));
     expect(emulator.tencent.calls()).toEqual([]);

@@ -5,7 +5,8 @@ import { ImbotError, RongCloud, TencentIm, TimeoutError } from '../src/index.js'
 /**
  * Every call of both clouds goes through one request layer: a caller's `signal`, the deadline, the
  * retry policy and failover to the backup domain behave the same whichever cloud answers. One table
- * of cases, run against each cloud on the emulator.
+ * of cases, run against each cloud on the emulator, over each transport (undici's dispatch and the
+ * runtime's `fetch`).
  */
 
 let emulator: Emulator;
@@ -27,7 +28,7 @@ interface Cloud {
   api: string;
   /** A transient refusal from the cloud's own code table. */
   transient: number;
-  client(options: { timeoutMs?: number }): {
+  client(options: { timeoutMs?: number; transport?: 'undici' | 'fetch' }): {
     call(mode: Mode, signal?: AbortSignal): Promise<unknown>;
     readonly currentOrigin: string;
     close(): Promise<void>;
@@ -111,11 +112,15 @@ async function failure(promise: Promise<unknown>): Promise<ImbotError> {
   return error as ImbotError;
 }
 
-describe.each(clouds)('the request layer on $name', (cloud) => {
+const cases = clouds.flatMap((cloud) =>
+  (['undici', 'fetch'] as const).map((transport) => ({ ...cloud, transport })),
+);
+
+describe.each(cases)('the request layer on $name over $transport', (cloud) => {
   const mine = () => cloud.calls().filter((c) => c.api === cloud.api);
 
   it('sends nothing for a signal aborted before the call, and ends a hanging call when it aborts', async () => {
-    const client = cloud.client({});
+    const client = cloud.client({ transport: cloud.transport });
     const aborted = await failure(client.call('idempotent', AbortSignal.abort()));
     expect(aborted.code).toBe('ABORTED');
     expect(mine()).toHaveLength(0);
@@ -132,7 +137,7 @@ describe.each(clouds)('the request layer on $name', (cloud) => {
   });
 
   it('times out a call with no answer: retried when idempotent, thrown when its outcome is unknown', async () => {
-    const client = cloud.client({ timeoutMs: 200 });
+    const client = cloud.client({ timeoutMs: 200, transport: cloud.transport });
     emulator.faults.failNext(cloud.api, 1, 'hang');
     await client.call('idempotent');
     expect(mine()).toHaveLength(2);
@@ -145,7 +150,7 @@ describe.each(clouds)('the request layer on $name', (cloud) => {
   });
 
   it("retries the cloud's transient refusal in either mode, until the policy's retries are spent", async () => {
-    const client = cloud.client({});
+    const client = cloud.client({ transport: cloud.transport });
     emulator.faults.failNext(cloud.api, 2, { errorCode: cloud.transient });
     await client.call('unapplied');
     expect(mine()).toHaveLength(3);
@@ -158,7 +163,7 @@ describe.each(clouds)('the request layer on $name', (cloud) => {
   });
 
   it('fails over to the backup domain on 503 and stays there', async () => {
-    const client = cloud.client({});
+    const client = cloud.client({ transport: cloud.transport });
     expect(client.currentOrigin).toBe(cloud.primary());
     cloud.failPrimary('http-503');
     await client.call('unapplied');

@@ -33,6 +33,19 @@ describe('the sources', () => {
     expect(offenders).toEqual([]);
   });
 
+  it("keep core's import graph loadable where Node is not: undici only as a type or a lazy import, and only the built-ins Workers' nodejs_compat offers", () => {
+    const offered = new Set(['node:crypto', 'node:timers/promises', 'node:zlib', 'node:module']);
+    const offenders = sources()
+      .filter((file) => file.includes(join('core', 'src')))
+      .flatMap((file) =>
+        [...readFileSync(file, 'utf8').matchAll(/^import (?!type )[^;]*? from '([^']+)'/gms)]
+          .map((match) => match[1] as string)
+          .filter((name) => name === 'undici' || (name.startsWith('node:') && !offered.has(name)))
+          .map((name) => `${relative(packages, file)}: ${name}`),
+      );
+    expect(offenders).toEqual([]);
+  });
+
   it('keep the neutral errors free of any cloud', () => {
     const text = readFileSync(join(packages, 'core', 'src', 'errors.ts'), 'utf8');
     expect(text.match(/tencent|rongcloud|rong cloud|usersig|@RBT/gi)).toBeNull();

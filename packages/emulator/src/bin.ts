@@ -61,6 +61,18 @@ function integer(name: string, raw: string | undefined, fallback: number, min: n
   return value;
 }
 
+/** The flag that sets each of `startEmulator`'s options, for errors in the words the user typed. */
+const FLAGS: Record<string, string> = {
+  'tencent.sdkAppId': '--sdk-app-id',
+  'tencent.secretKey': '--secret-key',
+  'tencent.admin': '--admin',
+  'tencent.callbackUrl': '--callback-url',
+  'tencent.callbackToken': '--callback-token',
+  'tencent.robots': '--robots',
+  'rongcloud.appKey': '--rong-app-key',
+  'rongcloud.appSecret': '--rong-app-secret',
+};
+
 let values: ReturnType<typeof parse>['values'];
 try {
   values = parse().values;
@@ -74,6 +86,13 @@ if (values.help) {
 }
 
 const env = process.env;
+const givenCallbackUrl = values['callback-url'] ?? env.TENCENT_CALLBACK_URL;
+// `localhost:3000/im/webhook` parses as a URL with the scheme `localhost:`: refused here, not at the first message.
+if (givenCallbackUrl !== undefined && !/^https?:\/\/[^/\s]/.test(givenCallbackUrl)) {
+  fail(
+    `--callback-url is your bot's webhook URL, as in http://127.0.0.1:3000/im/webhook, not "${givenCallbackUrl}"`,
+  );
+}
 const port = integer('port', values.port ?? env.IMBOT_EMULATOR_PORT, 5710, 0, 65_535);
 const sdkAppId = integer(
   'sdk-app-id',
@@ -117,14 +136,35 @@ try {
   const code = (error as { code?: string }).code;
   if (code === 'EADDRINUSE') fail(`port ${port} on ${host} is taken: pass --port 0 for any free one`, 1);
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') fail(`cannot listen on ${host}`, 1);
-  fail((error as Error).message.split('\n')[0] as string, 1);
+  const message = (error as Error).message.split('\n')[0] as string;
+  // startEmulator names its options as the API has them; a user of the command typed a flag.
+  const option = /^startEmulator\.(\w+\.\w+)(?:\.\d+)?: (.*)$/.exec(message);
+  const flag = option && FLAGS[option[1] as string];
+  if (flag) fail(`${flag}: ${option[2]}`);
+  fail(message, 1);
 }
+
+const callbackUrl = values['callback-url'] ?? env.TENCENT_CALLBACK_URL;
+const callbackToken = values['callback-token'] ?? env.TENCENT_CALLBACK_TOKEN;
+const callbackLine = callbackUrl
+  ? `  Robot callbacks go to ${callbackUrl}, ${callbackToken ? `signed with the callback token ${callbackToken}` : 'unsigned (no --callback-token)'}`
+  : "  Robot callbacks: none set. A user's message is accepted and no bot hears it: pass --callback-url\n  (your bot's webhook, such as http://127.0.0.1:3000/im/webhook) and --callback-token.";
+// Said when it happens too, once per robot: the banner has long scrolled away by then.
+const unheard = new Set<string>();
+emulator.tencent.state.on('unheard', (message) => {
+  if (unheard.has(message.to)) return;
+  unheard.add(message.to);
+  process.stderr.write(
+    `imbot-emulator: ${message.from} wrote to ${message.to}, and no bot hears it: no callback URL is set (--callback-url)\n`,
+  );
+});
 
 const userSig = genUserSig({ sdkAppId, secretKey, userId: admin, expireSeconds: 86_400 });
 process.stdout.write(`imbot emulator listening on ${emulator.url}
 Web console: ${emulator.url}/
 
 Tencent Cloud Chat: sdkAppId ${sdkAppId}, admin ${admin}, secretKey ${secretKey}, backup origin ${emulator.tencent.backupUrl}
+${callbackLine}
 Try it:
   curl -s -X POST '${emulator.url}/v4/openim_robot_http_svc/get_all_robots?sdkappid=${sdkAppId}&identifier=${admin}&usersig=${userSig}&random=99999999&contenttype=json' -d '{}'
 RongCloud: App Key ${rongcloud.appKey}, App Secret ${rongcloud.appSecret}, backup origin ${emulator.rongcloud.backupUrl}

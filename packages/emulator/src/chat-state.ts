@@ -72,6 +72,11 @@ export interface ChatEvents {
   typing: (status: TypingStatus) => void;
   message: (message: Message) => void;
   update: (message: Message) => void;
+  /**
+   * A user wrote to a robot (or @-mentioned one in a group) and no callback URL is set: the cloud
+   * accepted the message, and no bot hears it.
+   */
+  unheard: (message: Message) => void;
   /** The bots or their profiles changed. */
   robots: () => void;
   /** A group was created or its members changed. */

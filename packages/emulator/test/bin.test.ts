@@ -74,6 +74,41 @@ describe('imbot-emulator', () => {
   });
 });
 
+describe('imbot-emulator without --callback-url', () => {
+  it('says in its banner that no bot hears messages, and says so again when a user writes to a robot', async () => {
+    const child = spawn(process.execPath, [bin, '--port', '0', '--robots', '@RBT#001']);
+    try {
+      let out = '';
+      let err = '';
+      child.stderr.on('data', (data: Buffer) => {
+        err += data.toString();
+      });
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (data: Buffer) => {
+          out += data.toString();
+          const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+          if (match && out.includes('Control API')) resolve(match[1] as string);
+        });
+        child.once('exit', (code) => reject(new Error(`exited with ${code}: ${out}`)));
+      });
+      expect(out).toContain("Robot callbacks: none set. A user's message is accepted and no bot hears it");
+      const sent = await fetch(`${url}/_emulator/tencent/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ from: 'alice', to: '@RBT#001', text: 'hello?' }),
+      });
+      expect(sent.status).toBe(200);
+      await expect
+        .poll(() => err)
+        .toBe(
+          'imbot-emulator: alice wrote to @RBT#001, and no bot hears it: no callback URL is set (--callback-url)\n',
+        );
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});
+
 describe('imbot-emulator, given bad arguments', () => {
   const fails = async (args: string[], command = bin) => {
     const error = (await run(process.execPath, [command, ...args]).catch((e) => e)) as {
@@ -88,6 +123,13 @@ describe('imbot-emulator, given bad arguments', () => {
     [['--bogus'], /Unknown option '--bogus'/],
     [['--port'], /'--port <value>' argument missing/],
     [['--sdk-app-id', '1.5'], /--sdk-app-id must be a whole number/],
+    // Checked by startEmulator, and named by the flag the user typed, not the option inside.
+    [
+      ['--callback-url', 'localhost:3000/im/webhook'],
+      /^imbot-emulator: --callback-url is your bot's webhook URL/,
+    ],
+    [['--secret-key', ''], /^imbot-emulator: --secret-key: /],
+    [['--robots', 'helper'], /^imbot-emulator: --robots: .*@RBT#/],
   ])('%j exits 2 with one line saying what is wrong', async (args, message) => {
     const { code, lines } = await fails(args);
     expect(code).toBe(2);

@@ -42,7 +42,7 @@ export interface ImbotRouter {
  * }));
  */
 export function imbot(options: ImbotOptions): ImbotRouter {
-  const receiver = new BotReceiver(options);
+  const receiver = new BotReceiver(options, imbot);
   const { pipeline } = receiver;
   const webhookPath = options.webhook?.path ?? '/webhook';
   const healthPath = options.healthPath ?? '/health';

@@ -12,6 +12,7 @@ import type { StreamTransport } from '../stream/transport.js';
 import { TypingIndicator, type TypingSignal } from '../stream/typing.js';
 import { type ChargesOf, type CloudProtocol, RequestLayer } from '../wire/request.js';
 import { defaultRetryPolicy, type RetryPolicy } from '../wire/retry.js';
+import type { TransportKind } from '../wire/runtime.js';
 
 /** What a cloud's client hands its base: its protocol and the options every client takes. */
 export interface CloudClientSetup extends ObservabilityOptions {
@@ -31,6 +32,7 @@ export interface CloudClientSetup extends ObservabilityOptions {
   retry?: Partial<RetryPolicy> | undefined;
   rateLimit?: RateLimiter | false | undefined;
   connections?: number | undefined;
+  transport?: TransportKind | undefined;
   journal?: StreamJournal | undefined;
 }
 
@@ -77,6 +79,7 @@ export abstract class CloudClient<Target extends object> {
       timeoutMs: setup.timeoutMs ?? 10_000,
       retry: { ...defaultRetryPolicy, ...setup.retry } as RetryPolicy,
       connections: setup.connections,
+      transport: setup.transport,
       budget: this.#scheduler,
       charges: setup.charges,
       telemetry: this.#telemetry,

@@ -31,6 +31,8 @@ export const transportOptionsShape = {
   connections: z.number().int().positive().optional(),
   /** The app's plan over the cloud's rate table: limits by row name, checked by the client. */
   limits: z.record(z.string(), z.unknown()).optional(),
+  /** `'undici'` or `'fetch'`; left out, the runtime decides. */
+  transport: z.enum(['undici', 'fetch']).optional(),
   /** A `StreamJournal`, so that another process closes the messages a dead one left open. */
   journal: z
     .custom<{ record: unknown }>(

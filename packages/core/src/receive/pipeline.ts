@@ -191,8 +191,11 @@ export class WebhookPipeline {
     return this.platform.openStream(target, { ...this.#options.stream, ...options });
   }
 
-  /** Reports a failure to the logger and `onError`: refusals at warn, the rest at error. */
-  report(error: unknown, message?: InboundMessage): void {
+  /**
+   * Reports a failure to the logger and `onError`: refusals at warn, the rest at error; `quiet`, a
+   * failure the app is told of another way, at debug.
+   */
+  report(error: unknown, message?: InboundMessage, { quiet = false }: { quiet?: boolean } = {}): void {
     const err =
       error instanceof Error ? error : new ImbotError('HANDLER_FAILED', `the handler threw ${String(error)}`);
     const fields = {
@@ -201,7 +204,8 @@ export class WebhookPipeline {
       ...(message ? { botId: message.botId, from: message.from, messageKey: message.messageKey } : {}),
       err,
     };
-    if (err instanceof WebhookVerificationError || err instanceof ValidationError) {
+    if (quiet) this.logger.debug(fields, `imbot: ${err.message}`);
+    else if (err instanceof WebhookVerificationError || err instanceof ValidationError) {
       this.logger.warn(fields, `imbot: webhook refused: ${err.message}`);
     } else this.logger.error(fields, `imbot: ${err.message}`);
     try {

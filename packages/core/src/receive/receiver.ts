@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { type EnsureBotsReport, ensureBotsAtStartup, validateBotSpecs } from '../bots/ensure.js';
-import { ValidationError } from '../errors.js';
+import { type Entry, thrownAt, ValidationError } from '../errors.js';
 import type { BotSpec } from '../platform.js';
 import { parseInput } from '../validation.js';
 import type { WebhookAnswer } from './answer.js';
@@ -29,6 +29,27 @@ const receiverOptions = z.object({
 type Phase = 'starting' | 'ready' | 'failed';
 
 /**
+ * A promise that knows whether the app has asked for its outcome: `await`, `then`, `catch` and
+ * `finally` all go through `then` on a promise of a subclass. Promises derived from it are plain.
+ */
+class WatchedPromise<T> extends Promise<T> {
+  observed = false;
+
+  static override get [Symbol.species](): PromiseConstructor {
+    return Promise;
+  }
+
+  // biome-ignore lint/suspicious/noThenProperty: a promise subclass, thenable on purpose: its `then` notes that the app asked.
+  override then<A = T, B = never>(
+    onFulfilled?: ((value: T) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
+    this.observed = true;
+    return super.then(onFulfilled, onRejected);
+  }
+}
+
+/**
  * A bot app's receiving side, whatever serves it: its bots are checked at once and ensured at
  * start-up (transient failures retried), its health says whether they are, and its webhooks go
  * through one `WebhookPipeline`. `imbot()` (Express) and `createFetchHandler()` are entries into it.
@@ -42,11 +63,20 @@ export class BotReceiver {
   #failure: Error | undefined;
 
   /** Validates everything first (a `ValidationError` names the option; nothing is sent), then starts. */
-  constructor(options: BotReceiverOptions) {
-    parseInput(receiverOptions, options, 'options');
-    const bots = validateBotSpecs(options.platform, options.bots);
+  /**
+   * `entry` is the function the app called (`createFetchHandler`, `imbot`): a `ValidationError`'s
+   * stack starts at the app's call of it.
+   */
+  constructor(options: BotReceiverOptions, entry: Entry = BotReceiver) {
+    parseInput(receiverOptions, options, 'options', entry);
+    let bots: ReturnType<typeof validateBotSpecs>;
+    try {
+      bots = validateBotSpecs(options.platform, options.bots);
+    } catch (error) {
+      throw thrownAt(error, entry);
+    }
     this.pipeline = new WebhookPipeline({ ...options, bots: bots.map((b) => b.userId) });
-    this.ready = ensureBotsAtStartup(options.platform, bots, options.ensure).then(
+    const ensured = ensureBotsAtStartup(options.platform, bots, options.ensure).then(
       (result) => {
         this.#phase = 'ready';
         this.#report = result;
@@ -56,12 +86,19 @@ export class BotReceiver {
       (error: unknown) => {
         this.#phase = 'failed';
         this.#failure = error instanceof Error ? error : new ValidationError('bots', String(error));
-        this.pipeline.report(this.#failure);
+        // An app that awaits `ready` gets the failure there (and Node prints it if it goes
+        // unhandled): logged here as well, it would be printed twice.
+        this.pipeline.report(this.#failure, undefined, { quiet: ready.observed });
         throw error;
       },
     );
-    // The app may never await `ready`; its failure has been reported above.
-    this.ready.catch(() => undefined);
+    const ready = new WatchedPromise<EnsureBotsReport>((resolve, reject) => {
+      ensured.then(resolve, reject);
+    });
+    // The app may never await `ready`; its failure has been reported above. (The original `then`,
+    // so that this does not count as the app's.)
+    Promise.prototype.then.call(ready, undefined, () => undefined);
+    this.ready = ready;
   }
 
   /** 200 with what was ensured once the bots are ready; 503 while starting, failed or closing. */

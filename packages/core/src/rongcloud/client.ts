@@ -13,6 +13,7 @@ import type { TypingIndicator } from '../stream/typing.js';
 import { parseInput } from '../validation.js';
 import type { Body, CallOptions } from '../wire/request.js';
 import type { RetryMode, RetryPolicy } from '../wire/retry.js';
+import type { TransportKind } from '../wire/runtime.js';
 import { textMessage, withMentions } from './elements.js';
 import { RongCloudPlatform } from './platform.js';
 import { RongCloudProtocol } from './protocol.js';
@@ -93,6 +94,13 @@ export interface RongCloudOptions extends ObservabilityOptions {
   limits?: PlanLimits;
   connections?: number;
   /**
+   * How calls are sent: `'undici'` (undici's dispatch, Node's default: the least overhead per call) or
+   * `'fetch'` (the runtime's `fetch`: the default on Bun, Deno, Cloudflare Workers and wherever
+   * there is no Node). Left out, the runtime decides (`detectTransport`). Timeouts, `signal`, the
+   * answer size cap, errors, failover and the budget behave the same on both.
+   */
+  transport?: TransportKind;
+  /**
    * Where open streamed messages are recorded, so that another process closes those this one
    * leaves open if it dies (`new RedisStreamJournal(…)` from `@imbot/redis`).
    */
@@ -131,7 +139,7 @@ export class RongCloud extends CloudClient<RongStreamTarget> {
   #platform: RongCloudPlatform | undefined;
 
   constructor(options: RongCloudOptions) {
-    const o = parseInput(rongClientOptions, options, 'options');
+    const o = parseInput(rongClientOptions, options, 'options', RongCloud);
     const appSecret = new SecretSource(o.appSecret, 'appSecret');
     const region = o.region ? rongCloudRegions[o.region] : undefined;
     const table = rongCloudRateTableFor(o.limits as PlanLimits | undefined);

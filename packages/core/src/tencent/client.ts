@@ -14,6 +14,7 @@ import type { TypingIndicator } from '../stream/typing.js';
 import { parseInput } from '../validation.js';
 import type { CallOptions } from '../wire/request.js';
 import type { RetryMode, RetryPolicy } from '../wire/retry.js';
+import type { TransportKind } from '../wire/runtime.js';
 import { AdminUserSig } from './credentials.js';
 import { textElement, typingElement, withMentions } from './elements.js';
 import { TencentApiError } from './errors.js';
@@ -99,6 +100,13 @@ export interface TencentImOptions extends ObservabilityOptions {
   /** Most sockets kept open to the cloud. Default 128. */
   connections?: number;
   /**
+   * How calls are sent: `'undici'` (undici's dispatch, Node's default: the least overhead per call) or
+   * `'fetch'` (the runtime's `fetch`: the default on Bun, Deno, Cloudflare Workers and wherever
+   * there is no Node). Left out, the runtime decides (`detectTransport`). Timeouts, `signal`, the
+   * answer size cap, errors, failover and the budget behave the same on both.
+   */
+  transport?: TransportKind;
+  /**
    * Where open streamed messages are recorded, so that another process closes those this one
    * leaves open if it dies (`new RedisStreamJournal(…)` from `@imbot/redis`).
    */
@@ -165,7 +173,7 @@ export class TencentIm extends CloudClient<StreamTarget> {
   #platform: TencentPlatform | undefined;
 
   constructor(options: TencentImOptions) {
-    const o = parseInput(clientOptions, options, 'options');
+    const o = parseInput(clientOptions, options, 'options', TencentIm);
     const region = o.region ? tencentRegions[o.region as TencentRegion] : undefined;
     const secretKey = o.secretKey === undefined ? undefined : new SecretSource(o.secretKey, 'secretKey');
     const callbackToken =

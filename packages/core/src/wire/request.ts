@@ -5,7 +5,8 @@ import type { TurnPermit } from '../limits/turn-permit.js';
 import { type ClientTelemetry, outcomeOf } from '../observe/telemetry.js';
 import { Origins } from './origins.js';
 import { type RetryDecision, type RetryMode, type RetryPolicy, retryAfter, retryDecision } from './retry.js';
-import { type HttpAnswer, type HttpPost, HttpTransport } from './transport.js';
+import { createTransport, type TransportKind } from './runtime.js';
+import type { HttpAnswer, HttpPost, Transport } from './transport.js';
 
 /** The headers of an exchange not yet signed: one object for all. */
 const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
@@ -218,12 +219,12 @@ function failingOver(origins: Origins): Layer {
 
 /**
  * The bottom of the stack, one attempt on the wire: signed with the cloud's credentials (fresh per
- * attempt), sent on undici, its answer read through the cloud's envelope into the result or the
+ * attempt), sent on the transport, its answer read through the cloud's envelope into the result or the
  * cloud's typed error, and counted by how it ended, timed from the moment it was sent.
  */
 function exchanging(
   protocol: CloudProtocol,
-  transport: HttpTransport,
+  transport: Transport,
   domains: readonly Domain[],
   timeoutMs: number,
   telemetry: ClientTelemetry,
@@ -260,6 +261,8 @@ export interface RequestLayerOptions {
   timeoutMs: number;
   retry: RetryPolicy;
   connections?: number | undefined;
+  /** How calls are sent; by default the one `detectTransport` picks for the runtime. */
+  transport?: TransportKind | undefined;
   budget: Budget;
   /** The budgets each call draws on; without it, its API's alone. */
   charges?: ChargesOf | undefined;
@@ -274,7 +277,7 @@ export interface RequestLayerOptions {
  */
 export class RequestLayer {
   readonly #origins: Origins;
-  readonly #transport: HttpTransport;
+  readonly #transport: Transport;
   readonly #step: Step;
   readonly #protocol: CloudProtocol;
 
@@ -285,7 +288,7 @@ export class RequestLayer {
       const url = new URL(this.#origins.base(i));
       return { origin: url.origin, prefix: url.pathname.replace(/\/+$/, '') };
     });
-    this.#transport = new HttpTransport({ connections: options.connections });
+    this.#transport = createTransport(options.transport, { connections: options.connections });
     // Only the layers that have work to do: no budget layer without a limiter, no failover with
     // one domain. Each costs an async frame per attempt.
     const layers: Layer[] = [retrying(options.retry, protocol, options.telemetry)];

@@ -1,8 +1,8 @@
 import type { Dispatcher, Pool } from 'undici';
-import { abortedError, type ImbotError, NetworkError, redactedCause, TimeoutError } from '../errors.js';
+import { abortedError, ImbotError, NetworkError, redactedCause, TimeoutError } from '../errors.js';
 
-type Undici = typeof import('undici');
-let undici: Undici | undefined;
+/** The part of undici this transport uses. */
+export type Undici = Pick<typeof import('undici'), 'Pool'>;
 let loading: Promise<Undici> | undefined;
 
 /**
@@ -11,11 +11,24 @@ let loading: Promise<Undici> | undefined;
  * (answer first, work after) before any call goes out.
  */
 function loadUndici(): Promise<Undici> {
-  loading ??= import('undici').then((module) => {
-    undici = module;
-    return module;
-  });
+  // Named through a variable so that a bundler (wrangler's, a Worker's) leaves undici out: a runtime
+  // that never chooses this transport never loads it.
+  const name = 'undici';
+  loading ??= import(name) as Promise<Undici>;
   return loading;
+}
+
+/** Whether `module` has the dispatch this transport drives (Bun's `undici` is a shim without it). */
+function dispatches(module: Undici): boolean {
+  return typeof module.Pool?.prototype?.dispatch === 'function';
+}
+
+/** What the request layer sends through: undici's dispatch on Node, the runtime's `fetch` elsewhere. */
+export interface Transport {
+  /** Sends one POST and reads the whole answer, whatever its status. */
+  post(request: HttpPost): Promise<HttpAnswer>;
+  /** Closes what the transport keeps open; requests under way finish first. */
+  close(): Promise<void>;
 }
 
 export interface HttpTransportOptions {
@@ -155,14 +168,33 @@ class AnswerReader implements Dispatcher.DispatchHandler {
  * `AbortSignal` of its own: the deadline is undici's, and a signal is passed on only when the caller
  * gives one.
  */
-export class HttpTransport {
+export class HttpTransport implements Transport {
   /** One keep-alive pool per origin (a client has two at most: the primary and the backup). */
   readonly #pools = new Map<string, Pool>();
   readonly #options: Pool.Options;
+  /** undici once loaded and found to dispatch; until then every call takes the loading path. */
+  #undici: Undici | undefined;
+  readonly #loading: Promise<Undici | undefined>;
+  readonly #fallback: Transport | undefined;
 
-  constructor(options: HttpTransportOptions = {}) {
+  /**
+   * `fallback`, when given, takes the calls if undici cannot be loaded or has no `Pool.dispatch`
+   * (the transport chosen by detection falls back to `fetch`; one asked for by name fails instead).
+   * `load` replaces the `import('undici')` (tests).
+   */
+  constructor(
+    options: HttpTransportOptions = {},
+    { fallback, load = loadUndici }: { fallback?: Transport; load?: () => Promise<Undici> } = {},
+  ) {
+    this.#fallback = fallback;
     // Loaded now, off the first call's path; a failure to load surfaces on that call instead.
-    loadUndici().catch(() => undefined);
+    this.#loading = load().then(
+      (module) => {
+        if (dispatches(module)) this.#undici = module;
+        return this.#undici;
+      },
+      () => undefined,
+    );
     this.#options = {
       connections: options.connections ?? 128,
       keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
@@ -181,8 +213,8 @@ export class HttpTransport {
 
   /** Sends one POST and reads the whole answer, whatever its status. */
   post(request: HttpPost): Promise<HttpAnswer> {
-    const module = undici;
-    if (!module) return loadUndici().then(() => this.post(request));
+    const module = this.#undici;
+    if (!module) return this.#loading.then((loaded) => this.#postLoaded(loaded, request));
     return new Promise<HttpAnswer>((resolve, reject) => {
       const options: Dispatcher.DispatchOptions = {
         path: request.path,
@@ -196,8 +228,22 @@ export class HttpTransport {
     });
   }
 
+  /** The first calls, made while undici loaded: sent on it, on the fallback, or refused with a reason. */
+  #postLoaded(module: Undici | undefined, request: HttpPost): Promise<HttpAnswer> {
+    if (module) return this.post(request);
+    if (this.#fallback) return this.#fallback.post(request);
+    return Promise.reject(
+      new ImbotError(
+        'TRANSPORT_UNAVAILABLE',
+        "undici's Pool.dispatch is not available on this runtime (not installed, or a shim such as Bun's): " +
+          "leave the client's `transport` option out, or set it to 'fetch'",
+      ),
+    );
+  }
+
   /** Closes every pooled socket; pending requests finish first. */
   async close(): Promise<void> {
     await Promise.all([...this.#pools.values()].map((pool) => pool.close()));
+    await this.#fallback?.close();
   }
 }

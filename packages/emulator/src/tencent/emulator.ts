@@ -188,6 +188,7 @@ export class TencentEmulator extends CloudEmulator<TencentState> {
     const now = message.time;
     const robots = mentions.filter((id) => this.state.validRobot(id) && this.state.isMember(groupId, id));
     const target = this.#callbackTarget;
+    if (!target && robots.length > 0) this.state.emit('unheard', message);
     if (!target || robots.length === 0) return { message };
     const body = {
       CallbackCommand: 'Bot.OnGroupMessage',
@@ -299,7 +300,10 @@ export class TencentEmulator extends CloudEmulator<TencentState> {
     optPlatform: string,
   ): Promise<CallbackResult | undefined> {
     const target = this.#callbackTarget;
-    if (!target) return undefined;
+    if (!target) {
+      this.state.emit('unheard', message);
+      return undefined;
+    }
     const now = this.clock.now();
     const body = {
       CallbackCommand: 'Bot.OnC2CMessage',

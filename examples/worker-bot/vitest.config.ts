@@ -1,0 +1,3 @@
+import { imbotProject } from '../../vitest.shared.js';
+
+export default imbotProject('worker-bot');
