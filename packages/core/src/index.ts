@@ -123,10 +123,12 @@ export type { AnswerSource, TextSource } from './stream/source.js';
 export type { MessageState, StreamTransport } from './stream/transport.js';
 export { TypingIndicator, type TypingSignal, type TypingState } from './stream/typing.js';
 export {
+  type StreamFormat,
   type StreamTarget,
   TencentIm,
   type TencentImOptions,
   type TencentProfile,
+  type TencentStreamOptions,
 } from './tencent/client.js';
 export { TencentApiError, UserSigError, type UserSigProblem } from './tencent/errors.js';
 export type { TencentRegion } from './tencent/regions.js';
