@@ -68,6 +68,16 @@ export interface InboundMessage {
    * Tencent's AI robots): the receiver treats it as a stop word.
    */
   stop?: true;
+  /**
+   * With `stop`: the bot's message the stop names (TUIKit's Stop sends the `msgKey` of the
+   * streaming message it is pressed on). Only the answer that message belongs to stops.
+   */
+  stopMessageId?: string;
+  /**
+   * Set on a client's greeting on opening the bot's chat (TUIKit's `{chatbotPlugin, src: 7}`): the
+   * `welcome` option answers it, and no handler sees it.
+   */
+  greeting?: true;
   /** The whole callback body. */
   raw: unknown;
 }

@@ -78,6 +78,8 @@ export class AnswerRun implements Run, Reply {
   readonly #host: AnswerHost;
   readonly #controller = new AbortController();
   readonly #sessions = new Set<StreamSession>();
+  /** The ids of the messages its streams opened: a stop naming one of them stops this answer. */
+  readonly #messageIds = new Set<string>();
   #typing: TypingIndicator | undefined;
   #done: Promise<void> | undefined;
   #handled = false;
@@ -122,6 +124,7 @@ export class AnswerRun implements Run, Reply {
     let messageId = `${this.message.messageKey}:answer`;
     session.on('open', (opened) => {
       messageId = opened.messageId;
+      this.#messageIds.add(opened.messageId);
     });
     session.once('finish', (finish) => this.#host.transcript.answer(this.target, messageId, finish.text));
     this.#sessions.add(session);
@@ -131,6 +134,19 @@ export class AnswerRun implements Run, Reply {
 
   history(options?: HistoryOptions): Promise<ModelMessage[]> {
     return this.#host.transcript.history(this.message, options);
+  }
+
+  /**
+   * Whether one of this answer's streams opened the message `key` names. One-to-one, the key is the
+   * message's `MsgKey`. In a group a client names a message `seq_random_time` (TUIKit's
+   * `generateMessageKey`) while the cloud's answer gave only its `MsgSeq`, the message's id here: the
+   * key's first part is compared with it.
+   */
+  wrote(key: string): boolean {
+    if (this.#messageIds.has(key)) return true;
+    if (this.message.conversation.type !== 'group') return false;
+    const seq = key.split('_')[0];
+    return seq !== undefined && /^\d+$/.test(seq) && this.#messageIds.has(seq);
   }
 
   /** Settles when the turn has run and the streams it opened have finished (never rejects). */
