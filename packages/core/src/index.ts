@@ -73,6 +73,7 @@ export type {
   InboundAttachment,
   InboundMessage,
   ParsedWebhook,
+  Questions,
   ReplyTarget,
   StoredMessage,
   UpdateTextOptions,
@@ -105,6 +106,7 @@ export { type Receipt, WebhookPipeline } from './receive/pipeline.js';
 export { BotReceiver, type BotReceiverOptions } from './receive/receiver.js';
 export { MemorySeenStore, type MemorySeenStoreOptions, type SeenStore } from './receive/seen.js';
 export type { StopChannel, StopOptions, StopRequest } from './receive/stop.js';
+export type { Welcome, WelcomeOption } from './receive/welcome.js';
 export { RongCloud, type RongCloudOptions } from './rongcloud/client.js';
 export { RongCloudApiError } from './rongcloud/errors.js';
 export type { RongBot } from './rongcloud/schemas.js';

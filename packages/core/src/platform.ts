@@ -82,6 +82,13 @@ export interface InboundMessage {
   raw: unknown;
 }
 
+/** Questions the user may tap: a title, and the items, each sent back as the user's text when tapped. */
+export interface Questions {
+  kind: 'welcome' | 'clarify';
+  title: string;
+  items: readonly string[];
+}
+
 /** A callback the platform does not turn into an `InboundMessage`, passed through as it came. */
 export interface WebhookEvent {
   command: string;
@@ -205,6 +212,12 @@ export interface BotPlatform {
    * text fallback for clients that cannot render it; throws `ValidationError` before any request.
    */
   sendMessage(target: ReplyTarget, message: RichMessage): Promise<{ messageId: string }>;
+  /**
+   * Sends questions the user may tap, each tap arriving as the user's text message: `welcome` when
+   * the user opens the chat, `clarify` when the bot asks which one they meant. Absent where the
+   * cloud's clients render no such card (then `reply.clarify` sends them as text).
+   */
+  sendQuestions?(target: ReplyTarget, questions: Questions): Promise<{ messageId: string }>;
   /** Puts a bot into a group, so that members can @-mention it and it can speak there. */
   addBotToGroup(botId: string, groupId: string): Promise<void>;
   /** Takes a bot out of a group. */

@@ -155,3 +155,54 @@ describe('an answer that fails', () => {
     expect(errors.map((e) => e.message)).toContain('the model fell over');
   });
 });
+
+describe('welcome and clarify', () => {
+  it('answers the greeting with a welcome_msg card, chosen per user, and no handler sees it', async () => {
+    await router.close();
+    await mount({
+      welcome: (userId) => ({ title: `Hello ${userId}`, items: ['Prices?', 'Opening hours?'] }),
+    });
+    answer = async () => {};
+    await emulator.tencent.userSendsChatbot({ from: 'alice', to: BOT, data: { chatbotPlugin: 1, src: 7 } });
+    await expect.poll(() => botMessages().length, { timeout: 3000 }).toBe(1);
+    expect(botMessages()[0]?.chatbot).toEqual({
+      chatbotPlugin: 1,
+      src: 15,
+      subtype: 'welcome_msg',
+      content: { title: 'Hello alice', items: [{ content: 'Prices?' }, { content: 'Opening hours?' }] },
+    });
+    expect(handled).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+
+  it('drops the greeting when no welcome is set', async () => {
+    answer = async () => {};
+    const sent = await emulator.tencent.userSendsChatbot({
+      from: 'alice',
+      to: BOT,
+      data: { chatbotPlugin: 2, src: 7 },
+    });
+    expect(sent.callback).toMatchObject({ status: 200 });
+    await sleep(100);
+    expect(botMessages()).toEqual([]);
+    expect(handled).toEqual([]);
+  });
+
+  it('reply.clarify sends a clarify_msg card; a tapped item arrives as the user’s text', async () => {
+    answer = async (text, reply) => {
+      if (text === 'hours') await reply.clarify('Which shop?', ['Main street', 'Harbour']);
+      else await reply.text(`Open 9 to 5 at ${text}.`);
+    };
+    await emulator.tencent.userSends({ from: 'alice', to: BOT, text: 'hours' });
+    await expect.poll(() => botMessages().length, { timeout: 3000 }).toBe(1);
+    expect(botMessages()[0]?.chatbot).toMatchObject({
+      src: 15,
+      subtype: 'clarify_msg',
+      content: { title: 'Which shop?', items: [{ content: 'Main street' }, { content: 'Harbour' }] },
+    });
+    // TUIKit sends a tapped item as a plain text message of its content.
+    await emulator.tencent.userSends({ from: 'alice', to: BOT, text: 'Harbour' });
+    await expect.poll(() => botMessages()[1]?.text, { timeout: 3000 }).toBe('Open 9 to 5 at Harbour.');
+    expect(handled).toEqual(['hours', 'Harbour']);
+  });
+});

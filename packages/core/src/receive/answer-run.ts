@@ -3,7 +3,7 @@ import type { HistoryOptions } from '../history/conversation.js';
 import type { ModelMessage, UserModelMessage } from '../history/model-messages.js';
 import type { TranscriptRecorder } from '../history/recorder.js';
 import { fallbackText, type RichMessage } from '../message/rich.js';
-import type { BotPlatform, InboundMessage, ReplyTarget } from '../platform.js';
+import type { BotPlatform, InboundMessage, Questions, ReplyTarget } from '../platform.js';
 import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
 import type { TypingIndicator } from '../stream/typing.js';
 import type { Run } from './lanes.js';
@@ -30,10 +30,21 @@ export interface Reply {
   /** Opens a stream session to the sender or the group: the answer grows as you write it. */
   stream(options?: StreamSessionOptions): StreamSession;
   /**
+   * Asks which question the user meant: `items` they can tap, each tap arriving as their text
+   * message. On Tencent a TUIKit `clarify_msg` branch card; where the cloud has no such card, a
+   * text message listing them.
+   */
+  clarify(title: string, items: readonly string[]): Promise<{ messageId: string }>;
+  /**
    * The conversation so far as model messages (the AI SDK's `ModelMessage`), oldest first, ending
    * with the message being answered: to hand to `streamText({ messages })` or an agent.
    */
   history(options?: HistoryOptions): Promise<ModelMessage[]>;
+}
+
+/** Questions as text: the title, then one item a line. */
+export function questionsText(questions: Questions): string {
+  return [questions.title, ...questions.items.map((item) => `• ${item}`)].join('\n');
 }
 
 /** A user's message as a handler receives it: with its model message at hand. */
@@ -115,6 +126,22 @@ export class AnswerRun implements Run, Reply {
     this.#typing?.stop();
     const sent = await this.#host.platform.sendMessage(this.target, message);
     this.#host.transcript.answer(this.target, sent.messageId, fallbackText(message));
+    return sent;
+  }
+
+  clarify(title: string, items: readonly string[]): Promise<{ messageId: string }> {
+    return this.questions({ kind: 'clarify', title, items });
+  }
+
+  /** Sends `questions` as the cloud's card, or as text where it has none. */
+  async questions(questions: Questions): Promise<{ messageId: string }> {
+    this.#typing?.stop();
+    const text = questionsText(questions);
+    const platform = this.#host.platform;
+    const sent = platform.sendQuestions
+      ? await platform.sendQuestions(this.target, questions)
+      : await platform.sendText(this.target, text);
+    this.#host.transcript.answer(this.target, sent.messageId, text);
     return sent;
   }
 

@@ -20,3 +20,4 @@ export { compose } from './middleware.js';
 export { writeNodeAnswer } from './node.js';
 export { applyStop, DEFAULT_STOP_WORDS, stopAnswers, stopRequestOf } from './stop.js';
 export { typingSignal } from './typing-signal.js';
+export { greetUsers } from './welcome.js';

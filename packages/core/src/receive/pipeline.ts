@@ -14,6 +14,7 @@ import { type MessageHandler, pipelineOptions, type WebhookPipelineOptions } fro
 import { MemorySeenStore, type SeenStore } from './seen.js';
 import { applyStop, stopAnswers } from './stop.js';
 import { typingSignal } from './typing-signal.js';
+import { greetUsers } from './welcome.js';
 
 /** What `receive` gives back: the answer to write now, and the handling that follows it. */
 export interface Receipt {
@@ -80,6 +81,7 @@ export class WebhookPipeline {
         marker: options.stopMarker,
         channel: options.stops,
       }),
+      greetUsers(options.welcome),
       verifyButtonPresses(),
       ...(options.use ?? []),
     ];

@@ -8,6 +8,7 @@ import type {
   Conversation,
   HistorySlice,
   ParsedWebhook,
+  Questions,
   ReplyTarget,
   StoredMessage,
   UpdateTextOptions,
@@ -32,6 +33,7 @@ import {
   ROBOTS_PER_APP,
   robotId,
 } from './schemas.js';
+import { branchData, chatbotElement } from './tuikit.js';
 import { parseTencentCallback, readMsgBody, verifyTencentCallback } from './webhook.js';
 
 /** A group message's id is its `MsgSeq`, as `sendText` gives it. */
@@ -83,6 +85,13 @@ const botSpec = z.object({
   name: maxBytes(PROFILE_FIELD_MAX_BYTES).optional(),
   avatarUrl: maxBytes(PROFILE_FIELD_MAX_BYTES).optional(),
   description: maxBytes(PROFILE_FIELD_MAX_BYTES).optional(),
+});
+
+/** A branch card's questions: a title, and 1 to 20 items of text a user can send. */
+const questionsInput = z.object({
+  kind: z.enum(['welcome', 'clarify']),
+  title: z.string().min(1, 'must not be empty'),
+  items: z.array(z.string().trim().min(1, 'an item must not be empty')).min(1).max(20),
 });
 
 /**
@@ -223,6 +232,26 @@ export class TencentPlatform implements BotPlatform {
     const checked = this.buttons.sign(target, parseRichMessage(message));
     if (checked.type === 'text') return this.sendText(target, checked.text);
     const msgBody = tencentElements(checked);
+    if ('groupId' in target) {
+      const sent = await this.im.sendGroupMsg({
+        from: target.botId,
+        groupId: target.groupId,
+        msgBody,
+        mention: target.mention,
+      });
+      return { messageId: String(sent.msgSeq) };
+    }
+    return { messageId: (await this.im.sendMsg({ from: target.botId, to: target.userId, msgBody })).msgKey };
+  }
+
+  /**
+   * Sends a TUIKit branch card (`src: 15`, `welcome_msg` or `clarify_msg`) whose items TUIKit's
+   * robot chat shows as taps that send the item's text: `branchData` says which version carries it.
+   */
+  async sendQuestions(target: ReplyTarget, questions: Questions): Promise<{ messageId: string }> {
+    const q = parseInput(questionsInput, questions, 'questions');
+    const subtype = q.kind === 'welcome' ? 'welcome_msg' : 'clarify_msg';
+    const msgBody = [chatbotElement(branchData(subtype, q.title, q.items))];
     if ('groupId' in target) {
       const sent = await this.im.sendGroupMsg({
         from: target.botId,
