@@ -105,6 +105,7 @@ export type {
 export { type Receipt, WebhookPipeline } from './receive/pipeline.js';
 export { BotReceiver, type BotReceiverOptions } from './receive/receiver.js';
 export { MemorySeenStore, type MemorySeenStoreOptions, type SeenStore } from './receive/seen.js';
+export type { Signal, SignalHandler } from './receive/signals.js';
 export type { StopChannel, StopOptions, StopRequest } from './receive/stop.js';
 export type { Welcome, WelcomeOption } from './receive/welcome.js';
 export { RongCloud, type RongCloudOptions } from './rongcloud/client.js';

@@ -78,6 +78,11 @@ export interface InboundMessage {
    * `welcome` option answers it, and no handler sees it.
    */
   greeting?: true;
+  /**
+   * Set on a pass-through signal rather than a chat message (Tencent's `Chatbot.OnC2CSignalMessage`):
+   * `text` is its data. The `onSignal` option answers it within the callback; no handler sees it.
+   */
+  signal?: true;
   /** The whole callback body. */
   raw: unknown;
 }
@@ -181,6 +186,11 @@ export interface BotPlatform {
   readonly maxBots: number;
   /** What to answer the cloud's webhook with once a request is accepted. */
   readonly webhookAnswer: { status: number; contentType: string; body: string };
+  /**
+   * The body of the answer to a signal (`InboundMessage.signal`): `result` handed back to the cloud,
+   * or, `undefined`, the signal not handled. Absent where the cloud sends no signals.
+   */
+  signalAnswer?(result: string | undefined): string;
   /** Whether the platform holds the secret its cloud signs callbacks with, so it can verify them. */
   readonly signsWebhooks: boolean;
   /** Whether `userId` is one of the app's bots, as far as the platform can tell from the id or what it has seen. */

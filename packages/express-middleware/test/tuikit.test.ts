@@ -206,3 +206,34 @@ describe('welcome and clarify', () => {
     expect(handled).toEqual(['hours', 'Harbour']);
   });
 });
+
+describe('Chatbot.OnC2CSignalMessage', () => {
+  it('hands the signal to onSignal, whose result is the RspData; no handler sees it', async () => {
+    await router.close();
+    const signals: unknown[] = [];
+    await mount({
+      onSignal: (signal) => {
+        signals.push(signal);
+        return { msg: `got ${JSON.parse(signal.data).msg}` };
+      },
+    });
+    const callback = await emulator.tencent.userSendsSignal({
+      from: 'alice',
+      to: BOT,
+      data: '{"msg":"ping"}',
+    });
+    expect(JSON.parse(callback?.answer ?? '{}')).toMatchObject({
+      ActionStatus: 'OK',
+      ErrorCode: 0,
+      RspData: '{"msg":"got ping"}',
+    });
+    expect(signals).toMatchObject([{ botId: BOT, from: 'alice', data: '{"msg":"ping"}' }]);
+    expect(handled).toEqual([]);
+  });
+
+  it('acknowledges an unhandled signal with ErrorCode 1', async () => {
+    const callback = await emulator.tencent.userSendsSignal({ from: 'alice', to: BOT, data: '{}' });
+    expect(JSON.parse(callback?.answer ?? '{}')).toMatchObject({ ErrorCode: 1 });
+    expect(handled).toEqual([]);
+  });
+});

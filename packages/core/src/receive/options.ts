@@ -8,6 +8,7 @@ import type { Inbox } from './inbox.js';
 import type { Concurrency } from './lanes.js';
 import type { Middleware } from './middleware.js';
 import type { SeenStore } from './seen.js';
+import type { SignalHandler } from './signals.js';
 import type { StopChannel } from './stop.js';
 import type { WelcomeOption } from './welcome.js';
 
@@ -111,6 +112,11 @@ export interface ReceiveOptions {
    */
   welcome?: WelcomeOption | undefined;
   /**
+   * Answers a pass-through signal (Tencent `Chatbot.OnC2CSignalMessage`) within its callback: the
+   * result is the callback's `RspData`. Unhandled signals are acknowledged as such (`ErrorCode: 1`).
+   */
+  onSignal?: SignalHandler | undefined;
+  /**
    * Whether replies in a group @-mention the user they answer (who @-mentioned the bot to get
    * there), so the user's client notifies them. Default true.
    */
@@ -203,6 +209,7 @@ export const receiveOptionsShape = {
   stopWords: z.array(z.string().trim().min(1, 'a stop word must not be empty')).optional(),
   stopAdmins: z.array(z.string().min(1, 'must not be empty')).optional(),
   stopMarker: z.string().optional(),
+  onSignal: fn('must be a function (signal, reply) => result').optional(),
   welcome: z
     .union([
       fn('must be { title, items } or a function (userId, message) => { title, items }'),

@@ -12,6 +12,7 @@ import { Lanes } from './lanes.js';
 import { compose, type Middleware, type ReceiveContext } from './middleware.js';
 import { type MessageHandler, pipelineOptions, type WebhookPipelineOptions } from './options.js';
 import { MemorySeenStore, type SeenStore } from './seen.js';
+import { answerSignals } from './signals.js';
 import { applyStop, stopAnswers } from './stop.js';
 import { typingSignal } from './typing-signal.js';
 import { greetUsers } from './welcome.js';
@@ -75,6 +76,7 @@ export class WebhookPipeline {
     );
     this.#dedupeTtlMs = options.webhook?.dedupeTtlMs ?? 10 * 60_000;
     const arrival: Middleware[] = [
+      answerSignals(options.onSignal),
       stopAnswers({
         words: options.stopWords,
         admins: options.stopAdmins,
@@ -152,7 +154,9 @@ export class WebhookPipeline {
       return { answer: this.refuse(error), handled: Promise.resolve() };
     }
     const turns = contexts.filter((context) => this.#handedOff.has(context));
-    const { status, contentType, body } = this.platform.webhookAnswer;
+    const { status, contentType } = this.platform.webhookAnswer;
+    const answered = contexts.map((context) => this.#responses.get(context)).filter((b) => b !== undefined);
+    const body = answered.at(-1) ?? this.platform.webhookAnswer.body;
     const answer = { status, headers: { 'content-type': contentType }, body };
     const handle = onMessage ?? this.#options.onMessage ?? noHandler;
     const handled = new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
@@ -213,6 +217,9 @@ export class WebhookPipeline {
     }
   }
 
+  /** The answer bodies middleware set (`respond`), by context. */
+  readonly #responses = new WeakMap<ReceiveContext, string>();
+
   /** The contexts whose arrival middleware handed them to their turn. */
   readonly #handedOff = new WeakSet<ReceiveContext>();
 
@@ -251,14 +258,16 @@ export class WebhookPipeline {
       configurable: true,
     }) as ReceivedMessage;
     const reply = new AnswerRun(message, this);
-    return {
+    const context: ReceiveContext = {
       message,
       reply,
       platform: this.platform,
       logger: this.logger,
       running: () => this.#lanes.running() as Iterable<AnswerRun>,
       report: (error) => this.report(error, message),
+      respond: (body) => void this.#responses.set(context, body),
     };
+    return context;
   }
 
   async #close(timeoutMs: number): Promise<void> {

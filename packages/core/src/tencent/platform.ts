@@ -107,6 +107,18 @@ export class TencentPlatform implements BotPlatform {
     body: '{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}',
   };
 
+  /**
+   * `Chatbot.OnC2CSignalMessage`'s answer: `ErrorCode` 0 with `RspData` passed back to the chatbot,
+   * or 1 when the signal was not handled, whose `RspData` the cloud ignores (doc 269/103730).
+   */
+  signalAnswer(result: string | undefined): string {
+    return JSON.stringify(
+      result === undefined
+        ? { ActionStatus: 'OK', ErrorCode: 1, ErrorInfo: 'signal not handled', RspData: '' }
+        : { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', RspData: result },
+    );
+  }
+
   readonly #callbackToken: string | undefined;
   readonly #keySecret: string | undefined;
   readonly buttons: ButtonSigner;

@@ -84,6 +84,19 @@ const c2cCallback = z.looseObject({
   MsgTime: z.number(),
   MsgBody: z.array(element),
 });
+/**
+ * `Chatbot.OnC2CSignalMessage`: a user sent a robot the legacy plugin's pass-through message
+ * (`{chatbotPlugin: 1, src: 3, data}`); `Data` is its `data` string, `EventTime` milliseconds
+ * (doc 269/103730, 1047/59057; notes/tuikit-protocol.md §8).
+ */
+const signalCallback = z.looseObject({
+  CallbackCommand: z.literal('Chatbot.OnC2CSignalMessage'),
+  From_Account: z.string(),
+  To_Account: z.string(),
+  MsgKey: z.string(),
+  EventTime: z.number(),
+  Data: z.string(),
+});
 const groupCallback = z.looseObject({
   CallbackCommand: z.literal('Bot.OnGroupMessage'),
   GroupId: z.string(),
@@ -236,6 +249,26 @@ export function parseTencentCallback(body: unknown): ParsedWebhook {
       }),
     );
     return { messages, events: [] };
+  }
+  if (command === 'Chatbot.OnC2CSignalMessage') {
+    const c = signalCallback.safeParse(body);
+    if (!c.success) throw malformedCallback(c.error);
+    const message: InboundMessage = {
+      platform: 'tencent',
+      botId: c.data.To_Account,
+      from: c.data.From_Account,
+      conversation: { type: 'c2c', userId: c.data.From_Account },
+      text: c.data.Data,
+      rawText: c.data.Data,
+      mentions: [],
+      // Not the key of a chat message: kept apart, so that de-duplicating one never drops the other.
+      messageKey: `signal:${c.data.MsgKey}`,
+      time: new Date(c.data.EventTime),
+      attachments: [],
+      signal: true,
+      raw: body,
+    };
+    return { messages: [message], events: [] };
   }
   if (typeof command !== 'string') {
     throw new WebhookVerificationError('malformed', 'callback body has no CallbackCommand');

@@ -164,6 +164,38 @@ export class TencentEmulator extends CloudEmulator<TencentState> {
   }
 
   /**
+   * A user's client sends a robot the legacy plugin's pass-through message (`{chatbotPlugin: 1,
+   * src: 3, data}`): the cloud posts `Chatbot.OnC2CSignalMessage` with `Data` and waits for the
+   * answer, whose `RspData` (with `ErrorCode` 0) goes back to the chatbot. Stored nowhere.
+   */
+  async userSendsSignal(input: {
+    from: string;
+    to: string;
+    data: string;
+  }): Promise<CallbackResult | undefined> {
+    const { from, to, data } = input;
+    if (!this.state.validRobot(to)) throw new ClientRefused(`${to} is not a robot of this app`);
+    const target = this.#callbackTarget;
+    if (!target) return undefined;
+    const now = this.clock.now();
+    const random = randomUint32();
+    const seq = randomUint32();
+    const body = {
+      CallbackCommand: 'Chatbot.OnC2CSignalMessage',
+      From_Account: from,
+      To_Account: to,
+      MsgSeq: seq,
+      MsgRandom: random,
+      MsgKey: `${seq}_${random}_${Math.floor(now / 1000)}`,
+      EventTime: now,
+      Data: data,
+    };
+    const callback = await postTencentCallback(target, 'Chatbot.OnC2CSignalMessage', 'Web', body, now);
+    this.recordCallback(callback);
+    return callback;
+  }
+
+  /**
    * A user writes in a group (made on first use, with the user in it) and @-mentions robots: the
    * message is recorded and one `Bot.OnGroupMessage` naming every mentioned robot that is a member
    * in `AtRobots_Account` is posted.
