@@ -228,6 +228,12 @@ export interface BotPlatform {
    * cloud's clients render no such card (then `reply.clarify` sends them as text).
    */
   sendQuestions?(target: ReplyTarget, questions: Questions): Promise<{ messageId: string }>;
+  /**
+   * Tells the user an answer failed before it said anything, where their client waits with a
+   * bubble of its own (TUIKit's robot chat shows "thinking" and a Stop button until the robot's
+   * message comes). Absent, or doing nothing, elsewhere.
+   */
+  answerFailed?(target: ReplyTarget): Promise<void>;
   /** Puts a bot into a group, so that members can @-mention it and it can speak there. */
   addBotToGroup(botId: string, groupId: string): Promise<void>;
   /** Takes a bot out of a group. */

@@ -156,6 +156,20 @@ describe('an answer that fails', () => {
   });
 });
 
+describe('an answer that fails before it says anything', () => {
+  it('leaves src 23, so that TUIKit’s thinking bubble and Stop button end', async () => {
+    answer = async () => {
+      throw new Error('no model configured');
+    };
+    await emulator.tencent.userSends({ from: 'alice', to: BOT, text: 'go' });
+    await expect.poll(() => botMessages().length, { timeout: 3000 }).toBe(1);
+    expect(botMessages()[0]).toMatchObject({
+      state: 'finished',
+      chatbot: { chatbotPlugin: 2, src: 23, isFinished: 1, errorInfo: 'The answer could not be completed.' },
+    });
+  });
+});
+
 describe('welcome and clarify', () => {
   it('answers the greeting with a welcome_msg card, chosen per user, and no handler sees it', async () => {
     await router.close();

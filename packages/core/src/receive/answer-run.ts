@@ -94,6 +94,8 @@ export class AnswerRun implements Run, Reply {
   #typing: TypingIndicator | undefined;
   #done: Promise<void> | undefined;
   #handled = false;
+  /** Whether the answer sent a message of its own (text, rich message, questions). */
+  #said = false;
 
   constructor(message: InboundMessage, host: AnswerHost) {
     this.message = message;
@@ -117,6 +119,7 @@ export class AnswerRun implements Run, Reply {
 
   async text(text: string): Promise<{ messageId: string }> {
     this.#typing?.stop();
+    this.#said = true;
     const sent = await this.#host.platform.sendText(this.target, text);
     this.#host.transcript.answer(this.target, sent.messageId, text);
     return sent;
@@ -124,6 +127,7 @@ export class AnswerRun implements Run, Reply {
 
   async send(message: RichMessage): Promise<{ messageId: string }> {
     this.#typing?.stop();
+    this.#said = true;
     const sent = await this.#host.platform.sendMessage(this.target, message);
     this.#host.transcript.answer(this.target, sent.messageId, fallbackText(message));
     return sent;
@@ -136,6 +140,7 @@ export class AnswerRun implements Run, Reply {
   /** Sends `questions` as the cloud's card, or as text where it has none. */
   async questions(questions: Questions): Promise<{ messageId: string }> {
     this.#typing?.stop();
+    this.#said = true;
     const text = questionsText(questions);
     const platform = this.#host.platform;
     const sent = platform.sendQuestions
@@ -191,7 +196,11 @@ export class AnswerRun implements Run, Reply {
         await turn();
       } catch (error) {
         // An interrupted handler failing is the interruption itself, not a fault.
-        if (!this.signal.aborted) failed(error);
+        if (!this.signal.aborted) {
+          failed(error);
+          // Nothing said yet: where the client waits with a bubble of its own, end it as failed.
+          if (!this.#said && this.#sessions.size === 0) await this.#failed();
+        }
         await Promise.allSettled([...this.#sessions].map((s) => s.abort(error)));
       }
       this.#typing?.stop();
@@ -200,6 +209,15 @@ export class AnswerRun implements Run, Reply {
       await this.streamsFinished();
     })();
     return this;
+  }
+
+  /** Tells the user the answer failed, where the platform has a way (`answerFailed`); never throws. */
+  async #failed(): Promise<void> {
+    try {
+      await this.#host.platform.answerFailed?.(this.target);
+    } catch {
+      // The handler's failure is reported already; a notice that could not be sent adds nothing.
+    }
   }
 
   /**

@@ -206,6 +206,11 @@ export class TencentIm extends CloudClient<StreamTarget> {
     this.#streamFormat = o.streamFormat ?? 'stream';
   }
 
+  /** How this client's answers stream unless a session says otherwise (`streamFormat`). */
+  get streamFormat(): StreamFormat {
+    return this.#streamFormat;
+  }
+
   /**
    * This client as a cloud-neutral `BotPlatform`, for `ensureBots`, the Express middleware and the
    * Bot Framework adapter.

@@ -33,7 +33,7 @@ import {
   ROBOTS_PER_APP,
   robotId,
 } from './schemas.js';
-import { branchData, chatbotElement } from './tuikit.js';
+import { branchData, chatbotElement, DEFAULT_ERROR_INFO, errorData } from './tuikit.js';
 import { parseTencentCallback, readMsgBody, verifyTencentCallback } from './webhook.js';
 
 /** A group message's id is its `MsgSeq`, as `sendText` gives it. */
@@ -274,6 +274,26 @@ export class TencentPlatform implements BotPlatform {
       return { messageId: String(sent.msgSeq) };
     }
     return { messageId: (await this.im.sendMsg({ from: target.botId, to: target.userId, msgBody })).msgKey };
+  }
+
+  /**
+   * With `streamFormat: 'tuikit'`: a `src: 23` message, TUIKit's error state, which ends the
+   * thinking bubble and hides the Stop button TUIKit shows until a robot message comes
+   * (notes/tuikit-protocol.md §3.1, §6). Nothing in the stream format.
+   */
+  async answerFailed(target: ReplyTarget): Promise<void> {
+    if (this.im.streamFormat !== 'tuikit') return;
+    const msgBody = [chatbotElement(errorData(DEFAULT_ERROR_INFO))];
+    if ('groupId' in target) {
+      await this.im.sendGroupMsg({
+        from: target.botId,
+        groupId: target.groupId,
+        msgBody,
+        mention: target.mention,
+      });
+      return;
+    }
+    await this.im.sendMsg({ from: target.botId, to: target.userId, msgBody });
   }
 
   /**
