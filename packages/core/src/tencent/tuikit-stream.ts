@@ -194,12 +194,17 @@ export class TuikitStreamTransport implements StreamTransport {
     let verdict: ReadBack | undefined;
     if (this.#messageId === undefined) {
       verdict = messageId ? { applied: true, messageId } : { applied: false };
-      if (verdict.applied) this.#messageId = verdict.messageId;
+      if (verdict.applied) {
+        this.#messageId = verdict.messageId;
+        // The message's text as it holds it: the chunk sent, or, for a first call taken over from
+        // another process (whose chunk this one never saw), all that process wrote. Rewrites go on from it.
+        this.#text = data ? chatbotTextOf(data) : this.#text + attempt;
+      }
     } else if (messageId && data) {
       verdict = judgeReadBack(chatbotTextOf(data), this.#text.length, attempt, messageId);
+      if (verdict?.applied) this.#text += attempt;
     }
     if (!verdict) return undefined;
-    if (verdict.applied) this.#text += attempt;
     this.#attempt = undefined;
     return verdict;
   }
