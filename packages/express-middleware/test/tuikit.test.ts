@@ -251,3 +251,22 @@ describe('Chatbot.OnC2CSignalMessage', () => {
     expect(handled).toEqual([]);
   });
 });
+
+describe('reply.history() with TUIKit answers', () => {
+  it('reads the bot’s TUIKit message back as its assistant turn', async () => {
+    const histories: unknown[] = [];
+    answer = async (text, reply) => {
+      histories.push(await reply.history());
+      await reply.stream().end(text === 'my name is Ann' ? 'Nice to meet you, Ann.' : 'You are Ann.');
+    };
+    await emulator.tencent.userSends({ from: 'alice', to: BOT, text: 'my name is Ann' });
+    await expect.poll(() => botMessages()[0]?.state, { timeout: 3000 }).toBe('finished');
+    await emulator.tencent.userSends({ from: 'alice', to: BOT, text: 'what is my name?' });
+    await expect.poll(() => histories.length, { timeout: 3000 }).toBe(2);
+    expect(histories[1]).toEqual([
+      { role: 'user', content: 'my name is Ann' },
+      { role: 'assistant', content: 'Nice to meet you, Ann.' },
+      { role: 'user', content: 'what is my name?' },
+    ]);
+  });
+});

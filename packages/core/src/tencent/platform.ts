@@ -33,8 +33,21 @@ import {
   ROBOTS_PER_APP,
   robotId,
 } from './schemas.js';
-import { branchData, chatbotElement, DEFAULT_ERROR_INFO, errorData } from './tuikit.js';
+import {
+  branchData,
+  chatbotDataOf,
+  chatbotElement,
+  DEFAULT_ERROR_INFO,
+  errorData,
+  TUIKIT_SRC,
+} from './tuikit.js';
 import { parseTencentCallback, readMsgBody, verifyTencentCallback } from './webhook.js';
+
+/** Whether a stored message is a TUIKit client's Stop (`src: 22`) or greeting (`src: 7`). */
+function isControl(message: HistoryMessage): boolean {
+  const src = chatbotDataOf(message.msgBody)?.src;
+  return src === TUIKIT_SRC.stop || src === TUIKIT_SRC.greeting;
+}
 
 /** A group message's id is its `MsgSeq`, as `sendText` gives it. */
 function groupSeq(messageId: string): number {
@@ -61,23 +74,26 @@ function storedMessages(
   conversation: Conversation,
   idOf: (m: HistoryMessage) => string,
 ): StoredMessage[] {
-  return messages
-    .filter((m) => !m.recalled)
-    .map((m) => {
-      const { text, attachments } = readMsgBody(m.msgBody);
-      const desc = m.msgBody
-        .map((el) => (el.MsgContent as { Desc?: unknown } | undefined)?.Desc)
-        .find((d): d is string => typeof d === 'string' && d !== '');
-      return {
-        messageId: idOf(m),
-        conversation,
-        from: m.from,
-        text: text || desc || '',
-        time: new Date(m.msgTime * 1000),
-        attachments,
-        raw: m,
-      };
-    });
+  return (
+    messages
+      // A TUIKit Stop or greeting is a client's control message, not part of the conversation (§3.3).
+      .filter((m) => !m.recalled && !isControl(m))
+      .map((m) => {
+        const { text, attachments } = readMsgBody(m.msgBody);
+        const desc = m.msgBody
+          .map((el) => (el.MsgContent as { Desc?: unknown } | undefined)?.Desc)
+          .find((d): d is string => typeof d === 'string' && d !== '');
+        return {
+          messageId: idOf(m),
+          conversation,
+          from: m.from,
+          text: text || desc || '',
+          time: new Date(m.msgTime * 1000),
+          attachments,
+          raw: m,
+        };
+      })
+  );
 }
 
 const botSpec = z.object({

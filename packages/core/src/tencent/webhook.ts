@@ -8,7 +8,7 @@ import {
   type ParsedWebhook,
   stripMentions,
 } from '../platform.js';
-import { parseChatbotData, TUIKIT_SRC } from './tuikit.js';
+import { chatbotTextOf, parseChatbotData, TUIKIT_SRC } from './tuikit.js';
 
 /**
  * The `Sign` of a callback when a token is configured: hex SHA-256 of the token followed by
@@ -171,6 +171,9 @@ export function readMsgBody(body: readonly { MsgType: string; MsgContent?: unkno
       text += press.value;
     } else if (chatbot && (chatbot.src === INTERRUPT_SRC || chatbot.src === TUIKIT_SRC.greeting)) {
       robot ??= chatbot;
+    } else if (chatbot && (chatbot.src === TUIKIT_SRC.stream || chatbot.src === TUIKIT_SRC.error)) {
+      // A robot's TUIKit answer, read back from history: the text TUIKit shows for it.
+      text += chatbotTextOf(chatbot);
     } else attachments.push(tencentAttachment(el));
   }
   const read: ReturnType<typeof readMsgBody> = { text, attachments, ...(action ? { action } : {}) };
