@@ -78,9 +78,13 @@ describe.each(['tencent', 'tencent-tuikit', 'rongcloud'] as const)('RedisStreamJ
           });
     const emulated = cloud === 'tencent' ? emulator.tencent : emulator.rongcloud;
     const bot = cloud === 'tencent' ? '@RBT#journal' : 'journal-bot';
+    // The latest reply to each user: the same users are answered on each cloud and in each format.
     const replies = () =>
       Array.from({ length: COUNT }, (_, i) =>
-        emulated.conversation(`user${i}`, bot).find((m) => m.from === bot),
+        emulated
+          .conversation(`user${i}`, bot)
+          .filter((m) => m.from === bot)
+          .at(-1),
       );
 
     const child = streamer(kind, 'pipe');

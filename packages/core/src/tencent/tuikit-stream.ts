@@ -71,6 +71,8 @@ export class TuikitStreamTransport implements StreamTransport {
   #attempt: string | undefined;
   /** Taken over from another process: the text it holds must be read before it is rewritten. */
   #textUnknown = false;
+  /** Taken over, and found closed already: nothing more is sent to it. */
+  #closed = false;
   /** `@id ` for each mentioned user, in front of each group message's text. */
   readonly #prefix: string;
 
@@ -101,8 +103,12 @@ export class TuikitStreamTransport implements StreamTransport {
     if (this.#messageId === undefined) {
       this.#openedAt = Math.floor(Date.now() / 1000);
       this.#text = this.#prefix;
-    } else if (this.#textUnknown) {
-      await this.#learnText();
+    } else {
+      if (this.#textUnknown) await this.#learnText();
+      // Taken over, the message may be closed already (through the journal's other record of it,
+      // or by the process itself just before it died). A rewrite would be applied again where the
+      // stream APIs refuse a second close, so a closed message is left as it is.
+      if (this.#closed) return { messageId: this.#messageId };
     }
     this.#attempt = chunk;
     const text = this.#text + chunk;
@@ -199,6 +205,8 @@ export class TuikitStreamTransport implements StreamTransport {
         // The message's text as it holds it: the chunk sent, or, for a first call taken over from
         // another process (whose chunk this one never saw), all that process wrote. Rewrites go on from it.
         this.#text = data ? chatbotTextOf(data) : this.#text + attempt;
+        // Taken over from another process, the message found may have been closed since.
+        this.#closed = attempt === '' && data !== undefined && isClosed(data);
       }
     } else if (messageId && data) {
       verdict = judgeReadBack(chatbotTextOf(data), this.#text.length, attempt, messageId);
@@ -214,12 +222,16 @@ export class TuikitStreamTransport implements StreamTransport {
     const found = await this.#find();
     const data = found?.length === 1 && found[0] ? chatbotDataOf(found[0].msgBody) : undefined;
     // Unread, the message is closed with what this process writes: less than it showed, but closed.
-    if (data) this.#text = chatbotTextOf(data);
+    if (data) {
+      this.#text = chatbotTextOf(data);
+      this.#closed = isClosed(data);
+    }
     this.#textUnknown = false;
   }
 
   next(): void {
     this.#messageId = undefined;
+    this.#closed = false;
     this.#text = '';
     this.#random = randomUint32();
   }
@@ -251,4 +263,9 @@ export class TuikitStreamTransport implements StreamTransport {
   async sendPlain(text: string): Promise<void> {
     await this.plain(text);
   }
+}
+
+/** Whether a TUIKit message's data says it is closed: finished, or an error. */
+function isClosed(data: Record<string, unknown>): boolean {
+  return data.isFinished === 1 || data.src === TUIKIT_SRC.error;
 }
