@@ -75,6 +75,7 @@ export type {
   InboundAttachment,
   InboundMessage,
   ParsedWebhook,
+  Questions,
   QuotedMessage,
   ReplyTarget,
   SendTextOptions,
@@ -110,7 +111,9 @@ export type {
 export { type Receipt, WebhookPipeline } from './receive/pipeline.js';
 export { BotReceiver, type BotReceiverOptions } from './receive/receiver.js';
 export { MemorySeenStore, type MemorySeenStoreOptions, type SeenStore } from './receive/seen.js';
+export type { Signal, SignalHandler } from './receive/signals.js';
 export type { StopChannel, StopOptions, StopRequest } from './receive/stop.js';
+export type { Welcome, WelcomeOption } from './receive/welcome.js';
 export { RongCloud, type RongCloudOptions } from './rongcloud/client.js';
 export { RongCloudApiError } from './rongcloud/errors.js';
 export type { RongBot } from './rongcloud/schemas.js';
@@ -129,10 +132,12 @@ export type { AnswerSource, TextSource } from './stream/source.js';
 export type { MessageState, StreamTransport } from './stream/transport.js';
 export { TypingIndicator, type TypingSignal, type TypingState } from './stream/typing.js';
 export {
+  type StreamFormat,
   type StreamTarget,
   TencentIm,
   type TencentImOptions,
   type TencentProfile,
+  type TencentStreamOptions,
 } from './tencent/client.js';
 export { TencentApiError, UserSigError, type UserSigProblem } from './tencent/errors.js';
 export type { TencentRegion } from './tencent/regions.js';

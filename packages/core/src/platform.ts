@@ -68,8 +68,30 @@ export interface InboundMessage {
    * Tencent's AI robots): the receiver treats it as a stop word.
    */
   stop?: true;
+  /**
+   * With `stop`: the bot's message the stop names (TUIKit's Stop sends the `msgKey` of the
+   * streaming message it is pressed on). Only the answer that message belongs to stops.
+   */
+  stopMessageId?: string;
+  /**
+   * Set on a client's greeting on opening the bot's chat (TUIKit's `{chatbotPlugin, src: 7}`): the
+   * `welcome` option answers it, and no handler sees it.
+   */
+  greeting?: true;
+  /**
+   * Set on a pass-through signal rather than a chat message (Tencent's `Chatbot.OnC2CSignalMessage`):
+   * `text` is its data. The `onSignal` option answers it within the callback; no handler sees it.
+   */
+  signal?: true;
   /** The whole callback body. */
   raw: unknown;
+}
+
+/** Questions the user may tap: a title, and the items, each sent back as the user's text when tapped. */
+export interface Questions {
+  kind: 'welcome' | 'clarify';
+  title: string;
+  items: readonly string[];
 }
 
 /** A callback the platform does not turn into an `InboundMessage`, passed through as it came. */
@@ -177,6 +199,11 @@ export interface BotPlatform {
   readonly maxBots: number;
   /** What to answer the cloud's webhook with once a request is accepted. */
   readonly webhookAnswer: { status: number; contentType: string; body: string };
+  /**
+   * The body of the answer to a signal (`InboundMessage.signal`): `result` handed back to the cloud,
+   * or, `undefined`, the signal not handled. Absent where the cloud sends no signals.
+   */
+  signalAnswer?(result: string | undefined): string;
   /** Whether the platform holds the secret its cloud signs callbacks with, so it can verify them. */
   readonly signsWebhooks: boolean;
   /** Whether `userId` is one of the app's bots, as far as the platform can tell from the id or what it has seen. */
@@ -217,6 +244,18 @@ export interface BotPlatform {
    * text fallback for clients that cannot render it; throws `ValidationError` before any request.
    */
   sendMessage(target: ReplyTarget, message: RichMessage): Promise<{ messageId: string }>;
+  /**
+   * Sends questions the user may tap, each tap arriving as the user's text message: `welcome` when
+   * the user opens the chat, `clarify` when the bot asks which one they meant. Absent where the
+   * cloud's clients render no such card (then `reply.clarify` sends them as text).
+   */
+  sendQuestions?(target: ReplyTarget, questions: Questions): Promise<{ messageId: string }>;
+  /**
+   * Tells the user an answer failed before it said anything, where their client waits with a
+   * bubble of its own (TUIKit's robot chat shows "thinking" and a Stop button until the robot's
+   * message comes). Absent, or doing nothing, elsewhere.
+   */
+  answerFailed?(target: ReplyTarget): Promise<void>;
   /** Puts a bot into a group, so that members can @-mention it and it can speak there. */
   addBotToGroup(botId: string, groupId: string): Promise<void>;
   /** Takes a bot out of a group. */

@@ -72,7 +72,25 @@ const targets: [string, string, StreamTarget, () => { text: string; state: strin
     { from: ROBOT, groupId: 'crew' },
     () => emulator.tencent.groupConversation('crew'),
   ],
+  [
+    'TUIKit one-to-one',
+    'openim/sendmsg',
+    { from: ROBOT, to: 'ann', format: 'tuikit' },
+    () => emulator.tencent.conversation('ann', ROBOT),
+  ],
+  [
+    'TUIKit in a group',
+    'group_open_http_svc/send_group_msg',
+    { from: ROBOT, groupId: 'crew', format: 'tuikit' },
+    () => emulator.tencent.groupConversation('crew'),
+  ],
 ];
+
+/** The API of a stream's later calls: TUIKit's message is opened by sending it and grown by rewriting it. */
+const laterApi: Record<string, string> = {
+  'openim/sendmsg': 'openim/modify_c2c_msg',
+  'group_open_http_svc/send_group_msg': 'openim/modify_group_msg',
+};
 
 /** Writes "Hello", waits until the first call has been tried, then ends with the rest. */
 async function answer(session: StreamSession, api: string): Promise<void> {
@@ -113,7 +131,7 @@ const streams: [
 ][] = [
   ...targets.map(
     ([name, api, target, shown]) =>
-      [name, api, () => im.openStream(target), shown] as (typeof streams)[number],
+      [name, laterApi[api] ?? api, () => im.openStream(target), shown] as (typeof streams)[number],
   ),
   [
     'RongCloud',

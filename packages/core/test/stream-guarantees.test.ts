@@ -38,10 +38,16 @@ const rong = () =>
 
 const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
-describe('a source that fails', () => {
+/** Tencent's two stream formats: the stream API, and TUIKit's AI-robot message grown by rewrites. */
+const formats = ['stream', 'tuikit'] as const;
+
+describe.each(formats)('a source that fails (%s format)', (format) => {
   it('closes the message with what was written, finishes with error, and rejects pipeFrom', async () => {
     const im = tencent();
-    const session = im.openStream({ from: BOT, to: 'alice' }, { onSourceError: ' (answer interrupted)' });
+    const session = im.openStream(
+      { from: BOT, to: 'alice' },
+      { onSourceError: ' (answer interrupted)', format },
+    );
     const unreachable = new Error('connect ECONNREFUSED 127.0.0.1:11434');
     async function* model() {
       yield 'The answer starts ';
@@ -83,10 +89,13 @@ describe('RongCloud never loses the answer', () => {
   });
 });
 
-describe('a large producer', () => {
+describe.each(formats)('a large producer (%s format)', (format) => {
   it('is held within the high-water mark and arrives exact over several messages, no grapheme split', async () => {
     const im = tencent();
-    const session = im.openStream({ from: BOT, to: 'dave' }, { maxChunkBytes: 12 * 1024, minIntervalMs: 0 });
+    const session = im.openStream(
+      { from: BOT, to: 'dave' },
+      { maxChunkBytes: 12 * 1024, minIntervalMs: 0, format },
+    );
     const unit = 'Streaming 流式输出 👩‍👩‍👧‍👦 e\u0301 🇫🇷. ';
     const piece = unit.repeat(40);
     let produced = 0;
@@ -144,7 +153,7 @@ describe('property: ambiguous faults on both clouds', () => {
       fc.asyncProperty(
         fc.array(fc.tuple(piece, fc.integer({ min: 0, max: 6 })), { minLength: 1, maxLength: 20 }),
         fc.integer({ min: 0, max: 2 ** 31 - 1 }),
-        fc.constantFrom('robot' as const, 'stream_msg' as const, 'rongcloud' as const),
+        fc.constantFrom('robot' as const, 'stream_msg' as const, 'tuikit' as const, 'rongcloud' as const),
         async (writes, seed, cloud) => {
           const user = `amb${run++}`;
           emulator.faults.configure({ seed, resetAfterRate: 0.1, resetBeforeRate: 0.05, http502Rate: 0.05 });
@@ -154,7 +163,7 @@ describe('property: ambiguous faults on both clouds', () => {
               ? client.openStream({ from: RONG_BOT, to: user }, { minIntervalMs: 0, maxChunkBytes: 64 })
               : client.openStream(
                   { from: BOT, to: user, ...(cloud === 'stream_msg' ? { api: 'stream_msg' as const } : {}) },
-                  { minIntervalMs: 0, maxChunkBytes: 64 },
+                  { minIntervalMs: 0, maxChunkBytes: 64, format: cloud === 'tuikit' ? 'tuikit' : 'stream' },
                 );
           const { result, finishes, written } = await play(session, writes);
           emulator.faults.configure({});

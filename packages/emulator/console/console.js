@@ -116,6 +116,36 @@ function richContent(message) {
   return card;
 }
 
+/**
+ * A branch card of TUIKit's AI-robot protocol (`src: 15`, `welcome_msg` or `clarify_msg`): its
+ * title and its items, each of which a tap sends as the user's plain text message, as TUIKit does.
+ */
+function branchCard(data) {
+  const content = data.content ?? {};
+  const card = el('div', 'card branch');
+  card.dataset.testid = 'branch-card';
+  card.dataset.subtype = String(data.subtype ?? '');
+  if (content.title) card.append(el('strong', '', content.title));
+  if (content.content) card.append(el('p', '', content.content));
+  const items = el('div', 'buttons');
+  for (const item of content.items ?? []) {
+    const button = el('button', 'button', item.content);
+    button.type = 'button';
+    button.addEventListener('click', () => void sendAsUser(item.content));
+    items.append(button);
+  }
+  card.append(items);
+  return card;
+}
+
+/** The body of a TUIKit AI-robot message: a stream's text, an error (`src: 23`), or a branch card. */
+function chatbotBody(message) {
+  const data = message.chatbot;
+  if (data.src === 15) return branchCard(data);
+  if (data.src === 23) return el('span', 'tuikit-error', `⚠ ${message.text}`);
+  return mentionedText(message.text, message.mentions);
+}
+
 /** Draws one message, or redraws it in place as it grows, is edited or is recalled. */
 function drawMessage(message) {
   let item = document.getElementById(`m-${message.msgKey}`);
@@ -133,7 +163,9 @@ function drawMessage(message) {
   item.dataset.state = stateName;
   item.querySelector('.from').textContent = state.view?.kind === 'group' ? message.from : '';
   const body = item.querySelector('.body');
+  item.dataset.chatbot = message.chatbot ? String(message.chatbot.src) : '';
   if (message.state === 'recalled') body.replaceChildren(el('em', 'recalled', 'This message was recalled'));
+  else if (message.chatbot) body.replaceChildren(chatbotBody(message));
   else if (message.content) {
     // A client shows the card, image or file; the text beside it is only its fallback.
     const mentions = (message.mentions ?? []).map(tag).join(' ');
@@ -248,6 +280,7 @@ function select(kind, id) {
   }
   drawMembers();
   void drawConversation();
+  if (kind === 'bot') greet(id);
 }
 
 async function drawCalls() {
@@ -381,8 +414,31 @@ $('#composer').addEventListener('submit', async (event) => {
   await sendAsUser(text);
 });
 
-// The user stops the answer that streams: a stop word, as a user's client would send it.
-$('#stop').addEventListener('click', () => void sendAsUser('/stop'));
+// The user stops the answer that streams. A TUIKit robot message is stopped as TUIKit does: a
+// `{chatbotPlugin: 2, src: 22, msgKey}` naming it; any other stream with a stop word.
+$('#stop').addEventListener('click', () => {
+  const streaming = [...document.querySelectorAll('#messages li.theirs[data-state="streaming"]')].at(-1);
+  const view = state.view;
+  if (streaming?.dataset.chatbot === '2' && view?.kind === 'bot') {
+    const msgKey = streaming.id.slice('m-'.length);
+    void api(`${state.cloud}/chatbot`, {
+      method: 'POST',
+      body: { from: user(), to: view.id, data: { chatbotPlugin: 2, src: 22, msgKey } },
+    });
+  } else void sendAsUser('/stop');
+});
+
+/**
+ * Opening a robot's chat greets it as TUIKit's robot plugin does (`{chatbotPlugin: 1, src: 7}`,
+ * online-only, shown nowhere): a bot with a `welcome` answers with its welcome card.
+ */
+function greet(robotId) {
+  if (state.cloud !== 'tencent') return;
+  void api('tencent/chatbot', {
+    method: 'POST',
+    body: { from: user(), to: robotId, data: { chatbotPlugin: 1, src: 7 } },
+  });
+}
 
 /** Sends `text` as the user into the chat shown (in a group, @-mentioning the bot picked). */
 async function sendAsUser(text) {

@@ -35,6 +35,12 @@ export interface Message {
   content?: RichMessage;
   /** Set on a user's press of a card button: `text` is the button's value. */
   pressed?: boolean;
+  /**
+   * A robot message in TUIKit's AI-robot format (a custom element whose `Data` has `chatbotPlugin`):
+   * its data as last sent or rewritten. A `src: 2` message grows by rewrites, `streaming` until its
+   * `isFinished: 1`; `src: 23` is an error, shown as its `errorInfo`.
+   */
+  chatbot?: Record<string, unknown>;
   /** Why a finished stream ended, as its sender told the cloud (RongCloud's `completeReason`). */
   completeReason?: string;
   /** A recalled message that clients drop without a "message recalled" notice. */
@@ -170,10 +176,12 @@ export class ChatState extends EventEmitter<ChatEvents> {
 
   /**
    * Ends a stream that has had no call for `idleMs`: the user sees it stop, unfinished. Both clouds
-   * end idle streams (documented for Tencent's stream_msg; the emulator applies it everywhere).
+   * end idle streams (documented for Tencent's stream_msg; the emulator applies it to every stream
+   * API). A TUIKit robot message is an ordinary message the robot rewrites: nothing ends it, and
+   * TUIKit keeps its bubble open (and its Stop button up) until the robot finishes it.
    */
   settleIdle(message: Message, idleMs: number, now: number): void {
-    if (message.state === 'streaming' && now - message.updatedAt >= idleMs) {
+    if (message.state === 'streaming' && !message.chatbot && now - message.updatedAt >= idleMs) {
       message.state = 'abandoned';
       this.touch(message);
     }

@@ -87,6 +87,15 @@ const routes: Record<string, Route> = {
   },
 };
 
+/** A TUIKit client's AI-robot message: who sends it, to which robot, and its `Data`. */
+const chatbotInput = z.strictObject({
+  from: z.string().min(1),
+  to: z.string().min(1),
+  data: z
+    .record(z.string(), z.unknown())
+    .refine((d) => typeof d.chatbotPlugin === 'number', 'needs a numeric chatbotPlugin'),
+});
+
 /** Routes every cloud has, under `/_emulator/<cloud>/`. */
 const cloudRoutes: Record<string, (input: { url: URL; body: unknown }, cloud: EmulatedCloud) => unknown> = {
   'GET bots': (_, c) => c.bots(),
@@ -105,6 +114,12 @@ const cloudRoutes: Record<string, (input: { url: URL; body: unknown }, cloud: Em
   'GET groups': (_, c) => c.groups(),
   'POST groups': ({ body }, c) => c.createGroup(createGroupInput.parse(body)),
   'POST presses': ({ body }, c) => c.userPresses(userPressesInput.parse(body)),
+  // TUIKit's AI-robot messages (Stop, greeting): only Tencent's clients send them.
+  'POST chatbot': ({ body }, c) => {
+    if (!('userSendsChatbot' in c))
+      throw new ClientRefused("only Tencent's TUIKit sends chatbotPlugin messages");
+    return (c as TencentEmulator).userSendsChatbot(chatbotInput.parse(body));
+  },
   'GET calls': ({ url }, c) => {
     const api = url.searchParams.get('api');
     const limit = Number(url.searchParams.get('limit') ?? 200);

@@ -117,6 +117,28 @@ describe('RedisStopChannel', () => {
     expect(answers.map((a) => a.text)).toEqual(['tell the team a story']);
   });
 
+  it('a TUIKit stop at the other replica ends only the answer whose message it names (here a send_stream_msg one)', async () => {
+    await send(0, 'erin', 'tell me a long story');
+    await expect.poll(() => fromBot('erin')[0]?.text.length ?? 0, { timeout: 5000 }).toBeGreaterThan(20);
+    route = 1;
+    const stop = (msgKey: string) =>
+      emulator.tencent.userSendsChatbot({
+        from: 'erin',
+        to: BOT,
+        data: { chatbotPlugin: 2, src: 22, msgKey },
+      });
+    await stop('1_1_1700000000');
+    const before = fromBot('erin')[0]?.text.length ?? 0;
+    await expect
+      .poll(() => fromBot('erin')[0]?.text.length ?? 0, { timeout: 3000 })
+      .toBeGreaterThan(before + 20);
+    expect(fromBot('erin')[0]?.state).toBe('streaming');
+    await stop(fromBot('erin')[0]?.msgKey as string);
+    await expect.poll(() => fromBot('erin')[0]?.state, { timeout: 3000 }).toBe('finished');
+    expect(fromBot('erin')[0]?.text).toMatch(/\(stopped\)$/);
+    expect(answers[0]?.signal.reason).toMatchObject({ code: 'STOPPED', by: 'erin' });
+  });
+
   it('a stop sent while the answering replica is cut off from Redis reaches it when it is back', async () => {
     await send(0, 'dave', 'tell me a long story');
     await expect.poll(() => fromBot('dave')[0]?.text.length ?? 0, { timeout: 5000 }).toBeGreaterThan(20);

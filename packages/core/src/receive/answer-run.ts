@@ -3,7 +3,7 @@ import type { HistoryOptions } from '../history/conversation.js';
 import type { ModelMessage, UserModelMessage } from '../history/model-messages.js';
 import type { TranscriptRecorder } from '../history/recorder.js';
 import { fallbackText, type RichMessage } from '../message/rich.js';
-import type { BotPlatform, InboundMessage, ReplyTarget, SendTextOptions } from '../platform.js';
+import type { BotPlatform, InboundMessage, Questions, ReplyTarget, SendTextOptions } from '../platform.js';
 import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
 import type { TypingIndicator } from '../stream/typing.js';
 import type { Run } from './lanes.js';
@@ -30,10 +30,21 @@ export interface Reply {
   /** Opens a stream session to the sender or the group: the answer grows as you write it. */
   stream(options?: StreamSessionOptions): StreamSession;
   /**
+   * Asks which question the user meant: `items` they can tap, each tap arriving as their text
+   * message. On Tencent a TUIKit `clarify_msg` branch card; where the cloud has no such card, a
+   * text message listing them.
+   */
+  clarify(title: string, items: readonly string[]): Promise<{ messageId: string }>;
+  /**
    * The conversation so far as model messages (the AI SDK's `ModelMessage`), oldest first, ending
    * with the message being answered: to hand to `streamText({ messages })` or an agent.
    */
   history(options?: HistoryOptions): Promise<ModelMessage[]>;
+}
+
+/** Questions as text: the title, then one item a line. */
+export function questionsText(questions: Questions): string {
+  return [questions.title, ...questions.items.map((item) => `• ${item}`)].join('\n');
 }
 
 /** A user's message as a handler receives it: with its model message at hand. */
@@ -78,9 +89,13 @@ export class AnswerRun implements Run, Reply {
   readonly #host: AnswerHost;
   readonly #controller = new AbortController();
   readonly #sessions = new Set<StreamSession>();
+  /** The ids of the messages its streams opened: a stop naming one of them stops this answer. */
+  readonly #messageIds = new Set<string>();
   #typing: TypingIndicator | undefined;
   #done: Promise<void> | undefined;
   #handled = false;
+  /** Whether the answer sent a message of its own (text, rich message, questions). */
+  #said = false;
 
   constructor(message: InboundMessage, host: AnswerHost) {
     this.message = message;
@@ -104,6 +119,7 @@ export class AnswerRun implements Run, Reply {
 
   async text(text: string, options?: SendTextOptions): Promise<{ messageId: string }> {
     this.#typing?.stop();
+    this.#said = true;
     const sent = await this.#host.platform.sendText(this.target, text, options);
     this.#host.transcript.answer(this.target, sent.messageId, text);
     return sent;
@@ -111,8 +127,26 @@ export class AnswerRun implements Run, Reply {
 
   async send(message: RichMessage): Promise<{ messageId: string }> {
     this.#typing?.stop();
+    this.#said = true;
     const sent = await this.#host.platform.sendMessage(this.target, message);
     this.#host.transcript.answer(this.target, sent.messageId, fallbackText(message));
+    return sent;
+  }
+
+  clarify(title: string, items: readonly string[]): Promise<{ messageId: string }> {
+    return this.questions({ kind: 'clarify', title, items });
+  }
+
+  /** Sends `questions` as the cloud's card, or as text where it has none. */
+  async questions(questions: Questions): Promise<{ messageId: string }> {
+    this.#typing?.stop();
+    this.#said = true;
+    const text = questionsText(questions);
+    const platform = this.#host.platform;
+    const sent = platform.sendQuestions
+      ? await platform.sendQuestions(this.target, questions)
+      : await platform.sendText(this.target, text);
+    this.#host.transcript.answer(this.target, sent.messageId, text);
     return sent;
   }
 
@@ -122,6 +156,7 @@ export class AnswerRun implements Run, Reply {
     let messageId = `${this.message.messageKey}:answer`;
     session.on('open', (opened) => {
       messageId = opened.messageId;
+      this.#messageIds.add(opened.messageId);
     });
     session.once('finish', (finish) => this.#host.transcript.answer(this.target, messageId, finish.text));
     this.#sessions.add(session);
@@ -131,6 +166,19 @@ export class AnswerRun implements Run, Reply {
 
   history(options?: HistoryOptions): Promise<ModelMessage[]> {
     return this.#host.transcript.history(this.message, options);
+  }
+
+  /**
+   * Whether one of this answer's streams opened the message `key` names. One-to-one, the key is the
+   * message's `MsgKey`. In a group a client names a message `seq_random_time` (TUIKit's
+   * `generateMessageKey`) while the cloud's answer gave only its `MsgSeq`, the message's id here: the
+   * key's first part is compared with it.
+   */
+  wrote(key: string): boolean {
+    if (this.#messageIds.has(key)) return true;
+    if (this.message.conversation.type !== 'group') return false;
+    const seq = key.split('_')[0];
+    return seq !== undefined && /^\d+$/.test(seq) && this.#messageIds.has(seq);
   }
 
   /** Settles when the turn has run and the streams it opened have finished (never rejects). */
@@ -148,7 +196,11 @@ export class AnswerRun implements Run, Reply {
         await turn();
       } catch (error) {
         // An interrupted handler failing is the interruption itself, not a fault.
-        if (!this.signal.aborted) failed(error);
+        if (!this.signal.aborted) {
+          failed(error);
+          // Nothing said yet: where the client waits with a bubble of its own, end it as failed.
+          if (!this.#said && this.#sessions.size === 0) await this.#failed();
+        }
         await Promise.allSettled([...this.#sessions].map((s) => s.abort(error)));
       }
       this.#typing?.stop();
@@ -157,6 +209,15 @@ export class AnswerRun implements Run, Reply {
       await this.streamsFinished();
     })();
     return this;
+  }
+
+  /** Tells the user the answer failed, where the platform has a way (`answerFailed`); never throws. */
+  async #failed(): Promise<void> {
+    try {
+      await this.#host.platform.answerFailed?.(this.target);
+    } catch {
+      // The handler's failure is reported already; a notice that could not be sent adds nothing.
+    }
   }
 
   /**

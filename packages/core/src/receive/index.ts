@@ -18,5 +18,7 @@ export { verifyButtonPresses } from './buttons.js';
 export { receiveFetchRequest, toResponse } from './fetch.js';
 export { compose } from './middleware.js';
 export { writeNodeAnswer } from './node.js';
+export { answerSignals } from './signals.js';
 export { applyStop, DEFAULT_STOP_WORDS, stopAnswers, stopRequestOf } from './stop.js';
 export { typingSignal } from './typing-signal.js';
+export { greetUsers } from './welcome.js';

@@ -18,6 +18,11 @@ export interface ReceiveContext {
   running(): Iterable<AnswerRun>;
   /** Reports a failure about this message to the receiver's logger and `onError`. */
   report(error: unknown): void;
+  /**
+   * Sets the body of the answer to the cloud's request in place of the platform's usual one: for
+   * a callback whose answer carries a result (a signal's `RspData`). Decide before calling `next`.
+   */
+  respond(body: string): void;
 }
 
 /**

@@ -8,7 +8,9 @@ import type { Inbox } from './inbox.js';
 import type { Concurrency } from './lanes.js';
 import type { Middleware } from './middleware.js';
 import type { SeenStore } from './seen.js';
+import type { SignalHandler } from './signals.js';
 import type { StopChannel } from './stop.js';
+import type { WelcomeOption } from './welcome.js';
 
 /** Handles one new user message to one of the bots, after the cloud has had its answer. */
 export type MessageHandler = (message: ReceivedMessage, reply: Reply) => unknown;
@@ -104,6 +106,17 @@ export interface ReceiveOptions {
   /** Written at the end of a stopped answer's message. Default `' (stopped)'`; `''` for none. */
   stopMarker?: string | undefined;
   /**
+   * What the bot greets a user with when their client opens its chat (TUIKit's greeting): the
+   * questions they may tap, or a function of the user choosing them. Greetings never reach the
+   * handler; without `welcome` they are dropped.
+   */
+  welcome?: WelcomeOption | undefined;
+  /**
+   * Answers a pass-through signal (Tencent `Chatbot.OnC2CSignalMessage`) within its callback: the
+   * result is the callback's `RspData`. Unhandled signals are acknowledged as such (`ErrorCode: 1`).
+   */
+  onSignal?: SignalHandler | undefined;
+  /**
    * Whether replies in a group @-mention the user they answer (who @-mentioned the bot to get
    * there), so the user's client notifies them. Default true.
    */
@@ -191,6 +204,13 @@ export const receiveOptionsShape = {
   stopWords: z.array(z.string().trim().min(1, 'a stop word must not be empty')).optional(),
   stopAdmins: z.array(z.string().min(1, 'must not be empty')).optional(),
   stopMarker: z.string().optional(),
+  onSignal: fn('must be a function (signal, reply) => result').optional(),
+  welcome: z
+    .union([
+      fn('must be { title, items } or a function (userId, message) => { title, items }'),
+      z.object({ title: z.string().min(1), items: z.array(z.string().min(1)).min(1) }),
+    ])
+    .optional(),
   now: fn('must be a function () => number').optional(),
 };
 

@@ -12,8 +12,10 @@ import { Lanes } from './lanes.js';
 import { compose, type Middleware, type ReceiveContext } from './middleware.js';
 import { type MessageHandler, pipelineOptions, type WebhookPipelineOptions } from './options.js';
 import { MemorySeenStore, type SeenStore } from './seen.js';
+import { answerSignals } from './signals.js';
 import { applyStop, stopAnswers } from './stop.js';
 import { typingSignal } from './typing-signal.js';
+import { greetUsers } from './welcome.js';
 
 /** What `receive` gives back: the answer to write now, and the handling that follows it. */
 export interface Receipt {
@@ -74,12 +76,14 @@ export class WebhookPipeline {
     );
     this.#dedupeTtlMs = options.webhook?.dedupeTtlMs ?? 10 * 60_000;
     const arrival: Middleware[] = [
+      answerSignals(options.onSignal),
       stopAnswers({
         words: options.stopWords,
         admins: options.stopAdmins,
         marker: options.stopMarker,
         channel: options.stops,
       }),
+      greetUsers(options.welcome),
       verifyButtonPresses(),
       ...(options.use ?? []),
     ];
@@ -150,7 +154,9 @@ export class WebhookPipeline {
       return { answer: this.refuse(error), handled: Promise.resolve() };
     }
     const turns = contexts.filter((context) => this.#handedOff.has(context));
-    const { status, contentType, body } = this.platform.webhookAnswer;
+    const { status, contentType } = this.platform.webhookAnswer;
+    const answered = contexts.map((context) => this.#responses.get(context)).filter((b) => b !== undefined);
+    const body = answered.at(-1) ?? this.platform.webhookAnswer.body;
     const answer = { status, headers: { 'content-type': contentType }, body };
     const handle = onMessage ?? this.#options.onMessage ?? noHandler;
     const handled = new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
@@ -215,6 +221,9 @@ export class WebhookPipeline {
     }
   }
 
+  /** The answer bodies middleware set (`respond`), by context. */
+  readonly #responses = new WeakMap<ReceiveContext, string>();
+
   /** The contexts whose arrival middleware handed them to their turn. */
   readonly #handedOff = new WeakSet<ReceiveContext>();
 
@@ -253,14 +262,16 @@ export class WebhookPipeline {
       configurable: true,
     }) as ReceivedMessage;
     const reply = new AnswerRun(message, this);
-    return {
+    const context: ReceiveContext = {
       message,
       reply,
       platform: this.platform,
       logger: this.logger,
       running: () => this.#lanes.running() as Iterable<AnswerRun>,
       report: (error) => this.report(error, message),
+      respond: (body) => void this.#responses.set(context, body),
     };
+    return context;
   }
 
   async #close(timeoutMs: number): Promise<void> {

@@ -22,6 +22,11 @@ export interface StopRequest {
   admin: boolean;
   /** Milliseconds since the epoch when the stop was received. */
   at: number;
+  /**
+   * The bot's message the stop names (TUIKit's Stop sends the `msgKey` of the message it is pressed
+   * on): only the answer that wrote it stops, and none when it names a finished or unknown one.
+   */
+  messageId?: string;
 }
 
 /**
@@ -92,6 +97,7 @@ export function stopRequestOf(message: InboundMessage, admin: boolean): StopRequ
     conversation: message.conversation,
     admin,
     at: Date.now(),
+    ...(message.stopMessageId !== undefined ? { messageId: message.stopMessageId } : {}),
   };
 }
 
@@ -113,10 +119,14 @@ export function applyStop(
   return stopped;
 }
 
-/** Whether `stop` may stop `run`: the same bot and conversation, the asker's answer (or an admin's stop), not newer than the stop. */
+/**
+ * Whether `stop` may stop `run`: the same bot and conversation, the asker's answer (or an admin's
+ * stop), not newer than the stop; and, when the stop names a message, the answer that wrote it.
+ */
 export function stoppableBy(run: AnswerRun, stop: StopRequest): boolean {
   const mine = run.message;
   if (mine.platform !== stop.platform || mine.botId !== stop.botId) return false;
+  if (stop.messageId !== undefined && !run.wrote(stop.messageId)) return false;
   if (run.startedAt > stop.at + CLOCK_SLACK_MS) return false;
   if (mine.conversation.type === 'c2c' || stop.conversation.type === 'c2c')
     return mine.conversation.type === stop.conversation.type && mine.from === stop.from;

@@ -9,7 +9,7 @@ import type { PlanLimits } from '../rate-rows.js';
 import { type Secret, SecretSource } from '../secret.js';
 import type { StreamJournal } from '../stream/journal.js';
 import type { StreamSession, StreamSessionOptions } from '../stream/session.js';
-import type { StreamCall } from '../stream/transport.js';
+import type { StreamCall, StreamTransport } from '../stream/transport.js';
 import type { TypingIndicator } from '../stream/typing.js';
 import { parseInput } from '../validation.js';
 import type { CallOptions } from '../wire/request.js';
@@ -61,6 +61,7 @@ import {
   userId as userIdSchema,
 } from './schemas.js';
 import { RobotStreamTransport, StreamMsgTransport } from './streams.js';
+import { TuikitStreamTransport } from './tuikit-stream.js';
 
 /** TUIKit shows a typing signal for 5 s and renews its own every 4 s: so does the indicator. */
 const TYPING_RENEW_MS = 4000;
@@ -123,6 +124,23 @@ export interface TencentImOptions extends ObservabilityOptions {
    * any press through, for clients that read the values themselves.
    */
   buttons?: ButtonMode;
+  /**
+   * How answers stream (each session may choose with `openStream(target, { format })`):
+   * `'stream'` (default) through the stream APIs (`send_stream_msg`, `stream_msg`), which clients
+   * from Web SDK 4.2.4 and native 8.9 render; `'tuikit'` as TUIKit's AI-robot message
+   * (`chatbotPlugin: 2`), one custom message rewritten as it grows, which TUIKit's robot chat
+   * renders with its thinking bubble and Stop button.
+   */
+  streamFormat?: StreamFormat;
+}
+
+/** How a Tencent answer streams: the stream APIs, or TUIKit's AI-robot custom message. */
+export type StreamFormat = 'stream' | 'tuikit';
+
+/** A stream session's options on Tencent: the session's, and the format it streams in. */
+export interface TencentStreamOptions extends StreamSessionOptions {
+  /** Default: the client's `streamFormat`. */
+  format?: StreamFormat | undefined;
 }
 
 /** A user's profile as the library names it; fields the user never set are absent. */
@@ -140,8 +158,13 @@ export interface TencentProfile {
  * @-mentions the users in `mention`.
  */
 export type StreamTarget =
-  | { from: string; to: string; api?: 'robot' | 'stream_msg' }
-  | { from?: string; groupId: string; mention?: readonly string[] | undefined };
+  | { from: string; to: string; api?: 'robot' | 'stream_msg'; format?: StreamFormat | undefined }
+  | {
+      from?: string;
+      groupId: string;
+      mention?: readonly string[] | undefined;
+      format?: StreamFormat | undefined;
+    };
 
 const PROFILE_TAGS = {
   nick: 'Tag_Profile_IM_Nick',
@@ -170,6 +193,7 @@ export class TencentIm extends CloudClient<StreamTarget> {
   readonly #callbackToken: SecretSource | undefined;
   readonly #secretKey: SecretSource | undefined;
   readonly #buttons: ButtonMode | undefined;
+  readonly #streamFormat: StreamFormat;
   #platform: TencentPlatform | undefined;
 
   constructor(options: TencentImOptions) {
@@ -202,6 +226,12 @@ export class TencentIm extends CloudClient<StreamTarget> {
     this.#callbackToken = callbackToken;
     this.#secretKey = secretKey;
     this.#buttons = o.buttons;
+    this.#streamFormat = o.streamFormat ?? 'stream';
+  }
+
+  /** How this client's answers stream unless a session says otherwise (`streamFormat`). */
+  get streamFormat(): StreamFormat {
+    return this.#streamFormat;
   }
 
   /**
@@ -398,14 +428,18 @@ export class TencentIm extends CloudClient<StreamTarget> {
    * for await (const token of llm) session.write(token);
    * await session.end();
    */
-  openStream(target: StreamTarget, options: StreamSessionOptions = {}): StreamSession {
-    return this.session(target, options);
+  openStream(target: StreamTarget, options: TencentStreamOptions = {}): StreamSession {
+    const { format, ...session } = options;
+    // The format travels with the target, so that a journal's takeover streams in it too.
+    const f = format ?? target.format ?? this.#streamFormat;
+    return this.session({ ...target, format: f }, session);
   }
 
-  protected transportFor(target: StreamTarget): RobotStreamTransport | StreamMsgTransport {
+  protected transportFor(target: StreamTarget): StreamTransport {
     const t = parseInput(openStreamInput, target, 'openStream');
     const call: StreamCall = (api, body, schema, permit) =>
       this.#request(api, body, schema, 'unapplied', { permit });
+    if (t.format === 'tuikit') return this.#tuikitTransport(t, call);
     if ('groupId' in t) {
       return new StreamMsgTransport(
         call,
@@ -424,6 +458,29 @@ export class TencentIm extends CloudClient<StreamTarget> {
     }
     const from = parseInput(robotId, t.from, 'openStream.from');
     return new RobotStreamTransport(call, (text) => this.sendMsg({ from, to: t.to, text }), from, t.to, this);
+  }
+
+  /** TUIKit's format: one custom message per answer, rewritten as it grows; plain text as fallback. */
+  #tuikitTransport(t: z.output<typeof openStreamInput>, call: StreamCall): TuikitStreamTransport {
+    if ('groupId' in t) {
+      return new TuikitStreamTransport(
+        call,
+        (text) =>
+          this.sendGroupMsg(
+            { from: t.from, groupId: t.groupId, text, mention: t.mention },
+            { retry: 'idempotent' },
+          ),
+        t,
+        this,
+      );
+    }
+    const from = parseInput(robotId, t.from, 'openStream.from');
+    return new TuikitStreamTransport(
+      call,
+      (text) => this.sendMsg({ from, to: t.to, text }),
+      { from, to: t.to },
+      this,
+    );
   }
 
   /**

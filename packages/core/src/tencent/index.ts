@@ -2,10 +2,12 @@
 
 export type { CallCounts, PlanLimits, RateCharge, RateCounting, RateRow } from '../rate-rows.js';
 export {
+  type StreamFormat,
   type StreamTarget,
   TencentIm,
   type TencentImOptions,
   type TencentProfile,
+  type TencentStreamOptions,
 } from './client.js';
 export {
   TENCENT_FREQUENCY_LIMIT,
@@ -41,6 +43,17 @@ export {
   type TencentProfileInput,
   USER_ID_MAX_BYTES,
 } from './schemas.js';
+export {
+  branchData,
+  CHATBOT_PLUGIN,
+  chatbotTextOf,
+  errorData,
+  LEGACY_CHATBOT_PLUGIN,
+  parseChatbotData,
+  streamData,
+  TUIKIT_SRC,
+} from './tuikit.js';
+export { TUIKIT_MESSAGE_MAX_BYTES, TuikitStreamTransport, type TuikitTarget } from './tuikit-stream.js';
 export {
   decodeUserSig,
   type GenUserSigOptions,

@@ -8,6 +8,7 @@ import type {
   Conversation,
   HistorySlice,
   ParsedWebhook,
+  Questions,
   ReplyTarget,
   SendTextOptions,
   StoredMessage,
@@ -34,7 +35,21 @@ import {
   ROBOTS_PER_APP,
   robotId,
 } from './schemas.js';
+import {
+  branchData,
+  chatbotDataOf,
+  chatbotElement,
+  DEFAULT_ERROR_INFO,
+  errorData,
+  TUIKIT_SRC,
+} from './tuikit.js';
 import { parseTencentCallback, readMsgBody, verifyTencentCallback } from './webhook.js';
+
+/** Whether a stored message is a TUIKit client's Stop (`src: 22`) or greeting (`src: 7`). */
+function isControl(message: HistoryMessage): boolean {
+  const src = chatbotDataOf(message.msgBody)?.src;
+  return src === TUIKIT_SRC.stop || src === TUIKIT_SRC.greeting;
+}
 
 /** A group message's id is its `MsgSeq`, as `sendText` gives it. */
 function groupSeq(messageId: string): number {
@@ -61,23 +76,26 @@ function storedMessages(
   conversation: Conversation,
   idOf: (m: HistoryMessage) => string,
 ): StoredMessage[] {
-  return messages
-    .filter((m) => !m.recalled)
-    .map((m) => {
-      const { text, attachments } = readMsgBody(m.msgBody);
-      const desc = m.msgBody
-        .map((el) => (el.MsgContent as { Desc?: unknown } | undefined)?.Desc)
-        .find((d): d is string => typeof d === 'string' && d !== '');
-      return {
-        messageId: idOf(m),
-        conversation,
-        from: m.from,
-        text: text || desc || '',
-        time: new Date(m.msgTime * 1000),
-        attachments,
-        raw: m,
-      };
-    });
+  return (
+    messages
+      // A TUIKit Stop or greeting is a client's control message, not part of the conversation (§3.3).
+      .filter((m) => !m.recalled && !isControl(m))
+      .map((m) => {
+        const { text, attachments } = readMsgBody(m.msgBody);
+        const desc = m.msgBody
+          .map((el) => (el.MsgContent as { Desc?: unknown } | undefined)?.Desc)
+          .find((d): d is string => typeof d === 'string' && d !== '');
+        return {
+          messageId: idOf(m),
+          conversation,
+          from: m.from,
+          text: text || desc || '',
+          time: new Date(m.msgTime * 1000),
+          attachments,
+          raw: m,
+        };
+      })
+  );
 }
 
 const botSpec = z.object({
@@ -85,6 +103,13 @@ const botSpec = z.object({
   name: maxBytes(PROFILE_FIELD_MAX_BYTES).optional(),
   avatarUrl: maxBytes(PROFILE_FIELD_MAX_BYTES).optional(),
   description: maxBytes(PROFILE_FIELD_MAX_BYTES).optional(),
+});
+
+/** A branch card's questions: a title, and 1 to 20 items of text a user can send. */
+const questionsInput = z.object({
+  kind: z.enum(['welcome', 'clarify']),
+  title: z.string().min(1, 'must not be empty'),
+  items: z.array(z.string().trim().min(1, 'an item must not be empty')).min(1).max(20),
 });
 
 /**
@@ -99,6 +124,18 @@ export class TencentPlatform implements BotPlatform {
     contentType: 'application/json',
     body: '{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}',
   };
+
+  /**
+   * `Chatbot.OnC2CSignalMessage`'s answer: `ErrorCode` 0 with `RspData` passed back to the chatbot,
+   * or 1 when the signal was not handled, whose `RspData` the cloud ignores (doc 269/103730).
+   */
+  signalAnswer(result: string | undefined): string {
+    return JSON.stringify(
+      result === undefined
+        ? { ActionStatus: 'OK', ErrorCode: 1, ErrorInfo: 'signal not handled', RspData: '' }
+        : { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', RspData: result },
+    );
+  }
 
   readonly #callbackToken: SecretSource | undefined;
   readonly #keySecret: SecretSource | undefined;
@@ -260,6 +297,46 @@ export class TencentPlatform implements BotPlatform {
       return { messageId: String(sent.msgSeq) };
     }
     return { messageId: (await this.im.sendMsg({ from: target.botId, to: target.userId, msgBody })).msgKey };
+  }
+
+  /**
+   * Sends a TUIKit branch card (`src: 15`, `welcome_msg` or `clarify_msg`) whose items TUIKit's
+   * robot chat shows as taps that send the item's text: `branchData` says which version carries it.
+   */
+  async sendQuestions(target: ReplyTarget, questions: Questions): Promise<{ messageId: string }> {
+    const q = parseInput(questionsInput, questions, 'questions');
+    const subtype = q.kind === 'welcome' ? 'welcome_msg' : 'clarify_msg';
+    const msgBody = [chatbotElement(branchData(subtype, q.title, q.items))];
+    if ('groupId' in target) {
+      const sent = await this.im.sendGroupMsg({
+        from: target.botId,
+        groupId: target.groupId,
+        msgBody,
+        mention: target.mention,
+      });
+      return { messageId: String(sent.msgSeq) };
+    }
+    return { messageId: (await this.im.sendMsg({ from: target.botId, to: target.userId, msgBody })).msgKey };
+  }
+
+  /**
+   * With `streamFormat: 'tuikit'`: a `src: 23` message, TUIKit's error state, which ends the
+   * thinking bubble and hides the Stop button TUIKit shows until a robot message comes
+   * (notes/tuikit-protocol.md §3.1, §6). Nothing in the stream format.
+   */
+  async answerFailed(target: ReplyTarget): Promise<void> {
+    if (this.im.streamFormat !== 'tuikit') return;
+    const msgBody = [chatbotElement(errorData(DEFAULT_ERROR_INFO))];
+    if ('groupId' in target) {
+      await this.im.sendGroupMsg({
+        from: target.botId,
+        groupId: target.groupId,
+        msgBody,
+        mention: target.mention,
+      });
+      return;
+    }
+    await this.im.sendMsg({ from: target.botId, to: target.userId, msgBody });
   }
 
   /**

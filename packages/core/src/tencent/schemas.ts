@@ -112,9 +112,17 @@ export const sendGroupMsgInput = z.union([
 ]);
 export type SendGroupMsgInput = z.infer<typeof sendGroupMsgInput>;
 
+/** How a Tencent answer streams: the stream APIs, or TUIKit's AI-robot custom message. */
+export const streamFormat = z.enum(['stream', 'tuikit']);
+
 export const openStreamInput = z.union([
-  z.object({ from: userId, to: userId, api: z.enum(['robot', 'stream_msg']).optional() }),
-  z.object({ from: userId.optional(), groupId, mention }),
+  z.object({
+    from: userId,
+    to: userId,
+    api: z.enum(['robot', 'stream_msg']).optional(),
+    format: streamFormat.optional(),
+  }),
+  z.object({ from: userId.optional(), groupId, mention, format: streamFormat.optional() }),
 ]);
 
 export const groupMembersInput = z.object({
@@ -146,6 +154,7 @@ export const clientOptions = z
       ])
       .optional(),
     buttons: z.enum(['signed', 'raw']).optional(),
+    streamFormat: streamFormat.optional(),
     ...transportOptionsShape,
   })
   .refine((o) => (o.secretKey === undefined) !== (o.userSig === undefined), {

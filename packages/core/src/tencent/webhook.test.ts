@@ -136,6 +136,23 @@ describe('parseTencentCallback', () => {
       expect(parseTencentCallback(custom(other)).messages[0]?.stop).toBeUndefined();
   });
 
+  it('keeps the msgKey a TUIKit Stop names, and marks the greeting (src 7) of either plugin version', () => {
+    const custom = (data: unknown) => ({
+      ...c2c,
+      MsgBody: [{ MsgType: 'TIMCustomElem', MsgContent: { Data: JSON.stringify(data) } }],
+    });
+    const [stop] = parseTencentCallback(
+      custom({ chatbotPlugin: 2, src: 22, msgKey: '7_8_1700000000' }),
+    ).messages;
+    expect(stop).toMatchObject({ stop: true, stopMessageId: '7_8_1700000000', attachments: [] });
+    expect(stop?.greeting).toBeUndefined();
+    for (const version of [1, 2]) {
+      const [hello] = parseTencentCallback(custom({ chatbotPlugin: version, src: 7 })).messages;
+      expect(hello).toMatchObject({ greeting: true, text: '', attachments: [] });
+      expect(hello?.stop).toBeUndefined();
+    }
+  });
+
   it('turns Bot.OnGroupMessage into one message per mentioned robot, mentions (@RBT#…, or doubled) stripped', () => {
     const group = {
       CallbackCommand: 'Bot.OnGroupMessage',

@@ -8,6 +8,7 @@ import {
   type ParsedWebhook,
   stripMentions,
 } from '../platform.js';
+import { chatbotTextOf, parseChatbotData, TUIKIT_SRC } from './tuikit.js';
 
 /**
  * The `Sign` of a callback when a token is configured: hex SHA-256 of the token followed by
@@ -83,6 +84,19 @@ const c2cCallback = z.looseObject({
   MsgTime: z.number(),
   MsgBody: z.array(element),
 });
+/**
+ * `Chatbot.OnC2CSignalMessage`: a user sent a robot the legacy plugin's pass-through message
+ * (`{chatbotPlugin: 1, src: 3, data}`); `Data` is its `data` string, `EventTime` milliseconds
+ * (doc 269/103730, 1047/59057; notes/tuikit-protocol.md §8).
+ */
+const signalCallback = z.looseObject({
+  CallbackCommand: z.literal('Chatbot.OnC2CSignalMessage'),
+  From_Account: z.string(),
+  To_Account: z.string(),
+  MsgKey: z.string(),
+  EventTime: z.number(),
+  Data: z.string(),
+});
 const groupCallback = z.looseObject({
   CallbackCommand: z.literal('Bot.OnGroupMessage'),
   GroupId: z.string(),
@@ -138,24 +152,37 @@ export function readMsgBody(body: readonly { MsgType: string; MsgContent?: unkno
   attachments: InboundAttachment[];
   action?: InboundMessage['action'];
   stop?: true;
+  stopMessageId?: string;
+  greeting?: true;
 } {
   let text = '';
   let action: InboundMessage['action'];
-  let stop = false;
+  let robot: Record<string, unknown> | undefined;
   const attachments: InboundAttachment[] = [];
   for (const el of body) {
     const content = el.MsgContent as { Text?: unknown; Data?: unknown } | undefined;
     const custom = el.MsgType === 'TIMCustomElem';
     const press = custom ? parseButtonPress(content?.Data) : undefined;
+    const chatbot = custom && !press ? parseChatbotData(content?.Data) : undefined;
     if (el.MsgType === 'TIMTextElem' && typeof content?.Text === 'string') text += content.Text;
     else if (el.MsgType === 'TIMStreamElem') text += streamText(el.MsgContent);
     else if (press) {
       action = press;
       text += press.value;
-    } else if (custom && isInterrupt(content?.Data)) stop = true;
-    else attachments.push(tencentAttachment(el));
+    } else if (chatbot && (chatbot.src === INTERRUPT_SRC || chatbot.src === TUIKIT_SRC.greeting)) {
+      robot ??= chatbot;
+    } else if (chatbot && (chatbot.src === TUIKIT_SRC.stream || chatbot.src === TUIKIT_SRC.error)) {
+      // A robot's TUIKit answer, read back from history: the text TUIKit shows for it.
+      text += chatbotTextOf(chatbot);
+    } else attachments.push(tencentAttachment(el));
   }
-  return { text, attachments, ...(action ? { action } : {}), ...(stop ? { stop } : {}) };
+  const read: ReturnType<typeof readMsgBody> = { text, attachments, ...(action ? { action } : {}) };
+  if (robot?.src === INTERRUPT_SRC) {
+    read.stop = true;
+    // TUIKit's Stop names the robot message to stop by `msgKey` (`seq_random_time`): §3.3.
+    if (typeof robot.msgKey === 'string' && robot.msgKey !== '') read.stopMessageId = robot.msgKey;
+  } else if (robot) read.greeting = true;
+  return read;
 }
 
 /** The markdown of a `TIMStreamElem`'s chunks, in order. */
@@ -165,22 +192,11 @@ function streamText(content: unknown): string {
   return chunks.map((chunk) => str((chunk as { Markdown?: unknown }).Markdown) ?? '').join('');
 }
 
-/** `src` of the custom message a user's client sends to interrupt an AI robot's streaming answer. */
-export const INTERRUPT_SRC = 22;
-
 /**
- * Whether a custom element's `Data` is the interrupt message of Tencent's AI robots: JSON with a
- * `chatbotPlugin` version and `src` 22 (the stream's own messages use `src` 2, errors 23).
+ * `src` of the custom message a user's client sends to interrupt an AI robot's streaming answer
+ * (`{chatbotPlugin, src: 22, msgKey}`); the stream's own messages use `src` 2, errors 23.
  */
-function isInterrupt(data: unknown): boolean {
-  if (typeof data !== 'string' || !data.includes('chatbotPlugin')) return false;
-  try {
-    const parsed = JSON.parse(data) as { chatbotPlugin?: unknown; src?: unknown };
-    return typeof parsed.chatbotPlugin === 'number' && parsed.src === INTERRUPT_SRC;
-  } catch {
-    return false;
-  }
-}
+export const INTERRUPT_SRC = TUIKIT_SRC.stop;
 
 /**
  * Turns a callback body into inbound messages: `Bot.OnC2CMessage` gives one, `Bot.OnGroupMessage`
@@ -191,7 +207,7 @@ export function parseTencentCallback(body: unknown): ParsedWebhook {
   if (command === 'Bot.OnC2CMessage') {
     const c = c2cCallback.safeParse(body);
     if (!c.success) throw malformedCallback(c.error);
-    const { text, attachments, action, stop } = readMsgBody(c.data.MsgBody);
+    const { text, attachments, action, stop, stopMessageId, greeting } = readMsgBody(c.data.MsgBody);
     const message: InboundMessage = {
       platform: 'tencent',
       botId: c.data.To_Account,
@@ -205,6 +221,8 @@ export function parseTencentCallback(body: unknown): ParsedWebhook {
       attachments,
       ...(action ? { action } : {}),
       ...(stop ? { stop } : {}),
+      ...(stopMessageId ? { stopMessageId } : {}),
+      ...(greeting ? { greeting } : {}),
       raw: body,
     };
     return { messages: [message], events: [] };
@@ -212,7 +230,7 @@ export function parseTencentCallback(body: unknown): ParsedWebhook {
   if (command === 'Bot.OnGroupMessage') {
     const g = groupCallback.safeParse(body);
     if (!g.success) throw malformedCallback(g.error);
-    const { text, attachments, action, stop } = readMsgBody(g.data.MsgBody);
+    const { text, attachments, action, stop, stopMessageId, greeting } = readMsgBody(g.data.MsgBody);
     const mentions = g.data.AtRobots_Account;
     const messages = mentions.map(
       (botId): InboundMessage => ({
@@ -228,10 +246,32 @@ export function parseTencentCallback(body: unknown): ParsedWebhook {
         attachments,
         ...(action ? { action } : {}),
         ...(stop ? { stop } : {}),
+        ...(stopMessageId ? { stopMessageId } : {}),
+        ...(greeting ? { greeting } : {}),
         raw: body,
       }),
     );
     return { messages, events: [] };
+  }
+  if (command === 'Chatbot.OnC2CSignalMessage') {
+    const c = signalCallback.safeParse(body);
+    if (!c.success) throw malformedCallback(c.error);
+    const message: InboundMessage = {
+      platform: 'tencent',
+      botId: c.data.To_Account,
+      from: c.data.From_Account,
+      conversation: { type: 'c2c', userId: c.data.From_Account },
+      text: c.data.Data,
+      rawText: c.data.Data,
+      mentions: [],
+      // Not the key of a chat message: kept apart, so that de-duplicating one never drops the other.
+      messageKey: `signal:${c.data.MsgKey}`,
+      time: new Date(c.data.EventTime),
+      attachments: [],
+      signal: true,
+      raw: body,
+    };
+    return { messages: [message], events: [] };
   }
   if (typeof command !== 'string') {
     throw new WebhookVerificationError('malformed', 'callback body has no CallbackCommand');

@@ -92,6 +92,41 @@ function cardOf(data: unknown): RichMessage | undefined {
   }
 }
 
+/** What a client shows for a message body (see `render`). */
+interface Rendered {
+  text: string;
+  kind: 'text' | 'stream' | 'custom';
+  bytes: number;
+  content?: RichMessage;
+  /** TUIKit's AI-robot data, when the body is such a message. */
+  chatbot?: Record<string, unknown>;
+  /** `streaming` for a TUIKit stream message not finished yet. */
+  state?: 'streaming' | 'finished';
+}
+
+/**
+ * TUIKit's AI-robot data of `data` (a custom element's `Data` with a numeric `chatbotPlugin`): the
+ * text TUIKit shows for it (a stream's joined `chunks`, an error's `errorInfo`) and whether it is
+ * still streaming (`src: 2` with `isFinished` not 1; TUIKit's Stop button shows then).
+ */
+function chatbotOf(data: unknown): Pick<Rendered, 'text' | 'chatbot' | 'state'> | undefined {
+  if (typeof data !== 'string' || !data.includes('chatbotPlugin')) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const d = parsed as Record<string, unknown>;
+  if (typeof d.chatbotPlugin !== 'number') return undefined;
+  const chunks = Array.isArray(d.chunks) ? d.chunks.filter((c) => typeof c === 'string').join('') : '';
+  if (d.src === 23) return { text: String(d.errorInfo ?? ''), chatbot: d, state: 'finished' };
+  if (d.src === 2) return { text: chunks, chatbot: d, state: d.isFinished === 1 ? 'finished' : 'streaming' };
+  const content = d.content as { title?: unknown } | undefined;
+  return { text: typeof content?.title === 'string' ? content.title : '', chatbot: d };
+}
+
 /** What a client needs of each element it renders; the emulator refuses elements that lack it. */
 const elementChecks: Record<string, z.ZodType> = {
   TIMTextElem: z.looseObject({ Text: z.string() }),
@@ -107,13 +142,12 @@ const elementChecks: Record<string, z.ZodType> = {
  * image, file or card it renders, and how many bytes of content it carries; or a 10004 answer for
  * an element a client could not render.
  */
-function render(
-  msgBody: z.infer<typeof element>[],
-): { text: string; kind: 'text' | 'custom'; bytes: number; content?: RichMessage } | Answer {
+function render(msgBody: z.infer<typeof element>[]): Rendered | Answer {
   let text = '';
   let bytes = 0;
-  let kind: 'text' | 'custom' = 'text';
+  let kind: Rendered['kind'] = 'text';
   let content: RichMessage | undefined;
+  let chatbot: ReturnType<typeof chatbotOf>;
   for (const [i, el] of msgBody.entries()) {
     const c = el.MsgContent as Record<string, unknown>;
     const check = elementChecks[el.MsgType]?.safeParse(c);
@@ -140,11 +174,23 @@ function render(
       content ??= { type: 'file', url: c.Url as string, name: c.FileName as string };
       text += `[File: ${c.FileName as string}]`;
     } else {
+      const robot = el.MsgType === 'TIMCustomElem' && !chatbot ? chatbotOf(c.Data) : undefined;
+      if (robot) {
+        chatbot = robot;
+        text += robot.text;
+        continue;
+      }
       if (el.MsgType === 'TIMCustomElem') content ??= cardOf(c.Data);
       text += typeof c.Desc === 'string' && c.Desc ? c.Desc : `[${el.MsgType}]`;
     }
   }
-  return content ? { text, kind, bytes, content } : { text, kind, bytes };
+  const rendered: Rendered = content ? { text, kind, bytes, content } : { text, kind, bytes };
+  if (chatbot?.chatbot) {
+    rendered.chatbot = chatbot.chatbot;
+    if (chatbot.state) rendered.state = chatbot.state;
+    if (chatbot.chatbot.src === 2) rendered.kind = 'stream';
+  }
+  return rendered;
 }
 
 /** `GroupAtInfo`: the users a group message @-mentions. */
@@ -234,7 +280,7 @@ const sendStreamMsg: Handler = (body, ctx) => {
     return ok({ MsgKey: message.msgKey });
   }
   const message = ctx.state.byKey(msgKey);
-  if (message?.kind !== 'stream' || message.streamMsgId !== undefined) {
+  if (message?.kind !== 'stream' || message.streamMsgId !== undefined || message.chatbot) {
     return fail(10004, `MsgKey ${msgKey} is unknown`);
   }
   if (message.from !== from || message.to !== to)
@@ -339,7 +385,8 @@ const sendMsg: Handler = (body, ctx) => {
     text: rendered.text,
     ...(rendered.content ? { content: rendered.content } : {}),
     ...quoteOf(data.CloudCustomData),
-    state: 'finished',
+    ...(rendered.chatbot ? { chatbot: rendered.chatbot } : {}),
+    state: rendered.state ?? 'finished',
     time: now,
     updatedAt: now,
     calls: 1,
@@ -446,7 +493,8 @@ const sendGroupMsg: Handler = (body, ctx) => {
     ...(rendered.content ? { content: rendered.content } : {}),
     ...(mentions.length > 0 ? { mentions } : {}),
     ...quoteOf((data as { CloudCustomData?: unknown }).CloudCustomData),
-    state: 'finished',
+    ...(rendered.chatbot ? { chatbot: rendered.chatbot } : {}),
+    state: rendered.state ?? 'finished',
     time: now,
     updatedAt: now,
     calls: 1,
@@ -691,6 +739,12 @@ function rewrite(
   found.kind = rendered.kind;
   if (rendered.content) found.content = rendered.content;
   else delete found.content;
+  // A TUIKit robot message grows by rewrites: one message, streaming until its `isFinished: 1`.
+  if (rendered.chatbot) {
+    found.chatbot = rendered.chatbot;
+    found.state = rendered.state ?? 'finished';
+    found.calls++;
+  } else delete found.chatbot;
   found.updatedAt = ctx.now();
   ctx.state.touch(found);
   return ok();

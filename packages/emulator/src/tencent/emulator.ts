@@ -131,6 +131,71 @@ export class TencentEmulator extends CloudEmulator<TencentState> {
   }
 
   /**
+   * A user's TUIKit sends a robot one of its AI-robot messages, a `TIMCustomElem` whose `Data` is
+   * `data`: its Stop (`{chatbotPlugin: 2, src: 22, msgKey}`) or the legacy plugin's greeting
+   * (`{chatbotPlugin: 1, src: 7}`). TUIKit sends them online-only and hides them (`onlineUserOnly`,
+   * `excludedFromLastMessage`: notes/tuikit-protocol.md §3.3, §4), so no conversation keeps them:
+   * `Bot.OnC2CMessage` fires with `OnlineOnlyFlag: 1`.
+   */
+  async userSendsChatbot(input: {
+    from: string;
+    to: string;
+    data: Record<string, unknown>;
+  }): Promise<UserSendResult> {
+    const { from, to, data } = input;
+    if (!this.state.validRobot(to)) throw new ClientRefused(`${to} is not a robot of this app`);
+    const now = this.clock.now();
+    const message: Message = {
+      msgKey: this.state.newMsgKey(),
+      from,
+      to,
+      kind: 'custom',
+      text: '',
+      chatbot: data,
+      state: 'finished',
+      time: now,
+      updatedAt: now,
+      calls: 1,
+    };
+    const msgBody = [{ MsgType: 'TIMCustomElem', MsgContent: { Data: JSON.stringify(data) } }];
+    const [seq, random] = message.msgKey.split('_').map(Number) as [number, number];
+    const callback = await this.#deliver(message, msgBody, seq, random, 'Web', true);
+    return callback ? { message, callback } : { message };
+  }
+
+  /**
+   * A user's client sends a robot the legacy plugin's pass-through message (`{chatbotPlugin: 1,
+   * src: 3, data}`): the cloud posts `Chatbot.OnC2CSignalMessage` with `Data` and waits for the
+   * answer, whose `RspData` (with `ErrorCode` 0) goes back to the chatbot. Stored nowhere.
+   */
+  async userSendsSignal(input: {
+    from: string;
+    to: string;
+    data: string;
+  }): Promise<CallbackResult | undefined> {
+    const { from, to, data } = input;
+    if (!this.state.validRobot(to)) throw new ClientRefused(`${to} is not a robot of this app`);
+    const target = this.#callbackTarget;
+    if (!target) return undefined;
+    const now = this.clock.now();
+    const random = randomUint32();
+    const seq = randomUint32();
+    const body = {
+      CallbackCommand: 'Chatbot.OnC2CSignalMessage',
+      From_Account: from,
+      To_Account: to,
+      MsgSeq: seq,
+      MsgRandom: random,
+      MsgKey: `${seq}_${random}_${Math.floor(now / 1000)}`,
+      EventTime: now,
+      Data: data,
+    };
+    const callback = await postTencentCallback(target, 'Chatbot.OnC2CSignalMessage', 'Web', body, now);
+    this.recordCallback(callback);
+    return callback;
+  }
+
+  /**
    * A user writes in a group (made on first use, with the user in it) and @-mentions robots: the
    * message is recorded and one `Bot.OnGroupMessage` naming every mentioned robot that is a member
    * in `AtRobots_Account` is posted.
@@ -298,6 +363,7 @@ export class TencentEmulator extends CloudEmulator<TencentState> {
     seq: number,
     random: number,
     optPlatform: string,
+    onlineOnly = false,
   ): Promise<CallbackResult | undefined> {
     const target = this.#callbackTarget;
     if (!target) {
@@ -314,7 +380,7 @@ export class TencentEmulator extends CloudEmulator<TencentState> {
       MsgTime: Math.floor(message.time / 1000),
       MsgKey: message.msgKey,
       MsgId: message.msgKey,
-      OnlineOnlyFlag: 0,
+      OnlineOnlyFlag: onlineOnly ? 1 : 0,
       SendMsgResult: 0,
       ErrorInfo: 'send msg succeed',
       MsgBody: msgBody,

@@ -30,6 +30,9 @@ function msgBodyOf(message: Message): unknown[] {
     };
     return [{ MsgType: 'TIMStreamElem', MsgContent: content }];
   }
+  if (message.chatbot) {
+    return [{ MsgType: 'TIMCustomElem', MsgContent: { Data: JSON.stringify(message.chatbot) } }];
+  }
   const content = message.content;
   if (content?.type === 'image' || content?.type === 'file') {
     // A user's picture or file goes back as the client sent it; a robot's as `sendmsg` got it.
