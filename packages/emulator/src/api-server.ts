@@ -206,7 +206,7 @@ export class ApiServer {
     record.body = loggedBody(text, checked.body);
     const latency = this.#faults.latency();
     if (latency.beforeMs + latency.afterMs > 0) record.latencyMs = latency.beforeMs + latency.afterMs;
-    const pause = (ms: number) => (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : undefined);
+    const pause = (ms: number) => (ms > 0 ? waitOut(ms, this.#clock) : undefined);
     await pause(latency.beforeMs);
     // Counted as it is applied: the windows see the calls in the order they reach the cloud.
     const refused = this.#admit(this.#protocol.charges(api, checked.body), this.#clock.elapsed());
@@ -289,5 +289,20 @@ export class ApiServer {
       this.#windows.set(charge.key, window);
     }
     return window;
+  }
+}
+
+/**
+ * Waits `ms` by the clock's `elapsed`: a timer may fire early by as much as the event loop's
+ * current turn has taken (its time is read at the turn's start), so the rest is waited again and a
+ * call's injected latency is never cut short on a busy machine.
+ */
+async function waitOut(ms: number, clock: Clock): Promise<void> {
+  const until = clock.elapsed() + ms;
+  let before = Number.NEGATIVE_INFINITY;
+  // A clock a test holds still does not move: one timer's wait is then all there is.
+  for (let left = ms; left > 0 && clock.elapsed() !== before; left = until - clock.elapsed()) {
+    before = clock.elapsed();
+    await new Promise((resolve) => setTimeout(resolve, Math.max(1, Math.ceil(left))));
   }
 }
