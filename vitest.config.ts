@@ -1,4 +1,6 @@
 import { defineConfig } from 'vitest/config';
+import { BUDGET_TESTS } from './packages/core/vitest.config.js';
+import { imbotProject } from './vitest.shared.js';
 
 export default defineConfig({
   test: {
@@ -15,6 +17,8 @@ export default defineConfig({
       // Mastra needs Node 22.13; CI runs this example's test on Node 22 by itself (.ci/run).
       '!examples/mastra-agent',
       'conformance',
+      // Core's budget tests, once everything else has run (see packages/core/vitest.config.ts).
+      imbotProject('core-budget', { root: 'packages/core', include: BUDGET_TESTS, groupOrder: 1 }),
       // The Redis tests once more, against a three-node Redis Cluster they start themselves.
       {
         extends: './packages/redis/vitest.config.ts',

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { defineProject } from 'vitest/config';
+import { configDefaults, defineProject } from 'vitest/config';
 
 const build = fileURLToPath(new URL('./vitest.build.ts', import.meta.url));
 
@@ -9,10 +9,20 @@ const build = fileURLToPath(new URL('./vitest.build.ts', import.meta.url));
  * the built packages get a build brought up to date first, whether vitest runs from the root or
  * inside the package.
  */
-export function imbotProject(name: string) {
+export function imbotProject(
+  name: string,
+  files: { include?: string[]; exclude?: string[]; root?: string; groupOrder?: number } = {},
+) {
   return defineProject({
+    ...(files.root ? { root: files.root } : {}),
     resolve: { conditions: ['@imbot/source'] },
     ssr: { resolve: { conditions: ['@imbot/source'] } },
-    test: { name, include: ['src/**/*.test.ts', 'test/**/*.test.ts'], globalSetup: [build] },
+    test: {
+      name,
+      include: files.include ?? ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      ...(files.exclude ? { exclude: [...configDefaults.exclude, ...files.exclude] } : {}),
+      ...(files.groupOrder !== undefined ? { sequence: { groupOrder: files.groupOrder } } : {}),
+      globalSetup: [build],
+    },
   });
 }
