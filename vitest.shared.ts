@@ -21,7 +21,10 @@ export function imbotProject(
       name,
       include: files.include ?? ['src/**/*.test.ts', 'test/**/*.test.ts'],
       ...(files.exclude ? { exclude: [...configDefaults.exclude, ...files.exclude] } : {}),
-      ...(files.groupOrder !== undefined ? { sequence: { groupOrder: files.groupOrder } } : {}),
+      // A group of its own, its files one after another: nothing else runs beside them.
+      ...(files.groupOrder !== undefined
+        ? { sequence: { groupOrder: files.groupOrder }, fileParallelism: false }
+        : {}),
       globalSetup: [build],
     },
   });
