@@ -38,6 +38,7 @@ import {
   TencentIm,
 } from '@imbot/core';
 import { keepAliveCapacity, STREAM_IDLE_LIMIT_MS } from '@imbot/core/internal';
+import { busiestWindow } from '@imbot/emulator';
 import { Pool, request as undiciRequest } from 'undici';
 import { StreamScheduler } from '../packages/core/src/stream/scheduler.js';
 import { Delivery, jain, median, ms, pct, percentile, produce, sleep, token, within } from './delivery.js';
@@ -421,23 +422,12 @@ function peaks(
   calls: readonly LoggedCall[],
   keyOf: (call: LoggedCall) => string | undefined,
 ): Map<string, number> {
-  const byKey = new Map<string, number[]>();
+  const byKey = new Map<string, LoggedCall[]>();
   for (const call of calls) {
     const key = keyOf(call);
-    if (key === undefined) continue;
-    byKey.set(key, [...(byKey.get(key) ?? []), call.time]);
+    if (key !== undefined) byKey.set(key, [...(byKey.get(key) ?? []), call]);
   }
-  const out = new Map<string, number>();
-  for (const [key, times] of byKey) {
-    times.sort((a, b) => a - b);
-    let peak = 0;
-    for (let from = 0, to = 0; to < times.length; to++) {
-      while ((times[from] as number) <= (times[to] as number) - 1000) from++;
-      peak = Math.max(peak, to - from + 1);
-    }
-    out.set(key, peak);
-  }
-  return out;
+  return new Map([...byKey].map(([key, keyed]) => [key, busiestWindow(keyed, 1000)]));
 }
 
 async function emulatorGet<T>(url: string, path: string): Promise<T> {

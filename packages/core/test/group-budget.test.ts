@@ -1,4 +1,4 @@
-import { type CallRecord, type Emulator, startEmulator } from '@imbot/emulator';
+import { busiestWindow, type CallRecord, type Emulator, startEmulator } from '@imbot/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BudgetCharge,
@@ -28,23 +28,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await emulator.close();
 });
-
-/** The most units whose arrivals fall within any window of `windowMs` (a sliding window). */
-function peakUnits(calls: readonly { time: number; units: number }[], windowMs: number): number {
-  const sorted = [...calls].sort((a, b) => a.time - b.time);
-  let peak = 0;
-  let sum = 0;
-  let from = 0;
-  for (const call of sorted) {
-    sum += call.units;
-    while ((sorted[from] as { time: number }).time <= call.time - windowMs) {
-      sum -= (sorted[from] as { units: number }).units;
-      from++;
-    }
-    peak = Math.max(peak, sum);
-  }
-  return peak;
-}
 
 /** Writes `pieces` to `session` a few milliseconds apart, as a model's tokens come, then ends it. */
 async function answer(session: StreamSession, pieces: readonly string[]): Promise<unknown> {
@@ -79,7 +62,7 @@ describe('Tencent: 40 messages a second into one group', () => {
       expect(refused(calls)).toEqual([]);
       expect(intoGroup.length).toBeGreaterThan(40); // enough calls that the limit had work to do
       expect(
-        peakUnits(
+        busiestWindow(
           intoGroup.map((c) => ({ time: c.time, units: 1 })),
           1000,
         ),
@@ -123,7 +106,7 @@ describe('RongCloud: 20 group messages a second for the app, counted per target 
           return { time: c.time, units: groups };
         });
       expect(groupUnits.length).toBeGreaterThan(20);
-      expect(peakUnits(groupUnits, 1000)).toBeLessThanOrEqual(20);
+      expect(busiestWindow(groupUnits, 1000)).toBeLessThanOrEqual(20);
       for (let g = 0; g < 20; g++) {
         const shown = emulator.rongcloud.groupConversation(`g${g}`);
         const expected = jobs

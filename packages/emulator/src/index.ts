@@ -28,4 +28,4 @@ export {
 } from './tencent/emulator.js';
 export type { Profile, Robot } from './tencent/state.js';
 export type { TrafficSecond, TrafficView } from './traffic.js';
-export type { WindowCounters } from './window.js';
+export { busiestWindow, type WindowCounters } from './window.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SlidingWindow } from './window.js';
+import { busiestWindow, SlidingWindow } from './window.js';
 
 describe('SlidingWindow', () => {
   it('counts units, not calls: 3 units of 5 leave room for 2 more in the same window', () => {
@@ -25,5 +25,15 @@ describe('SlidingWindow', () => {
     window.refuse(2);
     expect(window.counters).toMatchObject({ accepted: 1, rejected: 2 });
     expect(window.fits(1000)).toBe(true);
+  });
+});
+
+describe('busiestWindow', () => {
+  it('is the most units within any window of the arrivals, in whatever order they are given', () => {
+    const arrivals = [{ time: 1500, units: 2 }, { time: 0 }, { time: 999 }, { time: 1000, units: 3 }];
+    // 0 and 999 share a window; 999, 1000 and 1500 another (1 + 3 + 2); 0 and 1000 do not.
+    expect(busiestWindow(arrivals, 1000)).toBe(6);
+    expect(busiestWindow(arrivals, 1)).toBe(3);
+    expect(busiestWindow([], 1000)).toBe(0);
   });
 });

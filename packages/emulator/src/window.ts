@@ -78,3 +78,27 @@ export class SlidingWindow {
     }
   }
 }
+
+/**
+ * The most units arriving within any `windowMs` of each other (a sliding window over arrival
+ * times, each call `units` strong, 1 by default): how tests and benchmarks judge a budget from the
+ * call log, the way the cloud counts, rather than from its refusals.
+ */
+export function busiestWindow(
+  arrivals: readonly { time: number; units?: number }[],
+  windowMs: number,
+): number {
+  const sorted = [...arrivals].sort((a, b) => a.time - b.time);
+  let busiest = 0;
+  let sum = 0;
+  let from = 0;
+  for (const arrival of sorted) {
+    sum += arrival.units ?? 1;
+    for (let oldest = sorted[from]; oldest && oldest.time <= arrival.time - windowMs; oldest = sorted[from]) {
+      sum -= oldest.units ?? 1;
+      from++;
+    }
+    busiest = Math.max(busiest, sum);
+  }
+  return busiest;
+}

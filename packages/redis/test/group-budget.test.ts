@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { type Emulator, startEmulator } from '@imbot/emulator';
+import { busiestWindow, type Emulator, startEmulator } from '@imbot/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisRateLimiter } from '../src/index.js';
 import { answerPieces } from './fixtures/group-answer-text.js';
@@ -28,23 +28,6 @@ afterAll(async () => {
   await emulator.close();
   await redis.shutdown();
 });
-
-/** The most units arriving within any window of `windowMs`. */
-function peakUnits(calls: readonly { time: number; units: number }[], windowMs: number): number {
-  const sorted = [...calls].sort((a, b) => a.time - b.time);
-  let peak = 0;
-  let sum = 0;
-  let from = 0;
-  for (const call of sorted) {
-    sum += call.units;
-    while ((sorted[from] as { time: number }).time <= call.time - windowMs) {
-      sum -= (sorted[from] as { units: number }).units;
-      from++;
-    }
-    peak = Math.max(peak, sum);
-  }
-  return peak;
-}
 
 const fixture = fileURLToPath(new URL('./fixtures/group-answers.ts', import.meta.url));
 
@@ -117,7 +100,7 @@ describe('RedisRateLimiter: budgets per group, shared by every process', () => {
     const intoGroup = calls.filter((c) => (c.body as { GroupId?: string }).GroupId === 'shared');
     expect(intoGroup.length).toBeGreaterThan(40);
     expect(
-      peakUnits(
+      busiestWindow(
         intoGroup.map((c) => ({ time: c.time, units: 1 })),
         1000,
       ),
@@ -136,7 +119,7 @@ describe('RedisRateLimiter: budgets per group, shared by every process', () => {
     expect(calls.filter((c) => c.status !== 200)).toEqual([]);
     const units = calls.filter((c) => c.api.includes('/group/')).map((c) => ({ time: c.time, units: 1 }));
     expect(units.length).toBeGreaterThan(20);
-    expect(peakUnits(units, 1000)).toBeLessThanOrEqual(20);
+    expect(busiestWindow(units, 1000)).toBeLessThanOrEqual(20);
     for (let i = 0; i < 40; i++) {
       expect(emulator.rongcloud.groupConversation(`g${i % 20}`)).toContainEqual(
         expect.objectContaining({ text: answerPieces('rongcloud', i).join(''), state: 'finished' }),
