@@ -3,9 +3,8 @@
  * `npm start -- --say "where is order 42?"` says it to the agent as a user on each cloud, prints the
  * finished answers and exits. Without `--say`, it keeps running: talk to it in the emulator's console.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
+import { serve } from '@hono/node-server';
 import { RongCloud, TencentIm } from '@imbot/core';
 import { startEmulator } from '@imbot/emulator';
 import { BOT_IDS, mastraAgent } from './agent.js';
@@ -17,23 +16,11 @@ const CALLBACK_TOKEN = 'mastra-example-token';
 
 const emulator = await startEmulator({ tencent: tencentApp, rongcloud: rongApp });
 let route: (request: Request) => Promise<Response> = async () => new Response('starting', { status: 503 });
-// A plain node:http server in front of web-standard handlers (Mastra's own server would serve the
-// same handlers at /api/agents/orders/channels/<cloud>/webhook).
-const server = createServer(async (req, res) => {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers))
-    if (typeof value === 'string') headers.set(name, value);
-  const body = req.method === 'POST' ? Buffer.concat(chunks) : undefined;
-  const response = await route(
-    new Request(`http://127.0.0.1${req.url ?? '/'}`, { method: req.method ?? 'GET', headers, body }),
-  );
-  res.writeHead(response.status, Object.fromEntries(response.headers));
-  res.end(Buffer.from(await response.arrayBuffer()));
-});
-await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+// A Node server in front of web-standard handlers (Mastra's own server would serve the same handlers
+// at /api/agents/orders/channels/<cloud>/webhook).
+const server = serve({ fetch: (request) => route(request), port: 0, hostname: '127.0.0.1' });
+await new Promise((resolve) => server.once('listening', resolve));
+const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 
 emulator.tencent.setCallback(`${base}/webhooks/tencent`, CALLBACK_TOKEN);
 const im = new TencentIm({ ...tencentApp, baseUrl: emulator.url, callbackToken: CALLBACK_TOKEN });

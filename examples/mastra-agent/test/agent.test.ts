@@ -1,6 +1,7 @@
 import { realpathSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
 import { RongCloud, TencentIm } from '@imbot/core';
 import { type CallRecord, type Emulator, startEmulator } from '@imbot/emulator';
 import type { Agent } from '@mastra/core/agent';
@@ -31,20 +32,8 @@ const postOrEdit: Record<Cloud, (call: CallRecord) => boolean> = {
 async function serveFetch(
   handle: (request: Request) => Promise<Response>,
 ): Promise<{ server: Server; url: string }> {
-  const server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(req.headers))
-      if (typeof value === 'string') headers.set(name, value);
-    const body = req.method === 'POST' ? Buffer.concat(chunks) : undefined;
-    const response = await handle(
-      new Request(`http://127.0.0.1${req.url ?? '/'}`, { method: req.method ?? 'GET', headers, body }),
-    );
-    res.writeHead(response.status, Object.fromEntries(response.headers));
-    res.end(Buffer.from(await response.arrayBuffer()));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const server = serve({ fetch: handle, port: 0, hostname: '127.0.0.1' }) as Server;
+  await new Promise((resolve) => server.once('listening', resolve));
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhook` };
 }
 
